@@ -1,6 +1,29 @@
 //! MP4 work for dashvault: index, cut, time-lapse, thumbnails and telemetry of dashcam
 //! recordings, without re-encoding, safe on untrusted input.
+//!
+//! # Brief overview
+//!
+//! * [`ReadAt`] — positional reads from a file, a buffer or an object store.
+//! * [`Mp4Index`] — the checked index of one file: [`Track`]s and their [`Sample`]s.
+//!
+//! ```no_run
+//! use dashvault_media::Mp4Index;
+//! let file = std::fs::File::open("drive.mp4")?;
+//! let index = Mp4Index::read(&file)?;
+//! println!("{} s, {} tracks", index.duration_seconds(), index.tracks.len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![deny(missing_docs)]
 
+mod boxes;
+mod error;
+mod index;
+mod source;
 pub mod telemetry;
+pub mod thumbnail;
+
+pub use boxes::{BoxInfo, FourCc};
+pub use error::{Error, Result};
+pub use index::{Mp4Index, Sample, Track, AUDIO, VIDEO};
+pub use source::{ReadAt, SeekReader};

@@ -1,0 +1,1 @@
+//! Test recordings generated with ffmpeg, cached under `target/test-media/`.
