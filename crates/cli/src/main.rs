@@ -1,10 +1,12 @@
 //! `dashvault`: the one binary. It parses flags, calls into the library crates and maps
 //! their errors to an exit code; the work itself lives in `crates/*`.
 
+mod config;
 mod detect;
 mod media;
+mod serve;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Self-hostable cloud for dashcam video.
@@ -17,6 +19,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the cloud service: web UI, JSON API, uploads (embedded SQLite and files by default).
+    Serve(Box<config::Settings>),
     /// Work with MP4 recordings: probe, cut, time-lapse, thumbnails, telemetry.
     #[command(subcommand)]
     Media(media::MediaCommand),
@@ -26,8 +30,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
     let result = match cli.command {
+        Command::Serve(settings) => {
+            let serve_matches = matches.subcommand_matches("serve").unwrap_or(&matches);
+            serve::run(*settings, serve_matches)
+        }
         Command::Media(cmd) => media::run(cmd),
         Command::Detect(cmd) => detect::run(cmd),
     };

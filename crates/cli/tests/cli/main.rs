@@ -1,0 +1,3 @@
+//! Tests of the real `dashvault` binary.
+
+mod serve;

@@ -1,0 +1,188 @@
+//! The service assembled: state from configuration, the router with its middleware, and
+//! a server that binds, serves and shuts down gracefully.
+
+use crate::auth::sms;
+use crate::clock::{Clock, SystemClock};
+use crate::config::ServerConfig;
+use crate::error::ApiError;
+use crate::metrics::{self, Metrics};
+use crate::routes;
+use crate::state::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::routing::get;
+use axum::{middleware, Json, Router};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The metadata database could not be opened or migrated.
+    #[error("opening the database {url}: {source}")]
+    Database {
+        /// The database URL (without secrets it may hold in the password).
+        url: String,
+        /// What went wrong.
+        source: dashvault_store::Error,
+    },
+    /// The listen address could not be bound.
+    #[error("listening on {addr}: {source} (is another server running there? pick another with --listen)")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl AppState {
+    /// Open the repository named in `config` and gather the state around it.
+    pub async fn from_config(
+        config: &ServerConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ServeError> {
+        let repo = dashvault_store::open(&config.database_url)
+            .await
+            .map_err(|source| ServeError::Database {
+                url: redact_password(&config.database_url),
+                source,
+            })?;
+        Ok(Self {
+            repo,
+            clock,
+            sms: Arc::from(sms::sender_for(&config.sms)),
+            auth: Arc::new(config.auth.clone()),
+            limits: Arc::new(config.limits.clone()),
+            metrics: Arc::new(Metrics::new()),
+        })
+    }
+}
+
+/// The whole HTTP application for `state`.
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) = routes::api().split_for_parts();
+    let openapi = Arc::new(openapi);
+    api.route(
+        "/api/openapi.json",
+        get(move || {
+            let openapi = Arc::clone(&openapi);
+            async move { Json(openapi.as_ref().clone()) }
+        }),
+    )
+    .fallback(|| async { ApiError::NotFound })
+    .layer(DefaultBodyLimit::max(state.limits.json_body_bytes))
+    .layer(TimeoutLayer::new(state.limits.request_timeout))
+    .layer(middleware::from_fn_with_state(
+        Arc::clone(&state.metrics),
+        metrics::track,
+    ))
+    .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+    .layer(
+        TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let request_id = request
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), request_id)
+        }),
+    )
+    .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+    .with_state(state)
+}
+
+/// A bound, not yet serving, server.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Server {
+    /// Open the state for `config` with the real clock and bind its address.
+    pub async fn bind(config: &ServerConfig) -> Result<Self, ServeError> {
+        let state = AppState::from_config(config, Arc::new(SystemClock)).await?;
+        Self::bind_with_state(config.listen, state).await
+    }
+
+    /// Bind `addr` (port 0 picks a free one) to serve `state`.
+    pub async fn bind_with_state(addr: SocketAddr, state: AppState) -> Result<Self, ServeError> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServeError::Bind { addr, source })?;
+        Ok(Self {
+            listener,
+            router: app(state),
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serve until `shutdown` completes, then finish the requests in flight.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C, for graceful shutdown.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%err, "can not listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, "can not listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// `url` with any password replaced by `***`, for messages and logs.
+pub fn redact_password(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

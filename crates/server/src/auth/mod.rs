@@ -1,0 +1,7 @@
+//! Sign-in by phone number and SMS code, sessions and tokens.
+
+pub mod phone;
+pub mod secret;
+pub mod session;
+pub mod sign_in;
+pub mod sms;

@@ -1,0 +1,21 @@
+//! The dashvault HTTP service: sign-in by SMS code, devices, and (as the issues land)
+//! uploads, listing, streaming and sharing, with an OpenAPI document, metrics and health.
+//!
+//! Overview: [`config::ServerConfig`] says what to serve; [`app::Server`] binds and runs
+//! it; [`app::app`] is the router for a given [`state::AppState`], which tests drive
+//! directly. Errors become [`error::ApiError`], one JSON shape for every failure.
+
+#![deny(missing_docs)]
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod json;
+pub mod metrics;
+pub mod routes;
+pub mod state;
+
+pub use app::{app, shutdown_signal, ServeError, Server};
+pub use config::ServerConfig;

@@ -1,0 +1,42 @@
+//! `GET /healthz` (the process answers), `GET /readyz` (its dependencies answer) and
+//! `GET /metrics` (Prometheus text).
+
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+
+/// Liveness: the process is up and serving.
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, description = "Alive", body = String)))]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "service",
+    responses(
+        (status = 200, description = "Ready", body = String),
+        (status = 503, description = "A dependency is down", body = ErrorBody),
+    ))]
+pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    state.repo.ping().await.map_err(|err| {
+        tracing::warn!(%err, "database not ready");
+        ApiError::Unavailable("the database does not answer".to_owned())
+    })?;
+    Ok("ready")
+}
+
+/// Metrics in the Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses((status = 200, description = "Prometheus text exposition", body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}

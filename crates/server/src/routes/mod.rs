@@ -1,0 +1,54 @@
+//! Every HTTP route, each registered together with its OpenAPI description, so the
+//! document at `/api/openapi.json` covers every endpoint by construction.
+
+pub mod auth;
+pub mod devices;
+pub mod health;
+
+use crate::state::AppState;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "dashvault", description = "Self-hostable cloud for dashcam video."),
+    modifiers(&SessionAuth)
+)]
+struct ApiDoc;
+
+struct SessionAuth;
+
+impl Modify for SessionAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A session token from /api/v1/auth/verify, as a bearer token or the \
+                         `dashvault_session` cookie",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API routes with their OpenAPI document.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+        .routes(routes!(auth::request_code))
+        .routes(routes!(auth::verify))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(devices::create, devices::list))
+        .routes(routes!(devices::get, devices::rename, devices::remove))
+        .routes(routes!(devices::replace_token))
+}

@@ -1,0 +1,26 @@
+//! What every request handler shares: the repository, the clock, the SMS sender, the
+//! settings and the metrics.
+
+use crate::auth::sms::SmsSender;
+use crate::clock::Clock;
+use crate::config::{AuthConfig, LimitsConfig};
+use crate::metrics::Metrics;
+use dashvault_store::Repo;
+use std::sync::Arc;
+
+/// Shared, cheaply cloned application state.
+#[derive(Clone)]
+pub struct AppState {
+    /// Metadata repository.
+    pub repo: Arc<dyn Repo>,
+    /// Time source.
+    pub clock: Arc<dyn Clock>,
+    /// Delivers sign-in codes.
+    pub sms: Arc<dyn SmsSender>,
+    /// Sign-in and session rules.
+    pub auth: Arc<AuthConfig>,
+    /// Request-size and time limits.
+    pub limits: Arc<LimitsConfig>,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+}

@@ -1,0 +1,9 @@
+//! The server's API tests: a real server on a free port over a real SQLite file or a
+//! fresh PostgreSQL database, driven over HTTP.
+
+mod auth;
+mod bad_input;
+mod devices;
+mod helpers;
+mod service;
+mod sms;

@@ -1,0 +1,32 @@
+//! Where dashvault keeps things: the metadata repository (SQLite or PostgreSQL) behind
+//! [`Repo`], one engine per database, both passing the same conformance suite.
+//!
+//! Overview: [`open`] reads a database URL, connects, runs that engine's migrations and
+//! returns an `Arc<dyn Repo>`; [`model`] holds the records; [`testkit`] is the suite that
+//! every engine must pass.
+
+#![deny(missing_docs)]
+
+pub mod blob;
+mod error;
+pub mod model;
+pub mod repo;
+pub mod testkit;
+
+pub use blob::{open_blob_store, BlobStore};
+pub use error::{Error, Result};
+pub use repo::{DeviceRepo, LoginCodeRepo, Repo, SessionRepo, UserRepo};
+
+use std::sync::Arc;
+
+/// Connect to the database named by `url` (`sqlite://PATH` or `postgres://…`), bring its
+/// schema up to date, and return the repository for it.
+pub async fn open(url: &str) -> Result<Arc<dyn Repo>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(repo::sqlite::SqliteRepo::open(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(repo::postgres::PostgresRepo::open(url).await?))
+    } else {
+        Err(Error::UnsupportedUrl(url.to_owned()))
+    }
+}
