@@ -3,9 +3,69 @@
 //! Every reader (GoPro GPMF, Novatek `freeGPS`, BlackVue `.gps` / `.3gf`, …) turns its
 //! format into [`Telemetry`], so that detection, the server and the player never see a
 //! vendor format. Units are SI and axes are the device's own, as the camera measured them.
+//!
+//! [`read_telemetry`] picks the reader from the file's content; each format also has a
+//! lower-level reader working on bytes: [`gpmf`], [`novatek`], [`blackvue`] (with
+//! [`nmea`]), and [`mp4`] for the MP4 containers of the first two.
+//!
+//! Not covered: Tesla (its SEI-embedded protobuf needs an H.264 bitstream walker and a
+//! schema we have no sample of) and the many other vendor layouts; such files give
+//! [`Error::Unsupported`](crate::Error::Unsupported).
+
+pub mod blackvue;
+pub mod gpmf;
+pub mod mp4;
+pub mod nmea;
+pub mod novatek;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Largest sidecar or bare GPMF file read into memory.
+const MAX_SIDECAR: u64 = 64 << 20;
+
+/// Reads the telemetry of a recording or sidecar file, choosing the reader from its
+/// content: an MP4 (GoPro `gpmd` track or Novatek `freeGPS` blocks), a bare GPMF
+/// stream, a BlackVue `.gps` NMEA log or a BlackVue `.3gf` accelerometer log.
+pub fn read_telemetry(path: &Path) -> Result<Telemetry> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut head = [0u8; 8];
+    let head_len = usize::try_from(len.min(8)).unwrap_or(8);
+    file.read_exact(&mut head[..head_len])?;
+    if head_len == 8 && mp4::is_mp4_box_type(&head[4..8]) {
+        return mp4::read_mp4(&file);
+    }
+    if len > MAX_SIDECAR {
+        return Err(Error::Unsupported(format!(
+            "{len} bytes is not an MP4 and too large for a telemetry sidecar (max {MAX_SIDECAR})"
+        )));
+    }
+    let mut data = Vec::with_capacity(len as usize);
+    data.extend_from_slice(&head[..head_len]);
+    file.read_to_end(&mut data)?;
+    if data.starts_with(b"DEVC") {
+        gpmf::parse_stream(&data)
+    } else if data.starts_with(b"[") {
+        blackvue::parse_gps(&data)
+    } else if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("3gf"))
+        || blackvue::looks_like_3gf(&data)
+    {
+        blackvue::parse_3gf(&data)
+    } else {
+        Err(Error::Unsupported(
+            "not a telemetry format we read (MP4 with GPMF or freeGPS, GPMF, BlackVue .gps or .3gf)".into(),
+        ))
+    }
+}
 
 /// Everything a recording or sidecar says about motion and position.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,95 @@
+//! Telemetry inside an MP4: a GoPro `gpmd` track, or Novatek `freeGPS` blocks.
+//!
+//! Built on the crate's [`Mp4Index`]: the `gpmd` samples are read one at a time at their
+//! indexed offsets and timed by the track's own clock; Novatek blocks are found through
+//! the `moov/gps ` index, or else among the top-level `free` boxes. Only the bytes of
+//! those samples and blocks are read, never the video.
+
+use crate::error::{Error, Result};
+use crate::index::Mp4Index;
+use crate::source::ReadAt;
+use crate::telemetry::gpmf::{self, GpmfPayload};
+use crate::telemetry::novatek;
+use crate::telemetry::Telemetry;
+
+/// Largest `gpmd` sample read (GoPro writes a few KiB a second).
+const MAX_GPMF_SAMPLE: u32 = 4 << 20;
+/// Bytes of a `freeGPS` block read: every field of the layout is within them.
+const BLOCK_READ: u64 = 4096;
+
+/// True when 4 bytes are a top-level box type that starts MP4 / QuickTime files.
+pub fn is_mp4_box_type(kind: &[u8]) -> bool {
+    matches!(
+        kind,
+        b"ftyp" | b"moov" | b"mdat" | b"free" | b"skip" | b"wide" | b"pnot" | b"uuid"
+    )
+}
+
+/// Reads the telemetry of an MP4 file: the GoPro `gpmd` track if there is one, else the
+/// Novatek `freeGPS` blocks; [`Error::Unsupported`] when it has neither.
+pub fn read_mp4<R: ReadAt + ?Sized>(src: &R) -> Result<Telemetry> {
+    let index = Mp4Index::read(src)?;
+    if let Some(track) = index.tracks.iter().find(|t| t.codec.0 == *b"gpmd") {
+        let mut out = Telemetry::default();
+        let mut buf = Vec::new();
+        for (i, sample) in track.samples.iter().enumerate() {
+            if sample.size > MAX_GPMF_SAMPLE {
+                return Err(Error::malformed(
+                    format!("gpmd track {} sample {i}", track.id),
+                    format!(
+                        "{} bytes, more than the {MAX_GPMF_SAMPLE} accepted",
+                        sample.size
+                    ),
+                ));
+            }
+            buf.resize(sample.size as usize, 0);
+            src.read_exact_at(&mut buf, sample.offset)?;
+            let payload = GpmfPayload {
+                data: &buf,
+                t: track.seconds(track.pts(sample)),
+                duration: track.seconds(i64::from(sample.duration)),
+            };
+            gpmf::add_payload(payload, &mut out).map_err(|e| match e {
+                Error::Malformed { at, problem } => {
+                    Error::malformed(format!("gpmd track {} sample {i}: {at}", track.id), problem)
+                }
+                other => other,
+            })?;
+        }
+        gpmf::finish(&mut out);
+        return Ok(out);
+    }
+    let places: Vec<(u64, u64)> = match index.moov_box(&[b"gps "]) {
+        Some(body) => novatek::parse_gps_index(body)?,
+        None => index
+            .top_level
+            .iter()
+            .filter(|b| b.kind.0 == *b"free")
+            .map(|b| (b.offset, b.size))
+            .collect(),
+    };
+    let mut blocks = Vec::new();
+    for (offset, size) in places {
+        let len = size.min(BLOCK_READ);
+        if offset
+            .checked_add(len)
+            .is_none_or(|end| end > index.file_len)
+        {
+            return Err(Error::malformed(
+                "moov/gps ",
+                format!("block at {offset} of {size} bytes is past the end of the file"),
+            ));
+        }
+        let mut block = vec![0u8; len as usize];
+        src.read_exact_at(&mut block, offset)?;
+        if novatek::is_freegps(&block) {
+            blocks.push(block);
+        }
+    }
+    if blocks.is_empty() {
+        return Err(Error::Unsupported(
+            "MP4 has no telemetry we read (no GoPro gpmd track, no Novatek freeGPS blocks)".into(),
+        ));
+    }
+    novatek::parse_blocks(blocks.iter().map(Vec::as_slice))
+}

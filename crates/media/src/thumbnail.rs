@@ -1,0 +1,516 @@
+//! Thumbnails: a JPEG of the first keyframe at or after a time, scaled to a width.
+//!
+//! Only that keyframe's bytes are read (through the [`Mp4Index`]); its length-prefixed
+//! NAL units are turned into an Annex-B stream headed by the parameter sets of the
+//! track's `avcC` / `hvcC`, so it decodes on its own.
+//!
+//! - H.264 is decoded in-process by OpenH264 (the `openh264` crate builds Cisco's C
+//!   source; nothing is downloaded or loaded at run time).
+//! - H.265 has no well-kept pure-Rust or bundled decoder, so it falls back to `ffmpeg`
+//!   found on `PATH`: the Annex-B keyframe (VPS/SPS/PPS + the frame, typically a few
+//!   hundred KiB) is fed to `ffmpeg -f hevc -i pipe:0` on stdin and one PPM frame read
+//!   back from stdout; ffmpeg never sees the file. Without ffmpeg this gives
+//!   [`Error::Unsupported`] saying so.
+//!
+//! The decoded picture is scaled with an area-average (box) filter, aspect ratio kept,
+//! and encoded by `jpeg-encoder` at quality 85.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use openh264::decoder::Decoder;
+use openh264::formats::YUVSource;
+
+use crate::error::{Error, Result};
+use crate::index::{Mp4Index, Sample, Track};
+use crate::source::ReadAt;
+
+/// Default thumbnail width in pixels.
+pub const DEFAULT_WIDTH: u32 = 320;
+/// Largest thumbnail width accepted.
+pub const MAX_WIDTH: u32 = 4096;
+/// Largest keyframe read, in bytes.
+const MAX_KEYFRAME: u32 = 64 << 20;
+/// Largest decoded picture side accepted, in pixels.
+const MAX_SIDE: usize = 16_384;
+/// JPEG quality, 1–100.
+const QUALITY: u8 = 85;
+
+/// An RGB picture, 3 bytes a pixel, rows packed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rgb {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// `width * height * 3` bytes, row after row.
+    pub data: Vec<u8>,
+}
+
+/// Makes a JPEG thumbnail of the MP4 at `path`: the first keyframe at or after
+/// `at_seconds`, `width` pixels wide.
+pub fn thumbnail(path: &Path, at_seconds: f64, width: u32) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
+    let index = Mp4Index::read(&file)?;
+    thumbnail_from(&file, &index, at_seconds, width)
+}
+
+/// Same as [`thumbnail`] on an already indexed source.
+pub fn thumbnail_from<R: ReadAt + ?Sized>(
+    src: &R,
+    index: &Mp4Index,
+    at_seconds: f64,
+    width: u32,
+) -> Result<Vec<u8>> {
+    if !(1..=MAX_WIDTH).contains(&width) {
+        return Err(Error::Request(format!(
+            "thumbnail width {width} is not within 1..={MAX_WIDTH}"
+        )));
+    }
+    if !at_seconds.is_finite() || at_seconds < 0.0 {
+        return Err(Error::Request(format!(
+            "thumbnail time {at_seconds} is not a time in the file"
+        )));
+    }
+    let picture = decode_keyframe_at(src, index, at_seconds)?;
+    encode_jpeg(&scale(&picture, width as usize)?)
+}
+
+/// Decodes the first keyframe at or after `at_seconds` of the first video track.
+pub fn decode_keyframe_at<R: ReadAt + ?Sized>(
+    src: &R,
+    index: &Mp4Index,
+    at_seconds: f64,
+) -> Result<Rgb> {
+    let track = index
+        .video()
+        .ok_or_else(|| Error::Unsupported("no video track to make a thumbnail of".into()))?;
+    let (n, sample) = keyframe_at(track, at_seconds)?;
+    if sample.size > MAX_KEYFRAME {
+        return Err(Error::malformed(
+            format!("video track {} sample {n}", track.id),
+            format!(
+                "keyframe of {} bytes, more than the {MAX_KEYFRAME} accepted",
+                sample.size
+            ),
+        ));
+    }
+    let mut data = vec![0u8; sample.size as usize];
+    src.read_exact_at(&mut data, sample.offset)?;
+    let at = || format!("video track {} keyframe {n}", track.id);
+    match &track.codec.0 {
+        b"avc1" | b"avc3" => {
+            let config =
+                AvcConfig::parse(&track.config).map_err(|p| Error::malformed(at() + " avcC", p))?;
+            let stream = annex_b(&config.parameter_sets, config.length_size, &data)
+                .map_err(|p| Error::malformed(at(), p))?;
+            decode_h264(&stream).map_err(|p| Error::malformed(at(), p))
+        }
+        b"hvc1" | b"hev1" => {
+            let config = AvcConfig::parse_hevc(&track.config)
+                .map_err(|p| Error::malformed(at() + " hvcC", p))?;
+            let stream = annex_b(&config.parameter_sets, config.length_size, &data)
+                .map_err(|p| Error::malformed(at(), p))?;
+            decode_with_ffmpeg(&stream, "hevc")
+        }
+        _ => Err(Error::Unsupported(format!(
+            "thumbnails of {} video",
+            track.codec
+        ))),
+    }
+}
+
+/// The first sync sample whose presentation time is at or after `at_seconds`.
+fn keyframe_at(track: &Track, at_seconds: f64) -> Result<(usize, &Sample)> {
+    let mut last = None;
+    for (n, sample) in track.samples.iter().enumerate().filter(|(_, s)| s.is_sync) {
+        let t = track.seconds(track.pts(sample));
+        if t + 1e-6 >= at_seconds {
+            return Ok((n, sample));
+        }
+        last = Some(t);
+    }
+    Err(Error::Request(match last {
+        Some(t) => format!("no keyframe at or after {at_seconds} s (the last one is at {t:.3} s)"),
+        None => "the video track has no keyframe".into(),
+    }))
+}
+
+/// Parameter sets and NAL length size of an `avcC` or `hvcC` record.
+struct AvcConfig {
+    length_size: usize,
+    parameter_sets: Vec<Vec<u8>>,
+}
+
+/// Bounds-checked reader over a configuration record.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        if self.0.len() < n {
+            return Err(format!("needs {n} more bytes, {} left", self.0.len()));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u16(&mut self) -> Result<usize, String> {
+        let b = self.take(2)?;
+        Ok(usize::from(u16::from_be_bytes([b[0], b[1]])))
+    }
+
+    fn nal(&mut self) -> Result<Vec<u8>, String> {
+        let len = self.u16()?;
+        Ok(self.take(len)?.to_vec())
+    }
+}
+
+impl AvcConfig {
+    /// `AVCDecoderConfigurationRecord` (ISO/IEC 14496-15 §5.3.3).
+    fn parse(record: &[u8]) -> Result<Self, String> {
+        let mut c = Cursor(record);
+        let head = c.take(5).map_err(|e| format!("record too short: {e}"))?;
+        if head[0] != 1 {
+            return Err(format!("configuration version {} is not 1", head[0]));
+        }
+        let length_size = usize::from(head[4] & 3) + 1;
+        let mut parameter_sets = Vec::new();
+        for _ in 0..(c.u8()? & 0x1f) {
+            parameter_sets.push(c.nal()?);
+        }
+        for _ in 0..c.u8()? {
+            parameter_sets.push(c.nal()?);
+        }
+        Ok(AvcConfig {
+            length_size,
+            parameter_sets,
+        })
+    }
+
+    /// `HEVCDecoderConfigurationRecord` (ISO/IEC 14496-15 §8.3.3).
+    fn parse_hevc(record: &[u8]) -> Result<Self, String> {
+        let mut c = Cursor(record);
+        let head = c.take(23).map_err(|e| format!("record too short: {e}"))?;
+        if head[0] != 1 {
+            return Err(format!("configuration version {} is not 1", head[0]));
+        }
+        let length_size = usize::from(head[21] & 3) + 1;
+        let mut parameter_sets = Vec::new();
+        for _ in 0..head[22] {
+            c.u8()?;
+            for _ in 0..c.u16()? {
+                parameter_sets.push(c.nal()?);
+            }
+        }
+        Ok(AvcConfig {
+            length_size,
+            parameter_sets,
+        })
+    }
+}
+
+/// Annex-B stream: each parameter set, then each NAL unit of the length-prefixed sample.
+fn annex_b(
+    parameter_sets: &[Vec<u8>],
+    length_size: usize,
+    sample: &[u8],
+) -> Result<Vec<u8>, String> {
+    const START: [u8; 4] = [0, 0, 0, 1];
+    let mut out = Vec::with_capacity(sample.len() + 256);
+    for set in parameter_sets {
+        out.extend_from_slice(&START);
+        out.extend_from_slice(set);
+    }
+    let mut rest = sample;
+    while !rest.is_empty() {
+        let Some(prefix) = rest.get(..length_size) else {
+            return Err(format!("truncated NAL length ({} bytes left)", rest.len()));
+        };
+        let len = prefix
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        let Some(nal) = rest.get(length_size..length_size + len) else {
+            return Err(format!(
+                "NAL unit of {len} bytes overruns the sample ({} left)",
+                rest.len() - length_size
+            ));
+        };
+        out.extend_from_slice(&START);
+        out.extend_from_slice(nal);
+        rest = &rest[length_size + len..];
+    }
+    Ok(out)
+}
+
+/// Decodes one H.264 Annex-B keyframe with OpenH264.
+pub fn decode_h264(stream: &[u8]) -> Result<Rgb, String> {
+    let mut decoder = Decoder::new().map_err(|e| format!("H.264 decoder: {e}"))?;
+    if let Some(picture) = decoder
+        .decode(stream)
+        .map_err(|e| format!("H.264 decode: {e}"))?
+    {
+        return yuv_to_rgb(&picture);
+    }
+    let frames = decoder
+        .flush_remaining()
+        .map_err(|e| format!("H.264 decode: {e}"))?;
+    match frames.first() {
+        Some(picture) => yuv_to_rgb(picture),
+        None => Err("H.264 decoder returned no picture for the keyframe".into()),
+    }
+}
+
+fn yuv_to_rgb(picture: &impl YUVSource) -> Result<Rgb, String> {
+    let (width, height) = picture.dimensions();
+    check_size(width, height)?;
+    let (ys, us, vs) = picture.strides();
+    let (y, u, v) = (picture.y(), picture.u(), picture.v());
+    let mut data = vec![0u8; width * height * 3];
+    for row in 0..height {
+        for col in 0..width {
+            let luma = y.get(row * ys + col);
+            let cb = u.get(row / 2 * us + col / 2);
+            let cr = v.get(row / 2 * vs + col / 2);
+            let (Some(&luma), Some(&cb), Some(&cr)) = (luma, cb, cr) else {
+                return Err("decoded planes are smaller than the picture".into());
+            };
+            let px = bt601(luma, cb, cr);
+            let at = (row * width + col) * 3;
+            data[at..at + 3].copy_from_slice(&px);
+        }
+    }
+    Ok(Rgb {
+        width,
+        height,
+        data,
+    })
+}
+
+fn check_size(width: usize, height: usize) -> Result<(), String> {
+    if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE {
+        return Err(format!("decoded picture of {width}x{height} pixels"));
+    }
+    Ok(())
+}
+
+/// Limited-range BT.601 YCbCr to RGB.
+fn bt601(y: u8, cb: u8, cr: u8) -> [u8; 3] {
+    let c = (f32::from(y) - 16.0) * 1.164;
+    let d = f32::from(cb) - 128.0;
+    let e = f32::from(cr) - 128.0;
+    let clamp = |v: f32| v.round().clamp(0.0, 255.0) as u8;
+    [
+        clamp(c + 1.596 * e),
+        clamp(c - 0.392 * d - 0.813 * e),
+        clamp(c + 2.017 * d),
+    ]
+}
+
+/// Decodes one Annex-B keyframe with `ffmpeg` (`format` is its demuxer name, e.g. `hevc`).
+fn decode_with_ffmpeg(stream: &[u8], format: &str) -> Result<Rgb> {
+    let mut child = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            format,
+            "-i",
+            "pipe:0",
+        ])
+        .args([
+            "-frames:v",
+            "1",
+            "-f",
+            "image2pipe",
+            "-c:v",
+            "ppm",
+            "pipe:1",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            Error::Unsupported(format!(
+                "H.265 thumbnails need ffmpeg on PATH (no in-process H.265 decoder): {e}"
+            ))
+        })?;
+    let (Some(mut stdin), Some(stdout), Some(stderr)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        return Err(Error::Unsupported("could not open pipes to ffmpeg".into()));
+    };
+    let limit = (MAX_SIDE * MAX_SIDE * 3 + 64) as u64;
+    let (out, err) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || stdin.write_all(stream));
+        let errors = scope.spawn(move || {
+            let mut text = String::new();
+            stderr
+                .take(64 << 10)
+                .read_to_string(&mut text)
+                .map(|_| text)
+        });
+        let mut out = Vec::new();
+        let read = stdout.take(limit).read_to_end(&mut out);
+        // A write error only means ffmpeg stopped reading; its stderr says why.
+        let _ = writer.join();
+        let err = errors.join().ok().and_then(|r| r.ok()).unwrap_or_default();
+        (read.map(|_| out), err)
+    });
+    let status = child.wait()?;
+    let out = out?;
+    if !status.success() {
+        return Err(Error::malformed(
+            "H.265 keyframe",
+            format!("ffmpeg failed ({status}): {}", err.trim()),
+        ));
+    }
+    parse_ppm(&out).map_err(|p| Error::malformed("ffmpeg output", p))
+}
+
+/// Binary PPM (`P6 w h 255`), as ffmpeg writes it.
+fn parse_ppm(data: &[u8]) -> Result<Rgb, String> {
+    let mut fields = Vec::with_capacity(4);
+    let mut pos = 0;
+    while fields.len() < 4 {
+        while data.get(pos).is_some_and(u8::is_ascii_whitespace) {
+            pos += 1;
+        }
+        let start = pos;
+        while data.get(pos).is_some_and(|b| !b.is_ascii_whitespace()) {
+            pos += 1;
+        }
+        if start == pos {
+            return Err(format!("PPM header ends after {} fields", fields.len()));
+        }
+        fields.push(std::str::from_utf8(&data[start..pos]).map_err(|_| "PPM header is not text")?);
+    }
+    pos += 1;
+    let num = |s: &str| {
+        s.parse::<usize>()
+            .map_err(|_| format!("PPM header field {s:?}"))
+    };
+    if fields[0] != "P6" || num(fields[3])? != 255 {
+        return Err(format!("not an 8-bit binary PPM: {fields:?}"));
+    }
+    let (width, height) = (num(fields[1])?, num(fields[2])?);
+    check_size(width, height)?;
+    let pixels = data
+        .get(pos..pos + width * height * 3)
+        .ok_or_else(|| format!("PPM of {width}x{height} is truncated"))?;
+    Ok(Rgb {
+        width,
+        height,
+        data: pixels.to_vec(),
+    })
+}
+
+/// Scales to `width` pixels wide with an area-average filter, aspect ratio kept.
+pub fn scale(src: &Rgb, width: usize) -> Result<Rgb> {
+    if width == 0
+        || src.width == 0
+        || src.height == 0
+        || src.data.len() < src.width * src.height * 3
+    {
+        return Err(Error::Request(format!(
+            "cannot scale a {}x{} picture to width {width}",
+            src.width, src.height
+        )));
+    }
+    let height = ((src.height * width) as f64 / src.width as f64)
+        .round()
+        .max(1.0) as usize;
+    let mut data = Vec::with_capacity(width * height * 3);
+    for row in 0..height {
+        let (y0, y1) = span(row, height, src.height);
+        for col in 0..width {
+            let (x0, x1) = span(col, width, src.width);
+            let mut sum = [0u64; 3];
+            for y in y0..y1 {
+                let line = &src.data[(y * src.width + x0) * 3..(y * src.width + x1) * 3];
+                for px in line.chunks_exact(3) {
+                    sum[0] += u64::from(px[0]);
+                    sum[1] += u64::from(px[1]);
+                    sum[2] += u64::from(px[2]);
+                }
+            }
+            let n = ((y1 - y0) * (x1 - x0)) as u64;
+            data.extend(sum.iter().map(|s| ((s + n / 2) / n) as u8));
+        }
+    }
+    Ok(Rgb {
+        width,
+        height,
+        data,
+    })
+}
+
+/// Source pixels `[start, end)` covered by output pixel `i` of `out` (never empty).
+fn span(i: usize, out: usize, src: usize) -> (usize, usize) {
+    let start = i * src / out;
+    let end = ((i + 1) * src / out).max(start + 1).min(src);
+    (start.min(src - 1), end)
+}
+
+/// Encodes an RGB picture as a baseline JPEG.
+pub fn encode_jpeg(picture: &Rgb) -> Result<Vec<u8>> {
+    let too_big = || {
+        Error::Request(format!(
+            "{}x{} is too large for JPEG",
+            picture.width, picture.height
+        ))
+    };
+    let w = u16::try_from(picture.width).map_err(|_| too_big())?;
+    let h = u16::try_from(picture.height).map_err(|_| too_big())?;
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, QUALITY)
+        .encode(&picture.data, w, h, jpeg_encoder::ColorType::Rgb)
+        .map_err(|e| Error::Request(format!("JPEG encoding failed: {e}")))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annex_b_rejects_overrunning_nal() {
+        assert!(annex_b(&[], 4, &[0, 0, 0, 9, 1, 2]).is_err());
+        assert!(annex_b(&[], 4, &[0, 0]).is_err());
+        let out = annex_b(&[vec![0x67]], 4, &[0, 0, 0, 2, 0x65, 0x88]).unwrap();
+        assert_eq!(out, [0, 0, 0, 1, 0x67, 0, 0, 0, 1, 0x65, 0x88]);
+    }
+
+    #[test]
+    fn scale_averages_and_keeps_aspect() {
+        let src = Rgb {
+            width: 4,
+            height: 2,
+            data: [[0u8, 0, 0], [255, 255, 255]].repeat(4).concat(),
+        };
+        let out = scale(&src, 2).unwrap();
+        assert_eq!((out.width, out.height), (2, 1));
+        assert_eq!(out.data, [128; 6]);
+    }
+
+    #[test]
+    fn bad_config_records_are_errors() {
+        assert!(AvcConfig::parse(&[]).is_err());
+        assert!(AvcConfig::parse(&[1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 9, 0x67]).is_err());
+        assert!(AvcConfig::parse_hevc(&[1; 10]).is_err());
+    }
+
+    #[test]
+    fn ppm_header_is_checked() {
+        assert!(parse_ppm(b"P6 2 1 255\n\x01\x02").is_err());
+        let ok = parse_ppm(b"P6\n2 1\n255\n\x01\x02\x03\x04\x05\x06").unwrap();
+        assert_eq!((ok.width, ok.height, ok.data.len()), (2, 1, 6));
+    }
+}
