@@ -68,8 +68,11 @@ pub trait SessionRepo: Send + Sync {
     /// Store a new session.
     async fn create_session(&self, session: &Session) -> Result<()>;
     /// The session with this token hash and its user, if it has not expired at `now`.
-    async fn session(&self, token_hash: &[u8], now: DateTime<Utc>)
-        -> Result<Option<(Session, User)>>;
+    async fn session(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Session, User)>>;
     /// Move the session's expiry to `expires_at` (sliding renewal).
     async fn renew_session(&self, token_hash: &[u8], expires_at: DateTime<Utc>) -> Result<()>;
     /// Remove the session (sign-out); removing an unknown one is not an error.
@@ -88,8 +91,12 @@ pub trait DeviceRepo: Send + Sync {
     /// Rename one of the user's devices; `None` if the user has no such device.
     async fn rename_device(&self, user_id: Uuid, id: Uuid, name: &str) -> Result<Option<Device>>;
     /// Replace the device's token (the old one stops working); `false` if no such device.
-    async fn replace_device_token(&self, user_id: Uuid, id: Uuid, token_hash: &[u8])
-        -> Result<bool>;
+    async fn replace_device_token(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        token_hash: &[u8],
+    ) -> Result<bool>;
     /// Remove one of the user's devices (its token stops working); `false` if none.
     async fn delete_device(&self, user_id: Uuid, id: Uuid) -> Result<bool>;
     /// The device whose token has this hash.

@@ -1,0 +1,431 @@
+//! The scale-out engine: PostgreSQL, shared by any number of server replicas.
+//!
+//! Ids are UUID, times TIMESTAMPTZ written at millisecond precision (the same values the
+//! SQLite engine keeps), hashes BYTEA. Single statements that both test and change a row
+//! (`DELETE … RETURNING`, `UPDATE … WHERE attempts < $n`) lock it, so concurrent replicas
+//! can not both consume one sign-in code.
+
+use super::convert::{to_u32, to_u64, truncate_to_millis};
+use super::{DeviceRepo, LoginCodeRepo, Repo, SessionRepo, UserRepo};
+use crate::model::{CodeCheck, Device, NewDevice, NewLoginCode, Session, User};
+use crate::{Error, Result};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::Row;
+use std::str::FromStr;
+use std::time::Duration;
+use uuid::Uuid;
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long to wait for a free connection (or a new one) before failing the request.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The metadata repository in PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PostgresRepo {
+    pool: PgPool,
+}
+
+impl PostgresRepo {
+    /// Connect to the database at `url` (`postgres://user@host:port/db?…`) and apply the
+    /// migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(Error::InvalidUrl)?;
+        let pool = PgPoolOptions::new()
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        MIGRATIONS.run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+fn user_from_row(row: &PgRow) -> Result<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        phone: row.try_get("phone")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn device_from_row(row: &PgRow) -> Result<Device> {
+    Ok(Device {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        model: row.try_get("model")?,
+        serial: row.try_get("serial")?,
+        name: row.try_get("name")?,
+        has_cabin_camera: row.try_get("has_cabin_camera")?,
+        uploads_drives: row.try_get("uploads_drives")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+#[async_trait]
+impl UserRepo for PostgresRepo {
+    async fn find_or_create_user(&self, phone: &str, now: DateTime<Utc>) -> Result<User> {
+        sqlx::query(
+            "INSERT INTO users (id, phone, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (phone) DO NOTHING",
+        )
+        .bind(Uuid::now_v7())
+        .bind(phone)
+        .bind(truncate_to_millis(now))
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query("SELECT id, phone, created_at FROM users WHERE phone = $1")
+            .bind(phone)
+            .fetch_one(&self.pool)
+            .await?;
+        user_from_row(&row)
+    }
+
+    async fn user(&self, id: Uuid) -> Result<Option<User>> {
+        sqlx::query("SELECT id, phone, created_at FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl LoginCodeRepo for PostgresRepo {
+    async fn put_login_code(&self, code: &NewLoginCode) -> Result<()> {
+        let sent_at = truncate_to_millis(code.sent_at);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO login_codes (phone, code_hash, sent_at, expires_at, attempts)
+             VALUES ($1, $2, $3, $4, 0)
+             ON CONFLICT (phone) DO UPDATE SET code_hash = excluded.code_hash,
+                 sent_at = excluded.sent_at, expires_at = excluded.expires_at, attempts = 0",
+        )
+        .bind(&code.phone)
+        .bind(&code.code_hash)
+        .bind(sent_at)
+        .bind(truncate_to_millis(code.expires_at))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO code_sends (phone, ip, sent_at) VALUES ($1, $2, $3)")
+            .bind(&code.phone)
+            .bind(&code.ip)
+            .bind(sent_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn check_login_code(
+        &self,
+        phone: &str,
+        code_hash: &[u8],
+        now: DateTime<Utc>,
+        max_attempts: u32,
+    ) -> Result<CodeCheck> {
+        let now = truncate_to_millis(now);
+        let max_attempts = i64::from(max_attempts);
+        let mut tx = self.pool.begin().await?;
+        // A concurrent check of the same row waits on its lock, then re-tests the WHERE
+        // clause against the committed row: at most one DELETE consumes the code, and the
+        // try counter never passes `max_attempts`.
+        let consumed = sqlx::query(
+            "DELETE FROM login_codes
+             WHERE phone = $1 AND code_hash = $2 AND expires_at > $3 AND attempts < $4
+             RETURNING phone",
+        )
+        .bind(phone)
+        .bind(code_hash)
+        .bind(now)
+        .bind(max_attempts)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let outcome = if consumed.is_some() {
+            CodeCheck::Accepted
+        } else if let Some(row) = sqlx::query(
+            "UPDATE login_codes SET attempts = attempts + 1
+             WHERE phone = $1 AND code_hash <> $2 AND expires_at > $3 AND attempts < $4
+             RETURNING attempts",
+        )
+        .bind(phone)
+        .bind(code_hash)
+        .bind(now)
+        .bind(max_attempts)
+        .fetch_optional(&mut *tx)
+        .await?
+        {
+            CodeCheck::Wrong {
+                attempts: to_u32(i64::from(row.try_get::<i32, _>(0)?), "login_codes.attempts")?,
+            }
+        } else {
+            let live =
+                sqlx::query("SELECT 1 FROM login_codes WHERE phone = $1 AND expires_at > $2")
+                    .bind(phone)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if live.is_some() {
+                CodeCheck::TooManyAttempts
+            } else {
+                CodeCheck::Missing
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn last_code_sent_at(&self, phone: &str) -> Result<Option<DateTime<Utc>>> {
+        let row = sqlx::query("SELECT MAX(sent_at) FROM code_sends WHERE phone = $1")
+            .bind(phone)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn codes_sent_to_phone(&self, phone: &str, since: DateTime<Utc>) -> Result<u64> {
+        let row = sqlx::query("SELECT COUNT(*) FROM code_sends WHERE phone = $1 AND sent_at >= $2")
+            .bind(phone)
+            .bind(truncate_to_millis(since))
+            .fetch_one(&self.pool)
+            .await?;
+        to_u64(row.try_get(0)?, "count(code_sends)")
+    }
+
+    async fn codes_sent_from_ip(&self, ip: &str, since: DateTime<Utc>) -> Result<u64> {
+        let row = sqlx::query("SELECT COUNT(*) FROM code_sends WHERE ip = $1 AND sent_at >= $2")
+            .bind(ip)
+            .bind(truncate_to_millis(since))
+            .fetch_one(&self.pool)
+            .await?;
+        to_u64(row.try_get(0)?, "count(code_sends)")
+    }
+
+    async fn oldest_code_sent_to_phone(
+        &self,
+        phone: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let row =
+            sqlx::query("SELECT MIN(sent_at) FROM code_sends WHERE phone = $1 AND sent_at >= $2")
+                .bind(phone)
+                .bind(truncate_to_millis(since))
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn oldest_code_sent_from_ip(
+        &self,
+        ip: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let row =
+            sqlx::query("SELECT MIN(sent_at) FROM code_sends WHERE ip = $1 AND sent_at >= $2")
+                .bind(ip)
+                .bind(truncate_to_millis(since))
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn prune_login_codes(&self, before: DateTime<Utc>) -> Result<()> {
+        let before = truncate_to_millis(before);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM code_sends WHERE sent_at < $1")
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM login_codes WHERE expires_at < $1")
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SessionRepo for PostgresRepo {
+    async fn create_session(&self, session: &Session) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&session.token_hash)
+        .bind(session.user_id)
+        .bind(truncate_to_millis(session.created_at))
+        .bind(truncate_to_millis(session.expires_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Session, User)>> {
+        let Some(row) = sqlx::query(
+            "SELECT s.token_hash, s.created_at AS session_created_at, s.expires_at,
+                    u.id, u.phone, u.created_at
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(truncate_to_millis(now))
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let user = user_from_row(&row)?;
+        let session = Session {
+            token_hash: row.try_get("token_hash")?,
+            user_id: user.id,
+            created_at: row.try_get("session_created_at")?,
+            expires_at: row.try_get("expires_at")?,
+        };
+        Ok(Some((session, user)))
+    }
+
+    async fn renew_session(&self, token_hash: &[u8], expires_at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE sessions SET expires_at = $1 WHERE token_hash = $2")
+            .bind(truncate_to_millis(expires_at))
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DeviceRepo for PostgresRepo {
+    async fn create_device(&self, device: &NewDevice) -> Result<Device> {
+        let row = sqlx::query(
+            "INSERT INTO devices (id, user_id, model, serial, name, has_cabin_camera,
+                                  uploads_drives, token_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             RETURNING id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
+                       created_at",
+        )
+        .bind(device.id)
+        .bind(device.user_id)
+        .bind(&device.model)
+        .bind(&device.serial)
+        .bind(&device.name)
+        .bind(device.has_cabin_camera)
+        .bind(device.uploads_drives)
+        .bind(&device.token_hash)
+        .bind(truncate_to_millis(device.created_at))
+        .fetch_one(&self.pool)
+        .await?;
+        device_from_row(&row)
+    }
+
+    async fn devices(&self, user_id: Uuid) -> Result<Vec<Device>> {
+        sqlx::query(
+            "SELECT id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
+                    created_at
+             FROM devices WHERE user_id = $1 ORDER BY created_at, id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(device_from_row)
+        .collect()
+    }
+
+    async fn device(&self, user_id: Uuid, id: Uuid) -> Result<Option<Device>> {
+        sqlx::query(
+            "SELECT id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
+                    created_at
+             FROM devices WHERE user_id = $1 AND id = $2",
+        )
+        .bind(user_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(device_from_row)
+        .transpose()
+    }
+
+    async fn rename_device(&self, user_id: Uuid, id: Uuid, name: &str) -> Result<Option<Device>> {
+        sqlx::query(
+            "UPDATE devices SET name = $1 WHERE user_id = $2 AND id = $3
+             RETURNING id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
+                       created_at",
+        )
+        .bind(name)
+        .bind(user_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(device_from_row)
+        .transpose()
+    }
+
+    async fn replace_device_token(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        token_hash: &[u8],
+    ) -> Result<bool> {
+        let done = sqlx::query("UPDATE devices SET token_hash = $1 WHERE user_id = $2 AND id = $3")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_device(&self, user_id: Uuid, id: Uuid) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM devices WHERE user_id = $1 AND id = $2")
+            .bind(user_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn device_by_token(&self, token_hash: &[u8]) -> Result<Option<Device>> {
+        sqlx::query(
+            "SELECT id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
+                    created_at
+             FROM devices WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(device_from_row)
+        .transpose()
+    }
+}
+
+#[async_trait]
+impl Repo for PostgresRepo {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn engine(&self) -> &'static str {
+        "postgres"
+    }
+}

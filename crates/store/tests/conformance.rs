@@ -1,0 +1,118 @@
+//! Runs every case of `dashvault_store::testkit` on each engine, each case on its own
+//! fresh database (a temporary SQLite file, a new PostgreSQL database), plus the few
+//! checks that only make sense for one engine or for `open` itself.
+
+use dashvault_store::testkit::{self, TestDatabase};
+use dashvault_store::{open, Error};
+
+mod blob;
+
+async fn sqlite_database() -> TestDatabase {
+    testkit::sqlite_test_database()
+}
+
+async fn postgres_database() -> TestDatabase {
+    testkit::postgres_test_database().await
+}
+
+/// For each engine, one module per suite module, one test per case.
+macro_rules! conformance {
+    ($($module:ident: [$($case:ident),* $(,)?]),* $(,)?) => {
+        conformance!(@engine sqlite, sqlite_database; $($module: [$($case),*]),*);
+        conformance!(@engine postgres, postgres_database; $($module: [$($case),*]),*);
+    };
+    (@engine $engine:ident, $database:ident; $($module:ident: [$($case:ident),*]),*) => {
+        mod $engine {
+            $(mod $module {
+                $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::$database().await;
+                    let repo = dashvault_store::open(db.url()).await.expect("open repository");
+                    assert_eq!(repo.engine(), stringify!($engine));
+                    dashvault_store::testkit::$module::$case(repo).await;
+                })*
+            })*
+        }
+    };
+}
+
+conformance! {
+    health: [repo_answers_ping],
+    users: [
+        find_or_create_is_idempotent,
+        concurrent_first_sign_ins_make_one_user,
+        times_are_kept_to_the_millisecond,
+    ],
+    login_codes: [
+        right_code_is_accepted_once,
+        codes_belong_to_their_number,
+        wrong_codes_count_tries,
+        too_many_wrong_tries_kill_the_code,
+        new_code_replaces_old_and_resets_tries,
+        code_expires_at_its_expiry_instant,
+        concurrent_checks_accept_once,
+        concurrent_wrong_tries_stop_at_the_limit,
+        sends_are_counted_per_phone_and_address,
+        prune_forgets_old_sends_and_expired_codes,
+    ],
+    sessions: [
+        session_lives_until_it_expires,
+        renewal_moves_the_expiry,
+        sign_out_deletes_the_session,
+        sessions_need_a_user_and_a_unique_token,
+    ],
+    devices: [
+        devices_read_back_oldest_first,
+        devices_are_scoped_by_owner,
+        replacing_the_token_forgets_the_old_one,
+        deleting_a_device_forgets_its_token,
+        devices_need_an_owner_and_a_unique_token,
+    ],
+}
+
+#[tokio::test]
+async fn unknown_url_scheme_is_refused() {
+    let err = open("mysql://localhost/db")
+        .await
+        .err()
+        .expect("mysql is not supported");
+    assert!(
+        matches!(err, Error::UnsupportedUrl(ref url) if url == "mysql://localhost/db"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_in_memory_opens() {
+    let repo = open("sqlite::memory:")
+        .await
+        .expect("open in-memory SQLite");
+    testkit::health::repo_answers_ping(repo).await;
+}
+
+#[tokio::test]
+async fn sqlite_file_keeps_data_across_reopening() {
+    let db = testkit::sqlite_test_database();
+    let first = open(db.url()).await.expect("create");
+    let user = first
+        .find_or_create_user("+14155550100", chrono::Utc::now())
+        .await
+        .expect("user");
+    drop(first);
+    let again = open(db.url())
+        .await
+        .expect("reopen, migrations already applied");
+    assert_eq!(again.user(user.id).await.expect("user"), Some(user));
+}
+
+#[tokio::test]
+async fn postgres_database_is_dropped_with_its_guard() {
+    let db = testkit::postgres_test_database().await;
+    let url = db.url().to_owned();
+    open(&url).await.expect("open").ping().await.expect("ping");
+    drop(db);
+    assert!(
+        open(&url).await.is_err(),
+        "the test database should be gone"
+    );
+}

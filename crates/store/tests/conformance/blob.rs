@@ -1,0 +1,130 @@
+//! The blob store suite (`dashvault_store::blob::testkit`) on the filesystem engine and on
+//! a real S3-compatible server, plus checks that concern one engine only.
+
+use dashvault_store::blob::{testkit, BlobError, BlobLocation};
+use dashvault_store::open_blob_store;
+use tempfile::TempDir;
+
+/// The S3 server the test command started (`scripts/s3-server`); its absence fails.
+fn s3_url() -> String {
+    std::env::var("DASHVAULT_TEST_S3_URL").unwrap_or_else(|_| {
+        panic!(
+            "DASHVAULT_TEST_S3_URL is not set: run the tests with ./scripts/test, or start \
+             the test S3 server first with `eval \"$(scripts/s3-server)\"`"
+        )
+    })
+}
+
+/// A fresh root directory and its `file://` URL.
+fn fs_store() -> (TempDir, String) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let url = format!("file://{}", dir.path().display());
+    (dir, url)
+}
+
+/// One test per case of the suite, for each engine.
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod fs {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let (_dir, url) = super::fs_store();
+                super::testkit::$case(&url).await;
+            })*
+        }
+        mod s3 {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                super::testkit::$case(&super::s3_url()).await;
+            })*
+        }
+    };
+}
+
+conformance![
+    ping,
+    round_trip,
+    ranged_reads,
+    large_object_streams,
+    overwrite,
+    delete_is_idempotent,
+    not_found_is_classified,
+    list_by_prefix,
+    multipart_resumed_by_another_replica,
+    multipart_abort_leaves_nothing,
+    multipart_rejects_bad_parts,
+    interrupted_put_leaves_nothing,
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_from_files_to_s3() {
+    let (_dir, fs_url) = fs_store();
+    testkit::copy_between(&fs_url, &s3_url()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_from_s3_to_files() {
+    let (_dir, fs_url) = fs_store();
+    testkit::copy_between(&s3_url(), &fs_url).await;
+}
+
+/// Failed and interrupted writes leave no stray file behind in the staging directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fs_failed_writes_leave_no_temporary_files() {
+    let (dir, url) = fs_store();
+    testkit::interrupted_put_leaves_nothing(&url).await;
+    testkit::multipart_abort_leaves_nothing(&url).await;
+    for staging in [".tmp", ".uploads"] {
+        let left: Vec<_> = std::fs::read_dir(dir.path().join(staging))
+            .unwrap_or_else(|e| panic!("{staging}: {e}"))
+            .collect();
+        assert!(left.is_empty(), "{staging} still holds {left:?}");
+    }
+}
+
+/// A relative `file://` URL is taken from the current directory, which it creates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fs_relative_url_is_created_under_the_current_dir() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let cwd = std::env::current_dir().unwrap_or_else(|e| panic!("current dir: {e}"));
+    // From the current directory up to `/` (the root is a component too), then down.
+    let mut relative: std::path::PathBuf = cwd.components().skip(1).map(|_| "..").collect();
+    relative.push(dir.path().strip_prefix("/").unwrap_or(dir.path()));
+    relative.push("blobs");
+    let url = format!("file://{}", relative.display());
+    open_blob_store(&url)
+        .await
+        .unwrap_or_else(|e| panic!("open {url}: {e:?}"))
+        .ping()
+        .await
+        .unwrap_or_else(|e| panic!("ping {url}: {e:?}"));
+    assert!(dir.path().join("blobs/.tmp").is_dir(), "{url} was not created");
+}
+
+/// A bucket that does not exist makes `ping` fail (readiness reports it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_ping_fails_for_a_missing_bucket() {
+    let url = s3_url();
+    let BlobLocation::S3 { endpoint: Some(endpoint), region, .. } =
+        BlobLocation::parse(&url).unwrap_or_else(|e| panic!("{e}"))
+    else {
+        panic!("{url} names no endpoint");
+    };
+    let missing = format!(
+        "s3://no-such-bucket-{}?endpoint={endpoint}&region={}",
+        uuid::Uuid::new_v4().simple(),
+        region.unwrap_or_else(|| "us-east-1".to_owned())
+    );
+    let store = open_blob_store(&missing).await.unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(store.ping().await.is_err(), "ping of {missing} succeeded");
+}
+
+#[tokio::test]
+async fn unknown_blob_url_is_refused() {
+    for url in ["ftp://host/x", "s3://b?endpont=http://x", "file://"] {
+        match open_blob_store(url).await {
+            Err(BlobError::InvalidUrl { .. }) => {}
+            other => panic!("{url} gave {other:?}"),
+        }
+    }
+}
