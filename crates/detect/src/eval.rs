@@ -1,0 +1,675 @@
+//! Measuring the detector on real labelled drives (the driverBehaviorDataset layout).
+//!
+//! The dataset (Ferreira Júnior et al., PLOS ONE 2017) holds phone recordings of labelled
+//! manoeuvres in an **Earth frame** (x East, y magnetic North, z up, gravity on +z), not in
+//! a device frame. [`LabelledTrip::car_trace`] turns a trip into what a dashcam fixed to
+//! the car records, and [`LabelledTrip::device_trace`] then mounts that dashcam at a random
+//! 3-D orientation:
+//! 1. The heading ψ is the integral of the yaw rate (gyroscope z). Its error wanders (tens
+//!    of degrees a minute, from the magnetometer-built frame and gyro bias), so it is
+//!    corrected at anchors: at each labelled brake, launch and turn, the mean horizontal
+//!    acceleration in the integrated-heading frame, less its level in the 1.5 s before and
+//!    after, must point backward, forward, left or right; the angle it is off by is the
+//!    heading error there. At a lane change, where the mean lateral acceleration cancels
+//!    out, the forward direction is that of `Σ ω·(a_h × up)` (the centripetal acceleration
+//!    of each half of the manoeuvre points to its own centre of turn). The corrections are
+//!    interpolated linearly in time between anchors (unwrapped, so the shortest way round)
+//!    and held before the first and after the last.
+//! 2. Acceleration and angular rate are then expressed on the car's axes (x forward, y
+//!    left, z up) and rotated by a uniformly random rotation drawn from a seeded generator,
+//!    so every evaluation is deterministic.
+//!
+//! Scoring: a detection matches a label when its kind is the label's (a sudden stop counts
+//! as a hard brake) and it overlaps the labelled interval widened by 1 s on each side.
+//! Recall is over labels. Precision is over detections that overlap any labelled interval
+//! (widened the same way), because the time between labels is ordinary driving with
+//! unlabelled turns and U-turns, not a verified negative; detections there are counted
+//! separately. A calm manoeuvre is flagged when any detection overlaps it.
+
+use crate::detector::detect;
+use crate::error::{DetectError, Result};
+use crate::events::{Event, EventKind};
+use crate::thresholds::Thresholds;
+use crate::trace::Trace;
+use crate::vector::{mat_vec, M3};
+use dashvault_media::telemetry::Vec3Sample;
+use std::f64::consts::{FRAC_PI_2, PI, TAU};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Tolerance around a labelled interval when matching, s.
+pub const MATCH_TOLERANCE_S: f64 = 1.0;
+/// Width of the before/after baseline of a heading anchor, s.
+const BASELINE_S: f64 = 1.5;
+/// Yaw rate that makes an unlabelled turn an anchor, rad/s (about a corner at 20 km/h).
+const TURN_RATE: f64 = 0.15;
+/// Shortest unlabelled turn used as an anchor, s.
+const TURN_MIN_S: f64 = 1.5;
+/// Longest piece of an unlabelled turn used as one anchor, s.
+const TURN_PIECE_S: f64 = 3.0;
+
+/// A labelled manoeuvre type of the dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Manoeuvre {
+    /// `freada_agressiva`: aggressive braking.
+    Brake,
+    /// `aceleracao_agressiva`: aggressive acceleration.
+    Launch,
+    /// `curva_esquerda_agressiva`: aggressive left turn.
+    LeftTurn,
+    /// `curva_direita_agressiva`: aggressive right turn.
+    RightTurn,
+    /// `troca_faixa_esquerda_agressiva`: aggressive lane change to the left.
+    LeftLaneChange,
+    /// `troca_faixa_direita_agressiva`: aggressive lane change to the right.
+    RightLaneChange,
+    /// `evento_nao_agressivo`: a manoeuvre done calmly (a negative).
+    Calm,
+}
+
+impl Manoeuvre {
+    fn parse(label: &str) -> Option<Manoeuvre> {
+        Some(match label {
+            "freada_agressiva" => Manoeuvre::Brake,
+            "aceleracao_agressiva" => Manoeuvre::Launch,
+            "curva_esquerda_agressiva" => Manoeuvre::LeftTurn,
+            "curva_direita_agressiva" => Manoeuvre::RightTurn,
+            "troca_faixa_esquerda_agressiva" => Manoeuvre::LeftLaneChange,
+            "troca_faixa_direita_agressiva" => Manoeuvre::RightLaneChange,
+            "evento_nao_agressivo" => Manoeuvre::Calm,
+            _ => return None,
+        })
+    }
+
+    /// The event kind it should produce; `None` for a calm manoeuvre.
+    pub fn kind(self) -> Option<EventKind> {
+        match self {
+            Manoeuvre::Brake => Some(EventKind::HardBrake),
+            Manoeuvre::Launch => Some(EventKind::HardAccel),
+            Manoeuvre::LeftTurn | Manoeuvre::RightTurn => Some(EventKind::SharpTurn),
+            Manoeuvre::LeftLaneChange | Manoeuvre::RightLaneChange => Some(EventKind::Swerve),
+            Manoeuvre::Calm => None,
+        }
+    }
+
+    /// Direction of the mean horizontal acceleration in the car frame (radians from
+    /// forward, counter-clockwise), for manoeuvres that have one.
+    fn direction(self) -> Option<f64> {
+        match self {
+            Manoeuvre::Launch => Some(0.0),
+            Manoeuvre::Brake => Some(PI),
+            Manoeuvre::LeftTurn => Some(FRAC_PI_2),
+            Manoeuvre::RightTurn => Some(-FRAC_PI_2),
+            _ => None,
+        }
+    }
+}
+
+/// One labelled interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Label {
+    /// What was done.
+    pub manoeuvre: Manoeuvre,
+    /// Start, seconds on the trip's clock.
+    pub start: f64,
+    /// End, seconds on the trip's clock.
+    pub end: f64,
+}
+
+impl Label {
+    fn overlaps(&self, e: &Event) -> bool {
+        e.start <= self.end + MATCH_TOLERANCE_S && e.end >= self.start - MATCH_TOLERANCE_S
+    }
+}
+
+/// A trip of the dataset: Earth-frame accelerometer and gyroscope, and its labels.
+#[derive(Debug, Clone)]
+pub struct LabelledTrip {
+    /// The trip folder's name.
+    pub name: String,
+    /// Accelerometer, m/s², Earth frame (x East, y North, z up).
+    pub accel: Vec<Vec3Sample>,
+    /// Gyroscope, rad/s, Earth frame.
+    pub gyro: Vec<Vec3Sample>,
+    /// Labelled manoeuvres in time order.
+    pub labels: Vec<Label>,
+}
+
+impl LabelledTrip {
+    /// Reads a trip folder: `acelerometro_terra.csv`, `giroscopio_terra.csv`,
+    /// `groundTruth.csv` and `viagem.json` (for the clock's origin).
+    pub fn load(dir: &Path) -> Result<LabelledTrip> {
+        let origin = read_origin(&dir.join("viagem.json"))?;
+        let accel = read_sensor(&dir.join("acelerometro_terra.csv"), origin)?;
+        let gyro = read_sensor(&dir.join("giroscopio_terra.csv"), origin)?;
+        let mut labels = read_labels(&dir.join("groundTruth.csv"))?;
+        labels.sort_by(|a, b| a.start.total_cmp(&b.start));
+        Ok(LabelledTrip {
+            name: dir.file_name().map_or_else(
+                || dir.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+            accel,
+            gyro,
+            labels,
+        })
+    }
+
+    /// The trip as a sensor fixed to the car records it: x forward, y left, z up.
+    pub fn car_trace(&self) -> Trace {
+        let heading = self.heading();
+        let to_car = |samples: &[Vec3Sample]| -> Vec<Vec3Sample> {
+            samples
+                .iter()
+                .map(|s| {
+                    let (sin, cos) = heading.at(s.t).sin_cos();
+                    let [x, y, z] = s.v;
+                    Vec3Sample {
+                        t: s.t,
+                        v: [x * cos + y * sin, -x * sin + y * cos, z],
+                    }
+                })
+                .collect()
+        };
+        Trace {
+            accel: to_car(&self.accel),
+            gyro: to_car(&self.gyro),
+            speed: Vec::new(),
+        }
+    }
+
+    /// The trip as a device mounted in the car at `mount` records it.
+    pub fn device_trace(&self, mount: &Mount) -> Trace {
+        mount.apply(&self.car_trace())
+    }
+
+    /// Integrated yaw rate, corrected at the labelled anchors.
+    fn heading(&self) -> Heading {
+        let integrated = integrate_yaw(&self.gyro);
+        let at = |t: f64| interpolate(&integrated, t);
+        let turns = self.unlabelled_turns();
+        let mut anchors: Vec<(f64, f64)> = self
+            .labels
+            .iter()
+            .chain(&turns)
+            .filter_map(|label| {
+                let error = self.heading_error(label, &at)?;
+                Some(((label.start + label.end) / 2.0, error))
+            })
+            .collect();
+        anchors.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // Unwrap so that interpolation goes the shortest way round.
+        for i in 1..anchors.len() {
+            let prev = anchors[i - 1].1;
+            let a = &mut anchors[i].1;
+            *a = prev + (*a - prev + PI).rem_euclid(TAU) - PI;
+        }
+        Heading {
+            integrated,
+            anchors,
+        }
+    }
+
+    /// Turns between the labels (U-turns, corners), as pseudo-labels: stretches of at
+    /// least [`TURN_MIN_S`] where the yaw rate (1 s average) stays above [`TURN_RATE`],
+    /// cut into pieces of at most [`TURN_PIECE_S`] since the heading error changes along a
+    /// U-turn, at least [`BASELINE_S`] clear of any label.
+    fn unlabelled_turns(&self) -> Vec<Label> {
+        let rate = moving_rate(&self.gyro, 0.5);
+        let mut out = Vec::new();
+        // The turn being followed: start, last time, turning left.
+        let mut run: Option<(f64, f64, bool)> = None;
+        for (s, &w) in self.gyro.iter().zip(&rate) {
+            let clear = self
+                .labels
+                .iter()
+                .all(|l| s.t < l.start - BASELINE_S || s.t > l.end + BASELINE_S);
+            let turning = (w.abs() >= TURN_RATE && clear).then_some(w > 0.0);
+            match (&mut run, turning) {
+                (Some((start, end, left)), Some(l))
+                    if l == *left && s.t - *start < TURN_PIECE_S =>
+                {
+                    *end = s.t;
+                }
+                _ => {
+                    if let Some((start, end, left)) = run.take() {
+                        if end - start >= TURN_MIN_S {
+                            let manoeuvre = if left {
+                                Manoeuvre::LeftTurn
+                            } else {
+                                Manoeuvre::RightTurn
+                            };
+                            out.push(Label {
+                                manoeuvre,
+                                start,
+                                end,
+                            });
+                        }
+                    }
+                    run = turning.map(|left| (s.t, s.t, left));
+                }
+            }
+        }
+        out
+    }
+
+    /// Heading error at a label: the angle that turns the car frame into the
+    /// integrated-heading frame, from the label's known acceleration direction.
+    fn heading_error(&self, label: &Label, heading: &impl Fn(f64) -> f64) -> Option<f64> {
+        let rotated = |s: &Vec3Sample| {
+            let (sin, cos) = heading(s.t).sin_cos();
+            let [x, y, _] = s.v;
+            [x * cos + y * sin, -x * sin + y * cos]
+        };
+        let mean = |from: f64, to: f64| -> Option<[f64; 2]> {
+            let picked: Vec<[f64; 2]> = self
+                .accel
+                .iter()
+                .filter(|s| s.t >= from && s.t <= to)
+                .map(rotated)
+                .collect();
+            let n = picked.len() as f64;
+            (n > 0.0).then(|| {
+                let sum = picked
+                    .iter()
+                    .fold([0.0, 0.0], |a, p| [a[0] + p[0], a[1] + p[1]]);
+                [sum[0] / n, sum[1] / n]
+            })
+        };
+        let before = mean(label.start - BASELINE_S, label.start)?;
+        let after = mean(label.end, label.end + BASELINE_S)?;
+        let base = [(before[0] + after[0]) / 2.0, (before[1] + after[1]) / 2.0];
+        if let Some(direction) = label.manoeuvre.direction() {
+            let inside = mean(label.start, label.end)?;
+            let (x, y) = (inside[0] - base[0], inside[1] - base[1]);
+            return Some(y.atan2(x) - direction);
+        }
+        if label.manoeuvre.kind() != Some(EventKind::Swerve) {
+            return None;
+        }
+        // Σ ω (a_h × up): forward in the integrated-heading frame.
+        let mut gyro = self.gyro.iter().peekable();
+        let mut forward = [0.0, 0.0];
+        for s in self
+            .accel
+            .iter()
+            .filter(|s| s.t >= label.start && s.t <= label.end)
+        {
+            while gyro.next_if(|g| g.t < s.t).is_some() {}
+            let omega = gyro.peek().map_or(0.0, |g| g.v[2]);
+            let [x, y] = rotated(s);
+            let (hx, hy) = (x - base[0], y - base[1]);
+            forward = [forward[0] + omega * hy, forward[1] - omega * hx];
+        }
+        Some(forward[1].atan2(forward[0]))
+    }
+}
+
+/// The car's heading over time: integrated yaw plus interpolated anchor corrections.
+struct Heading {
+    integrated: Vec<(f64, f64)>,
+    anchors: Vec<(f64, f64)>,
+}
+
+impl Heading {
+    fn at(&self, t: f64) -> f64 {
+        interpolate(&self.integrated, t) + interpolate(&self.anchors, t)
+    }
+}
+
+/// Centred moving average of the gyroscope's z over ±`half` seconds.
+fn moving_rate(gyro: &[Vec3Sample], half: f64) -> Vec<f64> {
+    let prefix = crate::signal::Prefix::new(gyro.iter().map(|s| s.v[2]));
+    let (mut lo, mut hi) = (0, 0);
+    gyro.iter()
+        .map(|s| {
+            while gyro.get(lo).is_some_and(|g| g.t < s.t - half) {
+                lo += 1;
+            }
+            while gyro.get(hi).is_some_and(|g| g.t <= s.t + half) {
+                hi += 1;
+            }
+            prefix.range(lo, hi) / (hi - lo).max(1) as f64
+        })
+        .collect()
+}
+
+/// Trapezoidal integral of the gyroscope's z (yaw rate), as (t, angle) pairs.
+fn integrate_yaw(gyro: &[Vec3Sample]) -> Vec<(f64, f64)> {
+    let mut angle = 0.0;
+    let mut out = Vec::with_capacity(gyro.len());
+    let mut prev: Option<&Vec3Sample> = None;
+    for s in gyro {
+        if let Some(p) = prev {
+            angle += (s.t - p.t) * (s.v[2] + p.v[2]) / 2.0;
+        }
+        out.push((s.t, angle));
+        prev = Some(s);
+    }
+    out
+}
+
+/// Linear interpolation in time-ordered (t, value) pairs, held at the ends; 0 if empty.
+fn interpolate(points: &[(f64, f64)], t: f64) -> f64 {
+    let i = points.partition_point(|p| p.0 <= t);
+    match (i.checked_sub(1).and_then(|j| points.get(j)), points.get(i)) {
+        (Some(a), Some(b)) if b.0 > a.0 => a.1 + (b.1 - a.1) * (t - a.0) / (b.0 - a.0),
+        (Some(a), _) => a.1,
+        (None, Some(b)) => b.1,
+        (None, None) => 0.0,
+    }
+}
+
+fn dataset_error(path: &Path, message: impl Into<String>) -> DetectError {
+    DetectError::Dataset {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| dataset_error(path, format!("cannot read: {e}")))
+}
+
+/// `firstCollectionUptimeNanos` from `viagem.json`: the labels' time origin.
+fn read_origin(path: &Path) -> Result<i64> {
+    let text = read_text(path)?;
+    let key = "\"firstCollectionUptimeNanos\"";
+    let value = text
+        .find(key)
+        .and_then(|i| text.get(i + key.len()..))
+        .map(|rest| rest.trim_start().trim_start_matches(':').trim_start())
+        .map(|rest| {
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .and_then(|digits| digits.parse().ok());
+    value.ok_or_else(|| dataset_error(path, "no firstCollectionUptimeNanos"))
+}
+
+/// A sensor file: `timestamp,uptimeNanos,x,y,z`, times relative to `origin` (ns).
+fn read_sensor(path: &Path, origin: i64) -> Result<Vec<Vec3Sample>> {
+    let text = read_text(path)?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let parsed = match fields.as_slice() {
+            [_, nanos, x, y, z] => nanos.parse::<i64>().ok().zip((|| {
+                Some([x.parse().ok()?, y.parse().ok()?, z.parse().ok()?])
+            })()),
+            [] | [""] => continue,
+            _ => None,
+        };
+        let (nanos, v) =
+            parsed.ok_or_else(|| dataset_error(path, format!("line {}: malformed", i + 1)))?;
+        out.push(Vec3Sample {
+            t: (nanos - origin) as f64 / 1e9,
+            v,
+        });
+    }
+    Ok(out)
+}
+
+/// `groundTruth.csv`: `evento, inicio, fim`, then `label,start,end` rows.
+fn read_labels(path: &Path) -> Result<Vec<Label>> {
+    let text = read_text(path)?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let bad = |what: &str| dataset_error(path, format!("line {}: {what}", i + 1));
+        match fields.as_slice() {
+            [] | [""] => continue,
+            [name, start, end] => out.push(Label {
+                manoeuvre: Manoeuvre::parse(name).ok_or_else(|| bad("unknown label"))?,
+                start: start.parse().map_err(|_| bad("bad start"))?,
+                end: end.parse().map_err(|_| bad("bad end"))?,
+            }),
+            _ => return Err(bad("expected label,start,end")),
+        }
+    }
+    Ok(out)
+}
+
+/// A rigid rotation from the car's axes to the device's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mount(M3);
+
+impl Mount {
+    /// The device aligned with the car (x forward, y left, z up).
+    pub const IDENTITY: Mount = Mount([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]);
+
+    /// A uniformly random rotation, the same for the same seed (Shoemake's method).
+    pub fn random(seed: u64) -> Mount {
+        let mut state = seed;
+        let mut uniform = || splitmix64(&mut state) as f64 / (u64::MAX as f64 + 1.0);
+        let (u1, u2, u3) = (uniform(), uniform(), uniform());
+        let (a, b) = ((1.0 - u1).sqrt(), u1.sqrt());
+        let (x, y, z, w) = (
+            a * (TAU * u2).sin(),
+            a * (TAU * u2).cos(),
+            b * (TAU * u3).sin(),
+            b * (TAU * u3).cos(),
+        );
+        Mount([
+            [
+                1.0 - 2.0 * (y * y + z * z),
+                2.0 * (x * y - z * w),
+                2.0 * (x * z + y * w),
+            ],
+            [
+                2.0 * (x * y + z * w),
+                1.0 - 2.0 * (x * x + z * z),
+                2.0 * (y * z - x * w),
+            ],
+            [
+                2.0 * (x * z - y * w),
+                2.0 * (y * z + x * w),
+                1.0 - 2.0 * (x * x + y * y),
+            ],
+        ])
+    }
+
+    /// Maps a car-frame vector into the device frame.
+    pub fn to_device(&self, v: [f64; 3]) -> [f64; 3] {
+        mat_vec(&self.0, v)
+    }
+
+    /// A car-frame trace as the mounted device records it.
+    pub fn apply(&self, trace: &Trace) -> Trace {
+        let rotate = |samples: &[Vec3Sample]| -> Vec<Vec3Sample> {
+            samples
+                .iter()
+                .map(|s| Vec3Sample {
+                    t: s.t,
+                    v: self.to_device(s.v),
+                })
+                .collect()
+        };
+        Trace {
+            accel: rotate(&trace.accel),
+            gyro: rotate(&trace.gyro),
+            speed: trace.speed.clone(),
+        }
+    }
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Counts for one event kind over all runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClassScore {
+    /// The kind.
+    pub kind: EventKind,
+    /// Labels of this kind (over all runs).
+    pub labels: usize,
+    /// Of those, labels some detection of this kind matched.
+    pub found: usize,
+    /// Detections of this kind overlapping some label (of any kind, calm included).
+    pub detections: usize,
+    /// Of those, detections matching a label of this kind.
+    pub correct: usize,
+    /// Detections of this kind overlapping no label (ordinary driving between labels).
+    pub unlabelled: usize,
+}
+
+impl ClassScore {
+    /// found / labels, `None` without labels.
+    pub fn recall(&self) -> Option<f64> {
+        (self.labels > 0).then(|| self.found as f64 / self.labels as f64)
+    }
+
+    /// correct / detections, `None` without detections.
+    pub fn precision(&self) -> Option<f64> {
+        (self.detections > 0).then(|| self.correct as f64 / self.detections as f64)
+    }
+}
+
+/// The result of an evaluation over trips × mount rotations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalReport {
+    /// Number of (trip, rotation) runs.
+    pub runs: usize,
+    /// Minutes of driving processed, over all runs.
+    pub minutes: f64,
+    /// One score per event kind, in [`EventKind::ALL`] order.
+    pub classes: Vec<ClassScore>,
+    /// Calm manoeuvres seen (over all runs).
+    pub calm: usize,
+    /// Of those, how many some detection overlapped.
+    pub calm_flagged: usize,
+}
+
+impl EvalReport {
+    /// The score of one kind.
+    pub fn class(&self, kind: EventKind) -> Option<&ClassScore> {
+        self.classes.iter().find(|c| c.kind == kind)
+    }
+
+    /// Share of calm manoeuvres flagged, `None` without any.
+    pub fn calm_flagged_rate(&self) -> Option<f64> {
+        (self.calm > 0).then(|| self.calm_flagged as f64 / self.calm as f64)
+    }
+}
+
+impl fmt::Display for EvalReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ratio = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
+        writeln!(f, "{} runs, {:.1} min of driving", self.runs, self.minutes)?;
+        writeln!(
+            f,
+            "{:<12} {:>7} {:>7} {:>9} {:>9} {:>7} {:>11}",
+            "class", "labels", "recall", "detected", "precision", "fp", "unlabelled"
+        )?;
+        for c in &self.classes {
+            writeln!(
+                f,
+                "{:<12} {:>7} {:>7} {:>9} {:>9} {:>7} {:>11}",
+                c.kind.name(),
+                c.labels,
+                ratio(c.recall()),
+                c.detections,
+                ratio(c.precision()),
+                c.detections - c.correct,
+                c.unlabelled
+            )?;
+        }
+        write!(
+            f,
+            "calm manoeuvres flagged: {} of {} ({})",
+            self.calm_flagged,
+            self.calm,
+            ratio(self.calm_flagged_rate())
+        )
+    }
+}
+
+/// Loads every trip folder.
+pub fn load_trips(dirs: &[PathBuf]) -> Result<Vec<LabelledTrip>> {
+    dirs.iter().map(|d| LabelledTrip::load(d)).collect()
+}
+
+/// Runs the detector on every trip at `rotations` random mounts (seeds `seed`,
+/// `seed + 1`, …) and scores it against the labels.
+pub fn evaluate(
+    trips: &[LabelledTrip],
+    thresholds: &Thresholds,
+    rotations: usize,
+    seed: u64,
+) -> Result<EvalReport> {
+    let mut report = EvalReport {
+        runs: 0,
+        minutes: 0.0,
+        classes: EventKind::ALL
+            .iter()
+            .map(|&kind| ClassScore {
+                kind,
+                labels: 0,
+                found: 0,
+                detections: 0,
+                correct: 0,
+                unlabelled: 0,
+            })
+            .collect(),
+        calm: 0,
+        calm_flagged: 0,
+    };
+    for trip in trips {
+        let car = trip.car_trace();
+        for r in 0..rotations {
+            let mount = Mount::random(seed.wrapping_add(r as u64));
+            let detection = detect(&mount.apply(&car), thresholds)?;
+            score(&mut report, &trip.labels, &detection.events);
+            report.runs += 1;
+            if let (Some(a), Some(b)) = (car.accel.first(), car.accel.last()) {
+                report.minutes += (b.t - a.t) / 60.0;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Whether a detection of `kind` satisfies a label expecting `expected`.
+fn same_class(kind: EventKind, expected: EventKind) -> bool {
+    kind == expected || (kind == EventKind::SuddenStop && expected == EventKind::HardBrake)
+}
+
+fn score(report: &mut EvalReport, labels: &[Label], events: &[Event]) {
+    for label in labels {
+        match label.manoeuvre.kind() {
+            Some(expected) => {
+                let found = events
+                    .iter()
+                    .any(|e| same_class(e.kind, expected) && label.overlaps(e));
+                if let Some(c) = report.classes.iter_mut().find(|c| c.kind == expected) {
+                    c.labels += 1;
+                    c.found += usize::from(found);
+                }
+            }
+            None => {
+                report.calm += 1;
+                report.calm_flagged += usize::from(events.iter().any(|e| label.overlaps(e)));
+            }
+        }
+    }
+    for e in events {
+        let near: Vec<&Label> = labels.iter().filter(|l| l.overlaps(e)).collect();
+        let correct = near
+            .iter()
+            .any(|l| l.manoeuvre.kind().is_some_and(|k| same_class(e.kind, k)));
+        if let Some(c) = report.classes.iter_mut().find(|c| c.kind == e.kind) {
+            if near.is_empty() {
+                c.unlabelled += 1;
+            } else {
+                c.detections += 1;
+                c.correct += usize::from(correct);
+            }
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! Turning car-frame signals into events: hysteresis regions above a level, classified
+//! into the six incident kinds.
+
+use crate::orientation::{CarAxes, Segment};
+use crate::thresholds::Thresholds;
+use crate::trace::G;
+use crate::vector::{norm, sub};
+use serde::{Deserialize, Serialize};
+
+/// The kinds of incident. Their snake_case names are a contract of the server's JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Deceleration along the forward axis above `hard_brake_g`.
+    HardBrake,
+    /// A hard brake that ends at a standstill (only when speed is known).
+    SuddenStop,
+    /// Acceleration along the forward axis above `hard_accel_g`.
+    HardAccel,
+    /// Lateral acceleration above `sharp_turn_g` in one direction.
+    SharpTurn,
+    /// Lateral acceleration one way then the other (swerve, aggressive lane change).
+    Swerve,
+    /// A short impulse above `collision_g` in any direction (or a bump while parked).
+    Collision,
+}
+
+impl EventKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [EventKind; 6] = [
+        EventKind::HardBrake,
+        EventKind::SuddenStop,
+        EventKind::HardAccel,
+        EventKind::SharpTurn,
+        EventKind::Swerve,
+        EventKind::Collision,
+    ];
+
+    /// The contract name, e.g. `hard_brake`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::HardBrake => "hard_brake",
+            EventKind::SuddenStop => "sudden_stop",
+            EventKind::HardAccel => "hard_accel",
+            EventKind::SharpTurn => "sharp_turn",
+            EventKind::Swerve => "swerve",
+            EventKind::Collision => "collision",
+        }
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One detected incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    /// Start, seconds on the input's clock.
+    pub start: f64,
+    /// End, seconds on the input's clock.
+    pub end: f64,
+    /// Peak of the deciding acceleration, in g.
+    pub peak_g: f64,
+    /// 0 at the kind's threshold, 1 at its severe level.
+    pub severity: f64,
+}
+
+/// A run of grid samples above a level.
+#[derive(Debug, Clone, Copy)]
+struct Region {
+    start: usize,
+    end: usize,
+    peak: f64,
+}
+
+/// Runs where `signal ≥ exit`, holding at least `min_len` samples `≥ enter`, after
+/// merging runs separated by fewer than `merge_gap` samples.
+fn regions(signal: &[f64], enter: f64, exit: f64, min_len: usize, merge_gap: usize) -> Vec<Region> {
+    let mut runs: Vec<(Region, usize)> = Vec::new();
+    let mut current: Option<(Region, usize)> = None;
+    for (i, &s) in signal.iter().enumerate() {
+        if s >= exit {
+            let (region, above) = current.get_or_insert((
+                Region {
+                    start: i,
+                    end: i,
+                    peak: s,
+                },
+                0,
+            ));
+            region.end = i;
+            region.peak = region.peak.max(s);
+            *above += usize::from(s >= enter);
+        } else if let Some(done) = current.take() {
+            push_merged(&mut runs, done, merge_gap);
+        }
+    }
+    if let Some(done) = current {
+        push_merged(&mut runs, done, merge_gap);
+    }
+    runs.into_iter()
+        .filter(|&(_, above)| above >= min_len)
+        .map(|(r, _)| r)
+        .collect()
+}
+
+fn push_merged(runs: &mut Vec<(Region, usize)>, run: (Region, usize), merge_gap: usize) {
+    match runs.last_mut() {
+        Some((last, above)) if run.0.start - last.end <= merge_gap => {
+            last.end = run.0.end;
+            last.peak = last.peak.max(run.0.peak);
+            *above += run.1;
+        }
+        _ => runs.push(run),
+    }
+}
+
+/// Detects manoeuvres (brakes, launches, turns, swerves) in one oriented segment.
+pub(crate) fn manoeuvres(segment: &Segment, axes: &CarAxes, th: &Thresholds) -> Vec<Event> {
+    let grid = &segment.grid;
+    let min_len = grid.steps(th.min_duration_s);
+    let merge = grid.steps(1.0);
+    let time = |i: usize| grid.time(i);
+    let mut events = Vec::new();
+
+    let braking: Vec<f64> = axes.long.iter().map(|a| -a / G).collect();
+    for r in regions(
+        &braking,
+        th.hard_brake_g,
+        th.hysteresis * th.hard_brake_g,
+        min_len,
+        merge,
+    ) {
+        let kind = if ends_at_standstill(segment, r.end, th) {
+            EventKind::SuddenStop
+        } else {
+            EventKind::HardBrake
+        };
+        events.push(event(
+            kind,
+            time(r.start),
+            time(r.end),
+            r.peak,
+            th.hard_brake_g,
+            th.hard_brake_severe_g,
+        ));
+    }
+
+    let accelerating: Vec<f64> = axes.long.iter().map(|a| a / G).collect();
+    for r in regions(
+        &accelerating,
+        th.hard_accel_g,
+        th.hysteresis * th.hard_accel_g,
+        min_len,
+        merge,
+    ) {
+        events.push(event(
+            EventKind::HardAccel,
+            time(r.start),
+            time(r.end),
+            r.peak,
+            th.hard_accel_g,
+            th.hard_accel_severe_g,
+        ));
+    }
+
+    let lateral: Vec<f64> = axes.lat.iter().map(|a| a.abs() / G).collect();
+    let level = th.sharp_turn_g.min(th.swerve_g);
+    for r in regions(
+        &lateral,
+        level,
+        th.hysteresis * level,
+        min_len,
+        grid.steps(2.0),
+    ) {
+        if let Some(e) = classify_lateral(segment, axes, r, th) {
+            events.push(e);
+        }
+    }
+    events
+}
+
+/// Sharp turn or swerve: a swerve swings both ways and (with a gyroscope) leaves the
+/// heading nearly unchanged; a turn pulls one way.
+fn classify_lateral(
+    segment: &Segment,
+    axes: &CarAxes,
+    r: Region,
+    th: &Thresholds,
+) -> Option<Event> {
+    let grid = &segment.grid;
+    let pad = grid.steps(1.0);
+    let around = axes
+        .lat
+        .get(r.start.saturating_sub(pad)..(r.end + pad + 1).min(axes.lat.len()))?;
+    let left = around.iter().fold(0.0f64, |m, &a| m.max(a)) / G;
+    let right = around.iter().fold(0.0f64, |m, &a| m.max(-a)) / G;
+    let (larger, smaller) = (left.max(right), left.min(right));
+    let heading_deg = segment.yaw.as_ref().and_then(|yaw| {
+        let turned: f64 = yaw.get(r.start..=r.end)?.iter().sum::<f64>() * grid.dt;
+        Some(turned.to_degrees().abs())
+    });
+    let swings = larger >= th.swerve_g && smaller >= th.swerve_reverse_fraction * th.swerve_g;
+    let straight = heading_deg.is_none_or(|h| h < th.swerve_max_heading_deg);
+    let (start, end) = (grid.time(r.start), grid.time(r.end));
+    if swings && straight {
+        Some(event(
+            EventKind::Swerve,
+            start,
+            end,
+            larger,
+            th.swerve_g,
+            th.swerve_severe_g,
+        ))
+    } else if larger >= th.sharp_turn_g {
+        Some(event(
+            EventKind::SharpTurn,
+            start,
+            end,
+            larger,
+            th.sharp_turn_g,
+            th.sharp_turn_severe_g,
+        ))
+    } else {
+        None
+    }
+}
+
+/// Whether the speed drops to a standstill within two seconds of a brake's end.
+fn ends_at_standstill(segment: &Segment, end: usize, th: &Thresholds) -> bool {
+    let Some(speed) = &segment.speed else {
+        return false;
+    };
+    let lo = end.saturating_sub(segment.grid.steps(0.5));
+    let hi = (end + segment.grid.steps(2.0)).min(speed.len());
+    speed
+        .get(lo..hi)
+        .is_some_and(|s| s.iter().flatten().any(|&v| v <= th.standstill_mps))
+}
+
+/// Detects short impulses in one segment, oriented or not.
+pub(crate) fn collisions(segment: &Segment, th: &Thresholds) -> Vec<Event> {
+    let grid = &segment.grid;
+    let impulse: Vec<f64> = segment
+        .accel
+        .iter()
+        .zip(&segment.gravity)
+        .map(|(&a, &g)| norm(sub(a, g)) / G)
+        .collect();
+    let lowest = th.parked_collision_g.min(th.collision_g);
+    let mut events = Vec::new();
+    for r in regions(&impulse, lowest, th.hysteresis * lowest, 1, grid.steps(0.5)) {
+        let level = if is_parked(segment, &impulse, r.start, th) {
+            th.parked_collision_g
+        } else {
+            th.collision_g
+        };
+        if r.peak >= level {
+            events.push(event(
+                EventKind::Collision,
+                grid.time(r.start),
+                grid.time(r.end),
+                r.peak,
+                level,
+                th.collision_severe_g,
+            ));
+        }
+    }
+    events
+}
+
+/// Parked: standing still (by speed, or else by a quiet accelerometer) for
+/// `parked_after_s` before `start`.
+fn is_parked(segment: &Segment, impulse: &[f64], start: usize, th: &Thresholds) -> bool {
+    let lookback = segment.grid.steps(th.parked_after_s);
+    if start < lookback {
+        return false;
+    }
+    let before = start - lookback..start.saturating_sub(segment.grid.steps(0.1));
+    match &segment.speed {
+        Some(speed) => speed
+            .get(before)
+            .is_some_and(|s| s.iter().all(|v| v.is_some_and(|v| v <= th.standstill_mps))),
+        None => impulse.get(before).is_some_and(|window| {
+            let n = window.len().max(1) as f64;
+            let mean = window.iter().sum::<f64>() / n;
+            let var = window.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+            var.sqrt() * G < th.parked_max_std
+        }),
+    }
+}
+
+fn event(kind: EventKind, start: f64, end: f64, peak: f64, level: f64, severe: f64) -> Event {
+    Event {
+        kind,
+        start,
+        end,
+        peak_g: peak,
+        severity: Thresholds::severity(peak, level, severe),
+    }
+}

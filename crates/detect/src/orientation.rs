@@ -1,0 +1,330 @@
+//! Where the car's axes are in the device's frame, estimated from the data alone.
+//!
+//! Assumptions (a camera or phone in a holder, mounted rigidly but at any tilt and yaw):
+//! - **Vertical.** Over half a minute the car's mean acceleration is small next to
+//!   gravity, so the accelerometer's long average points up. Samples during a manoeuvre
+//!   (more than 0.1 g of dynamics, or turning) are left out of that average so that a long
+//!   brake does not tilt it. It is re-estimated at every instant over a centred 30 s
+//!   window, which follows road grades and a holder being moved.
+//! - **Forward axis and sign.** Gathered as evidence vectors in the device frame and summed
+//!   over a centred 10-minute window (the whole drive when that window holds too little),
+//!   so the estimate keeps improving and follows a re-mounted camera. By preference:
+//!   1. *GPS speed*: the horizontal acceleration correlates with the rate of change of
+//!      speed along the forward axis only (`Σ dv/dt · a_h`). Needs some speed change.
+//!   2. *Gyroscope*: in a turn the lateral acceleration `v·ω` points to the turn's centre,
+//!      i.e. to the left when the yaw rate `ω` (about the up axis) is positive, and
+//!      `left × up = forward`. So `Σ ω · (a_h × up)` points forward, every turn adding a
+//!      positive `v·ω²` term whatever its direction, while braking and accelerating in
+//!      a straight line add nothing (`ω ≈ 0`). Needs some turning.
+//!   3. *Accelerometer only, no speed* (weakest): braking is harder and shorter than
+//!      accelerating, so the longitudinal acceleration has a long negative tail while the
+//!      lateral one is roughly symmetric. Forward is taken as the horizontal direction of
+//!      most negative skewness, over the whole drive.
+//!
+//!   With none of these (a parked car, a constant signal), the forward axis is unknown and
+//!   only orientation-free events (collisions) are reported.
+
+use crate::signal::{moving_average, resample, resample_speed, Grid, Prefix};
+use crate::thresholds::Thresholds;
+use crate::trace::Trace;
+use crate::vector::{cross, dot, norm, reject, scale, sub, unit, V3};
+use serde::{Deserialize, Serialize};
+
+/// Window of the gravity estimate, s.
+const GRAVITY_WINDOW_S: f64 = 30.0;
+/// Dynamics above this (m/s², about 0.1 g) keep a sample out of the gravity estimate.
+const QUIET_ACCEL: f64 = 1.0;
+/// Yaw rates above this (rad/s) keep a sample out of the gravity estimate.
+const QUIET_GYRO: f64 = 0.1;
+/// Window of the forward-axis estimate, s.
+const FORWARD_WINDOW_S: f64 = 600.0;
+/// Gyroscope evidence needed (∫ ω·a dt, m·rad/s²): one moderate turn gives a few units.
+const MIN_GYRO_EVIDENCE: f64 = 1.0;
+/// Speed evidence needed (∫ dv/dt · a dt, m²/s³): a gentle launch to 30 km/h gives ~10.
+const MIN_SPEED_EVIDENCE: f64 = 5.0;
+/// Normalised skewness the accelerometer-only estimate needs along the forward axis.
+const MIN_SKEW: f64 = 0.1;
+
+/// Which evidence fixed the forward axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForwardSource {
+    /// Correlation of horizontal acceleration with GPS speed changes.
+    Speed,
+    /// Lateral acceleration in turns together with the yaw rate.
+    Gyro,
+    /// Skewness of the horizontal acceleration (braking is harder than accelerating).
+    Skew,
+}
+
+/// The car's axes in the device frame, as estimated over the whole trace.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Orientation {
+    /// Unit vector pointing up (against gravity), device axes.
+    pub up: [f64; 3],
+    /// Unit vector pointing to the car's front, device axes.
+    pub forward: [f64; 3],
+    /// What the forward axis was estimated from.
+    pub source: ForwardSource,
+}
+
+/// One gap-free stretch of the trace on a uniform grid, in the device frame.
+pub(crate) struct Segment {
+    pub grid: Grid,
+    /// Accelerometer averaged per grid cell (impulses kept).
+    pub accel: Vec<V3>,
+    /// Estimated gravity vector (pointing up, as an accelerometer at rest reads it).
+    pub gravity: Vec<V3>,
+    /// Smoothed acceleration less gravity.
+    pub dynamic: Vec<V3>,
+    /// Smoothed yaw rate about the up axis, rad/s, when there is a gyroscope.
+    pub yaw: Option<Vec<f64>>,
+    /// Ground speed, m/s, where known.
+    pub speed: Option<Vec<Option<f64>>>,
+}
+
+/// A segment's acceleration along the car's axes.
+pub(crate) struct CarAxes {
+    /// Along the forward axis, m/s² (negative when braking).
+    pub long: Vec<f64>,
+    /// Along the left axis, m/s² (positive in a left turn).
+    pub lat: Vec<f64>,
+}
+
+impl Segment {
+    /// Resamples the trace between `start` and `end` and estimates gravity on it.
+    pub fn new(trace: &Trace, start: f64, end: f64, thresholds: &Thresholds) -> Option<Segment> {
+        let grid = Grid::covering(start, end);
+        let accel = resample(&trace.accel, &grid)?;
+        let smooth_half = grid.steps(thresholds.smoothing_s / 2.0);
+        let smooth = moving_average(&accel, smooth_half);
+        let gyro = resample(&trace.gyro, &grid).map(|g| moving_average(&g, smooth_half));
+        let gravity = estimate_gravity(&smooth, gyro.as_deref(), &grid);
+        let dynamic = smooth
+            .iter()
+            .zip(&gravity)
+            .map(|(&a, &g)| sub(a, g))
+            .collect();
+        let yaw = gyro.map(|gyro| {
+            gyro.iter()
+                .zip(&gravity)
+                .map(|(&w, &g)| unit(g).map_or(0.0, |up| dot(w, up)))
+                .collect()
+        });
+        Some(Segment {
+            speed: resample_speed(&trace.speed, &grid),
+            grid,
+            accel,
+            gravity,
+            dynamic,
+            yaw,
+        })
+    }
+
+    fn up(&self, i: usize) -> V3 {
+        self.gravity
+            .get(i)
+            .and_then(|&g| unit(g))
+            .unwrap_or([0.0, 0.0, 1.0])
+    }
+
+    /// Gyroscope evidence of the forward axis at each instant (see the module doc).
+    fn gyro_evidence(&self) -> Option<Vec<V3>> {
+        let yaw = self.yaw.as_ref()?;
+        Some(
+            (0..self.grid.n)
+                .map(|i| {
+                    let up = self.up(i);
+                    scale(cross(self.dynamic[i], up), yaw[i] * self.grid.dt)
+                })
+                .collect(),
+        )
+    }
+
+    /// Speed evidence of the forward axis at each instant (see the module doc).
+    fn speed_evidence(&self) -> Option<Vec<V3>> {
+        let speed = self.speed.as_ref()?;
+        let h = self.grid.steps(0.5);
+        Some(
+            (0..self.grid.n)
+                .map(|i| {
+                    let before = speed.get(i.saturating_sub(h)).copied().flatten();
+                    let after = speed.get(i + h).copied().flatten();
+                    match (before, after) {
+                        (Some(a), Some(b)) => {
+                            let dvdt = (b - a) / (2 * h) as f64 / self.grid.dt;
+                            scale(reject(self.dynamic[i], self.up(i)), dvdt * self.grid.dt)
+                        }
+                        _ => [0.0; 3],
+                    }
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Two passes of a centred moving average; the second leaves out manoeuvres.
+fn estimate_gravity(smooth: &[V3], gyro: Option<&[V3]>, grid: &Grid) -> Vec<V3> {
+    let half = grid.steps(GRAVITY_WINDOW_S / 2.0);
+    let rough = moving_average(smooth, half);
+    let quiet: Vec<f64> = (0..smooth.len())
+        .map(|i| {
+            let still = norm(sub(smooth[i], rough[i])) < QUIET_ACCEL;
+            let straight = gyro
+                .and_then(|g| g.get(i))
+                .is_none_or(|&w| norm(w) < QUIET_GYRO);
+            if still && straight {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let weighted = Prefix::new(smooth.iter().zip(&quiet).map(|(&a, &w)| scale(a, w)));
+    let weights = Prefix::new(quiet.iter().copied());
+    let min_weight = grid.steps(1.0) as f64;
+    (0..smooth.len())
+        .map(|i| {
+            let (sum, _) = weighted.window(i, half);
+            let (weight, _) = weights.window(i, half);
+            if weight >= min_weight {
+                scale(sum, 1.0 / weight)
+            } else {
+                rough[i]
+            }
+        })
+        .collect()
+}
+
+/// Evidence of one kind for all segments, as prefix sums over their concatenation.
+struct Evidence {
+    prefix: Prefix<V3>,
+    min: f64,
+}
+
+impl Evidence {
+    fn gather(segments: &[Segment], f: impl Fn(&Segment) -> Option<Vec<V3>>, min: f64) -> Evidence {
+        let all: Vec<V3> = segments
+            .iter()
+            .flat_map(|s| f(s).unwrap_or_else(|| vec![[0.0; 3]; s.grid.n]))
+            .collect();
+        Evidence {
+            prefix: Prefix::new(all.into_iter()),
+            min,
+        }
+    }
+
+    fn enough(&self, sum: V3, up: V3) -> Option<V3> {
+        let horizontal = reject(sum, up);
+        (norm(horizontal) >= self.min).then_some(horizontal)
+    }
+}
+
+/// Projects every segment on the car's axes; `None` when the forward axis is unknown.
+pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientation)> {
+    let speed = Evidence::gather(segments, Segment::speed_evidence, MIN_SPEED_EVIDENCE);
+    let gyro = Evidence::gather(segments, Segment::gyro_evidence, MIN_GYRO_EVIDENCE);
+    let up = mean_up(segments)?;
+    let (global, source) = if let Some(f) = speed.enough(speed.prefix.total(), up) {
+        (f, ForwardSource::Speed)
+    } else if let Some(f) = gyro.enough(gyro.prefix.total(), up) {
+        (f, ForwardSource::Gyro)
+    } else {
+        (skew_forward(segments, up)?, ForwardSource::Skew)
+    };
+    let orientation = Orientation {
+        up,
+        forward: unit(reject(global, up))?,
+        source,
+    };
+    let half = segments
+        .first()
+        .map_or(1, |s| s.grid.steps(FORWARD_WINDOW_S / 2.0));
+    let mut offset = 0;
+    let axes = segments
+        .iter()
+        .map(|segment| {
+            let n = segment.grid.n;
+            let mut long = Vec::with_capacity(n);
+            let mut lat = Vec::with_capacity(n);
+            for i in 0..n {
+                let up = segment.up(i);
+                let k = offset + i;
+                let local = match source {
+                    ForwardSource::Speed => speed.enough(speed.prefix.window(k, half).0, up),
+                    ForwardSource::Gyro => gyro.enough(gyro.prefix.window(k, half).0, up),
+                    ForwardSource::Skew => None,
+                };
+                let forward =
+                    unit(reject(local.unwrap_or(global), up)).unwrap_or(orientation.forward);
+                let left = cross(up, forward);
+                let a = segment.dynamic[i];
+                long.push(dot(a, forward));
+                lat.push(dot(a, left));
+            }
+            offset += n;
+            CarAxes { long, lat }
+        })
+        .collect();
+    Some((axes, orientation))
+}
+
+fn mean_up(segments: &[Segment]) -> Option<V3> {
+    let sum = segments
+        .iter()
+        .flat_map(|s| s.gravity.iter())
+        .fold([0.0; 3], |acc, &g| crate::vector::add(acc, g));
+    unit(sum)
+}
+
+/// Accelerometer-only forward axis: the horizontal direction of most negative skewness.
+fn skew_forward(segments: &[Segment], up: V3) -> Option<V3> {
+    let seed = if up[0].abs() < 0.9 {
+        [1.0, 0.0, 0.0]
+    } else {
+        [0.0, 1.0, 0.0]
+    };
+    let e1 = unit(reject(seed, up))?;
+    let e2 = cross(up, e1);
+    // Second and third moments of (h1, h2) = components on (e1, e2).
+    let mut m = [0.0f64; 7];
+    for a in segments.iter().flat_map(|s| s.dynamic.iter()) {
+        let (x, y) = (dot(*a, e1), dot(*a, e2));
+        let terms = [
+            x * x,
+            x * y,
+            y * y,
+            x * x * x,
+            x * x * y,
+            x * y * y,
+            y * y * y,
+        ];
+        for (acc, t) in m.iter_mut().zip(terms) {
+            *acc += t;
+        }
+    }
+    let (best_angle, best_skew) = (0..360)
+        .map(|deg| {
+            let (s, c) = f64::from(deg).to_radians().sin_cos();
+            let m2 = c * c * m[0] + 2.0 * c * s * m[1] + s * s * m[2];
+            let m3 = c * c * c * m[3]
+                + 3.0 * c * c * s * m[4]
+                + 3.0 * c * s * s * m[5]
+                + s * s * s * m[6];
+            let skew = if m2 > 0.0 { m3 / m2.powf(1.5) } else { 0.0 };
+            (f64::from(deg).to_radians(), skew)
+        })
+        .fold((0.0, f64::INFINITY), |best, cand| {
+            if cand.1 < best.1 {
+                cand
+            } else {
+                best
+            }
+        });
+    let count = segments.iter().map(|s| s.grid.n).sum::<usize>() as f64;
+    // Skewness of a sum over `count` samples: normalise to a per-sample value.
+    (best_skew * count.sqrt() <= -MIN_SKEW).then(|| {
+        let (s, c) = best_angle.sin_cos();
+        crate::vector::add(scale(e1, c), scale(e2, s))
+    })
+}

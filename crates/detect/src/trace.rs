@@ -1,0 +1,226 @@
+//! The detector's input: accelerometer, gyroscope and speed samples in the device's own
+//! axes, from a CSV file or from the telemetry the media crate extracts, and their checks.
+
+use crate::error::{DetectError, Result};
+use dashvault_media::telemetry::{Telemetry, Vec3Sample};
+use serde::{Deserialize, Serialize};
+use std::io::BufRead;
+
+/// Lowest IMU rate accepted: a manoeuvre lasts about a second, so 10 Hz still resolves it.
+pub const MIN_IMU_HZ: f64 = 10.0;
+/// Lowest speed rate accepted (a GPS fix a second).
+pub const MIN_SPEED_HZ: f64 = 1.0;
+/// Standard gravity, m/s²: peak values are reported in multiples of it.
+pub const G: f64 = 9.80665;
+
+/// One ground-speed reading.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SpeedSample {
+    /// Seconds, on the same clock as the IMU samples.
+    pub t: f64,
+    /// Ground speed in m/s.
+    pub speed: f64,
+}
+
+/// Everything the detector reads about one drive (or one file of it).
+///
+/// Times are seconds on one clock shared by all streams; accelerometer in m/s² with gravity
+/// included, gyroscope in rad/s, both in the device's axes whatever its mounting. The
+/// gyroscope and speed may be empty (BlackVue `.3gf` has only an accelerometer).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    /// Accelerometer samples in time order.
+    pub accel: Vec<Vec3Sample>,
+    /// Gyroscope samples in time order; empty when the device has none.
+    pub gyro: Vec<Vec3Sample>,
+    /// GPS ground speed in time order; empty when unknown.
+    pub speed: Vec<SpeedSample>,
+}
+
+impl Trace {
+    /// Takes the streams of a camera's telemetry (fixes without a speed are skipped).
+    pub fn from_telemetry(telemetry: &Telemetry) -> Trace {
+        Trace {
+            accel: telemetry.accel.clone(),
+            gyro: telemetry.gyro.clone(),
+            speed: telemetry
+                .gps
+                .iter()
+                .filter_map(|fix| fix.speed.map(|speed| SpeedSample { t: fix.t, speed }))
+                .collect(),
+        }
+    }
+
+    /// Reads a CSV with a header naming the columns `t`, `ax`, `ay`, `az` and optionally
+    /// `gx`, `gy`, `gz` and `speed` (any order, other columns ignored). An empty cell means
+    /// "no reading on this row", so a 1 Hz speed can sit in a 100 Hz file.
+    pub fn from_csv<R: BufRead>(reader: R) -> Result<Trace> {
+        let mut lines = reader.lines();
+        let header = match lines.next() {
+            Some(line) => line?,
+            None => return Ok(Trace::default()),
+        };
+        let columns = Columns::from_header(&header)?;
+        let mut trace = Trace::default();
+        for (i, line) in lines.enumerate() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            columns.read_row(&line, i + 2, &mut trace)?;
+        }
+        Ok(trace)
+    }
+
+    /// Checks what the detector relies on: finite values, time never going backwards,
+    /// rates high enough, and an accelerometer that shows gravity.
+    pub fn validate(&self) -> Result<()> {
+        check_stream("accel", self.accel.iter().map(|s| (s.t, s.v)), MIN_IMU_HZ)?;
+        check_stream("gyro", self.gyro.iter().map(|s| (s.t, s.v)), MIN_IMU_HZ)?;
+        check_stream(
+            "speed",
+            self.speed.iter().map(|s| (s.t, [s.speed; 3])),
+            MIN_SPEED_HZ,
+        )?;
+        if !self.accel.is_empty() {
+            let mut magnitudes: Vec<f64> = self
+                .accel
+                .iter()
+                .map(|s| crate::vector::norm(s.v))
+                .collect();
+            let median = median(&mut magnitudes);
+            if !(0.6 * G..=1.4 * G).contains(&median) {
+                return Err(DetectError::NoGravity { median });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Median of a non-empty slice of finite numbers (0 when empty); reorders the slice.
+pub(crate) fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mid = values.len() / 2;
+    let (_, m, _) = values.select_nth_unstable_by(mid, f64::total_cmp);
+    *m
+}
+
+fn check_stream(
+    stream: &'static str,
+    samples: impl Iterator<Item = (f64, [f64; 3])>,
+    min_hz: f64,
+) -> Result<()> {
+    let mut prev: Option<f64> = None;
+    let mut steps = Vec::new();
+    for (index, (t, v)) in samples.enumerate() {
+        if !t.is_finite() || v.iter().any(|x| !x.is_finite()) {
+            return Err(DetectError::NonFinite { stream, index, t });
+        }
+        if let Some(p) = prev {
+            if t < p {
+                return Err(DetectError::TimeBackwards {
+                    stream,
+                    index,
+                    prev: p,
+                    t,
+                });
+            }
+            if t > p {
+                steps.push(t - p);
+            }
+        }
+        prev = Some(t);
+    }
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let step = median(&mut steps);
+    let rate_hz = 1.0 / step;
+    // 10 % slack: a 10 Hz GPS-clocked stream is rarely exactly 10 Hz.
+    if rate_hz < 0.9 * min_hz {
+        return Err(DetectError::RateTooLow {
+            stream,
+            rate_hz,
+            min_hz,
+        });
+    }
+    Ok(())
+}
+
+/// Where each known column sits in a CSV row.
+struct Columns {
+    t: usize,
+    accel: [usize; 3],
+    gyro: Option<[usize; 3]>,
+    speed: Option<usize>,
+}
+
+impl Columns {
+    fn from_header(header: &str) -> Result<Columns> {
+        let names: Vec<&str> = header.split(',').map(str::trim).collect();
+        let find = |name: &str| names.iter().position(|n| n.eq_ignore_ascii_case(name));
+        let need = |name: &str| {
+            find(name).ok_or_else(|| DetectError::Csv {
+                line: 1,
+                message: format!("no `{name}` column in header `{header}`"),
+            })
+        };
+        let gyro = match (find("gx"), find("gy"), find("gz")) {
+            (Some(x), Some(y), Some(z)) => Some([x, y, z]),
+            (None, None, None) => None,
+            _ => {
+                return Err(DetectError::Csv {
+                    line: 1,
+                    message: "gyroscope needs all of gx, gy, gz".into(),
+                })
+            }
+        };
+        Ok(Columns {
+            t: need("t")?,
+            accel: [need("ax")?, need("ay")?, need("az")?],
+            gyro,
+            speed: find("speed"),
+        })
+    }
+
+    fn read_row(&self, line: &str, number: usize, trace: &mut Trace) -> Result<()> {
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let cell = |i: usize| -> Result<Option<f64>> {
+            match cells.get(i).copied().unwrap_or("") {
+                "" => Ok(None),
+                text => text.parse().map(Some).map_err(|_| DetectError::Csv {
+                    line: number,
+                    message: format!("`{text}` is not a number"),
+                }),
+            }
+        };
+        let triple = |idx: [usize; 3]| -> Result<Option<[f64; 3]>> {
+            match (cell(idx[0])?, cell(idx[1])?, cell(idx[2])?) {
+                (Some(x), Some(y), Some(z)) => Ok(Some([x, y, z])),
+                (None, None, None) => Ok(None),
+                _ => Err(DetectError::Csv {
+                    line: number,
+                    message: "a three-axis reading has some axes empty".into(),
+                }),
+            }
+        };
+        let Some(t) = cell(self.t)? else {
+            return Err(DetectError::Csv {
+                line: number,
+                message: "empty `t`".into(),
+            });
+        };
+        if let Some(v) = triple(self.accel)? {
+            trace.accel.push(Vec3Sample { t, v });
+        }
+        if let Some(v) = self.gyro.map(triple).transpose()?.flatten() {
+            trace.gyro.push(Vec3Sample { t, v });
+        }
+        if let Some(speed) = self.speed.map(cell).transpose()?.flatten() {
+            trace.speed.push(SpeedSample { t, speed });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,23 @@
+//! Integration tests of the detector: real labelled drives, synthetic incidents, bad input.
+
+mod real;
+
+use std::path::PathBuf;
+
+/// The shared driving-events data set, or a panic saying what is missing.
+pub fn dataset_trips() -> Vec<PathBuf> {
+    let root = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/driving-events/jair-jr__driverBehaviorDataset/data"
+    ));
+    let trips: Vec<PathBuf> = ["17", "20"].iter().map(|t| root.join(t)).collect();
+    for trip in &trips {
+        assert!(
+            trip.join("groundTruth.csv").is_file(),
+            "the real driving-events data set is missing: expected {} (see \
+             /work/shared/data/driving-events/README.md; it is read from ../shared at test time)",
+            trip.display()
+        );
+    }
+    trips
+}
