@@ -76,7 +76,7 @@ pub struct Track {
     /// Samples in decode order.
     #[serde(skip)]
     pub samples: Vec<Sample>,
-    /// Raw `tkhd`, `mdhd` and `hdlr` boxes, kept to copy into output.
+    /// Header fields the writer copies into output (matrix, language).
     #[serde(skip)]
     pub(crate) headers: TrackHeaders,
 }
@@ -88,8 +88,6 @@ pub(crate) struct TrackHeaders {
     pub tkhd: mp4_atom::Tkhd,
     /// The `mdhd` language code.
     pub language: String,
-    /// The raw `hdlr` box.
-    pub hdlr: Vec<u8>,
 }
 
 impl Track {
@@ -145,7 +143,7 @@ pub struct Mp4Index {
 impl Mp4Index {
     /// Reads and checks the index of the MP4 file in `src`.
     pub fn read<R: ReadAt + ?Sized>(src: &R) -> Result<Self> {
-        let file_len = src.len()?;
+        let file_len = src.size()?;
         let top_level = scan_top_level(src, file_len)?;
         let moov_info = top_level
             .iter()

@@ -17,13 +17,20 @@
 #![deny(missing_docs)]
 
 mod boxes;
+mod cut;
 mod error;
 mod index;
+mod plan;
 mod source;
 pub mod telemetry;
 pub mod thumbnail;
+mod timelapse;
+mod writer;
 
 pub use boxes::{BoxInfo, FourCc};
+pub use cut::{cut, timeline};
 pub use error::{Error, Result};
 pub use index::{Mp4Index, Sample, Track, AUDIO, VIDEO};
+pub use plan::{CutPlan, Part, Slice};
 pub use source::{ReadAt, SeekReader};
+pub use timelapse::{timelapse, Retime, TimelapseOptions};

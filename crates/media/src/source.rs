@@ -10,14 +10,14 @@ use std::io::{self, Read, Seek, SeekFrom};
 /// fragments, without holding more than one box in memory.
 pub trait ReadAt {
     /// Total length of the source in bytes.
-    fn len(&self) -> io::Result<u64>;
+    fn size(&self) -> io::Result<u64>;
 
     /// Fills `buf` with the bytes at `offset`; fails with `UnexpectedEof` past the end.
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
 }
 
 impl ReadAt for File {
-    fn len(&self) -> io::Result<u64> {
+    fn size(&self) -> io::Result<u64> {
         Ok(self.metadata()?.len())
     }
 
@@ -27,7 +27,7 @@ impl ReadAt for File {
 }
 
 impl ReadAt for [u8] {
-    fn len(&self) -> io::Result<u64> {
+    fn size(&self) -> io::Result<u64> {
         Ok(<[u8]>::len(self) as u64)
     }
 
@@ -41,8 +41,8 @@ impl ReadAt for [u8] {
 }
 
 impl ReadAt for Vec<u8> {
-    fn len(&self) -> io::Result<u64> {
-        ReadAt::len(self.as_slice())
+    fn size(&self) -> io::Result<u64> {
+        ReadAt::size(self.as_slice())
     }
 
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
@@ -51,8 +51,8 @@ impl ReadAt for Vec<u8> {
 }
 
 impl<T: ReadAt + ?Sized> ReadAt for &T {
-    fn len(&self) -> io::Result<u64> {
-        (**self).len()
+    fn size(&self) -> io::Result<u64> {
+        (**self).size()
     }
 
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
@@ -73,7 +73,7 @@ impl<R: Read + Seek> SeekReader<R> {
 }
 
 impl<R: Read + Seek> ReadAt for SeekReader<R> {
-    fn len(&self) -> io::Result<u64> {
+    fn size(&self) -> io::Result<u64> {
         self.0.borrow_mut().seek(SeekFrom::End(0))
     }
 

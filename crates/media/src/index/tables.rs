@@ -93,7 +93,6 @@ pub(super) fn read_track(
         headers: TrackHeaders {
             tkhd,
             language: mdhd.language,
-            hdlr: hdlr.data.to_vec(),
         },
     })
 }
@@ -362,7 +361,7 @@ fn read_samples(stbl: &[u8], at: &str, file_len: u64, entry_count: usize) -> Res
 /// Composition offsets are signed in version 1 `ctts` and unsigned in version 0, but some
 /// muxers write negative offsets into version 0: read values above `i32::MAX` as negative.
 fn composition_offset(raw: i64) -> i32 {
-    i32::try_from(raw).unwrap_or_else(|_| (raw as u32) as i32)
+    i32::try_from(raw).unwrap_or((raw as u32) as i32)
 }
 
 /// Sample sizes from `stsz`: one for all, or one each.
