@@ -5,6 +5,7 @@
 use dashvault_store::testkit::{self, TestDatabase};
 use dashvault_store::{open, Error};
 
+#[path = "conformance/blob.rs"]
 mod blob;
 
 async fn sqlite_database() -> TestDatabase {

@@ -1,7 +1,7 @@
 //! The blob store suite (`dashvault_store::blob::testkit`) on the filesystem engine and on
 //! a real S3-compatible server, plus checks that concern one engine only.
 
-use dashvault_store::blob::{testkit, BlobError, BlobLocation};
+use dashvault_store::blob::{testkit, BlobError, BlobKey, BlobLocation, PartReceipt, UploadId};
 use dashvault_store::open_blob_store;
 use tempfile::TempDir;
 
@@ -82,6 +82,121 @@ async fn fs_failed_writes_leave_no_temporary_files() {
     }
 }
 
+/// The filesystem engine names every unknown upload "not found": aborted, completed, for
+/// another key, or a made-up id; and aborting one again succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fs_unknown_uploads_are_not_found() {
+    let (_dir, url) = fs_store();
+    let store = open_blob_store(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let key = BlobKey::new("uploads/a.mp4").unwrap_or_else(|e| panic!("{e}"));
+    let other = BlobKey::new("uploads/b.mp4").unwrap_or_else(|e| panic!("{e}"));
+    let body = || testkit::content_stream(1, 10, 10);
+
+    let aborted = store
+        .create_multipart(&key)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(store
+        .put_part(&other, &aborted, 0, body())
+        .await
+        .is_err_and(|e| e.is_not_found()));
+    for attempt in 0..2 {
+        store
+            .abort_multipart(&key, &aborted)
+            .await
+            .unwrap_or_else(|e| panic!("abort #{attempt}: {e:?}"));
+    }
+    let completed = store
+        .create_multipart(&key)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let part = store
+        .put_part(&key, &completed, 0, body())
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    store
+        .complete_multipart(&key, &completed, &[part])
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    for upload in [
+        aborted,
+        completed,
+        UploadId::new("../../etc"),
+        UploadId::new("nope"),
+    ] {
+        match store.put_part(&key, &upload, 1, body()).await {
+            Err(e) if e.is_not_found() => {}
+            other => panic!("put_part to upload {upload} gave {other:?}"),
+        }
+    }
+}
+
+/// A directory under the root (the parent of stored keys) is not a blob, and completion
+/// refuses a receipt whose etag names no stored part (or could name a path).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fs_checks_directories_and_etags() {
+    let (_dir, url) = fs_store();
+    let store = open_blob_store(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let key = |k: &str| BlobKey::new(k).unwrap_or_else(|e| panic!("{e}"));
+    store
+        .put(&key("dir/inner.bin"), testkit::content_stream(1, 10, 10))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(!store
+        .exists(&key("dir"))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}")));
+    assert!(store
+        .get_range(&key("dir"), 0..0)
+        .await
+        .is_err_and(|e| e.is_not_found()));
+
+    let target = key("forged.mp4");
+    let upload = store
+        .create_multipart(&target)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let part = store
+        .put_part(&target, &upload, 0, testkit::content_stream(2, 10, 10))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    for etag in [
+        "0123456789abcdef0123456789abcdef",
+        "../../../../dir/inner.bin",
+        "",
+    ] {
+        let forged = PartReceipt {
+            etag: etag.to_owned(),
+            ..part.clone()
+        };
+        match store.complete_multipart(&target, &upload, &[forged]).await {
+            Err(BlobError::InvalidParts { .. }) => {}
+            other => panic!("completion with etag {etag:?} gave {other:?}"),
+        }
+    }
+    let wrong_size = PartReceipt {
+        size: 11,
+        ..part.clone()
+    };
+    assert!(store
+        .complete_multipart(&target, &upload, &[wrong_size])
+        .await
+        .is_err());
+    assert!(!store
+        .exists(&target)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}")));
+    let meta = store
+        .complete_multipart(&target, &upload, &[part])
+        .await
+        .unwrap_or_else(|e| panic!("the true receipt was refused: {e:?}"));
+    assert_eq!(meta.len, 10);
+}
+
 /// A relative `file://` URL is taken from the current directory, which it creates.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fs_relative_url_is_created_under_the_current_dir() {
@@ -98,15 +213,21 @@ async fn fs_relative_url_is_created_under_the_current_dir() {
         .ping()
         .await
         .unwrap_or_else(|e| panic!("ping {url}: {e:?}"));
-    assert!(dir.path().join("blobs/.tmp").is_dir(), "{url} was not created");
+    assert!(
+        dir.path().join("blobs/.tmp").is_dir(),
+        "{url} was not created"
+    );
 }
 
 /// A bucket that does not exist makes `ping` fail (readiness reports it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_ping_fails_for_a_missing_bucket() {
     let url = s3_url();
-    let BlobLocation::S3 { endpoint: Some(endpoint), region, .. } =
-        BlobLocation::parse(&url).unwrap_or_else(|e| panic!("{e}"))
+    let BlobLocation::S3 {
+        endpoint: Some(endpoint),
+        region,
+        ..
+    } = BlobLocation::parse(&url).unwrap_or_else(|e| panic!("{e}"))
     else {
         panic!("{url} names no endpoint");
     };
@@ -115,7 +236,9 @@ async fn s3_ping_fails_for_a_missing_bucket() {
         uuid::Uuid::new_v4().simple(),
         region.unwrap_or_else(|| "us-east-1".to_owned())
     );
-    let store = open_blob_store(&missing).await.unwrap_or_else(|e| panic!("{e:?}"));
+    let store = open_blob_store(&missing)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
     assert!(store.ping().await.is_err(), "ping of {missing} succeeded");
 }
 

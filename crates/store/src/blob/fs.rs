@@ -1,0 +1,489 @@
+//! The filesystem engine: one file per blob under a root directory.
+//!
+//! Writes go to a temporary file under `ROOT/.tmp`, are fsynced, renamed over the key's path
+//! (atomic), and the directory is fsynced. Multipart uploads live in
+//! `ROOT/.uploads/ID/` (a `key` file and one fsynced file per part) until completion
+//! concatenates the parts with kernel copies into a temporary file that is published the
+//! same way. Keys never start a segment with `.`, so these directories never meet a blob.
+
+use std::fs::File;
+use std::io;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use futures_util::stream::{self, BoxStream};
+use futures_util::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio_util::io::ReaderStream;
+use uuid::Uuid;
+
+use super::{
+    check_part_index, check_parts, check_range, part_too_large, BlobError, BlobKey, BlobMeta,
+    BlobStore, ByteStream, PartReceipt, Result, UploadId, MAX_PART_SIZE,
+};
+
+/// Directory under the root for files being written.
+const TMP_DIR: &str = ".tmp";
+/// Directory under the root for multipart uploads in progress.
+const UPLOADS_DIR: &str = ".uploads";
+/// Name, inside an upload's directory, of the file holding the upload's key.
+const UPLOAD_KEY_FILE: &str = "key";
+/// Size of the chunks a read streams out.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Blobs as files under a root directory; see the module docs for the on-disk layout.
+#[derive(Debug, Clone)]
+pub struct FsBlobStore {
+    root: PathBuf,
+}
+
+impl FsBlobStore {
+    /// Open (creating if needed) the store rooted at `root`; a relative root is taken from
+    /// the current directory.
+    pub async fn open(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        let root = if root.is_absolute() {
+            root
+        } else {
+            std::env::current_dir()
+                .map_err(BlobError::fs("current_dir", &root))?
+                .join(root)
+        };
+        for dir in [root.join(TMP_DIR), root.join(UPLOADS_DIR)] {
+            tokio::fs::create_dir_all(&dir)
+                .await
+                .map_err(BlobError::fs("create_dir_all", &dir))?;
+        }
+        Ok(Self { root })
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path_of(&self, key: &BlobKey) -> PathBuf {
+        self.root.join(key.as_str())
+    }
+
+    fn new_tmp_path(&self) -> PathBuf {
+        self.root
+            .join(TMP_DIR)
+            .join(Uuid::new_v4().simple().to_string())
+    }
+
+    /// The directory of `upload`, after checking that it exists and is for `key`.
+    async fn upload_dir(&self, key: &BlobKey, upload: &UploadId) -> Result<PathBuf> {
+        let no_such_upload = || BlobError::NoSuchUpload {
+            key: key.to_string(),
+            upload_id: upload.to_string(),
+        };
+        let id = Uuid::try_parse(upload.as_str()).map_err(|_| no_such_upload())?;
+        let dir = self.root.join(UPLOADS_DIR).join(id.simple().to_string());
+        let key_file = dir.join(UPLOAD_KEY_FILE);
+        match tokio::fs::read_to_string(&key_file).await {
+            Ok(stored) if stored == key.as_str() => Ok(dir),
+            Ok(_) => Err(no_such_upload()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(no_such_upload()),
+            Err(e) => Err(BlobError::fs("read", key_file)(e)),
+        }
+    }
+}
+
+/// A file that is removed when dropped unless [`TempFile::keep`] was called: a failed or
+/// cancelled write leaves nothing behind.
+struct TempFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl TempFile {
+    fn new(path: PathBuf) -> Self {
+        Self { path, armed: true }
+    }
+
+    fn keep(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.armed {
+            // Best effort: the file may not exist yet, or may already have been renamed.
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Write `body` to a new file at `path` and fsync it. Fails with `too_large()` once more
+/// than `max` bytes arrive.
+async fn write_durably(
+    path: &Path,
+    mut body: ByteStream,
+    max: u64,
+    too_large: impl Fn() -> BlobError,
+) -> Result<u64> {
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .await
+        .map_err(BlobError::fs("create", path))?;
+    let mut len = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(BlobError::Body)?;
+        len += chunk.len() as u64;
+        if len > max {
+            return Err(too_large());
+        }
+        file.write_all(&chunk)
+            .await
+            .map_err(BlobError::fs("write", path))?;
+    }
+    file.flush().await.map_err(BlobError::fs("write", path))?;
+    file.sync_all()
+        .await
+        .map_err(BlobError::fs("fsync", path))?;
+    Ok(len)
+}
+
+/// Fsync a directory, so that entries created, renamed or removed in it are durable.
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(BlobError::fs("fsync directory", dir))
+}
+
+/// Create the directories between `root` and `dest`'s parent that are missing, each made
+/// durable in its parent.
+fn create_parents(root: &Path, dest: &Path) -> Result<()> {
+    let Some(relative) = dest.parent().and_then(|p| p.strip_prefix(root).ok()) else {
+        return Ok(());
+    };
+    let mut dir = root.to_path_buf();
+    for component in relative.components() {
+        let parent = dir.clone();
+        dir.push(component);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => sync_dir(&parent)?,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(BlobError::fs("create_dir", &dir)(e)),
+        }
+    }
+    Ok(())
+}
+
+/// Move the fsynced file `tmp` to `dest` atomically and make the rename durable.
+fn publish(root: &Path, tmp: &Path, dest: &Path) -> Result<()> {
+    create_parents(root, dest)?;
+    std::fs::rename(tmp, dest).map_err(BlobError::fs("rename", dest))?;
+    sync_dir(dest.parent().unwrap_or(root))
+}
+
+/// Run blocking filesystem work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| BlobError::fs("blocking task", PathBuf::new())(io::Error::other(e)))?
+}
+
+/// The file name of a stored part; `etag` has been checked to be 32 hex digits.
+fn part_file_name(part_index: u32, etag: &str) -> String {
+    format!("part-{part_index:05}-{etag}")
+}
+
+#[async_trait]
+impl BlobStore for FsBlobStore {
+    async fn ping(&self) -> Result<()> {
+        let tmp = self.root.join(TMP_DIR);
+        let meta = tokio::fs::metadata(&tmp)
+            .await
+            .map_err(BlobError::fs("stat", &tmp))?;
+        if meta.is_dir() {
+            Ok(())
+        } else {
+            Err(BlobError::fs("stat", tmp)(io::Error::other(
+                "not a directory",
+            )))
+        }
+    }
+
+    async fn put(&self, key: &BlobKey, body: ByteStream) -> Result<u64> {
+        let tmp = TempFile::new(self.new_tmp_path());
+        let len = write_durably(&tmp.path, body, u64::MAX, || {
+            BlobError::Body(io::Error::other("a blob cannot exceed 2^64 bytes"))
+        })
+        .await?;
+        let (root, dest, tmp_path) = (self.root.clone(), self.path_of(key), tmp.path.clone());
+        blocking(move || publish(&root, &tmp_path, &dest)).await?;
+        tmp.keep();
+        Ok(len)
+    }
+
+    async fn get_range(&self, key: &BlobKey, range: Range<u64>) -> Result<ByteStream> {
+        let path = self.path_of(key);
+        let mut file = match tokio::fs::File::open(&path).await {
+            Ok(file) => file,
+            Err(e) if is_missing(&e) => return Err(not_found(key)),
+            Err(e) => return Err(BlobError::fs("open", path)(e)),
+        };
+        let meta = file
+            .metadata()
+            .await
+            .map_err(BlobError::fs("stat", &path))?;
+        if !meta.is_file() {
+            return Err(not_found(key));
+        }
+        check_range(key, &range, meta.len())?;
+        file.seek(io::SeekFrom::Start(range.start))
+            .await
+            .map_err(BlobError::fs("seek", &path))?;
+        let reader = file.take(range.end - range.start);
+        Ok(ReaderStream::with_capacity(reader, READ_CHUNK).boxed())
+    }
+
+    async fn head(&self, key: &BlobKey) -> Result<BlobMeta> {
+        let path = self.path_of(key);
+        match tokio::fs::metadata(&path).await {
+            Ok(meta) if meta.is_file() => Ok(BlobMeta {
+                key: key.clone(),
+                len: meta.len(),
+            }),
+            Ok(_) => Err(not_found(key)),
+            Err(e) if is_missing(&e) => Err(not_found(key)),
+            Err(e) => Err(BlobError::fs("stat", path)(e)),
+        }
+    }
+
+    async fn delete(&self, key: &BlobKey) -> Result<()> {
+        let (root, path) = (self.root.clone(), self.path_of(key));
+        blocking(move || match std::fs::remove_file(&path) {
+            Ok(()) => sync_dir(path.parent().unwrap_or(&root)),
+            Err(e) if is_missing(&e) => Ok(()),
+            Err(e) => Err(BlobError::fs("remove", path)(e)),
+        })
+        .await
+    }
+
+    fn list(&self, prefix: Option<&BlobKey>) -> BoxStream<'static, Result<BlobMeta>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let start = match prefix {
+            Some(prefix) => (self.path_of(prefix), format!("{prefix}/")),
+            None => (self.root.clone(), String::new()),
+        };
+        tokio::task::spawn_blocking(move || {
+            walk(start, |item| tx.blocking_send(item).is_ok());
+        });
+        stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        })
+        .boxed()
+    }
+
+    async fn create_multipart(&self, key: &BlobKey) -> Result<UploadId> {
+        let id = Uuid::now_v7();
+        let uploads = self.root.join(UPLOADS_DIR);
+        let dir = uploads.join(id.simple().to_string());
+        let key_text = key.to_string();
+        blocking(move || {
+            std::fs::create_dir(&dir).map_err(BlobError::fs("create_dir", &dir))?;
+            let key_file = dir.join(UPLOAD_KEY_FILE);
+            std::fs::write(&key_file, key_text.as_bytes())
+                .and_then(|()| File::open(&key_file)?.sync_all())
+                .map_err(BlobError::fs("write", &key_file))?;
+            sync_dir(&dir)?;
+            sync_dir(&uploads)
+        })
+        .await?;
+        Ok(UploadId::new(id.simple().to_string()))
+    }
+
+    async fn put_part(
+        &self,
+        key: &BlobKey,
+        upload: &UploadId,
+        part_index: u32,
+        body: ByteStream,
+    ) -> Result<PartReceipt> {
+        check_part_index(upload, part_index)?;
+        let dir = self.upload_dir(key, upload).await?;
+        let etag = Uuid::new_v4().simple().to_string();
+        let tmp = TempFile::new(dir.join(format!("tmp-{etag}")));
+        let size = match write_durably(&tmp.path, body, MAX_PART_SIZE, || {
+            part_too_large(upload, part_index)
+        })
+        .await
+        {
+            Err(BlobError::Fs { source, .. }) if is_missing(&source) => {
+                // The upload's directory went away: aborted or completed meanwhile.
+                return Err(BlobError::NoSuchUpload {
+                    key: key.to_string(),
+                    upload_id: upload.to_string(),
+                });
+            }
+            other => other?,
+        };
+        let part = dir.join(part_file_name(part_index, &etag));
+        let tmp_path = tmp.path.clone();
+        blocking(move || {
+            std::fs::rename(&tmp_path, &part).map_err(BlobError::fs("rename", &part))?;
+            sync_dir(&dir)
+        })
+        .await?;
+        tmp.keep();
+        Ok(PartReceipt {
+            part_index,
+            etag,
+            size,
+        })
+    }
+
+    async fn complete_multipart(
+        &self,
+        key: &BlobKey,
+        upload: &UploadId,
+        parts: &[PartReceipt],
+    ) -> Result<BlobMeta> {
+        let dir = self.upload_dir(key, upload).await?;
+        let len = check_parts(upload, parts)?;
+        let invalid = |reason: String| BlobError::InvalidParts {
+            upload_id: upload.to_string(),
+            reason,
+        };
+        let mut sources = Vec::with_capacity(parts.len());
+        for part in parts {
+            if part.etag.len() != 32 || !part.etag.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(invalid(format!(
+                    "part {} has a malformed etag {:?}",
+                    part.part_index, part.etag
+                )));
+            }
+            sources.push((
+                dir.join(part_file_name(part.part_index, &part.etag)),
+                part.clone(),
+            ));
+        }
+        let (root, dest) = (self.root.clone(), self.path_of(key));
+        let tmp = TempFile::new(self.new_tmp_path());
+        let tmp_path = tmp.path.clone();
+        let upload_id = upload.to_string();
+        blocking(move || {
+            let mut out =
+                File::create_new(&tmp_path).map_err(BlobError::fs("create", &tmp_path))?;
+            for (path, part) in &sources {
+                let mut source = match File::open(path) {
+                    Ok(file) => file,
+                    Err(e) if is_missing(&e) => {
+                        return Err(BlobError::InvalidParts {
+                            upload_id,
+                            reason: format!(
+                                "part {} with etag {} is not stored",
+                                part.part_index, part.etag
+                            ),
+                        })
+                    }
+                    Err(e) => return Err(BlobError::fs("open", path)(e)),
+                };
+                // `io::copy` between files uses copy_file_range: the kernel moves the bytes.
+                let copied =
+                    io::copy(&mut source, &mut out).map_err(BlobError::fs("copy", path))?;
+                if copied != part.size {
+                    return Err(BlobError::InvalidParts {
+                        upload_id,
+                        reason: format!(
+                            "part {} has {copied} bytes stored, the receipt says {}",
+                            part.part_index, part.size
+                        ),
+                    });
+                }
+            }
+            out.sync_all().map_err(BlobError::fs("fsync", &tmp_path))?;
+            publish(&root, &tmp_path, &dest)?;
+            std::fs::remove_dir_all(&dir).map_err(BlobError::fs("remove_dir_all", &dir))?;
+            sync_dir(dir.parent().unwrap_or(&root))
+        })
+        .await?;
+        tmp.keep();
+        Ok(BlobMeta {
+            key: key.clone(),
+            len,
+        })
+    }
+
+    async fn abort_multipart(&self, key: &BlobKey, upload: &UploadId) -> Result<()> {
+        let dir = match self.upload_dir(key, upload).await {
+            Ok(dir) => dir,
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        blocking(move || match std::fs::remove_dir_all(&dir) {
+            Ok(()) => sync_dir(dir.parent().unwrap_or(&dir)),
+            Err(e) if is_missing(&e) => Ok(()),
+            Err(e) => Err(BlobError::fs("remove_dir_all", dir)(e)),
+        })
+        .await
+    }
+}
+
+/// Walk the directory tree from `start` (whose files have keys starting with `key_prefix`),
+/// handing each blob to `emit` until it returns `false`. Names that are not valid key
+/// segments (the engine's own `.tmp` and `.uploads`, foreign files) are skipped.
+fn walk((start, key_prefix): (PathBuf, String), mut emit: impl FnMut(Result<BlobMeta>) -> bool) {
+    let mut pending = vec![(start, key_prefix)];
+    while let Some((dir, prefix)) = pending.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if is_missing(&e) => continue,
+            Err(e) => {
+                emit(Err(BlobError::fs("read_dir", dir)(e)));
+                return;
+            }
+        };
+        for entry in entries {
+            let item = entry
+                .and_then(|entry| Ok((entry.file_name(), entry.file_type()?, entry.path())))
+                .map_err(BlobError::fs("read_dir", &dir));
+            let (name, kind, path) = match item {
+                Ok(item) => item,
+                Err(e) => {
+                    emit(Err(e));
+                    return;
+                }
+            };
+            let Some(key) = name
+                .to_str()
+                .and_then(|name| BlobKey::new(format!("{prefix}{name}")).ok())
+            else {
+                continue;
+            };
+            if kind.is_dir() {
+                pending.push((path, format!("{key}/")));
+            } else if kind.is_file() {
+                let meta = std::fs::metadata(&path)
+                    .map(|m| BlobMeta { key, len: m.len() })
+                    .map_err(BlobError::fs("stat", path));
+                if !emit(meta) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Whether a filesystem error means the path (or a directory on the way) does not exist.
+fn is_missing(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
+}
+
+fn not_found(key: &BlobKey) -> BlobError {
+    BlobError::NotFound {
+        key: key.to_string(),
+    }
+}
