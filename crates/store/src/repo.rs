@@ -77,6 +77,9 @@ pub trait SessionRepo: Send + Sync {
     async fn renew_session(&self, token_hash: &[u8], expires_at: DateTime<Utc>) -> Result<()>;
     /// Remove the session (sign-out); removing an unknown one is not an error.
     async fn delete_session(&self, token_hash: &[u8]) -> Result<()>;
+    /// Forget sessions that expired before `before` (housekeeping: expired sessions are
+    /// never found, but their rows stay until pruned).
+    async fn prune_sessions(&self, before: DateTime<Utc>) -> Result<()>;
 }
 
 /// Cameras registered by users, and their agent tokens.

@@ -61,6 +61,7 @@ conformance! {
         renewal_moves_the_expiry,
         sign_out_deletes_the_session,
         sessions_need_a_user_and_a_unique_token,
+        prune_forgets_expired_sessions,
     ],
     devices: [
         devices_read_back_oldest_first,
@@ -116,4 +117,23 @@ async fn postgres_database_is_dropped_with_its_guard() {
         open(&url).await.is_err(),
         "the test database should be gone"
     );
+}
+
+#[tokio::test]
+async fn malformed_url_is_reported_as_such() {
+    let err = open("postgres://127.0.0.1:notaport/db")
+        .await
+        .err()
+        .expect("bad port");
+    assert!(matches!(err, Error::InvalidUrl(_)), "{err}");
+}
+
+#[tokio::test]
+async fn unreachable_postgres_is_unavailable() {
+    // Port 1 (tcpmux) has no PostgreSQL: the connection is refused at once.
+    let err = open("postgres://postgres@127.0.0.1:1/postgres")
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.is_unavailable(), "{err}");
 }

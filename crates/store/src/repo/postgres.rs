@@ -308,6 +308,14 @@ impl SessionRepo for PostgresRepo {
             .await?;
         Ok(())
     }
+
+    async fn prune_sessions(&self, before: DateTime<Utc>) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(truncate_to_millis(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
 
 #[async_trait]

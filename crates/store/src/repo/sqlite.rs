@@ -357,6 +357,14 @@ impl SessionRepo for SqliteRepo {
             .await?;
         Ok(())
     }
+
+    async fn prune_sessions(&self, before: DateTime<Utc>) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
+            .bind(to_millis(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -476,5 +484,39 @@ impl Repo for SqliteRepo {
 
     fn engine(&self) -> &'static str {
         "sqlite"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The connection settings the module documents are the ones in force.
+    #[tokio::test]
+    async fn file_database_uses_wal_full_sync_and_foreign_keys() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("a/b/dv.db").display());
+        let repo = SqliteRepo::open(&url).await.expect("open");
+        let pragma = |name: &'static str| {
+            let pool = repo.pool.clone();
+            async move {
+                let row = sqlx::query(name).fetch_one(&pool).await.expect(name);
+                row.try_get::<String, _>(0)
+                    .or_else(|_| row.try_get::<i64, _>(0).map(|n| n.to_string()))
+                    .expect(name)
+            }
+        };
+        assert_eq!(pragma("PRAGMA journal_mode").await, "wal");
+        assert_eq!(pragma("PRAGMA synchronous").await, "2", "2 is FULL");
+        assert_eq!(pragma("PRAGMA foreign_keys").await, "1");
+        assert_eq!(pragma("PRAGMA busy_timeout").await, "5000");
+        assert!(dir.path().join("a/b/dv.db").is_file());
+    }
+
+    #[test]
+    fn in_memory_urls_are_recognised() {
+        assert!(is_in_memory("sqlite::memory:"));
+        assert!(is_in_memory("sqlite://dv.db?mode=memory"));
+        assert!(!is_in_memory("sqlite://./dashvault-data/dashvault.db"));
     }
 }

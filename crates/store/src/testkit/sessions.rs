@@ -104,3 +104,38 @@ pub async fn sessions_need_a_user_and_a_unique_token(repo: Arc<dyn Repo>) {
     let err = twin.expect_err("two sessions with one token hash must be refused");
     assert!(err.is_unique_violation(), "{err}");
 }
+
+/// Pruning forgets sessions expired before the cut and keeps the others.
+pub async fn prune_forgets_expired_sessions(repo: Arc<dyn Repo>) {
+    let owner = user(&repo, "+14155550100").await;
+    repo.create_session(&session(owner.id, b"old"))
+        .await
+        .expect("create");
+    let mut recent = session(owner.id, b"recent");
+    recent.expires_at = at(3 * HOUR);
+    repo.create_session(&recent).await.expect("create");
+    let mut edge = session(owner.id, b"edge");
+    edge.expires_at = at(HOUR + 1);
+    repo.create_session(&edge).await.expect("create");
+    repo.prune_sessions(at(HOUR + 1)).await.expect("prune");
+    assert!(
+        repo.session(b"edge", at(HOUR))
+            .await
+            .expect("session")
+            .is_some(),
+        "a session expiring exactly at the cut is kept"
+    );
+    // Renewing brings back a session that was only expired, not one that was pruned.
+    repo.renew_session(b"old", at(4 * HOUR))
+        .await
+        .expect("renew");
+    assert_eq!(
+        repo.session(b"old", at(2 * HOUR)).await.expect("session"),
+        None
+    );
+    assert!(repo
+        .session(b"recent", at(2 * HOUR))
+        .await
+        .expect("session")
+        .is_some());
+}
