@@ -27,7 +27,12 @@ pub struct Settings {
     pub config: Option<PathBuf>,
 
     /// Directory for the embedded defaults: the SQLite database, blobs and the secret key.
-    #[arg(long, env = "DASHVAULT_DATA_DIR", value_name = "DIR", default_value = "./dashvault-data")]
+    #[arg(
+        long,
+        env = "DASHVAULT_DATA_DIR",
+        value_name = "DIR",
+        default_value = "./dashvault-data"
+    )]
     pub data_dir: PathBuf,
 
     /// Metadata database: `sqlite://PATH` or `postgres://USER@HOST/DB`
@@ -40,7 +45,12 @@ pub struct Settings {
     pub blob_url: Option<String>,
 
     /// Address to listen on.
-    #[arg(long, env = "DASHVAULT_LISTEN", value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "DASHVAULT_LISTEN",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
     pub listen: SocketAddr,
 
     /// Log format.
@@ -49,7 +59,12 @@ pub struct Settings {
 
     /// Key for hashing sign-in codes, at least 32 characters; the same on every replica
     /// [default: random, kept in <data-dir>/secret.key].
-    #[arg(long, env = "DASHVAULT_SECRET", value_name = "KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DASHVAULT_SECRET",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
     pub secret: Option<String>,
 
     /// How sign-in codes are sent: printed on the console, or by Twilio.
@@ -61,7 +76,12 @@ pub struct Settings {
     pub twilio_account_sid: Option<String>,
 
     /// Twilio auth token (with `--sms twilio`).
-    #[arg(long, env = "DASHVAULT_TWILIO_AUTH_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DASHVAULT_TWILIO_AUTH_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub twilio_auth_token: Option<String>,
 
     /// Sender number in E.164 (with `--sms twilio`).
@@ -69,31 +89,66 @@ pub struct Settings {
     pub twilio_from: Option<String>,
 
     /// Base URL of the Twilio-compatible API.
-    #[arg(long, env = "DASHVAULT_TWILIO_BASE_URL", value_name = "URL", default_value = "https://api.twilio.com")]
+    #[arg(
+        long,
+        env = "DASHVAULT_TWILIO_BASE_URL",
+        value_name = "URL",
+        default_value = "https://api.twilio.com"
+    )]
     pub twilio_base_url: String,
 
     /// How long a sign-in code is valid.
-    #[arg(long, env = "DASHVAULT_CODE_TTL", value_name = "DURATION", default_value = "5m")]
+    #[arg(
+        long,
+        env = "DASHVAULT_CODE_TTL",
+        value_name = "DURATION",
+        default_value = "5m"
+    )]
     pub code_ttl: HumanDuration,
 
     /// Wrong tries allowed per code.
-    #[arg(long, env = "DASHVAULT_CODE_MAX_ATTEMPTS", value_name = "N", default_value_t = 5)]
+    #[arg(
+        long,
+        env = "DASHVAULT_CODE_MAX_ATTEMPTS",
+        value_name = "N",
+        default_value_t = 5
+    )]
     pub code_max_attempts: u32,
 
     /// Wait before another code can be sent to the same number.
-    #[arg(long, env = "DASHVAULT_CODE_RESEND_COOLDOWN", value_name = "DURATION", default_value = "30s")]
+    #[arg(
+        long,
+        env = "DASHVAULT_CODE_RESEND_COOLDOWN",
+        value_name = "DURATION",
+        default_value = "30s"
+    )]
     pub code_resend_cooldown: HumanDuration,
 
     /// Codes sent to one number per hour at most.
-    #[arg(long, env = "DASHVAULT_CODES_PER_PHONE_PER_HOUR", value_name = "N", default_value_t = 5)]
+    #[arg(
+        long,
+        env = "DASHVAULT_CODES_PER_PHONE_PER_HOUR",
+        value_name = "N",
+        default_value_t = 5
+    )]
     pub codes_per_phone_per_hour: u32,
 
     /// Codes requested from one client address per hour at most.
-    #[arg(long, env = "DASHVAULT_CODES_PER_IP_PER_HOUR", value_name = "N", default_value_t = 20)]
+    #[arg(
+        long,
+        env = "DASHVAULT_CODES_PER_IP_PER_HOUR",
+        value_name = "N",
+        default_value_t = 20
+    )]
     pub codes_per_ip_per_hour: u32,
 
     /// Session lifetime without use; every use extends it.
-    #[arg(long, env = "DASHVAULT_SESSION_TTL", value_name = "DURATION", default_value = "30days")]
+    #[arg(
+        long,
+        env = "DASHVAULT_SESSION_TTL",
+        value_name = "DURATION",
+        default_value = "30days"
+    )]
     pub session_ttl: HumanDuration,
 
     /// Trust `X-Forwarded-For` / `X-Forwarded-Proto` (only behind your own proxy).
@@ -107,11 +162,21 @@ pub struct Settings {
     pub secure_cookies: bool,
 
     /// Largest JSON request body, in bytes.
-    #[arg(long, env = "DASHVAULT_JSON_BODY_LIMIT", value_name = "BYTES", default_value_t = 65536)]
+    #[arg(
+        long,
+        env = "DASHVAULT_JSON_BODY_LIMIT",
+        value_name = "BYTES",
+        default_value_t = 65536
+    )]
     pub json_body_limit: usize,
 
     /// Longest time a non-streaming request may take.
-    #[arg(long, env = "DASHVAULT_REQUEST_TIMEOUT", value_name = "DURATION", default_value = "30s")]
+    #[arg(
+        long,
+        env = "DASHVAULT_REQUEST_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "30s"
+    )]
     pub request_timeout: HumanDuration,
 }
 
@@ -207,9 +272,8 @@ impl Settings {
     /// The validated server configuration, creating the data directory and the secret key
     /// file when the embedded defaults need them.
     pub fn server_config(&self) -> anyhow::Result<ServerConfig> {
-        std::fs::create_dir_all(&self.data_dir).with_context(|| {
-            format!("creating the data directory {}", self.data_dir.display())
-        })?;
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating the data directory {}", self.data_dir.display()))?;
         let database_url = self.database_url.clone().unwrap_or_else(|| {
             format!("sqlite://{}", self.data_dir.join("dashvault.db").display())
         });
@@ -266,7 +330,10 @@ fn required(value: &Option<String>, flag: &str) -> anyhow::Result<String> {
 fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
     match std::fs::read(path) {
         Ok(key) if key.len() >= 32 => return Ok(key),
-        Ok(_) => bail!("{} is shorter than 32 bytes; delete it to make a new one", path.display()),
+        Ok(_) => bail!(
+            "{} is shorter than 32 bytes; delete it to make a new one",
+            path.display()
+        ),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
         Err(err) => return Err(err).with_context(|| format!("reading {}", path.display())),
     }

@@ -82,7 +82,10 @@ pub fn app(state: AppState) -> Router {
     )
     .fallback(|| async { ApiError::NotFound })
     .layer(DefaultBodyLimit::max(state.limits.json_body_bytes))
-    .layer(TimeoutLayer::new(state.limits.request_timeout))
+    .layer(TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        state.limits.request_timeout,
+    ))
     .layer(middleware::from_fn_with_state(
         Arc::clone(&state.metrics),
         metrics::track,
@@ -132,7 +135,10 @@ impl Server {
     }
 
     /// Serve until `shutdown` completes, then finish the requests in flight.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
         axum::serve(
             self.listener,
             self.router

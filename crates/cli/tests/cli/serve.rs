@@ -83,7 +83,12 @@ async fn sign_in_end_to_end_against_the_real_binary() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let served = serve(
-        &["--listen", "127.0.0.1:0", "--data-dir", data.to_str().unwrap()],
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
         &[],
     );
     let http = reqwest::Client::new();
@@ -122,7 +127,10 @@ async fn sign_in_end_to_end_against_the_real_binary() {
     assert_eq!(me["phone"], phone);
 
     assert!(served.terminate().success(), "graceful exit on SIGTERM");
-    assert!(data.join("dashvault.db").exists(), "embedded SQLite in the data dir");
+    assert!(
+        data.join("dashvault.db").exists(),
+        "embedded SQLite in the data dir"
+    );
     assert!(data.join("secret.key").exists(), "generated secret kept");
 }
 
@@ -141,7 +149,12 @@ fn config_file_env_and_flags_layer() {
     .unwrap();
     // The flag wins over the file's listen address; the file's JSON log format applies.
     let served = serve(
-        &["--config", file.to_str().unwrap(), "--listen", "127.0.0.1:0"],
+        &[
+            "--config",
+            file.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
         &[],
     );
     assert!(served.base.starts_with("http://127.0.0.1:"));
@@ -157,14 +170,21 @@ fn config_file_env_and_flags_layer() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("unknown setting `listen_adress`"), "{stderr}");
+    assert!(
+        stderr.contains("unknown setting `listen_adress`"),
+        "{stderr}"
+    );
 
     let output = Command::new(env!("CARGO_BIN_EXE_dashvault"))
         .args(["serve", "--data-dir", data.to_str().unwrap()])
         .env("DASHVAULT_LISTEN", "not an address")
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2), "clap rejects a bad env value");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "clap rejects a bad env value"
+    );
 }
 
 #[test]
@@ -187,6 +207,9 @@ fn serve_help_shows_every_setting_and_its_default() {
         "DASHVAULT_DATABASE_URL",
         "--sms",
     ] {
-        assert!(help.contains(expected), "`serve --help` lacks {expected}:\n{help}");
+        assert!(
+            help.contains(expected),
+            "`serve --help` lacks {expected}:\n{help}"
+        );
     }
 }

@@ -55,7 +55,14 @@ mod tests {
 
     #[test]
     fn refuses_invalid_numbers() {
-        for bad in ["", "4155550100", "+1", "+999123", "+1415555010012345678", "hello"] {
+        for bad in [
+            "",
+            "4155550100",
+            "+1",
+            "+999123",
+            "+1415555010012345678",
+            "hello",
+        ] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad} was accepted");
         }
     }

@@ -37,11 +37,10 @@ impl FromRequestParts<AppState> for CurrentUser {
         }
         let token_hash = secret::token_hash(token);
         let now = state.clock.now();
-        let (session, user) = state
-            .repo
-            .session(&token_hash, now)
-            .await?
-            .ok_or_else(|| ApiError::Unauthorized("the session expired; sign in again".into()))?;
+        let (session, user) =
+            state.repo.session(&token_hash, now).await?.ok_or_else(|| {
+                ApiError::Unauthorized("the session expired; sign in again".into())
+            })?;
         renew_if_due(state, &token_hash, session.expires_at, now).await?;
         Ok(Self { user, token_hash })
     }

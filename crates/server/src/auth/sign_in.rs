@@ -26,8 +26,12 @@ pub async fn send_code(state: &AppState, phone: &PhoneNumber, ip: &str) -> Resul
             ));
         }
     }
-    let since = now - HOUR;
-    let to_phone = state.repo.codes_sent_to_phone(phone.as_str(), since).await?;
+    // A send counts for exactly one hour: the one sent an hour ago no longer does.
+    let since = now - HOUR + Duration::milliseconds(1);
+    let to_phone = state
+        .repo
+        .codes_sent_to_phone(phone.as_str(), since)
+        .await?;
     if to_phone >= u64::from(auth.codes_per_phone_per_hour) {
         let oldest = state
             .repo
@@ -98,7 +102,10 @@ pub async fn verify_code(
     code: &str,
 ) -> Result<SignedIn, ApiError> {
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::bad_request("invalid_code", "the code is six digits"));
+        return Err(ApiError::bad_request(
+            "invalid_code",
+            "the code is six digits",
+        ));
     }
     let auth = &state.auth;
     let now = state.clock.now();

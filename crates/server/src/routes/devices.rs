@@ -262,8 +262,7 @@ fn parse_id(text: &str) -> Result<Uuid, ApiError> {
 /// A short single-line text field, trimmed, non-empty, without control characters.
 fn text_field(field: &'static str, value: &str) -> Result<String, ApiError> {
     let value = value.trim();
-    if value.is_empty() || value.chars().count() > MAX_TEXT || value.chars().any(char::is_control)
-    {
+    if value.is_empty() || value.chars().count() > MAX_TEXT || value.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
             "invalid_field",
             format!("`{field}` must be 1 to {MAX_TEXT} characters on one line"),

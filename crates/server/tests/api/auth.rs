@@ -31,7 +31,10 @@ async fn right_code_signs_in_and_sets_a_safe_cookie(app: TestApp) {
     let code = app.sms.last_code(PHONE);
     let response = app.verify(PHONE, &code).await;
     assert_eq!(response.status(), 200);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
@@ -40,7 +43,12 @@ async fn right_code_signs_in_and_sets_a_safe_cookie(app: TestApp) {
     assert!(body["expires_at"].is_string());
     assert_eq!(body["user"]["phone"], PHONE);
 
-    let me: serde_json::Value = app.get_with("/api/v1/me", token).await.json().await.unwrap();
+    let me: serde_json::Value = app
+        .get_with("/api/v1/me", token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["phone"], PHONE);
     let cookie_pair = cookie.split(';').next().unwrap();
     let by_cookie = app
@@ -55,7 +63,12 @@ async fn right_code_signs_in_and_sets_a_safe_cookie(app: TestApp) {
     // A second sign-in finds the same user.
     app.clock.advance(Duration::seconds(31));
     let again = app.sign_in(PHONE).await;
-    let me_again: serde_json::Value = app.get_with("/api/v1/me", &again).await.json().await.unwrap();
+    let me_again: serde_json::Value = app
+        .get_with("/api/v1/me", &again)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["id"], me_again["id"]);
 }
 
@@ -75,7 +88,11 @@ async fn wrong_code_is_401_and_five_tries_kill_it(app: TestApp) {
     }
     let response = app.verify(PHONE, &code).await;
     assert_eq!(response.status(), 429, "the right code after 5 wrong tries");
-    let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=30).contains(&retry), "{retry}");
     // A new code works again.
     app.clock.advance(Duration::seconds(retry as i64));
@@ -88,12 +105,20 @@ async fn a_code_expires_after_five_minutes(app: TestApp) {
     app.request_code(PHONE).await;
     let code = app.sms.last_code(PHONE);
     app.clock.advance(Duration::seconds(5 * 60));
-    assert_eq!(app.verify(PHONE, &code).await.status(), 401, "at the deadline");
+    assert_eq!(
+        app.verify(PHONE, &code).await.status(),
+        401,
+        "at the deadline"
+    );
 
     app.request_code(PHONE).await;
     let code = app.sms.last_code(PHONE);
     app.clock.advance(Duration::seconds(5 * 60 - 1));
-    assert_eq!(app.verify(PHONE, &code).await.status(), 200, "just before it");
+    assert_eq!(
+        app.verify(PHONE, &code).await.status(),
+        200,
+        "just before it"
+    );
 }
 
 async fn a_new_code_replaces_the_old_one(app: TestApp) {
@@ -126,8 +151,16 @@ async fn per_number_hourly_limit(app: TestApp) {
     }
     let response = app.request_code(PHONE).await;
     assert_eq!(response.status(), 429);
-    let retry: i64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
-    assert_eq!(retry, 3600 - 5 * 60, "until the oldest send leaves the hour");
+    let retry: i64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        retry,
+        3600 - 5 * 60,
+        "until the oldest send leaves the hour"
+    );
     app.clock.advance(Duration::seconds(retry));
     assert_eq!(app.request_code(PHONE).await.status(), 202);
 }
@@ -164,7 +197,10 @@ async fn no_plaintext_code_or_token_in_the_database(app: TestApp) {
     app.request_code(PHONE).await;
     let code = app.sms.last_code(PHONE);
     let pending = app.database_dump().await;
-    assert!(!pending.contains(&code), "the pending code is stored in plain text");
+    assert!(
+        !pending.contains(&code),
+        "the pending code is stored in plain text"
+    );
     let response = app.verify(PHONE, &code).await;
     let body: serde_json::Value = response.json().await.unwrap();
     let session = body["token"].as_str().unwrap().to_owned();
@@ -182,7 +218,12 @@ async fn no_plaintext_code_or_token_in_the_database(app: TestApp) {
     let device_token = device["token"].as_str().unwrap();
     let dump = app.database_dump().await;
     assert!(dump.contains(PHONE), "the dump does see the data");
-    for secret in [session.as_str(), device_token, &session[4..], &device_token[4..]] {
+    for secret in [
+        session.as_str(),
+        device_token,
+        &session[4..],
+        &device_token[4..],
+    ] {
         assert!(!dump.contains(secret), "a token is stored in plain text");
     }
 }

@@ -26,9 +26,24 @@ async fn malformed_bodies_are_refused_cleanly(app: TestApp) {
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
         (json, b"{\"phone\": ".to_vec(), 400, "invalid_json"),
         (json, b"[1, 2]".to_vec(), 400, "invalid_body"),
-        (json, br#"{"phone": 14155550100}"#.to_vec(), 400, "invalid_body"),
-        (json, br#"{"phone": "+14155550100", "admin": true}"#.to_vec(), 400, "invalid_body"),
-        ("text/plain", br#"{"phone": "+14155550100"}"#.to_vec(), 415, "unsupported_media_type"),
+        (
+            json,
+            br#"{"phone": 14155550100}"#.to_vec(),
+            400,
+            "invalid_body",
+        ),
+        (
+            json,
+            br#"{"phone": "+14155550100", "admin": true}"#.to_vec(),
+            400,
+            "invalid_body",
+        ),
+        (
+            "text/plain",
+            br#"{"phone": "+14155550100"}"#.to_vec(),
+            415,
+            "unsupported_media_type",
+        ),
         (json, vec![b' '; 2 * 1024 * 1024], 413, "payload_too_large"),
         (json, vec![0xff, 0xfe, 0x00], 400, "invalid_json"),
     ];
@@ -46,7 +61,10 @@ async fn malformed_bodies_are_refused_cleanly(app: TestApp) {
         .unwrap();
     assert_eq!(error_code(verify, 400).await, "invalid_code");
     let dump = app.database_dump().await;
-    assert!(!dump.contains("+1415555"), "nothing about the number was stored");
+    assert!(
+        !dump.contains("+1415555"),
+        "nothing about the number was stored"
+    );
 }
 
 async fn unknown_paths_and_bad_ids_are_json_404(app: TestApp) {
@@ -58,7 +76,12 @@ async fn unknown_paths_and_bad_ids_are_json_404(app: TestApp) {
 }
 
 async fn missing_or_garbage_credentials_are_401(app: TestApp) {
-    for auth in [None, Some("Bearer "), Some("Bearer dvs_nonsense"), Some("Basic abc")] {
+    for auth in [
+        None,
+        Some("Bearer "),
+        Some("Bearer dvs_nonsense"),
+        Some("Basic abc"),
+    ] {
         let mut request = app.http.get(app.url("/api/v1/me"));
         if let Some(auth) = auth {
             request = request.header("authorization", auth);

@@ -31,7 +31,12 @@ async fn device_lifecycle(app: TestApp) {
     assert_eq!(created["device"]["has_cabin_camera"], true);
     assert_eq!(created["device"]["uploads_drives"], true);
 
-    let list: Value = app.get_with("/api/v1/devices", &owner).await.json().await.unwrap();
+    let list: Value = app
+        .get_with("/api/v1/devices", &owner)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 
     let renamed: Value = app
@@ -61,8 +66,16 @@ async fn device_lifecycle(app: TestApp) {
     assert_ne!(second_token, first_token);
     let repo = &app.state.repo;
     let hash = |t: &str| dashvault_server::auth::secret::token_hash(t);
-    assert!(repo.device_by_token(&hash(&first_token)).await.unwrap().is_none());
-    assert!(repo.device_by_token(&hash(second_token)).await.unwrap().is_some());
+    assert!(repo
+        .device_by_token(&hash(&first_token))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(repo
+        .device_by_token(&hash(second_token))
+        .await
+        .unwrap()
+        .is_some());
 
     let deleted = app
         .http
@@ -72,7 +85,11 @@ async fn device_lifecycle(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(deleted.status(), 204);
-    assert!(repo.device_by_token(&hash(second_token)).await.unwrap().is_none());
+    assert!(repo
+        .device_by_token(&hash(second_token))
+        .await
+        .unwrap()
+        .is_none());
     let gone = app.get_with(&format!("/api/v1/devices/{id}"), &owner).await;
     assert_eq!(gone.status(), 404);
 }
@@ -94,13 +111,23 @@ async fn another_users_device_is_404(app: TestApp) {
     assert_eq!(theirs.status(), 404);
     assert_eq!(theirs.text().await.unwrap(), missing.text().await.unwrap());
     for response in [
-        app.http.patch(app.url(&path)).bearer_auth(&other).json(&json!({"name": "x"})),
-        app.http.post(app.url(&format!("{path}/token"))).bearer_auth(&other),
+        app.http
+            .patch(app.url(&path))
+            .bearer_auth(&other)
+            .json(&json!({"name": "x"})),
+        app.http
+            .post(app.url(&format!("{path}/token")))
+            .bearer_auth(&other),
         app.http.delete(app.url(&path)).bearer_auth(&other),
     ] {
         assert_eq!(response.send().await.unwrap().status(), 404);
     }
-    let list: Value = app.get_with("/api/v1/devices", &other).await.json().await.unwrap();
+    let list: Value = app
+        .get_with("/api/v1/devices", &other)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(list["items"].as_array().unwrap().is_empty());
     let still: Value = app.get_with(&path, &owner).await.json().await.unwrap();
     assert_eq!(still["name"], "M", "untouched by the other user");
@@ -115,7 +142,10 @@ async fn a_device_token_is_not_a_session(app: TestApp) {
         .unwrap();
     let device_token = created["token"].as_str().unwrap();
     assert_eq!(app.get_with("/api/v1/me", device_token).await.status(), 401);
-    assert_eq!(app.get_with("/api/v1/devices", device_token).await.status(), 401);
+    assert_eq!(
+        app.get_with("/api/v1/devices", device_token).await.status(),
+        401
+    );
 }
 
 async fn invalid_device_fields_are_400(app: TestApp) {
@@ -130,8 +160,16 @@ async fn invalid_device_fields_are_400(app: TestApp) {
         let response = register(&app, &owner, body.clone()).await;
         assert_eq!(response.status(), 400, "{body}");
     }
-    let list: Value = app.get_with("/api/v1/devices", &owner).await.json().await.unwrap();
-    assert!(list["items"].as_array().unwrap().is_empty(), "nothing stored");
+    let list: Value = app
+        .get_with("/api/v1/devices", &owner)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        list["items"].as_array().unwrap().is_empty(),
+        "nothing stored"
+    );
 }
 
 both_engines!(

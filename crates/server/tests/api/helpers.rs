@@ -90,6 +90,7 @@ pub struct TestApp {
     pub sms: Arc<RecordingSms>,
     pub state: AppState,
     pub database_url: String,
+    _database: dashvault_store::testkit::TestDatabase,
     _dir: tempfile::TempDir,
 }
 
@@ -112,10 +113,11 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
 /// default) messages are recorded in `sms`; another configured sender is used as it is.
 pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut ServerConfig)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let database_url = match engine {
-        Engine::Sqlite => format!("sqlite://{}", dir.path().join("test.db").display()),
-        Engine::Postgres => dashvault_store::testkit::postgres_test_url().await,
+    let database = match engine {
+        Engine::Sqlite => dashvault_store::testkit::sqlite_test_database(),
+        Engine::Postgres => dashvault_store::testkit::postgres_test_database().await,
     };
+    let database_url = database.url().to_owned();
     let mut config = test_config(database_url.clone(), dir.path());
     adjust(&mut config);
     let clock = Arc::new(ManualClock::new(
@@ -140,6 +142,7 @@ pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut ServerConfi
         sms,
         state,
         database_url,
+        _database: database,
         _dir: dir,
     }
 }
@@ -202,7 +205,9 @@ impl TestApp {
             String::from_utf8_lossy(&dump).into_owned()
         } else {
             use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect(&self.database_url).await.unwrap();
+            let mut conn = sqlx::PgConnection::connect(&self.database_url)
+                .await
+                .unwrap();
             let tables: Vec<String> = sqlx::query_scalar(
                 "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
             )

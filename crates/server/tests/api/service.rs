@@ -7,11 +7,18 @@ async fn health_ready_and_request_ids() {
     let app = spawn_app(Engine::Sqlite).await;
     let health = app.http.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    let id = health.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let id = health.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(id.len(), 36, "a UUID: {id}");
     let ready = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
-    assert_ne!(ready.headers()["x-request-id"], id.as_str(), "one id per request");
+    assert_ne!(
+        ready.headers()["x-request-id"],
+        id.as_str(),
+        "one id per request"
+    );
 
     let given = app
         .http
@@ -26,7 +33,15 @@ async fn health_ready_and_request_ids() {
 #[tokio::test]
 async fn readiness_fails_when_the_database_is_gone() {
     let app = spawn_app(Engine::Postgres).await;
-    assert_eq!(app.http.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.http
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let name = app.database_url.rsplit('/').next().unwrap().to_owned();
     let admin_url = std::env::var("DASHVAULT_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
@@ -103,5 +118,9 @@ async fn openapi_covers_every_endpoint() {
         .values()
         .map(|ops| ops.as_object().unwrap().len())
         .sum();
-    assert_eq!(documented, expected.len(), "an endpoint this test does not know");
+    assert_eq!(
+        documented,
+        expected.len(),
+        "an endpoint this test does not know"
+    );
 }

@@ -8,7 +8,6 @@ use axum::Router;
 use dashvault_server::config::SmsConfig;
 use std::sync::{Arc, Mutex};
 
-
 type Received = Arc<Mutex<Vec<(String, String, String)>>>;
 
 async fn record(
