@@ -255,6 +255,7 @@ pub async fn large_object_streams(url: &str) {
         .unwrap_or_else(|e| panic!("get large: {e:?}"));
     let (len, sha, largest) = digest(body).await;
     let growth = peak_rss().saturating_sub(before);
+    eprintln!("{url}: {LARGE_OBJECT_LEN}-byte put and read, peak memory grew by {growth} bytes");
     assert_eq!(len, LARGE_OBJECT_LEN);
     assert_eq!(
         sha,
