@@ -12,7 +12,8 @@
 //!   back from stdout; ffmpeg never sees the file. Without ffmpeg this gives
 //!   [`Error::Unsupported`] saying so.
 //!
-//! The decoded picture is scaled with an area-average (box) filter, aspect ratio kept,
+//! The decoded picture is turned as the track's display matrix says (portrait phone
+//! video), then scaled with an area-average (box) filter, aspect ratio kept,
 //! and encoded by `jpeg-encoder` at quality 85.
 
 use std::io::{Read, Write};
@@ -74,7 +75,48 @@ pub fn thumbnail_from<R: ReadAt + ?Sized>(
         )));
     }
     let picture = decode_keyframe_at(src, index, at_seconds)?;
-    encode_jpeg(&scale(&picture, width as usize)?)
+    let turns = index.video().map_or(0, quarter_turns);
+    encode_jpeg(&scale(&rotate(&picture, turns), width as usize)?)
+}
+
+/// Quarter turns clockwise asked by the track's display matrix (`tkhd`), as phones write
+/// for portrait video; any other matrix (mirror, shear) is shown unrotated.
+fn quarter_turns(track: &Track) -> u8 {
+    let m = &track.headers.tkhd.matrix;
+    match (m.a.signum(), m.b.signum(), m.c.signum(), m.d.signum()) {
+        (0, 1, -1, 0) => 1,
+        (-1, 0, 0, -1) => 2,
+        (0, -1, 1, 0) => 3,
+        _ => 0,
+    }
+}
+
+/// Turns a picture clockwise by `turns` quarter turns.
+pub fn rotate(src: &Rgb, turns: u8) -> Rgb {
+    let (w, h) = (src.width, src.height);
+    let turns = turns % 4;
+    if turns == 0 || src.data.len() < w * h * 3 {
+        return src.clone();
+    }
+    let (dw, dh) = if turns == 2 { (w, h) } else { (h, w) };
+    let mut data = vec![0u8; dw * dh * 3];
+    for y in 0..h {
+        for x in 0..w {
+            let (dx, dy) = match turns {
+                1 => (h - 1 - y, x),
+                2 => (w - 1 - x, h - 1 - y),
+                _ => (y, w - 1 - x),
+            };
+            let from = (y * w + x) * 3;
+            let to = (dy * dw + dx) * 3;
+            data[to..to + 3].copy_from_slice(&src.data[from..from + 3]);
+        }
+    }
+    Rgb {
+        width: dw,
+        height: dh,
+        data,
+    }
 }
 
 /// Decodes the first keyframe at or after `at_seconds` of the first video track.
@@ -172,8 +214,17 @@ impl<'a> Cursor<'a> {
 }
 
 impl AvcConfig {
+    /// No record (`avc3` / `hev1` may carry every parameter set in band): 4-byte lengths.
+    const IN_BAND: AvcConfig = AvcConfig {
+        length_size: 4,
+        parameter_sets: Vec::new(),
+    };
+
     /// `AVCDecoderConfigurationRecord` (ISO/IEC 14496-15 §5.3.3).
     fn parse(record: &[u8]) -> Result<Self, String> {
+        if record.is_empty() {
+            return Ok(Self::IN_BAND);
+        }
         let mut c = Cursor(record);
         let head = c.take(5).map_err(|e| format!("record too short: {e}"))?;
         if head[0] != 1 {
@@ -195,6 +246,9 @@ impl AvcConfig {
 
     /// `HEVCDecoderConfigurationRecord` (ISO/IEC 14496-15 §8.3.3).
     fn parse_hevc(record: &[u8]) -> Result<Self, String> {
+        if record.is_empty() {
+            return Ok(Self::IN_BAND);
+        }
         let mut c = Cursor(record);
         let head = c.take(23).map_err(|e| format!("record too short: {e}"))?;
         if head[0] != 1 {
@@ -501,8 +555,31 @@ mod tests {
     }
 
     #[test]
+    fn rotate_quarter_turns_clockwise() {
+        // 2x1: red, green → turned once clockwise: 1x2, red on top.
+        let src = Rgb {
+            width: 2,
+            height: 1,
+            data: vec![255, 0, 0, 0, 255, 0],
+        };
+        let once = rotate(&src, 1);
+        assert_eq!(
+            (once.width, once.height, once.data.clone()),
+            (1, 2, vec![255, 0, 0, 0, 255, 0])
+        );
+        let twice = rotate(&src, 2);
+        assert_eq!(twice.data, vec![0, 255, 0, 255, 0, 0]);
+        let thrice = rotate(&src, 3);
+        assert_eq!(
+            (thrice.width, thrice.height, thrice.data),
+            (1, 2, vec![0, 255, 0, 255, 0, 0])
+        );
+        assert_eq!(rotate(&once, 3), src);
+    }
+
+    #[test]
     fn bad_config_records_are_errors() {
-        assert!(AvcConfig::parse(&[]).is_err());
+        assert!(AvcConfig::parse(&[2]).is_err());
         assert!(AvcConfig::parse(&[1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 9, 0x67]).is_err());
         assert!(AvcConfig::parse_hevc(&[1; 10]).is_err());
     }

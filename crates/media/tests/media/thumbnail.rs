@@ -98,23 +98,48 @@ fn make(dir: &Path, name: &str, at: f64, width: u32, expect: (usize, usize)) -> 
     out
 }
 
-/// Mean absolute difference between our thumbnail and ffmpeg's decode of the same
-/// keyframe at the same size.
-fn difference_to_ffmpeg(name: &str, at: f64, thumb: &Path, size: (usize, usize)) -> f64 {
+/// Compares our thumbnail with ffmpeg's decode of the same keyframe at the same size:
+/// the Pearson correlation of their gray pixels (blind to the small range and matrix
+/// differences of two YUV→RGB→gray paths) and the mean absolute difference.
+fn compare_to_ffmpeg(name: &str, at: f64, thumb: &Path, size: (usize, usize)) -> (f64, f64) {
     let ours = gray(thumb);
     let theirs = ffmpeg_keyframe(&sample(name), at, size);
     assert_eq!(ours.len(), theirs.len());
+    let n = ours.len() as f64;
     let diff = ours
         .iter()
         .zip(&theirs)
         .map(|(&a, &b)| f64::from(a.abs_diff(b)))
         .sum::<f64>()
-        / ours.len() as f64;
-    let (_, variance) = mean_and_variance(&ours);
-    eprintln!(
-        "{name} at {at} s: mean |ours - ffmpeg| = {diff:.2} gray levels, variance {variance:.0}"
+        / n;
+    let (ma, va) = mean_and_variance(&ours);
+    let (mb, vb) = mean_and_variance(&theirs);
+    let cov = ours
+        .iter()
+        .zip(&theirs)
+        .map(|(&a, &b)| (f64::from(a) - ma) * (f64::from(b) - mb))
+        .sum::<f64>()
+        / n;
+    let corr = if va == 0.0 || vb == 0.0 {
+        if (ma - mb).abs() < 3.0 {
+            1.0
+        } else {
+            0.0
+        }
+    } else {
+        cov / (va * vb).sqrt()
+    };
+    eprintln!("{name} at {at} s: correlation {corr:.4}, mean |ours - ffmpeg| = {diff:.2} gray levels, variance {va:.0}");
+    (corr, diff)
+}
+
+/// Asserts that our thumbnail shows the same picture as ffmpeg's.
+fn assert_same_picture(name: &str, at: f64, thumb: &Path, size: (usize, usize)) {
+    let (corr, diff) = compare_to_ffmpeg(name, at, thumb, size);
+    assert!(
+        corr > 0.97 && diff < 16.0,
+        "{name}: correlation {corr}, mean difference {diff} to ffmpeg's keyframe"
     );
-    diff
 }
 
 #[test]
@@ -125,11 +150,7 @@ fn h264_thumbnail_matches_ffmpeg_keyframe() {
     let thumb = make(dir.path(), name, 3.0, 160, (160, 120));
     let (_, var) = mean_and_variance(&gray(&thumb));
     assert!(var > 100.0, "{name}: thumbnail is blank (variance {var})");
-    let diff = difference_to_ffmpeg(name, 3.0, &thumb, (160, 120));
-    assert!(
-        diff < 6.0,
-        "{name}: mean difference to ffmpeg's keyframe {diff}"
-    );
+    assert_same_picture(name, 3.0, &thumb, (160, 120));
 }
 
 #[test]
@@ -155,11 +176,7 @@ fn h265_thumbnail_through_ffmpeg_fallback() {
     let thumb = make(dir.path(), name, 0.0, 320, (320, 428));
     let (_, var) = mean_and_variance(&gray(&thumb));
     assert!(var > 100.0, "{name}: thumbnail is blank (variance {var})");
-    let diff = difference_to_ffmpeg(name, 0.0, &thumb, (320, 428));
-    assert!(
-        diff < 6.0,
-        "{name}: mean difference to ffmpeg's keyframe {diff}"
-    );
+    assert_same_picture(name, 0.0, &thumb, (320, 428));
     // A one-frame all-white HEVC file gives a white thumbnail.
     let white = make(
         dir.path(),
@@ -170,6 +187,28 @@ fn h265_thumbnail_through_ffmpeg_fallback() {
     );
     let (mean, _) = mean_and_variance(&gray(&white));
     assert!(mean > 235.0, "white frame thumbnail has mean {mean}");
+}
+
+#[test]
+fn every_h264_and_h265_sample_matches_ffmpeg() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "Eyevinn__mp4ff/h264.mp4",
+        "Eyevinn__mp4ff/hevc.mp4",
+        "Eyevinn__mp4ff/prog_8s_dec_dashinit.mp4",
+        "jcodec__jcodec/itunes.mov",
+        "jcodec__jcodec/example1.mp4",
+        "abema__go-mp4/sample.mp4",
+        "abema__go-mp4/sample_fragmented.mp4",
+    ] {
+        let jpeg = thumbnail(&sample(name), 0.0, 160).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out = dir.path().join("t.jpg");
+        fs::write(&out, jpeg).unwrap();
+        let (codec, w, h) = probe(&out);
+        assert_eq!((codec.as_str(), w), ("mjpeg", 160), "{name}");
+        // ffmpeg turns itunes.mov (rotation -90) upright too: same size, same pixels.
+        assert_same_picture(name, 0.0, &out, (w, h));
+    }
 }
 
 #[test]
