@@ -5,7 +5,8 @@
 //! track's `avcC` / `hvcC`, so it decodes on its own.
 //!
 //! - H.264 is decoded in-process by OpenH264 (the `openh264` crate builds Cisco's C
-//!   source; nothing is downloaded or loaded at run time).
+//!   source; nothing is downloaded or loaded at run time). What OpenH264 refuses
+//!   (interlaced coding, 4:2:2, high bit depth) is handed to ffmpeg as below.
 //! - H.265 has no well-kept pure-Rust or bundled decoder, so it falls back to `ffmpeg`
 //!   found on `PATH`: the Annex-B keyframe (VPS/SPS/PPS + the frame, typically a few
 //!   hundred KiB) is fed to `ffmpeg -f hevc -i pipe:0` on stdin and one PPM frame read
@@ -147,7 +148,11 @@ pub fn decode_keyframe_at<R: ReadAt + ?Sized>(
                 AvcConfig::parse(&track.config).map_err(|p| Error::malformed(at() + " avcC", p))?;
             let stream = annex_b(&config.parameter_sets, config.length_size, &data)
                 .map_err(|p| Error::malformed(at(), p))?;
-            decode_h264(&stream).map_err(|p| Error::malformed(at(), p))
+            decode_h264(&stream).or_else(|openh264| {
+                decode_with_ffmpeg(&stream, "h264").map_err(|ffmpeg| {
+                    Error::malformed(at(), format!("{openh264}; ffmpeg fallback: {ffmpeg}"))
+                })
+            })
         }
         b"hvc1" | b"hev1" => {
             let config = AvcConfig::parse_hevc(&track.config)

@@ -487,3 +487,45 @@ fn novatek_bad_blocks_are_errors() {
         "index pointing past the end"
     );
 }
+
+#[test]
+fn read_telemetry_chooses_the_reader_from_content() {
+    let bare = read_telemetry(&sample("dustin__gpmf/hero6.gpmf")).unwrap();
+    assert_eq!(
+        bare,
+        gpmf::parse_stream(&bytes("dustin__gpmf/hero6.gpmf")).unwrap()
+    );
+    let err = read_telemetry(&sample("Eyevinn__mp4ff/bbb_prog_10s.mp4")).unwrap_err();
+    assert!(
+        matches!(err, dashvault_media::Error::Unsupported(_)),
+        "MP4 without telemetry: {err}"
+    );
+    let err = read_telemetry(&sample("Eyevinn__mp4ff/h264.mp4.nallister-golden.txt")).unwrap_err();
+    assert!(
+        matches!(err, dashvault_media::Error::Unsupported(_)),
+        "a text file: {err}"
+    );
+    assert!(read_telemetry(&sample("Eyevinn__mp4ff/init_truncated.mp4")).is_err());
+}
+
+#[test]
+fn nmea_and_novatek_corruptions_never_panic() {
+    let log = "[1000]$GPRMC,220516,A,5133.82,N,00042.24,W,173.8,231.8,130694,004.2,W*70\n\
+               [1000]$GPGGA,220516,5133.82,N,00042.24,W,1,08,0.9,45.5,M,46.9,M,,*62\n";
+    let block = freegps_block(0, b'A', 4807.038, 1131.0, 10.0, 84.4);
+    let mut seed = 0x9e37_79b9_u32;
+    for _ in 0..3000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let mut bad = log.as_bytes().to_vec();
+        let at = seed as usize % bad.len();
+        bad[at] = (seed >> 8) as u8;
+        let _ = blackvue::parse_gps(&bad);
+        let _ = blackvue::parse_gps(&bad[..at]);
+        let mut bad = block.clone();
+        let at = seed as usize % 64;
+        bad[at] = (seed >> 8) as u8;
+        let _ = novatek::parse_blocks([&bad[..]]);
+    }
+}
