@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use futures_util::stream::{self, BoxStream};
@@ -31,6 +32,9 @@ const UPLOADS_DIR: &str = ".uploads";
 const UPLOAD_KEY_FILE: &str = "key";
 /// Size of the chunks a read streams out.
 const READ_CHUNK: usize = 64 * 1024;
+/// Age past which a temporary file is taken as left by a crash and removed on open: a live
+/// write touches its file with every chunk.
+pub const STALE_TMP_AGE: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Blobs as files under a root directory; see the module docs for the on-disk layout.
 #[derive(Debug, Clone)]
@@ -40,7 +44,8 @@ pub struct FsBlobStore {
 
 impl FsBlobStore {
     /// Open (creating if needed) the store rooted at `root`; a relative root is taken from
-    /// the current directory.
+    /// the current directory. Temporary files older than [`STALE_TMP_AGE`], left by a
+    /// process that crashed mid-write, are removed.
     pub async fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         let root = if root.is_absolute() {
@@ -55,6 +60,8 @@ impl FsBlobStore {
                 .await
                 .map_err(BlobError::fs("create_dir_all", &dir))?;
         }
+        let tmp = root.join(TMP_DIR);
+        blocking(move || remove_stale_files(&tmp, STALE_TMP_AGE)).await?;
         Ok(Self { root })
     }
 
@@ -180,6 +187,30 @@ fn publish(root: &Path, tmp: &Path, dest: &Path) -> Result<()> {
     create_parents(root, dest)?;
     std::fs::rename(tmp, dest).map_err(BlobError::fs("rename", dest))?;
     sync_dir(dest.parent().unwrap_or(root))
+}
+
+/// Remove the files in `dir` last modified more than `age` ago.
+fn remove_stale_files(dir: &Path, age: Duration) -> Result<()> {
+    let cutoff = SystemTime::now()
+        .checked_sub(age)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    for entry in std::fs::read_dir(dir).map_err(BlobError::fs("read_dir", dir))? {
+        let entry = entry.map_err(BlobError::fs("read_dir", dir))?;
+        let path = entry.path();
+        let modified = entry
+            .metadata()
+            .and_then(|meta| meta.modified())
+            .map_err(BlobError::fs("stat", &path))?;
+        if modified < cutoff {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                // Another process may have published or removed it meanwhile.
+                Err(e) if is_missing(&e) => {}
+                Err(e) => return Err(BlobError::fs("remove", path)(e)),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Run blocking filesystem work off the async threads.

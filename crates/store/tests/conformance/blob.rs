@@ -1,6 +1,7 @@
 //! The blob store suite (`dashvault_store::blob::testkit`) on the filesystem engine and on
 //! a real S3-compatible server, plus checks that concern one engine only.
 
+use dashvault_store::blob::fs::STALE_TMP_AGE;
 use dashvault_store::blob::{testkit, BlobError, BlobKey, BlobLocation, PartReceipt, UploadId};
 use dashvault_store::open_blob_store;
 use tempfile::TempDir;
@@ -195,6 +196,34 @@ async fn fs_checks_directories_and_etags() {
         .await
         .unwrap_or_else(|e| panic!("the true receipt was refused: {e:?}"));
     assert_eq!(meta.len, 10);
+}
+
+/// Opening the store removes temporary files a crashed write left, not those of live writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fs_open_removes_stale_temporary_files() {
+    let (dir, url) = fs_store();
+    open_blob_store(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let (stale, live) = (
+        dir.path().join(".tmp/crashed"),
+        dir.path().join(".tmp/writing"),
+    );
+    for path in [&stale, &live] {
+        std::fs::write(path, b"partial").unwrap_or_else(|e| panic!("{e}"));
+    }
+    let long_ago =
+        std::time::SystemTime::now() - STALE_TMP_AGE - std::time::Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .and_then(|f| f.set_modified(long_ago))
+        .unwrap_or_else(|e| panic!("{e}"));
+    open_blob_store(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(!stale.exists(), "a stale temporary file survived");
+    assert!(live.exists(), "a live temporary file was removed");
 }
 
 /// A relative `file://` URL is taken from the current directory, which it creates.
