@@ -12,17 +12,32 @@ use crate::plan::CutPlan;
 use crate::writer::{self, Edit, OutSample, OutTrack, Ranges};
 
 /// Where each file starts on the joint timeline, in seconds, and where the last one ends.
+///
+/// Each file lasts from its first to its last shown video frame, and the next file's
+/// first frame follows its last one.
 pub fn timeline(files: &[Mp4Index]) -> Result<(Vec<f64>, f64)> {
-    let mut starts = Vec::with_capacity(files.len());
+    let (origins, total) = origins(files)?;
+    let starts = origins
+        .iter()
+        .zip(files)
+        .map(|(o, f)| o + f.video().map_or(0.0, Track::start_seconds))
+        .collect();
+    Ok((starts, total))
+}
+
+/// For each file, the time on the joint timeline of its presentation time 0 (so that a
+/// sample shown at `t` seconds in file `k` is shown at `origins[k] + t`), and the total.
+pub(crate) fn origins(files: &[Mp4Index]) -> Result<(Vec<f64>, f64)> {
+    let mut origins = Vec::with_capacity(files.len());
     let mut at = 0.0;
     for (i, f) in files.iter().enumerate() {
         let video = f
             .video()
             .ok_or_else(|| Error::Unsupported("no video track".into()).in_file(i))?;
-        starts.push(at);
-        at += video.end_seconds();
+        origins.push(at - video.start_seconds());
+        at += video.end_seconds() - video.start_seconds();
     }
-    Ok((starts, at))
+    Ok((origins, at))
 }
 
 /// Plans the MP4 of the window `[from, to]` (seconds from the start of the first file)
@@ -37,7 +52,8 @@ pub fn cut(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
             "window {from} s to {to} s is empty or invalid"
         )));
     }
-    let (starts, total) = timeline(files)?;
+    let (starts, total) = origins(files)?;
+    let (file_starts, _) = timeline(files)?;
     let to = to.min(total);
     if from >= to {
         return Err(Error::Request(format!(
@@ -46,8 +62,8 @@ pub fn cut(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
     }
     let touched: Vec<usize> = (0..files.len())
         .filter(|&i| {
-            let end = starts.get(i + 1).copied().unwrap_or(total);
-            starts[i] < to && end > from
+            let end = file_starts.get(i + 1).copied().unwrap_or(total);
+            file_starts[i] < to && end > from
         })
         .collect();
     let (Some(&first_file), Some(&last_file)) = (touched.first(), touched.last()) else {

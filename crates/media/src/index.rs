@@ -96,6 +96,12 @@ impl Track {
         sample.dts as i64 + i64::from(sample.cts_offset) + self.edit_shift
     }
 
+    /// Presentation time in seconds of the first shown sample (0 for an empty track).
+    pub fn start_seconds(&self) -> f64 {
+        let start = self.samples.iter().map(|s| self.pts(s)).min().unwrap_or(0);
+        self.seconds(start)
+    }
+
     /// Presentation time in seconds of the end of the track: the latest sample end.
     pub fn end_seconds(&self) -> f64 {
         let end = self

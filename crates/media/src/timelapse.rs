@@ -1,7 +1,7 @@
 //! Keyframe time-lapse: every Nth keyframe of consecutive recordings, retimed, video only,
 //! without re-encoding.
 
-use crate::cut::timeline;
+use crate::cut::origins;
 use crate::error::{Error, Result};
 use crate::index::Mp4Index;
 use crate::plan::CutPlan;
@@ -45,7 +45,7 @@ pub fn timelapse(files: &[Mp4Index], options: TimelapseOptions) -> Result<CutPla
             "speed or frame rate {factor} must be a positive number"
         )));
     }
-    let (starts, total) = timeline(files)?;
+    let (starts, total) = origins(files)?;
     let mut sources = vec![None; files.len()];
     let mut kept = Vec::new(); // (time on the joint timeline, file, sample)
     let mut seen = 0usize;

@@ -1,6 +1,9 @@
 //! Integration tests of the media crate on generated recordings (ffmpeg) and real samples.
 
+mod cut;
 mod fixtures;
+mod robustness;
 mod samples;
 mod telemetry;
 mod thumbnail;
+mod timelapse;

@@ -1,0 +1,155 @@
+//! Cuts across consecutive generated recordings, checked with ffprobe and ffmpeg.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use dashvault_media::{cut, CutPlan, Mp4Index};
+
+use crate::fixtures::{consecutive, decode_errors, ffprobe, recording, Layout, Spec};
+
+pub fn indexes(paths: &[PathBuf]) -> (Vec<File>, Vec<Mp4Index>) {
+    paths
+        .iter()
+        .map(|p| {
+            let f = File::open(p).expect("open recording");
+            let i = Mp4Index::read(&f).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (f, i)
+        })
+        .unzip()
+}
+
+/// Writes a plan to a fresh file and checks that serving it by ranges gives the same bytes.
+pub fn write(plan: &CutPlan, files: &[File], name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(name);
+    let mut out = File::create(&path).expect("create output");
+    assert_eq!(
+        plan.write_to(files, &mut out).expect("write plan"),
+        plan.len()
+    );
+    let written = std::fs::read(&path).expect("read output");
+    assert_eq!(written.len() as u64, plan.len());
+    let len = plan.len();
+    for range in [0..len, 0..1, 100..len / 2, len / 3..len - 7, len - 1..len] {
+        let mut part = Vec::new();
+        plan.write_range(files, range.clone(), &mut part)
+            .expect("serve range");
+        assert_eq!(
+            part,
+            written[range.start as usize..range.end as usize],
+            "range {range:?}"
+        );
+    }
+    (dir, path)
+}
+
+/// Asserts `moov` comes before `mdat`.
+fn assert_progressive(path: &Path) {
+    let index = Mp4Index::read(&File::open(path).expect("open")).expect("index output");
+    let kinds: Vec<String> = index.top_level.iter().map(|b| b.kind.to_string()).collect();
+    assert_eq!(kinds, ["ftyp", "moov", "mdat"], "{}", path.display());
+}
+
+/// Cuts `[from, to]` and checks the result against ffprobe: frame count and duration within
+/// a frame, a keyframe first, audio as long as video, and a clean decode. The output must
+/// run from `expect_start` to `to` clamped to the end of the recordings.
+fn check_cut(paths: &[PathBuf], from: f64, to: f64, expect_start: f64, fps: f64) -> PathBuf {
+    let (files, idx) = indexes(paths);
+    let plan = cut(&idx, from, to).expect("cut");
+    let to = to.min(dashvault_media::timeline(&idx).expect("timeline").1);
+    let (dir, out) = write(&plan, &files, "cut.mp4");
+    assert_progressive(&out);
+    let v = ffprobe(&out, "v");
+    let want = to - expect_start;
+    assert!(
+        (v.duration - want).abs() <= 1.0 / fps + 1e-3,
+        "video duration {} != {want}",
+        v.duration
+    );
+    let frames = (want * fps).round() as i64;
+    assert!(
+        (v.frames as i64 - frames).abs() <= 1,
+        "{} frames, want {frames}",
+        v.frames
+    );
+    assert!(v.first_is_key, "first frame is not a keyframe");
+    if idx.iter().all(|i| i.audio().is_some()) {
+        let a = ffprobe(&out, "a");
+        assert!(
+            (a.duration - v.duration).abs() <= 1.0 / fps + 1e-3,
+            "audio {} s vs video {} s",
+            a.duration,
+            v.duration
+        );
+    }
+    let errors = decode_errors(&out);
+    assert!(errors.is_empty(), "ffmpeg decode errors: {errors}");
+    let kept = dir.keep();
+    kept.join("cut.mp4")
+}
+
+#[test]
+fn h264_across_three_files_moov_at_end() {
+    let paths = consecutive(Spec::h264(4));
+    // 2.5 s → keyframe at 2 s (1 s GOP); 10.2 s is in the third file.
+    check_cut(&paths, 2.5, 10.2, 2.0, 30.0);
+}
+
+#[test]
+fn h264_two_second_gop_from_keyframe_exactly() {
+    let paths = consecutive(Spec::h264(4).gop(2));
+    check_cut(&paths, 4.0, 9.0, 4.0, 30.0);
+    check_cut(&paths, 3.9, 9.0, 2.0, 30.0);
+}
+
+#[test]
+fn h265_across_files() {
+    let paths = consecutive(Spec::h265(2).size(1280, 720));
+    check_cut(&paths, 0.5, 5.5, 0.0, 30.0);
+}
+
+#[test]
+fn fragmented_and_faststart_sources() {
+    for layout in [Layout::Fragmented, Layout::MoovFirst] {
+        let paths = consecutive(Spec::h264(3).layout(layout));
+        check_cut(&paths, 1.2, 7.5, 1.0, 30.0);
+    }
+}
+
+#[test]
+fn window_past_the_end_is_clamped_and_bad_windows_refused() {
+    let paths = consecutive(Spec::h264(4));
+    check_cut(&paths, 9.0, 100.0, 9.0, 30.0);
+    let (_, idx) = indexes(&paths);
+    for (from, to) in [
+        (5.0, 5.0),
+        (6.0, 2.0),
+        (12.0, 20.0),
+        (-1.0, 2.0),
+        (f64::NAN, 1.0),
+    ] {
+        let err = cut(&idx, from, to).expect_err("bad window");
+        assert!(err.to_string().contains("window"), "{err}");
+    }
+}
+
+#[test]
+fn whole_single_file_keeps_every_frame() {
+    let path = recording(Spec::h264(4));
+    let out = check_cut(std::slice::from_ref(&path), 0.0, 4.0, 0.0, 30.0);
+    assert_eq!(ffprobe(&out, "v").frames, ffprobe(&path, "v").frames);
+}
+
+#[test]
+fn output_is_a_few_big_ranges() {
+    let paths = consecutive(Spec::h264(4));
+    let (_, idx) = indexes(&paths);
+    let plan = cut(&idx, 1.0, 11.0).expect("cut");
+    // Header, then one range per file.
+    assert_eq!(
+        plan.parts().len(),
+        4,
+        "{:?}",
+        plan.parts().iter().map(std::mem::discriminant).count()
+    );
+}
