@@ -136,4 +136,5 @@ async fn unreachable_postgres_is_unavailable() {
         .err()
         .expect("refused");
     assert!(err.is_unavailable(), "{err}");
+    assert!(err.to_string().contains("refused"), "the cause is reported: {err}");
 }

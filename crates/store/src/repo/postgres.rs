@@ -11,8 +11,8 @@ use crate::model::{CodeCheck, Device, NewDevice, NewLoginCode, Session, User};
 use crate::{Error, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::Row;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Connection, Row};
 use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
@@ -33,12 +33,21 @@ impl PostgresRepo {
     /// migrations.
     pub async fn open(url: &str) -> Result<Self> {
         let options = PgConnectOptions::from_str(url).map_err(Error::InvalidUrl)?;
+        // One connection outside the pool first: a pool retries a refused connection until
+        // its acquire timeout and then reports only that it timed out; this reports the
+        // cause (refused, unknown database, authentication) at once.
+        PgConnection::connect_with(&options).await?.close().await?;
         let pool = PgPoolOptions::new()
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
         MIGRATIONS.run(&pool).await?;
         Ok(Self { pool })
+    }
+
+    /// The connection pool, for the ingest tables' implementation beside this file.
+    pub(super) fn pool(&self) -> &PgPool {
+        &self.pool
     }
 }
 
