@@ -136,5 +136,8 @@ async fn unreachable_postgres_is_unavailable() {
         .err()
         .expect("refused");
     assert!(err.is_unavailable(), "{err}");
-    assert!(err.to_string().contains("refused"), "the cause is reported: {err}");
+    assert!(
+        err.to_string().contains("refused"),
+        "the cause is reported: {err}"
+    );
 }
