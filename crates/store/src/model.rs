@@ -1,5 +1,9 @@
 //! The records the metadata repository keeps, as plain data.
 
+mod media;
+
+pub use media::*;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;

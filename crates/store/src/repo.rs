@@ -6,8 +6,14 @@
 //! take `now` from the caller, so tests control the clock.
 
 mod convert;
+mod media;
+mod media_rows;
 pub mod postgres;
+mod postgres_media;
 pub mod sqlite;
+mod sqlite_media;
+
+pub use media::{MediaRepo, UploadRepo};
 
 use crate::model::{CodeCheck, Device, NewDevice, NewLoginCode, Session, User};
 use crate::Result;
@@ -108,7 +114,9 @@ pub trait DeviceRepo: Send + Sync {
 
 /// The whole metadata repository, as one object the server holds.
 #[async_trait]
-pub trait Repo: UserRepo + LoginCodeRepo + SessionRepo + DeviceRepo {
+pub trait Repo:
+    UserRepo + LoginCodeRepo + SessionRepo + DeviceRepo + UploadRepo + MediaRepo
+{
     /// Check that the database answers (for readiness probes).
     async fn ping(&self) -> Result<()>;
     /// Which engine this is, for logs and metrics: `sqlite` or `postgres`.

@@ -10,7 +10,9 @@
 pub mod devices;
 pub mod health;
 pub mod login_codes;
+pub mod media;
 pub mod sessions;
+pub mod uploads;
 pub mod users;
 
 use chrono::{DateTime, TimeDelta, Utc};

@@ -70,6 +70,37 @@ conformance! {
         deleting_a_device_forgets_its_token,
         devices_need_an_owner_and_a_unique_token,
     ],
+    uploads: [
+        uploads_are_scoped_by_owner,
+        progress_is_compare_and_set,
+        expired_uploads_are_found_and_lengths_count,
+    ],
+    media: [
+        nearby_recordings_make_one_drive,
+        same_file_is_one_object,
+        clips_keep_incidents_and_attach_to_drives,
+        sidecars_attach_to_drives,
+    ],
+}
+
+/// Two repositories on one database, as two server replicas (or a server and an admin
+/// command on one SQLite file) would have.
+async fn replicas(db: &TestDatabase) -> [std::sync::Arc<dyn dashvault_store::Repo>; 2] {
+    let first = open(db.url()).await.expect("open first");
+    let second = open(db.url()).await.expect("open second");
+    [first, second]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_replicas_accept_a_code_once() {
+    let db = sqlite_database().await;
+    testkit::login_codes::concurrent_checks_accept_once_across(&replicas(&db).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_replicas_accept_a_code_once() {
+    let db = postgres_database().await;
+    testkit::login_codes::concurrent_checks_accept_once_across(&replicas(&db).await).await;
 }
 
 #[tokio::test]

@@ -69,6 +69,11 @@ impl SqliteRepo {
         MIGRATIONS.run(&pool).await?;
         Ok(Self { pool })
     }
+
+    /// The connection pool, for the ingest tables' implementation beside this file.
+    pub(super) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
 }
 
 /// Whether the URL names an in-memory database rather than a file.

@@ -1,0 +1,365 @@
+//! Records of ingest: uploads in progress, and what finished uploads became — drives,
+//! recordings, clips and sidecars.
+
+use crate::blob::PartReceipt;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A resumable (tus) upload that has not finished yet. Its whole state is here, so that
+/// any replica can continue it after another one (or a crash) stopped.
+///
+/// Invariant kept by the server: the bytes `0..offset` are exactly the stored parts (in
+/// `parts` order) followed by the `tail` blob, and nothing else counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// Upload id (the last segment of its URL).
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Device the file comes from.
+    pub device_id: Uuid,
+    /// Declared total length in bytes (`Upload-Length`).
+    pub length: u64,
+    /// Bytes received and durable (`Upload-Offset`).
+    pub offset: u64,
+    /// The raw `Upload-Metadata` header, as the client sent it (already validated).
+    pub metadata: String,
+    /// Blob key the finished file is stored under.
+    pub blob_key: String,
+    /// The blob store's multipart upload id, once one was started.
+    pub multipart_id: Option<String>,
+    /// Receipts of the stored parts, in order.
+    pub parts: Vec<PartReceipt>,
+    /// Blob holding the bytes after the last part (fewer than a part's minimum), if any.
+    pub tail_key: Option<String>,
+    /// Length of the tail blob (0 without one).
+    pub tail_len: u64,
+    /// A partial upload of the concatenation extension: never finalised on its own.
+    pub partial: bool,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// When an unfinished upload is given up and cleaned away.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The progress part of an [`Upload`], written in one step by
+/// [`UploadRepo::record_progress`](crate::repo::UploadRepo::record_progress).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadProgress {
+    /// New offset.
+    pub offset: u64,
+    /// Multipart upload id.
+    pub multipart_id: Option<String>,
+    /// All part receipts so far.
+    pub parts: Vec<PartReceipt>,
+    /// Tail blob key.
+    pub tail_key: Option<String>,
+    /// Tail blob length.
+    pub tail_len: u64,
+}
+
+impl Upload {
+    /// The upload's progress fields.
+    pub fn progress(&self) -> UploadProgress {
+        UploadProgress {
+            offset: self.offset,
+            multipart_id: self.multipart_id.clone(),
+            parts: self.parts.clone(),
+            tail_key: self.tail_key.clone(),
+            tail_len: self.tail_len,
+        }
+    }
+}
+
+/// Camera view of a recording or clip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum View {
+    /// Front (road-facing) camera.
+    Road,
+    /// Interior camera.
+    Cabin,
+}
+
+impl View {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Road => "road",
+            Self::Cabin => "cabin",
+        }
+    }
+
+    /// Parse the stored or wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "road" => Some(Self::Road),
+            "cabin" => Some(Self::Cabin),
+            _ => None,
+        }
+    }
+}
+
+/// What a stored recording file is: one camera file of a drive, or a drive's time-lapse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordingKind {
+    /// One consecutive camera file.
+    Recording,
+    /// A time-lapse rendition of (part of) a drive.
+    Timelapse,
+}
+
+impl RecordingKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Recording => "recording",
+            Self::Timelapse => "timelapse",
+        }
+    }
+
+    /// Parse the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "recording" => Some(Self::Recording),
+            "timelapse" => Some(Self::Timelapse),
+            _ => None,
+        }
+    }
+}
+
+/// How a clip came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClipKind {
+    /// Cut around a detected incident.
+    Auto,
+    /// Trimmed by the user.
+    Manual,
+}
+
+impl ClipKind {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Manual => "manual",
+        }
+    }
+
+    /// Parse the stored or wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "auto" => Some(Self::Auto),
+            "manual" => Some(Self::Manual),
+            _ => None,
+        }
+    }
+}
+
+/// One incident marked on a clip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Incident {
+    /// Incident type, e.g. `hard_brake`, `collision`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Severity from 0 to 1.
+    pub severity: f64,
+}
+
+/// A keyframe of a stored video: where playback or a cut can start.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Keyframe {
+    /// Presentation time in milliseconds from the file's start.
+    pub ms: u64,
+    /// Byte offset of the frame in the file.
+    pub offset: u64,
+}
+
+/// What the telemetry embedded in (or beside) a file says, in short.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TelemetrySummary {
+    /// Number of GPS fixes.
+    pub gps_fixes: u64,
+    /// Number of accelerometer samples.
+    pub accel_samples: u64,
+    /// Highest GPS speed, m/s.
+    pub max_speed: Option<f64>,
+    /// First fix, `[lat, lon]`.
+    pub first_fix: Option<[f64; 2]>,
+    /// Last fix, `[lat, lon]`.
+    pub last_fix: Option<[f64; 2]>,
+}
+
+/// The stored file behind a recording or clip, as the media crate indexed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoFile {
+    /// Blob key.
+    pub blob_key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Lower-case hex SHA-256 of the whole file.
+    pub sha256: String,
+    /// Start time of the first frame.
+    pub start: DateTime<Utc>,
+    /// Duration in milliseconds.
+    pub duration_ms: u64,
+    /// Video codec (`avc1`, `hvc1`, …).
+    pub codec: String,
+    /// Coded width in pixels.
+    pub width: u32,
+    /// Coded height in pixels.
+    pub height: u32,
+    /// Keyframe index.
+    pub keyframes: Vec<Keyframe>,
+    /// Embedded telemetry, summarised.
+    pub telemetry: TelemetrySummary,
+    /// File name as the client gave it.
+    pub filename: Option<String>,
+}
+
+/// A recording file to add; the repository finds or creates its drive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRecording {
+    /// New id.
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Camera.
+    pub device_id: Uuid,
+    /// Recording or time-lapse.
+    pub kind: RecordingKind,
+    /// Camera view.
+    pub view: View,
+    /// The stored file.
+    pub file: VideoFile,
+    /// Recordings of the device at most this far apart (milliseconds) belong to one drive.
+    pub drive_gap_ms: u64,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stored recording file and the drive it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recording {
+    /// Id.
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Camera.
+    pub device_id: Uuid,
+    /// Drive.
+    pub drive_id: Uuid,
+    /// Recording or time-lapse.
+    pub kind: RecordingKind,
+    /// Camera view.
+    pub view: View,
+    /// The stored file.
+    pub file: VideoFile,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A journey: consecutive recordings of one device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Drive {
+    /// Id.
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Camera.
+    pub device_id: Uuid,
+    /// Start of its first recording.
+    pub start: DateTime<Utc>,
+    /// End of its last recording.
+    pub end: DateTime<Utc>,
+    /// Views recorded, sorted (`road`, `cabin`).
+    pub views: Vec<View>,
+}
+
+/// A clip to add.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewClip {
+    /// New id.
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Camera.
+    pub device_id: Uuid,
+    /// Automatic or manual.
+    pub kind: ClipKind,
+    /// Camera view.
+    pub view: View,
+    /// Incidents in the clip.
+    pub incidents: Vec<Incident>,
+    /// The stored file; its start and duration are the clip's window.
+    pub file: VideoFile,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stored clip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clip {
+    /// Id.
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Camera.
+    pub device_id: Uuid,
+    /// The drive whose window covers the clip's start, if one is stored.
+    pub drive_id: Option<Uuid>,
+    /// Automatic or manual.
+    pub kind: ClipKind,
+    /// Camera view.
+    pub view: View,
+    /// Incidents in the clip.
+    pub incidents: Vec<Incident>,
+    /// The stored file.
+    pub file: VideoFile,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A camera's telemetry file (BlackVue `.gps`, `.3gf`, …) kept unchanged as evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sidecar {
+    /// Id.
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Camera.
+    pub device_id: Uuid,
+    /// The drive whose window covers its start, if one is stored (filled when read).
+    pub drive_id: Option<Uuid>,
+    /// Start time.
+    pub start: DateTime<Utc>,
+    /// Blob key.
+    pub blob_key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Lower-case hex SHA-256.
+    pub sha256: String,
+    /// What it holds, summarised.
+    pub telemetry: TelemetrySummary,
+    /// File name as the client gave it.
+    pub filename: Option<String>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The thing an owner's file with a given SHA-256 already became.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredObject {
+    /// A recording (or time-lapse).
+    Recording(Uuid),
+    /// A clip.
+    Clip(Uuid),
+    /// A sidecar.
+    Sidecar(Uuid),
+}

@@ -1,0 +1,209 @@
+//! Row decoding and value encoding for the ingest tables, shared by both engines: each
+//! engine says how to read a column ([`Columns`]), the rest is written once.
+
+use super::convert::to_u64;
+use crate::model::{
+    Clip, ClipKind, Drive, Recording, RecordingKind, Sidecar, Upload, VideoFile, View,
+};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// How one engine reads a column of a row.
+pub(crate) trait Columns {
+    /// A text column.
+    fn text(&self, col: &'static str) -> Result<String>;
+    /// A nullable text column.
+    fn opt_text(&self, col: &'static str) -> Result<Option<String>>;
+    /// An integer column.
+    fn int(&self, col: &'static str) -> Result<i64>;
+    /// A UUID column.
+    fn uuid(&self, col: &'static str) -> Result<Uuid>;
+    /// A nullable UUID column.
+    fn opt_uuid(&self, col: &'static str) -> Result<Option<Uuid>>;
+    /// A boolean column.
+    fn flag(&self, col: &'static str) -> Result<bool>;
+    /// A time column.
+    fn time(&self, col: &'static str) -> Result<DateTime<Utc>>;
+
+    /// A non-negative integer column.
+    fn count(&self, col: &'static str) -> Result<u64> {
+        to_u64(self.int(col)?, col)
+    }
+
+    /// A JSON text column.
+    fn json<T: DeserializeOwned>(&self, col: &'static str) -> Result<T> {
+        let text = self.text(col)?;
+        serde_json::from_str(&text).map_err(|e| Error::Corrupt {
+            column: col,
+            value: format!("{e}: {text}"),
+        })
+    }
+}
+
+/// `value` as JSON text for a JSON column.
+pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
+    // Serialising these plain records (strings, numbers, maps with string keys) can not
+    // fail; the empty string would be caught as corrupt on reading.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// A count or size as a database integer (values beyond `i64::MAX` are clamped; no file
+/// gets there).
+pub(crate) fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The views of a drive as stored: sorted, comma-separated.
+pub(crate) fn views_text(views: &[View]) -> String {
+    let mut sorted: Vec<&str> = [View::Road, View::Cabin]
+        .into_iter()
+        .filter(|v| views.contains(v))
+        .map(View::as_str)
+        .collect();
+    sorted.dedup();
+    sorted.join(",")
+}
+
+/// `views` with `view` added.
+pub(crate) fn merge_views(views: &str, view: View) -> Result<String> {
+    let mut parsed = parse_views(views)?;
+    parsed.push(view);
+    Ok(views_text(&parsed))
+}
+
+fn parse_views(text: &str) -> Result<Vec<View>> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            View::parse(s).ok_or_else(|| Error::Corrupt {
+                column: "drives.views",
+                value: text.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn view(row: &impl Columns, col: &'static str) -> Result<View> {
+    let text = row.text(col)?;
+    View::parse(&text).ok_or(Error::Corrupt {
+        column: col,
+        value: text,
+    })
+}
+
+pub(crate) fn upload_from_row(row: &impl Columns) -> Result<Upload> {
+    Ok(Upload {
+        id: row.uuid("id")?,
+        user_id: row.uuid("user_id")?,
+        device_id: row.uuid("device_id")?,
+        length: row.count("upload_length")?,
+        offset: row.count("upload_offset")?,
+        metadata: row.text("metadata")?,
+        blob_key: row.text("blob_key")?,
+        multipart_id: row.opt_text("multipart_id")?,
+        parts: row.json("parts")?,
+        tail_key: row.opt_text("tail_key")?,
+        tail_len: row.count("tail_len")?,
+        partial: row.flag("partial")?,
+        created_at: row.time("created_at")?,
+        expires_at: row.time("expires_at")?,
+    })
+}
+
+pub(crate) fn drive_from_row(row: &impl Columns) -> Result<Drive> {
+    Ok(Drive {
+        id: row.uuid("id")?,
+        user_id: row.uuid("user_id")?,
+        device_id: row.uuid("device_id")?,
+        start: row.time("start_at")?,
+        end: row.time("end_at")?,
+        views: parse_views(&row.text("views")?)?,
+    })
+}
+
+fn video_file_from_row(row: &impl Columns) -> Result<VideoFile> {
+    Ok(VideoFile {
+        blob_key: row.text("blob_key")?,
+        size: row.count("size")?,
+        sha256: row.text("sha256")?,
+        start: row.time("start_at")?,
+        duration_ms: row.count("duration_ms")?,
+        codec: row.text("codec")?,
+        width: u32::try_from(row.count("width")?).unwrap_or(u32::MAX),
+        height: u32::try_from(row.count("height")?).unwrap_or(u32::MAX),
+        keyframes: row.json("keyframes")?,
+        telemetry: row.json("telemetry")?,
+        filename: row.opt_text("filename")?,
+    })
+}
+
+pub(crate) fn recording_from_row(row: &impl Columns) -> Result<Recording> {
+    let kind = row.text("kind")?;
+    Ok(Recording {
+        id: row.uuid("id")?,
+        user_id: row.uuid("user_id")?,
+        device_id: row.uuid("device_id")?,
+        drive_id: row.uuid("drive_id")?,
+        kind: RecordingKind::parse(&kind).ok_or(Error::Corrupt {
+            column: "recordings.kind",
+            value: kind,
+        })?,
+        view: view(row, "view")?,
+        file: video_file_from_row(row)?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+pub(crate) fn clip_from_row(row: &impl Columns) -> Result<Clip> {
+    let kind = row.text("kind")?;
+    Ok(Clip {
+        id: row.uuid("id")?,
+        user_id: row.uuid("user_id")?,
+        device_id: row.uuid("device_id")?,
+        drive_id: row.opt_uuid("drive_id")?,
+        kind: ClipKind::parse(&kind).ok_or(Error::Corrupt {
+            column: "clips.kind",
+            value: kind,
+        })?,
+        view: view(row, "view")?,
+        incidents: row.json("incidents")?,
+        file: video_file_from_row(row)?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+pub(crate) fn sidecar_from_row(row: &impl Columns) -> Result<Sidecar> {
+    Ok(Sidecar {
+        id: row.uuid("id")?,
+        user_id: row.uuid("user_id")?,
+        device_id: row.uuid("device_id")?,
+        drive_id: row.opt_uuid("drive_id")?,
+        start: row.time("start_at")?,
+        blob_key: row.text("blob_key")?,
+        size: row.count("size")?,
+        sha256: row.text("sha256")?,
+        telemetry: row.json("telemetry")?,
+        filename: row.opt_text("filename")?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+/// End of a video file's window.
+pub(crate) fn file_end(file: &VideoFile) -> DateTime<Utc> {
+    file.start + chrono::Duration::milliseconds(to_i64(file.duration_ms))
+}
+
+/// A drive gap in milliseconds as a duration.
+pub(crate) fn gap(ms: u64) -> chrono::Duration {
+    chrono::Duration::milliseconds(to_i64(ms))
+}
+
+/// The subquery giving the drive that covers a clip's or sidecar's start (`t` is the
+/// table alias); identical SQL for both engines.
+pub(crate) const COVERING_DRIVE: &str = "(SELECT d.id FROM drives d
+      WHERE d.user_id = t.user_id AND d.device_id = t.device_id
+        AND d.start_at <= t.start_at AND d.end_at >= t.start_at
+      ORDER BY d.start_at LIMIT 1) AS drive_id";
