@@ -139,8 +139,17 @@ pub async fn code_expires_at_its_expiry_instant(repo: Arc<dyn Repo>) {
 
 /// Many concurrent checks of the right code: exactly one is accepted.
 pub async fn concurrent_checks_accept_once(repo: Arc<dyn Repo>) {
-    put(&repo, code(PHONE, RIGHT, 0, "192.0.2.1")).await;
-    let outcomes = concurrently(&repo, 8, RIGHT).await;
+    concurrent_checks_accept_once_across(&[repo]).await;
+}
+
+/// Concurrent checks of the right code made through several repositories open on one
+/// database (server replicas, or a server and an admin command): exactly one is accepted.
+///
+/// Panics if `replicas` is empty.
+pub async fn concurrent_checks_accept_once_across(replicas: &[Arc<dyn Repo>]) {
+    let first = replicas.first().expect("at least one repository");
+    put(first, code(PHONE, RIGHT, 0, "192.0.2.1")).await;
+    let outcomes = concurrently(replicas, 8, RIGHT).await;
     let accepted = outcomes
         .iter()
         .filter(|o| **o == CodeCheck::Accepted)
@@ -157,7 +166,7 @@ pub async fn concurrent_checks_accept_once(repo: Arc<dyn Repo>) {
 /// Many concurrent wrong tries: exactly the maximum is counted, the rest refused.
 pub async fn concurrent_wrong_tries_stop_at_the_limit(repo: Arc<dyn Repo>) {
     put(&repo, code(PHONE, RIGHT, 0, "192.0.2.1")).await;
-    let outcomes = concurrently(&repo, 12, WRONG).await;
+    let outcomes = concurrently(&[repo], 12, WRONG).await;
     let mut counted: Vec<u32> = outcomes
         .iter()
         .filter_map(|o| match o {
@@ -174,11 +183,15 @@ pub async fn concurrent_wrong_tries_stop_at_the_limit(repo: Arc<dyn Repo>) {
     assert_eq!(refused, 12 - counted.len(), "{outcomes:?}");
 }
 
-/// `n` checks of `hash` against [`PHONE`]'s code, started together on separate tasks.
-async fn concurrently(repo: &Arc<dyn Repo>, n: usize, hash: &'static [u8]) -> Vec<CodeCheck> {
+/// `n` checks of `hash` against [`PHONE`]'s code, started together on separate tasks,
+/// spread over `replicas` in turn.
+async fn concurrently(replicas: &[Arc<dyn Repo>], n: usize, hash: &'static [u8]) -> Vec<CodeCheck> {
     let barrier = Arc::new(tokio::sync::Barrier::new(n));
-    let tasks: Vec<_> = (0..n)
-        .map(|_| {
+    let tasks: Vec<_> = replicas
+        .iter()
+        .cycle()
+        .take(n)
+        .map(|repo| {
             let (repo, barrier) = (Arc::clone(repo), Arc::clone(&barrier));
             tokio::spawn(async move {
                 barrier.wait().await;
