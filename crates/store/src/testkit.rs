@@ -3,7 +3,8 @@
 //!
 //! Each suite case is a `pub async fn(Arc<dyn Repo>)` that panics when the engine breaks a
 //! rule of the [`Repo`] contract; it expects a freshly migrated, empty repository.
-//! `tests/conformance.rs` runs every case on SQLite and on PostgreSQL. The database helpers
+//! `tests/conformance.rs` runs every case on SQLite and on PostgreSQL (a new case is added
+//! to the list in its `conformance!` invocation, under its module). The database helpers
 //! ([`sqlite_test_database`], [`postgres_test_database`]) are public so the server's tests
 //! can start from the same fresh databases.
 
