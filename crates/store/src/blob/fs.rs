@@ -92,7 +92,7 @@ impl FsBlobStore {
         match tokio::fs::read_to_string(&key_file).await {
             Ok(stored) if stored == key.as_str() => Ok(dir),
             Ok(_) => Err(no_such_upload()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(no_such_upload()),
+            Err(e) if is_missing(&e) => Err(no_such_upload()),
             Err(e) => Err(BlobError::fs("read", key_file)(e)),
         }
     }
