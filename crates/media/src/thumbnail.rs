@@ -26,6 +26,7 @@ use openh264::formats::YUVSource;
 
 use crate::error::{Error, Result};
 use crate::index::{Mp4Index, Sample, Track};
+use crate::nal::{annex_b, AvcConfig};
 use crate::source::ReadAt;
 
 /// Default thumbnail width in pixels.
@@ -182,129 +183,6 @@ fn keyframe_at(track: &Track, at_seconds: f64) -> Result<(usize, &Sample)> {
         Some(t) => format!("no keyframe at or after {at_seconds} s (the last one is at {t:.3} s)"),
         None => "the video track has no keyframe".into(),
     }))
-}
-
-/// Parameter sets and NAL length size of an `avcC` or `hvcC` record.
-struct AvcConfig {
-    length_size: usize,
-    parameter_sets: Vec<Vec<u8>>,
-}
-
-/// Bounds-checked reader over a configuration record.
-struct Cursor<'a>(&'a [u8]);
-
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        if self.0.len() < n {
-            return Err(format!("needs {n} more bytes, {} left", self.0.len()));
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
-    }
-
-    fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn u16(&mut self) -> Result<usize, String> {
-        let b = self.take(2)?;
-        Ok(usize::from(u16::from_be_bytes([b[0], b[1]])))
-    }
-
-    fn nal(&mut self) -> Result<Vec<u8>, String> {
-        let len = self.u16()?;
-        Ok(self.take(len)?.to_vec())
-    }
-}
-
-impl AvcConfig {
-    /// No record (`avc3` / `hev1` may carry every parameter set in band): 4-byte lengths.
-    const IN_BAND: AvcConfig = AvcConfig {
-        length_size: 4,
-        parameter_sets: Vec::new(),
-    };
-
-    /// `AVCDecoderConfigurationRecord` (ISO/IEC 14496-15 §5.3.3).
-    fn parse(record: &[u8]) -> Result<Self, String> {
-        if record.is_empty() {
-            return Ok(Self::IN_BAND);
-        }
-        let mut c = Cursor(record);
-        let head = c.take(5).map_err(|e| format!("record too short: {e}"))?;
-        if head[0] != 1 {
-            return Err(format!("configuration version {} is not 1", head[0]));
-        }
-        let length_size = usize::from(head[4] & 3) + 1;
-        let mut parameter_sets = Vec::new();
-        for _ in 0..(c.u8()? & 0x1f) {
-            parameter_sets.push(c.nal()?);
-        }
-        for _ in 0..c.u8()? {
-            parameter_sets.push(c.nal()?);
-        }
-        Ok(AvcConfig {
-            length_size,
-            parameter_sets,
-        })
-    }
-
-    /// `HEVCDecoderConfigurationRecord` (ISO/IEC 14496-15 §8.3.3).
-    fn parse_hevc(record: &[u8]) -> Result<Self, String> {
-        if record.is_empty() {
-            return Ok(Self::IN_BAND);
-        }
-        let mut c = Cursor(record);
-        let head = c.take(23).map_err(|e| format!("record too short: {e}"))?;
-        if head[0] != 1 {
-            return Err(format!("configuration version {} is not 1", head[0]));
-        }
-        let length_size = usize::from(head[21] & 3) + 1;
-        let mut parameter_sets = Vec::new();
-        for _ in 0..head[22] {
-            c.u8()?;
-            for _ in 0..c.u16()? {
-                parameter_sets.push(c.nal()?);
-            }
-        }
-        Ok(AvcConfig {
-            length_size,
-            parameter_sets,
-        })
-    }
-}
-
-/// Annex-B stream: each parameter set, then each NAL unit of the length-prefixed sample.
-fn annex_b(
-    parameter_sets: &[Vec<u8>],
-    length_size: usize,
-    sample: &[u8],
-) -> Result<Vec<u8>, String> {
-    const START: [u8; 4] = [0, 0, 0, 1];
-    let mut out = Vec::with_capacity(sample.len() + 256);
-    for set in parameter_sets {
-        out.extend_from_slice(&START);
-        out.extend_from_slice(set);
-    }
-    let mut rest = sample;
-    while !rest.is_empty() {
-        let Some(prefix) = rest.get(..length_size) else {
-            return Err(format!("truncated NAL length ({} bytes left)", rest.len()));
-        };
-        let len = prefix
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        let Some(nal) = rest.get(length_size..length_size + len) else {
-            return Err(format!(
-                "NAL unit of {len} bytes overruns the sample ({} left)",
-                rest.len() - length_size
-            ));
-        };
-        out.extend_from_slice(&START);
-        out.extend_from_slice(nal);
-        rest = &rest[length_size + len..];
-    }
-    Ok(out)
 }
 
 /// Decodes one H.264 Annex-B keyframe with OpenH264.
@@ -540,14 +418,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn annex_b_rejects_overrunning_nal() {
-        assert!(annex_b(&[], 4, &[0, 0, 0, 9, 1, 2]).is_err());
-        assert!(annex_b(&[], 4, &[0, 0]).is_err());
-        let out = annex_b(&[vec![0x67]], 4, &[0, 0, 0, 2, 0x65, 0x88]).unwrap();
-        assert_eq!(out, [0, 0, 0, 1, 0x67, 0, 0, 0, 1, 0x65, 0x88]);
-    }
-
-    #[test]
     fn scale_averages_and_keeps_aspect() {
         let src = Rgb {
             width: 4,
@@ -580,13 +450,6 @@ mod tests {
             (1, 2, vec![0, 255, 0, 255, 0, 0])
         );
         assert_eq!(rotate(&once, 3), src);
-    }
-
-    #[test]
-    fn bad_config_records_are_errors() {
-        assert!(AvcConfig::parse(&[2]).is_err());
-        assert!(AvcConfig::parse(&[1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 9, 0x67]).is_err());
-        assert!(AvcConfig::parse_hevc(&[1; 10]).is_err());
     }
 
     #[test]

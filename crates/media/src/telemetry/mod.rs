@@ -5,11 +5,11 @@
 //! vendor format. Units are SI and axes are the device's own, as the camera measured them.
 //!
 //! [`read_telemetry`] picks the reader from the file's content; each format also has a
-//! lower-level reader working on bytes: [`gpmf`], [`novatek`], [`blackvue`] (with
-//! [`nmea`]), and [`mp4`] for the MP4 containers of the first two.
+//! lower-level reader working on bytes: [`gpmf`], [`novatek`], [`tesla`], [`blackvue`]
+//! (with [`nmea`]), and [`mp4`] for the MP4 containers of the first three.
 //!
-//! Not covered: Tesla (its SEI-embedded protobuf needs an H.264 bitstream walker and a
-//! schema we have no sample of) and the many other vendor layouts; such files give
+//! Not covered: the many other vendor layouts (other `freeGPS` variants, Nextbase and
+//! Garmin subtitle tracks, …); such files give
 //! [`Error::Unsupported`](crate::Error::Unsupported).
 
 pub mod blackvue;
@@ -17,6 +17,7 @@ pub mod gpmf;
 pub mod mp4;
 pub mod nmea;
 pub mod novatek;
+pub mod tesla;
 
 use std::fs::File;
 use std::io::Read;
@@ -31,7 +32,7 @@ use crate::error::{Error, Result};
 const MAX_SIDECAR: u64 = 64 << 20;
 
 /// Reads the telemetry of a recording or sidecar file, choosing the reader from its
-/// content: an MP4 (GoPro `gpmd` track or Novatek `freeGPS` blocks), a bare GPMF
+/// content: an MP4 (GoPro `gpmd` track, Novatek `freeGPS` blocks, Tesla SEI), a bare GPMF
 /// stream, a BlackVue `.gps` NMEA log or a BlackVue `.3gf` accelerometer log.
 pub fn read_telemetry(path: &Path) -> Result<Telemetry> {
     let mut file = File::open(path)?;

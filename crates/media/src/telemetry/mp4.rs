@@ -1,21 +1,27 @@
-//! Telemetry inside an MP4: a GoPro `gpmd` track, or Novatek `freeGPS` blocks.
+//! Telemetry inside an MP4: a GoPro `gpmd` track, Novatek `freeGPS` blocks, or Tesla
+//! SEI records in the H.264 frames, tried in that order.
 //!
 //! Built on the crate's [`Mp4Index`]: the `gpmd` samples are read one at a time at their
 //! indexed offsets and timed by the track's own clock; Novatek blocks are found through
-//! the `moov/gps ` index, or else among the top-level `free` boxes. Only the bytes of
-//! those samples and blocks are read, never the video.
+//! the `moov/gps ` index, or else among the top-level `free` boxes; for Tesla only the
+//! first 4 KiB of each video frame are read (the SEI precedes the slices), never the
+//! whole video.
 
 use crate::error::{Error, Result};
 use crate::index::Mp4Index;
+use crate::nal::AvcConfig;
 use crate::source::ReadAt;
 use crate::telemetry::gpmf::{self, GpmfPayload};
-use crate::telemetry::novatek;
 use crate::telemetry::Telemetry;
+use crate::telemetry::{novatek, tesla};
 
 /// Largest `gpmd` sample read (GoPro writes a few KiB a second).
 const MAX_GPMF_SAMPLE: u32 = 4 << 20;
 /// Bytes of a `freeGPS` block read: every field of the layout is within them.
 const BLOCK_READ: u64 = 4096;
+/// Bytes read at the start of each video frame to find a Tesla SEI record (it precedes
+/// the slices, after at most an access unit delimiter and the parameter sets).
+const SEI_PREFIX: u32 = 4096;
 
 /// True when 4 bytes are a top-level box type that starts MP4 / QuickTime files.
 pub fn is_mp4_box_type(kind: &[u8]) -> bool {
@@ -86,10 +92,45 @@ pub fn read_mp4<R: ReadAt + ?Sized>(src: &R) -> Result<Telemetry> {
             blocks.push(block);
         }
     }
-    if blocks.is_empty() {
-        return Err(Error::Unsupported(
-            "MP4 has no telemetry we read (no GoPro gpmd track, no Novatek freeGPS blocks)".into(),
-        ));
+    if !blocks.is_empty() {
+        return novatek::parse_blocks(blocks.iter().map(Vec::as_slice));
     }
-    novatek::parse_blocks(blocks.iter().map(Vec::as_slice))
+    if let Some(out) = read_tesla(src, &index)? {
+        return Ok(out);
+    }
+    Err(Error::Unsupported(
+        "MP4 has no telemetry we read (no GoPro gpmd track, Novatek freeGPS blocks or Tesla SEI)"
+            .into(),
+    ))
+}
+
+/// Tesla SEI records of an H.264 video track; `None` when no frame has one.
+fn read_tesla<R: ReadAt + ?Sized>(src: &R, index: &Mp4Index) -> Result<Option<Telemetry>> {
+    let Some(track) = index
+        .video()
+        .filter(|t| matches!(&t.codec.0, b"avc1" | b"avc3"))
+    else {
+        return Ok(None);
+    };
+    let config = AvcConfig::parse(&track.config).map_err(|p| Error::malformed("avcC", p))?;
+    let mut out = Telemetry::default();
+    let mut prefix = Vec::new();
+    for (i, sample) in track.samples.iter().enumerate() {
+        prefix.resize(sample.size.min(SEI_PREFIX) as usize, 0);
+        src.read_exact_at(&mut prefix, sample.offset)?;
+        let record =
+            tesla::record_in_sample_prefix(&prefix, config.length_size).map_err(|e| match e {
+                Error::Malformed { at, problem } => Error::malformed(
+                    format!("video track {} sample {i}: {at}", track.id),
+                    problem,
+                ),
+                other => other,
+            })?;
+        if let Some(record) = record {
+            tesla::add_record(&record, track.seconds(track.pts(sample)), &mut out);
+        }
+    }
+    out.gps.sort_by(|a, b| a.t.total_cmp(&b.t));
+    out.accel.sort_by(|a, b| a.t.total_cmp(&b.t));
+    Ok((!out.gps.is_empty() || !out.accel.is_empty()).then_some(out))
 }

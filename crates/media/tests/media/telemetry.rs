@@ -529,3 +529,167 @@ fn nmea_and_novatek_corruptions_never_panic() {
         let _ = novatek::parse_blocks([&bad[..]]);
     }
 }
+
+/// A Tesla SEI NAL unit (Annex-B, with start code) holding a `SeiMetadata` record, built
+/// from the public `dashcam.proto`: speed (4, float), latitude, longitude, heading
+/// (11–13, double), acceleration x, y, z (14–16, double).
+fn tesla_sei(speed: f32, lat: f64, lon: f64, heading: f64, accel: [f64; 3]) -> Vec<u8> {
+    let mut proto = vec![0x08, 0x01, 0x25];
+    proto.extend_from_slice(&speed.to_le_bytes());
+    for (field, v) in [
+        (11u8, lat),
+        (12, lon),
+        (13, heading),
+        (14, accel[0]),
+        (15, accel[1]),
+        (16, accel[2]),
+    ] {
+        // Tag = field << 3 | wire type 1 (64-bit), as a varint (field 16 needs two bytes).
+        let tag = u16::from(field) << 3 | 1;
+        if tag < 0x80 {
+            proto.push(tag as u8);
+        } else {
+            proto.extend_from_slice(&[(tag & 0x7f) as u8 | 0x80, (tag >> 7) as u8]);
+        }
+        proto.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut payload = vec![0x42; 15];
+    payload.push(0x69);
+    payload.extend_from_slice(&proto);
+    let mut rbsp = vec![0x05, payload.len() as u8];
+    rbsp.extend_from_slice(&payload);
+    rbsp.push(0x80);
+    // Emulation prevention: no 00 00 0x (x ≤ 3) inside the NAL unit.
+    let mut nal = vec![0, 0, 0, 1, 0x06];
+    let mut zeros = 0;
+    for b in rbsp {
+        if zeros >= 2 && b <= 3 {
+            nal.push(3);
+            zeros = 0;
+        }
+        zeros = if b == 0 { zeros + 1 } else { 0 };
+        nal.push(b);
+    }
+    nal
+}
+
+/// Splits an Annex-B stream at its start codes: (start code, NAL unit) pairs.
+fn annex_b_units(stream: &[u8]) -> Vec<(&[u8], &[u8])> {
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i + 3 <= stream.len() {
+        if stream[i..i + 3] == [0, 0, 1] {
+            let code = if i > 0 && stream[i - 1] == 0 {
+                i - 1
+            } else {
+                i
+            };
+            starts.push((code, i + 3));
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(k, &(code, body))| {
+            let end = starts.get(k + 1).map_or(stream.len(), |&(next, _)| next);
+            (&stream[code..body], &stream[body..end])
+        })
+        .collect()
+}
+
+#[test]
+fn tesla_sei_in_generated_h264() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw.h264");
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-t",
+            "3",
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-bf",
+            "0",
+            "-g",
+            "10",
+            "-f",
+            "h264",
+        ])
+        .arg(&raw)
+        .status()
+        .expect("ffmpeg with libx264 is needed (apt-get install ffmpeg)");
+    assert!(status.success());
+    // Before each frame's slice, a record: position moves every 3 frames, as GPS updates
+    // slower than video; frame 0 has no fix yet (0, 0).
+    let stream = fs::read(&raw).unwrap();
+    let mut out = Vec::new();
+    let mut frame = 0u32;
+    for (code, nal) in annex_b_units(&stream) {
+        if matches!(nal[0] & 0x1f, 1 | 5) {
+            let f = f64::from(frame);
+            let (lat, lon) = if frame == 0 {
+                (0.0, 0.0)
+            } else {
+                (37.4 + f64::from(frame / 3) * 1e-4, -122.1)
+            };
+            out.extend(tesla_sei(
+                12.5 + frame as f32,
+                lat,
+                lon,
+                90.0,
+                [0.1 * f, -0.2, 9.8],
+            ));
+            frame += 1;
+        }
+        out.extend_from_slice(code);
+        out.extend_from_slice(nal);
+    }
+    assert_eq!(frame, 30);
+    let annexb = dir.path().join("tesla.h264");
+    fs::write(&annexb, out).unwrap();
+    let mp4 = dir.path().join("tesla.mp4");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "h264", "-framerate", "10", "-i"])
+        .arg(&annexb)
+        .args(["-c", "copy"])
+        .arg(&mp4)
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let tel = read_telemetry(&mp4).unwrap();
+    assert_eq!(tel.accel.len(), 30, "one acceleration per frame");
+    for (i, s) in tel.accel.iter().enumerate() {
+        assert!(
+            (s.t - i as f64 / 10.0).abs() < 1e-6,
+            "frame {i} at {} s",
+            s.t
+        );
+        assert_eq!(s.v, [0.1 * i as f64, -0.2, 9.8]);
+    }
+    // Frames 1–2, 3–5, …, 27–29 share a position: 10 fixes, the first at frame 1.
+    assert_eq!(tel.gps.len(), 10);
+    let first = tel.gps[0];
+    assert!(
+        (first.t - 0.1).abs() < 1e-6 && first.lat == 37.4 && first.lon == -122.1,
+        "{first:?}"
+    );
+    assert_eq!(
+        (first.speed, first.heading, first.time),
+        (Some(13.5), Some(90.0), None)
+    );
+    assert!((tel.gps[1].t - 0.3).abs() < 1e-6);
+    assert!(tel.start.is_none());
+}
