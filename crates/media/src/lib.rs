@@ -20,6 +20,7 @@ mod boxes;
 mod cut;
 mod error;
 mod index;
+mod nal;
 mod plan;
 mod source;
 pub mod telemetry;
