@@ -1,33 +1,147 @@
-//! `dashvault detect`: incident detection from G-sensor data (CSV, later MP4 / `.3gf`).
+//! `dashvault detect`: incident detection from G-sensor data.
+//!
+//! `run` reads a CSV (`t, ax, ay, az[, gx, gy, gz][, speed]`) or a camera file's
+//! telemetry and prints events and clip
+//! windows; `eval` scores the detector on labelled trips of the driverBehaviorDataset
+//! layout, each mounted at random orientations.
 
+use anyhow::Context;
 use clap::Subcommand;
-use std::path::PathBuf;
+use dashvault_detect::eval::{evaluate, load_trips};
+use dashvault_detect::{Detection, Detector, Thresholds, Trace};
+use dashvault_media::telemetry::read_telemetry;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
 
 /// Subcommands of `dashvault detect`.
 #[derive(Debug, Subcommand)]
 pub enum DetectCommand {
     /// Detect incidents in one recording and list events and clip windows.
     Run {
-        /// CSV with columns t, ax, ay, az, gx, gy, gz and optional speed.
+        /// CSV with a header and columns t, ax, ay, az (m/s²), gx, gy, gz (rad/s), speed
+        /// (m/s); or a recording / sidecar with telemetry (GoPro MP4, BlackVue `.3gf`, …).
         file: PathBuf,
-        /// Print JSON instead of a table.
+        /// Print JSON: {"events": [...], "clips": [...]}.
         #[arg(long)]
         json: bool,
+        /// Thresholds for this camera model (TOML; missing fields keep their defaults).
+        #[arg(long)]
+        thresholds: Option<PathBuf>,
     },
-    /// Run the detector on labelled trips and print per-class precision and recall.
+    /// Score the detector on labelled trips: per-class precision and recall.
     Eval {
         /// Trip folders in the driverBehaviorDataset layout.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
+        /// Number of random mount rotations per trip.
+        #[arg(long, default_value_t = 20)]
+        rotations: usize,
+        /// Seed of the first rotation.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Thresholds to evaluate (TOML; missing fields keep their defaults).
+        #[arg(long)]
+        thresholds: Option<PathBuf>,
     },
 }
 
 /// Runs one `detect` subcommand.
 pub fn run(cmd: DetectCommand) -> anyhow::Result<()> {
     match cmd {
-        DetectCommand::Run { file, .. } => {
-            anyhow::bail!("detect run {}: not implemented yet", file.display())
+        DetectCommand::Run {
+            file,
+            json,
+            thresholds,
+        } => {
+            let detector = Detector::new(load_thresholds(thresholds.as_deref())?);
+            let trace = read_trace(&file)?;
+            let detection = detector
+                .detect(&trace)
+                .with_context(|| format!("detecting in {}", file.display()))?;
+            if json {
+                let out = serde_json::json!({
+                    "events": detection.events,
+                    "clips": detection.clips,
+                });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                print_table(&detection);
+            }
+            Ok(())
         }
-        DetectCommand::Eval { .. } => anyhow::bail!("detect eval: not implemented yet"),
+        DetectCommand::Eval {
+            dirs,
+            rotations,
+            seed,
+            thresholds,
+        } => {
+            anyhow::ensure!(rotations > 0, "--rotations must be at least 1");
+            let thresholds = load_thresholds(thresholds.as_deref())?;
+            let trips = load_trips(&dirs)?;
+            let report = evaluate(&trips, &thresholds, rotations, seed)?;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}
+
+fn load_thresholds(path: Option<&Path>) -> anyhow::Result<Thresholds> {
+    let Some(path) = path else {
+        return Ok(Thresholds::default());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let thresholds: Thresholds =
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    thresholds.validate()?;
+    Ok(thresholds)
+}
+
+/// A CSV by its extension; anything else (MP4, GPMF, BlackVue `.3gf`) through the media
+/// crate's telemetry readers.
+fn read_trace(path: &Path) -> anyhow::Result<Trace> {
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if is_csv {
+        let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        return Trace::from_csv(BufReader::new(file))
+            .with_context(|| format!("reading {}", path.display()));
+    }
+    let telemetry = read_telemetry(path)
+        .with_context(|| format!("reading telemetry from {}", path.display()))?;
+    Ok(Trace::from_telemetry(&telemetry))
+}
+
+fn print_table(detection: &Detection) {
+    if detection.events.is_empty() {
+        println!("no incidents");
+        return;
+    }
+    println!(
+        "{:<12} {:>9} {:>9} {:>7} {:>8}",
+        "event", "start s", "end s", "peak g", "severity"
+    );
+    for e in &detection.events {
+        println!(
+            "{:<12} {:>9.2} {:>9.2} {:>7.2} {:>8.2}",
+            e.kind.name(),
+            e.start,
+            e.end,
+            e.peak_g,
+            e.severity
+        );
+    }
+    println!();
+    println!("{:>9} {:>9}  incidents", "clip from", "to");
+    for clip in &detection.clips {
+        let kinds: Vec<&str> = clip.incidents.iter().map(|e| e.kind.name()).collect();
+        println!(
+            "{:>9.2} {:>9.2}  {}",
+            clip.start,
+            clip.end,
+            kinds.join(", ")
+        );
     }
 }

@@ -15,7 +15,17 @@
 //!    of each half of the manoeuvre points to its own centre of turn). The corrections are
 //!    interpolated linearly in time between anchors (unwrapped, so the shortest way round)
 //!    and held before the first and after the last.
-//! 2. Acceleration and angular rate are then expressed on the car's axes (x forward, y
+//! 2. The phone built its Earth frame from its own gravity estimate, which lags the
+//!    accelerometer: during a hard brake that estimate tilts toward the braking direction,
+//!    so the Earth-frame data show the brake shortened and followed by a spurious
+//!    "acceleration" of up to 0.35 g that decays over seconds (the vertical channel drops
+//!    below g at the same moment, which is how the tilt shows). Modelling the estimate as
+//!    a first-order low-pass of the car-frame acceleration, the recorded horizontal
+//!    acceleration is `h − LPF_τ(h)`, which is inverted by adding back its integral over
+//!    τ. τ = 2 s was chosen because it best predicts the vertical channel's dips
+//!    (`Δz ≈ h·y/g − |y|²/2g` with `y` the tilt term) on both trips, explaining a third of
+//!    its variance; the labels play no part in that choice.
+//! 3. Acceleration and angular rate are then expressed on the car's axes (x forward, y
 //!    left, z up) and rotated by a uniformly random rotation drawn from a seeded generator,
 //!    so every evaluation is deterministic.
 //!
@@ -41,6 +51,10 @@ use std::path::{Path, PathBuf};
 pub const MATCH_TOLERANCE_S: f64 = 1.0;
 /// Width of the before/after baseline of a heading anchor, s.
 const BASELINE_S: f64 = 1.5;
+/// Time constant of the phone's gravity estimate, s (fitted to the vertical channel).
+const GRAVITY_LAG_S: f64 = 2.0;
+/// Leak of the lag's integrator, s.
+const LAG_LEAK_S: f64 = 20.0;
 /// Yaw rate that makes an unlabelled turn an anchor, rad/s (about a corner at 20 km/h).
 const TURN_RATE: f64 = 0.15;
 /// Shortest unlabelled turn used as an anchor, s.
@@ -172,7 +186,7 @@ impl LabelledTrip {
                 .collect()
         };
         Trace {
-            accel: to_car(&self.accel),
+            accel: to_car(&undo_tilt_lag(self.accel.clone())),
             gyro: to_car(&self.gyro),
             speed: Vec::new(),
         }
@@ -315,6 +329,23 @@ impl Heading {
     fn at(&self, t: f64) -> f64 {
         interpolate(&self.integrated, t) + interpolate(&self.anchors, t)
     }
+}
+
+/// Undoes the high-pass the phone's lagging gravity estimate put on the horizontal
+/// acceleration (see the module doc): `h = h_measured + y`, `dy/dt = h_measured / τ`,
+/// with a slow leak so that a sensor bias does not build up.
+fn undo_tilt_lag(mut samples: Vec<Vec3Sample>) -> Vec<Vec3Sample> {
+    let mut lag = [0.0, 0.0];
+    let mut prev_t: Option<f64> = None;
+    for s in &mut samples {
+        let dt = prev_t.map_or(0.0, |p| s.t - p);
+        prev_t = Some(s.t);
+        for (y, h) in lag.iter_mut().zip(&mut s.v) {
+            *y += dt * (*h / GRAVITY_LAG_S - *y / LAG_LEAK_S);
+            *h += *y;
+        }
+    }
+    samples
 }
 
 /// Centred moving average of the gyroscope's z over ±`half` seconds.

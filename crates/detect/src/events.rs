@@ -2,6 +2,7 @@
 //! into the six incident kinds.
 
 use crate::orientation::{CarAxes, Segment};
+use crate::signal::moving_average;
 use crate::thresholds::Thresholds;
 use crate::trace::G;
 use crate::vector::{norm, sub};
@@ -70,6 +71,10 @@ pub struct Event {
     /// 0 at the kind's threshold, 1 at its severe level.
     pub severity: f64,
 }
+
+/// Window of the average an impulse is measured against, s: longer than a crash pulse
+/// (50–150 ms), shorter than a manoeuvre.
+const IMPULSE_WINDOW_S: f64 = 1.0;
 
 /// A run of grid samples above a level.
 #[derive(Debug, Clone, Copy)]
@@ -247,11 +252,13 @@ fn ends_at_standstill(segment: &Segment, end: usize, th: &Thresholds) -> bool {
 /// Detects short impulses in one segment, oriented or not.
 pub(crate) fn collisions(segment: &Segment, th: &Thresholds) -> Vec<Event> {
     let grid = &segment.grid;
+    // Less the 1 s average: gravity and manoeuvres (a turn's 0.6 g) go, a knock stays.
+    let slow = moving_average(&segment.accel, grid.steps(IMPULSE_WINDOW_S / 2.0));
     let impulse: Vec<f64> = segment
         .accel
         .iter()
-        .zip(&segment.gravity)
-        .map(|(&a, &g)| norm(sub(a, g)) / G)
+        .zip(&slow)
+        .map(|(&a, &m)| norm(sub(a, m)) / G)
         .collect();
     let lowest = th.parked_collision_g.min(th.collision_g);
     let mut events = Vec::new();
@@ -282,7 +289,8 @@ fn is_parked(segment: &Segment, impulse: &[f64], start: usize, th: &Thresholds) 
     if start < lookback {
         return false;
     }
-    let before = start - lookback..start.saturating_sub(segment.grid.steps(0.1));
+    // Stop short of the impulse's own reach into the 1 s average.
+    let before = start - lookback..start.saturating_sub(segment.grid.steps(IMPULSE_WINDOW_S));
     match &segment.speed {
         Some(speed) => speed
             .get(before)

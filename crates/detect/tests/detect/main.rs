@@ -1,10 +1,15 @@
-//! Integration tests of the detector: real labelled drives, synthetic incidents, bad input.
+//! Integration tests of the detector: real labelled drives, synthetic incidents built on
+//! real driving, bad input, CSV and telemetry input.
 
+mod bad_input;
+mod incidents;
+mod inputs;
 mod real;
 
+use dashvault_detect::eval::LabelledTrip;
 use std::path::PathBuf;
 
-/// The shared driving-events data set, or a panic saying what is missing.
+/// The folders of the shared driving-events data set, or a panic saying what is missing.
 pub fn dataset_trips() -> Vec<PathBuf> {
     let root = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -20,4 +25,10 @@ pub fn dataset_trips() -> Vec<PathBuf> {
         );
     }
     trips
+}
+
+/// Trip 20 (turns and calm manoeuvres), loaded.
+pub fn calm_trip() -> LabelledTrip {
+    let dirs = dataset_trips();
+    LabelledTrip::load(&dirs[1]).expect("trip 20 loads")
 }
