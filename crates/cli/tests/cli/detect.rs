@@ -1,0 +1,161 @@
+//! `dashvault detect`: run on a CSV (JSON and table), eval on the real labelled trips,
+//! bad input exits 1 with a message naming the problem.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn dashvault(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dashvault"))
+        .arg("detect")
+        .args(args)
+        .output()
+        .expect("run dashvault")
+}
+
+/// Two minutes at 50 Hz of a dashcam tilted on the windshield: a left turn at 20 s, a
+/// right turn at 90 s and a 0.4 g brake at 60 s, with a speed column at 1 Hz.
+fn drive_csv(dir: &Path, extra_row: Option<&str>) -> PathBuf {
+    let mut text = String::from("t,ax,ay,az,gx,gy,gz,speed\n");
+    let (s, c) = 0.3f64.sin_cos();
+    // Car (x forward, y left, z up) to device: device x = -car y, y = tilted z, z = tilted x.
+    let device = |v: [f64; 3]| [-v[1], c * v[2] - s * v[0], s * v[2] + c * v[0]];
+    for i in 0..6000 {
+        let t = f64::from(i) / 50.0;
+        let (long, lat, yaw) = match t {
+            t if (20.0..24.0).contains(&t) => (0.0, 4.0, 0.5),
+            t if (90.0..94.0).contains(&t) => (0.0, -4.0, -0.5),
+            t if (60.0..62.0).contains(&t) => (-4.0, 0.0, 0.0),
+            _ => (0.0, 0.0, 0.0),
+        };
+        let wobble = 0.05 * (t * 37.0).sin();
+        let a = device([long + wobble, lat, 9.81]);
+        let w = device([0.0, 0.0, yaw]);
+        let speed = if i % 50 == 0 {
+            format!(
+                "{}",
+                if t < 60.0 {
+                    15.0
+                } else {
+                    15.0 - 4.0 * (t - 60.0).min(2.0)
+                }
+            )
+        } else {
+            String::new()
+        };
+        writeln!(
+            text,
+            "{t},{},{},{},{},{},{},{speed}",
+            a[0], a[1], a[2], w[0], w[1], w[2]
+        )
+        .expect("write to string");
+    }
+    if let Some(row) = extra_row {
+        text.push_str(row);
+    }
+    let path = dir.join("drive.csv");
+    std::fs::write(&path, text).expect("write csv");
+    path
+}
+
+#[test]
+fn run_json_lists_events_and_clips() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = drive_csv(dir.path(), None);
+    let out = dashvault(&["run", csv.to_str().expect("utf-8 path"), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    let events = json["events"].as_array().expect("events array");
+    let brake = events
+        .iter()
+        .find(|e| e["type"] == "hard_brake")
+        .unwrap_or_else(|| panic!("no hard_brake in {json}"));
+    let start = brake["start"].as_f64().expect("start");
+    assert!((59.0..61.0).contains(&start), "brake starts at {start}");
+    let peak = brake["peak_g"].as_f64().expect("peak_g");
+    assert!((0.3..0.5).contains(&peak), "peak {peak} g");
+    let severity = brake["severity"].as_f64().expect("severity");
+    assert!((0.0..=1.0).contains(&severity));
+    assert_eq!(
+        events.iter().filter(|e| e["type"] == "sharp_turn").count(),
+        2,
+        "{json}"
+    );
+    let clips = json["clips"].as_array().expect("clips array");
+    assert!(!clips.is_empty());
+    let clip = clips
+        .iter()
+        .find(|c| c["start"].as_f64() <= Some(start) && c["end"].as_f64() >= Some(start))
+        .expect("a clip covers the brake");
+    assert!(clip["incidents"]
+        .as_array()
+        .is_some_and(|i| i.iter().any(|e| e["type"] == "hard_brake")));
+}
+
+#[test]
+fn run_prints_a_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = drive_csv(dir.path(), None);
+    let out = dashvault(&["run", csv.to_str().expect("utf-8 path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("hard_brake") && text.contains("clip from"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_csv_exits_1_naming_the_problem() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = drive_csv(dir.path(), Some("120.5,NaN,0,9.8,0,0,0,\n"));
+    let out = dashvault(&["run", csv.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a finite number"), "{err}");
+    let out = dashvault(&["run", "/nonexistent/drive.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/drive.csv"));
+}
+
+#[test]
+fn eval_prints_precision_and_recall_on_real_trips() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/driving-events/jair-jr__driverBehaviorDataset/data");
+    let trips: Vec<PathBuf> = ["17", "20"].iter().map(|t| root.join(t)).collect();
+    for trip in &trips {
+        assert!(
+            trip.join("groundTruth.csv").is_file(),
+            "the driving-events data set is missing: expected {} (see \
+             /work/shared/data/driving-events/README.md)",
+            trip.display()
+        );
+    }
+    let mut args = vec!["eval", "--rotations", "2"];
+    args.extend(trips.iter().map(|t| t.to_str().expect("utf-8 path")));
+    let out = dashvault(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("4 runs"), "{text}");
+    for needle in [
+        "precision",
+        "recall",
+        "sharp_turn",
+        "hard_brake",
+        "calm manoeuvres",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from {text}");
+    }
+}
