@@ -1,3 +1,4 @@
 //! Tests of the real `dashvault` binary.
 
+mod detect;
 mod serve;
