@@ -65,11 +65,6 @@ impl FsBlobStore {
         Ok(Self { root })
     }
 
-    /// The root directory.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     fn path_of(&self, key: &BlobKey) -> PathBuf {
         self.root.join(key.as_str())
     }
