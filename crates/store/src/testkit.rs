@@ -2,7 +2,7 @@
 //! throw-away databases to run it on.
 //!
 //! Each suite case is a `pub async fn(Arc<dyn Repo>)` that panics when the engine breaks a
-//! rule of the [`Repo`] contract; it expects a freshly migrated, empty repository.
+//! rule of the [`Repo`](crate::Repo) contract; it expects a freshly migrated, empty repository.
 //! `tests/conformance.rs` runs every case on SQLite and on PostgreSQL (a new case is added
 //! to the list in its `conformance!` invocation, under its module). The database helpers
 //! ([`sqlite_test_database`], [`postgres_test_database`]) are public so the server's tests
