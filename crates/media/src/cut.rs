@@ -121,7 +121,19 @@ pub fn cut(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
         }
     }
     let first_decode = video.first().map_or(key_time, |v| v.0);
-    let video_samples = retime(&video, first_decode, vts);
+    let mut video_samples = retime(&video, first_decode, vts);
+    // Edit list media times cannot be negative: with negative composition offsets
+    // (`ctts` version 1), shift every offset up and start the edit later by as much.
+    let lowest = video_samples
+        .iter()
+        .map(|s| s.cts_offset)
+        .min()
+        .unwrap_or(0)
+        .min(0);
+    for s in &mut video_samples {
+        s.cts_offset -= lowest;
+    }
+    let media_time = ((key_time - first_decode) * f64::from(vts)).round() - f64::from(lowest);
     let video_end = video
         .iter()
         .map(|(_, i, s, v)| starts[*i] + v.seconds(v.pts(s) + i64::from(s.duration)))
@@ -133,9 +145,7 @@ pub fn cut(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
         samples: video_samples,
         edit: Edit {
             delay: 0.0,
-            media_time: ((key_time - first_decode) * f64::from(vts))
-                .round()
-                .max(0.0) as u64,
+            media_time: media_time.max(0.0) as u64,
             duration: shown,
         },
     }];

@@ -73,3 +73,62 @@ fn refuses_broken_samples() {
         assert!(err.contains(expect), "{name}: {err}");
     }
 }
+
+/// Cuts real files and checks the output with ffmpeg: it decodes with no more complaints
+/// than the source itself, starts on a keyframe and lasts as long as the window.
+#[test]
+fn cuts_real_samples() {
+    use crate::cut::write;
+    use crate::fixtures::{decode_errors, ffprobe};
+
+    for (name, from, to, start) in [
+        ("Eyevinn__mp4ff/bbb_prog_10s.mp4", 2.5, 8.0, None),
+        (
+            "mapillary__mapillary_tools/sample-5s_h265.mp4",
+            1.0,
+            4.0,
+            Some(0.0),
+        ),
+        ("jcodec__jcodec/example1.mp4", 0.0, 0.4, Some(0.0)),
+        (
+            "Eyevinn__mp4ff/prog_8s_dec_dashinit.mp4",
+            2.2,
+            6.0,
+            Some(2.0),
+        ),
+        ("gopro__gpmf-parser/hero7.mp4", 3.0, 9.0, None),
+        ("abema__go-mp4/sample_fragmented.mp4", 0.1, 1.0, Some(0.0)),
+        ("Eyevinn__mp4ff/hevc.mp4", 0.0, 1.0, Some(0.0)),
+        ("jcodec__jcodec/itunes.mov", 0.0, 1.0, Some(0.0)),
+    ] {
+        let path = sample(name);
+        let file = File::open(&path).expect("open");
+        let idx = Mp4Index::read(&file).expect("index");
+        let total = dashvault_media::timeline(std::slice::from_ref(&idx))
+            .expect("timeline")
+            .1;
+        let plan = dashvault_media::cut(std::slice::from_ref(&idx), from, to)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (_dir, out) = write(&plan, &[file], "cut.mp4");
+        let v = ffprobe(&out, "v");
+        assert!(v.first_is_key, "{name}: first frame not a keyframe");
+        assert!(v.frames > 0, "{name}: no frames");
+        let end = to.min(total);
+        if let Some(start) = start {
+            assert!(
+                (v.duration - (end - start)).abs() < 0.02,
+                "{name}: {} s, want {}",
+                v.duration,
+                end - start
+            );
+        }
+        assert!(
+            v.duration >= end - from - 0.02,
+            "{name}: {} s is shorter than the window",
+            v.duration
+        );
+        let source_errors = decode_errors(&path).lines().count();
+        let errors = decode_errors(&out);
+        assert!(errors.lines().count() <= source_errors, "{name}: {errors}");
+    }
+}
