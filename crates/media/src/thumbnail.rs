@@ -186,7 +186,7 @@ fn keyframe_at(track: &Track, at_seconds: f64) -> Result<(usize, &Sample)> {
 }
 
 /// Decodes one H.264 Annex-B keyframe with OpenH264.
-pub fn decode_h264(stream: &[u8]) -> Result<Rgb, String> {
+fn decode_h264(stream: &[u8]) -> Result<Rgb, String> {
     let mut decoder = Decoder::new().map_err(|e| format!("H.264 decoder: {e}"))?;
     if let Some(picture) = decoder
         .decode(stream)

@@ -16,7 +16,8 @@
 //! - `GPS5` (lat, lon, alt, 2-D speed, 3-D speed, with `GPSU` the UTC time of the
 //!   payload's first fix and `GPSF` its fix type) and `GPS9` (HERO11+: the same plus
 //!   days since 2000, seconds of day, DOP and a fix per sample, described by `TYPE`).
-//!   When a device writes both, `GPS9` wins. Fixes of type 0/1 (no 2-D fix) are dropped.
+//!   When a device writes both, `GPS9` wins. Fixes of type 0/1 (no 2-D fix) are dropped,
+//!   and so are positions off the globe.
 //!
 //! Sample times: a payload's samples are spread evenly over the payload's time span
 //! (the `gpmd` sample's time and duration in the MP4). A bare GPMF stream has no such
@@ -297,7 +298,7 @@ fn read_stream<'a>(
                     &mut out.gyro
                 };
                 for (i, row) in rows.iter().enumerate() {
-                    let [x, y, z] = first3(row, item)?;
+                    let [x, y, z] = first_n::<3>(row, item)?;
                     series.push(Vec3Sample {
                         t: time_of(i),
                         v: [x, y, z],
@@ -310,6 +311,9 @@ fn read_stream<'a>(
                 }
                 for (i, row) in rows.iter().enumerate() {
                     let [lat, lon, alt, speed] = first_n::<4>(row, item)?;
+                    if !on_earth(lat, lon) {
+                        continue;
+                    }
                     let time = sticky.utc.and_then(|u| {
                         let step = payload.duration * i as f64 / n as f64;
                         u.checked_add_signed(Duration::microseconds((step * 1e6).round() as i64))
@@ -322,7 +326,7 @@ fn read_stream<'a>(
                 for (i, row) in rows.iter().enumerate() {
                     let [lat, lon, alt, speed, _, days, secs, _, fix_type] =
                         first_n::<9>(row, item)?;
-                    if fix_type < 2.0 {
+                    if fix_type < 2.0 || !on_earth(lat, lon) {
                         continue;
                     }
                     fixes.push(fix(time_of(i), gps9_time(days, secs), lat, lon, alt, speed));
@@ -331,6 +335,11 @@ fn read_stream<'a>(
         }
     }
     Ok(())
+}
+
+/// A position that can be on the globe (corrupt samples are skipped, not kept).
+fn on_earth(lat: f64, lon: f64) -> bool {
+    lat.abs() <= 90.0 && lon.abs() <= 180.0
 }
 
 fn fix(t: f64, time: Option<DateTime<Utc>>, lat: f64, lon: f64, alt: f64, speed: f64) -> GpsFix {
@@ -343,10 +352,6 @@ fn fix(t: f64, time: Option<DateTime<Utc>>, lat: f64, lon: f64, alt: f64, speed:
         heading: None,
         alt: Some(alt),
     }
-}
-
-fn first3(row: &[f64], item: &Klv<'_>) -> Result<[f64; 3]> {
-    first_n::<3>(row, item)
 }
 
 fn first_n<const N: usize>(row: &[f64], item: &Klv<'_>) -> Result<[f64; N]> {
