@@ -36,7 +36,9 @@ pub const MAX_WIDTH: u32 = 4096;
 /// Largest keyframe read, in bytes.
 const MAX_KEYFRAME: u32 = 64 << 20;
 /// Largest decoded picture side accepted, in pixels.
-const MAX_SIDE: usize = 16_384;
+const MAX_SIDE: usize = 8192;
+/// Largest decoded picture accepted, in pixels (8K UHD): bounds the RGB buffers.
+const MAX_PIXELS: usize = 7680 * 4320;
 /// JPEG quality, 1–100.
 const QUALITY: u8 = 85;
 
@@ -230,8 +232,15 @@ fn yuv_to_rgb(picture: &impl YUVSource) -> Result<Rgb, String> {
 }
 
 fn check_size(width: usize, height: usize) -> Result<(), String> {
-    if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE {
-        return Err(format!("decoded picture of {width}x{height} pixels"));
+    if width == 0
+        || height == 0
+        || width > MAX_SIDE
+        || height > MAX_SIDE
+        || width * height > MAX_PIXELS
+    {
+        return Err(format!(
+            "decoded picture of {width}x{height} pixels is out of bounds"
+        ));
     }
     Ok(())
 }
@@ -284,7 +293,7 @@ fn decode_with_ffmpeg(stream: &[u8], format: &str) -> Result<Rgb> {
     else {
         return Err(Error::Unsupported("could not open pipes to ffmpeg".into()));
     };
-    let limit = (MAX_SIDE * MAX_SIDE * 3 + 64) as u64;
+    let limit = (MAX_PIXELS * 3 + 64) as u64;
     let (out, err) = std::thread::scope(|scope| {
         let writer = scope.spawn(move || stdin.write_all(stream));
         let errors = scope.spawn(move || {
@@ -364,6 +373,12 @@ pub fn scale(src: &Rgb, width: usize) -> Result<Rgb> {
     let height = ((src.height * width) as f64 / src.width as f64)
         .round()
         .max(1.0) as usize;
+    if height > MAX_SIDE {
+        return Err(Error::Request(format!(
+            "a {}x{} picture scaled to width {width} would be {height} pixels high",
+            src.width, src.height
+        )));
+    }
     let mut data = Vec::with_capacity(width * height * 3);
     for row in 0..height {
         let (y0, y1) = span(row, height, src.height);
@@ -427,6 +442,12 @@ mod tests {
         let out = scale(&src, 2).unwrap();
         assert_eq!((out.width, out.height), (2, 1));
         assert_eq!(out.data, [128; 6]);
+        let thin = Rgb {
+            width: 1,
+            height: 9000,
+            data: vec![0; 27_000],
+        };
+        assert!(scale(&thin, 4096).is_err(), "output height is bounded");
     }
 
     #[test]
