@@ -18,7 +18,7 @@ use crate::telemetry::{novatek, tesla};
 /// Largest `gpmd` sample read (GoPro writes a few KiB a second).
 const MAX_GPMF_SAMPLE: u32 = 4 << 20;
 /// Bytes of a `freeGPS` block read: every field of the layout is within them.
-const BLOCK_READ: u64 = 4096;
+const BLOCK_READ: u64 = novatek::MIN_BLOCK as u64;
 /// Bytes read at the start of each video frame to find a Tesla SEI record (it precedes
 /// the slices, after at most an access unit delimiter and the parameter sets).
 const SEI_PREFIX: u32 = 4096;
@@ -74,6 +74,13 @@ pub fn read_mp4<R: ReadAt + ?Sized>(src: &R) -> Result<Telemetry> {
             .map(|b| (b.offset, b.size))
             .collect(),
     };
+    if places.len() > novatek::MAX_BLOCKS {
+        return Err(Error::Unsupported(format!(
+            "{} freeGPS blocks, more than the {} read",
+            places.len(),
+            novatek::MAX_BLOCKS
+        )));
+    }
     let mut blocks = Vec::new();
     for (offset, size) in places {
         let len = size.min(BLOCK_READ);

@@ -28,6 +28,8 @@ use crate::telemetry::{GpsFix, Telemetry};
 
 /// Smallest block holding every field of the layout.
 pub const MIN_BLOCK: usize = 60;
+/// Most blocks read from one file (one a second: twelve days of recording).
+pub const MAX_BLOCKS: usize = 1 << 20;
 /// Knots to metres per second.
 const KNOT: f64 = 1852.0 / 3600.0;
 
@@ -39,6 +41,11 @@ pub fn parse_gps_index(body: &[u8]) -> Result<Vec<(u64, u64)>> {
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
         .ok_or_else(|| bad(format!("{} bytes, too short for a header", body.len())))?;
     let entries = body.get(8..).unwrap_or_default();
+    if count > MAX_BLOCKS {
+        return Err(bad(format!(
+            "claims {count} entries, more than the {MAX_BLOCKS} read"
+        )));
+    }
     if entries.len() / 8 < count {
         return Err(bad(format!(
             "claims {count} entries, has room for {}",
