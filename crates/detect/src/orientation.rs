@@ -203,15 +203,24 @@ struct Evidence {
 }
 
 impl Evidence {
-    fn gather(segments: &[Segment], f: impl Fn(&Segment) -> Option<Vec<V3>>, min: f64) -> Evidence {
-        let all: Vec<V3> = segments
-            .iter()
-            .flat_map(|s| f(s).unwrap_or_else(|| vec![[0.0; 3]; s.grid.n]))
-            .collect();
-        Evidence {
-            prefix: Prefix::new(all.into_iter()),
-            min,
+    /// `None` when no segment has the stream this evidence comes from.
+    fn gather(
+        segments: &[Segment],
+        f: impl Fn(&Segment) -> Option<Vec<V3>>,
+        min: f64,
+    ) -> Option<Evidence> {
+        let parts: Vec<Option<Vec<V3>>> = segments.iter().map(f).collect();
+        if parts.iter().all(Option::is_none) {
+            return None;
         }
+        let all = parts
+            .into_iter()
+            .zip(segments)
+            .flat_map(|(part, s)| part.unwrap_or_else(|| vec![[0.0; 3]; s.grid.n]));
+        Some(Evidence {
+            prefix: Prefix::new(all),
+            min,
+        })
     }
 
     fn enough(&self, sum: V3, up: V3) -> Option<V3> {
@@ -225,12 +234,13 @@ pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientatio
     let speed = Evidence::gather(segments, Segment::speed_evidence, MIN_SPEED_EVIDENCE);
     let gyro = Evidence::gather(segments, Segment::gyro_evidence, MIN_GYRO_EVIDENCE);
     let up = mean_up(segments)?;
-    let (global, source) = if let Some(f) = speed.enough(speed.prefix.total(), up) {
-        (f, ForwardSource::Speed)
-    } else if let Some(f) = gyro.enough(gyro.prefix.total(), up) {
-        (f, ForwardSource::Gyro)
+    let total = |e: &Option<Evidence>| e.as_ref().and_then(|e| e.enough(e.prefix.total(), up));
+    let (global, source, evidence) = if let Some(f) = total(&speed) {
+        (f, ForwardSource::Speed, speed)
+    } else if let Some(f) = total(&gyro) {
+        (f, ForwardSource::Gyro, gyro)
     } else {
-        (skew_forward(segments, up)?, ForwardSource::Skew)
+        (skew_forward(segments, up)?, ForwardSource::Skew, None)
     };
     let orientation = Orientation {
         up,
@@ -250,11 +260,9 @@ pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientatio
             for i in 0..n {
                 let up = segment.up(i);
                 let k = offset + i;
-                let local = match source {
-                    ForwardSource::Speed => speed.enough(speed.prefix.window(k, half).0, up),
-                    ForwardSource::Gyro => gyro.enough(gyro.prefix.window(k, half).0, up),
-                    ForwardSource::Skew => None,
-                };
+                let local = evidence
+                    .as_ref()
+                    .and_then(|e| e.enough(e.prefix.window(k, half).0, up));
                 let forward =
                     unit(reject(local.unwrap_or(global), up)).unwrap_or(orientation.forward);
                 let left = cross(up, forward);

@@ -34,12 +34,9 @@ impl Grid {
 
     /// Index nearest to `t`, clamped into the grid.
     pub fn index(&self, t: f64) -> usize {
-        let i = ((t - self.t0) / self.dt).round();
-        if i <= 0.0 {
-            0
-        } else {
-            (i as usize).min(self.n.saturating_sub(1))
-        }
+        // `as` saturates (NaN and negatives give 0); adding a half rounds to nearest.
+        let i = ((t - self.t0) / self.dt + 0.5) as usize;
+        i.min(self.n.saturating_sub(1))
     }
 
     /// Number of grid steps in `seconds` (at least one).

@@ -83,9 +83,7 @@ impl Trace {
             MIN_SPEED_HZ,
         )?;
         if !self.accel.is_empty() {
-            let mut magnitudes: Vec<f64> = self
-                .accel
-                .iter()
+            let mut magnitudes: Vec<f64> = strided(&self.accel)
                 .map(|s| crate::vector::norm(s.v))
                 .collect();
             let median = median(&mut magnitudes);
@@ -96,6 +94,14 @@ impl Trace {
         Ok(())
     }
 }
+
+/// At most about [`MEDIAN_SAMPLES`] items spread evenly over `items`: enough for a median.
+fn strided<T>(items: &[T]) -> impl Iterator<Item = &T> {
+    items.iter().step_by((items.len() / MEDIAN_SAMPLES).max(1))
+}
+
+/// How many values a median is taken over.
+const MEDIAN_SAMPLES: usize = 4096;
 
 /// Median of a non-empty slice of finite numbers (0 when empty); reorders the slice.
 pub(crate) fn median(values: &mut [f64]) -> f64 {
@@ -127,7 +133,7 @@ fn check_stream(
                     t,
                 });
             }
-            if t > p {
+            if t > p && steps.len() < MEDIAN_SAMPLES {
                 steps.push(t - p);
             }
         }
