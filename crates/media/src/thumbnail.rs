@@ -4,8 +4,9 @@
 //! NAL units are turned into an Annex-B stream headed by the parameter sets of the
 //! track's `avcC` / `hvcC`, so it decodes on its own.
 //!
-//! - H.264 is decoded in-process by OpenH264 (the `openh264` crate builds Cisco's C
-//!   source; nothing is downloaded or loaded at run time). What OpenH264 refuses
+//! - H.264 is decoded in-process by OpenH264 (the `openh264` crate compiles Cisco's
+//!   C++ source with the system C++ compiler at build time; nothing is downloaded or
+//!   loaded at run time). What OpenH264 refuses
 //!   (interlaced coding, 4:2:2, high bit depth) is handed to ffmpeg as below.
 //! - H.265 has no well-kept pure-Rust or bundled decoder, so it falls back to `ffmpeg`
 //!   found on `PATH`: the Annex-B keyframe (VPS/SPS/PPS + the frame, typically a few
@@ -78,9 +79,12 @@ pub fn thumbnail_from<R: ReadAt + ?Sized>(
             "thumbnail time {at_seconds} is not a time in the file"
         )));
     }
-    let picture = decode_keyframe_at(src, index, at_seconds)?;
+    let mut picture = decode_keyframe_at(src, index, at_seconds)?;
     let turns = index.video().map_or(0, quarter_turns);
-    encode_jpeg(&scale(&rotate(&picture, turns), width as usize)?)
+    if turns != 0 {
+        picture = rotate(&picture, turns);
+    }
+    encode_jpeg(&scale(&picture, width as usize)?)
 }
 
 /// Quarter turns clockwise asked by the track's display matrix (`tkhd`), as phones write
@@ -285,7 +289,7 @@ fn decode_with_ffmpeg(stream: &[u8], format: &str) -> Result<Rgb> {
         .spawn()
         .map_err(|e| {
             Error::Unsupported(format!(
-                "H.265 thumbnails need ffmpeg on PATH (no in-process H.265 decoder): {e}"
+                "decoding this {format} keyframe needs ffmpeg on PATH: {e}"
             ))
         })?;
     let (Some(mut stdin), Some(stdout), Some(stderr)) =
@@ -314,7 +318,7 @@ fn decode_with_ffmpeg(stream: &[u8], format: &str) -> Result<Rgb> {
     let out = out?;
     if !status.success() {
         return Err(Error::malformed(
-            "H.265 keyframe",
+            format!("{format} keyframe"),
             format!("ffmpeg failed ({status}): {}", err.trim()),
         ));
     }
