@@ -4,13 +4,23 @@
 //! # Brief overview
 //!
 //! * [`ReadAt`] — positional reads from a file, a buffer or an object store.
-//! * [`Mp4Index`] — the checked index of one file: [`Track`]s and their [`Sample`]s.
+//! * [`Mp4Index`] — the checked index of one file: [`Track`]s and their [`Sample`]s, and
+//!   lookup of boxes by path for the telemetry readers.
+//! * [`cut()`] — a keyframe-aligned window of consecutive recordings as a [`CutPlan`]: the
+//!   header of a progressive MP4 plus byte ranges of the sources, to stream with HTTP
+//!   ranges ([`CutPlan::write_range`]) or write with kernel copies ([`CutPlan::write_to`]).
+//! * [`timelapse()`] — every Nth keyframe, retimed, as a [`CutPlan`] too.
+//! * [`telemetry`], [`thumbnail`] — GPS and G-sensor data, and keyframe pictures.
 //!
 //! ```no_run
-//! use dashvault_media::Mp4Index;
-//! let file = std::fs::File::open("drive.mp4")?;
-//! let index = Mp4Index::read(&file)?;
-//! println!("{} s, {} tracks", index.duration_seconds(), index.tracks.len());
+//! use dashvault_media::{cut, Mp4Index};
+//! let paths = ["0001.mp4", "0002.mp4", "0003.mp4"];
+//! let files = paths.iter().map(std::fs::File::open).collect::<Result<Vec<_>, _>>()?;
+//! let indexes = files.iter().map(Mp4Index::read).collect::<Result<Vec<_>, _>>()?;
+//! // 0:30 to 2:30 of the drive, starting on the keyframe at or before 0:30.
+//! let plan = cut(&indexes, 30.0, 150.0)?;
+//! let mut out = std::fs::File::create("clip.mp4")?;
+//! plan.write_to(&files, &mut out)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

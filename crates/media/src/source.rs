@@ -87,3 +87,24 @@ impl<R: Read + Seek> ReadAt for SeekReader<R> {
 fn eof() -> io::Error {
     io::Error::new(io::ErrorKind::UnexpectedEof, "read past end of input")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_and_seek_readers_agree() {
+        let data: Vec<u8> = (0..=255).collect();
+        let seek = SeekReader::new(io::Cursor::new(data.clone()));
+        assert_eq!(seek.size().unwrap(), 256);
+        let (mut a, mut b) = ([0u8; 16], [0u8; 16]);
+        data.read_exact_at(&mut a, 200).unwrap();
+        seek.read_exact_at(&mut b, 200).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a[0], 200);
+        let err = data.read_exact_at(&mut a, 250).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(seek.read_exact_at(&mut b, 250).is_err());
+        assert!(data.read_exact_at(&mut a, u64::MAX).is_err());
+    }
+}

@@ -1,4 +1,5 @@
 //! Tests of the real `dashvault` binary.
 
 mod detect;
+mod media;
 mod serve;
