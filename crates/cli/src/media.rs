@@ -82,7 +82,12 @@ pub enum MediaCommand {
 pub fn run(cmd: MediaCommand) -> anyhow::Result<()> {
     match cmd {
         MediaCommand::Probe { file, json } => probe(&file, json),
-        MediaCommand::Thumb { at, width, output, file } => thumb::run(&file, at, width, &output),
+        MediaCommand::Thumb {
+            at,
+            width,
+            output,
+            file,
+        } => thumb::run(&file, at, width, &output),
         MediaCommand::Telemetry { file, json } => telemetry::run(&file, json),
         MediaCommand::Cut {
             from,
