@@ -20,13 +20,13 @@ pub mod novatek;
 pub mod tesla;
 
 use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::source::ReadAt;
 
 /// Largest sidecar or bare GPMF file read into memory.
 const MAX_SIDECAR: u64 = 64 << 20;
@@ -35,35 +35,40 @@ const MAX_SIDECAR: u64 = 64 << 20;
 /// content: an MP4 (GoPro `gpmd` track, Novatek `freeGPS` blocks, Tesla SEI), a bare GPMF
 /// stream, a BlackVue `.gps` NMEA log or a BlackVue `.3gf` accelerometer log.
 pub fn read_telemetry(path: &Path) -> Result<Telemetry> {
-    let mut file = File::open(path)?;
-    let len = file.metadata()?.len();
+    read_telemetry_from(&File::open(path)?, Some(path))
+}
+
+/// Same as [`read_telemetry`] on any positional source (a file, a buffer, ranged reads
+/// of an object store); `name` (the original file name, if known) only helps to tell a
+/// `.3gf` log by its extension.
+pub fn read_telemetry_from<R: ReadAt + ?Sized>(src: &R, name: Option<&Path>) -> Result<Telemetry> {
+    let len = src.size()?;
     let mut head = [0u8; 8];
-    let head_len = usize::try_from(len.min(8)).unwrap_or(8);
-    file.read_exact(&mut head[..head_len])?;
-    if head_len == 8 && mp4::is_mp4_box_type(&head[4..8]) {
-        return mp4::read_mp4(&file);
+    if len >= 8 {
+        src.read_exact_at(&mut head, 0)?;
+        if mp4::is_mp4_box_type(&head[4..8]) {
+            return mp4::read_mp4(src);
+        }
     }
     if len > MAX_SIDECAR {
         return Err(Error::Unsupported(format!(
             "{len} bytes is not an MP4 and too large for a telemetry sidecar (max {MAX_SIDECAR})"
         )));
     }
-    let mut data = Vec::with_capacity(len as usize);
-    data.extend_from_slice(&head[..head_len]);
-    file.read_to_end(&mut data)?;
+    let mut data = vec![0u8; len as usize];
+    src.read_exact_at(&mut data, 0)?;
+    let is_3gf = name
+        .and_then(Path::extension)
+        .is_some_and(|e| e.eq_ignore_ascii_case("3gf"));
     if data.starts_with(b"DEVC") {
         gpmf::parse_stream(&data)
     } else if data.starts_with(b"[") {
         blackvue::parse_gps(&data)
-    } else if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("3gf"))
-        || blackvue::looks_like_3gf(&data)
-    {
+    } else if is_3gf || blackvue::looks_like_3gf(&data) {
         blackvue::parse_3gf(&data)
     } else {
         Err(Error::Unsupported(
-            "not a telemetry format we read (MP4 with GPMF or freeGPS, GPMF, BlackVue .gps or .3gf)".into(),
+            "not a telemetry format we read (MP4 with GPMF, freeGPS or Tesla SEI; GPMF; BlackVue .gps or .3gf)".into(),
         ))
     }
 }

@@ -1,8 +1,11 @@
 //! Telemetry readers against real camera files and their oracles.
 
 use std::fs;
+use std::path::Path;
 
-use dashvault_media::telemetry::{blackvue, gpmf, novatek, read_telemetry, Telemetry};
+use dashvault_media::telemetry::{
+    blackvue, gpmf, novatek, read_telemetry, read_telemetry_from, Telemetry,
+};
 
 use crate::samples::sample;
 
@@ -494,6 +497,16 @@ fn read_telemetry_chooses_the_reader_from_content() {
     assert_eq!(
         bare,
         gpmf::parse_stream(&bytes("dustin__gpmf/hero6.gpmf")).unwrap()
+    );
+    // From memory (as from an object store): a .3gf is told by its name or its shape.
+    let gf = bytes("acolomba__blackvuesync/mock.3gf");
+    let named = read_telemetry_from(gf.as_slice(), Some(Path::new("x.3gf"))).unwrap();
+    assert_eq!(named, read_telemetry_from(gf.as_slice(), None).unwrap());
+    assert_eq!(named.accel.len(), 155);
+    let mp4 = bytes("gopro__gpmf-parser/hero7.mp4");
+    assert_eq!(
+        read_telemetry_from(mp4.as_slice(), None).unwrap().gps.len(),
+        199
     );
     let err = read_telemetry(&sample("Eyevinn__mp4ff/bbb_prog_10s.mp4")).unwrap_err();
     assert!(

@@ -29,7 +29,7 @@ pub trait UploadRepo: Send + Sync {
     async fn delete_upload(&self, user_id: Uuid, id: Uuid) -> Result<bool>;
     /// Up to `limit` uploads (of any user) that expired before `now`, for cleanup.
     async fn expired_uploads(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Upload>>;
-    /// Declared bytes of the user's uploads in progress plus bytes of their stored
+    /// Declared bytes of the user's unfinished (or partial) uploads plus bytes of their stored
     /// recordings, clips and sidecars: what counts against a quota.
     async fn used_bytes(&self, user_id: Uuid) -> Result<u64>;
 }

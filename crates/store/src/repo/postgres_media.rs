@@ -152,7 +152,8 @@ impl UploadRepo for PostgresRepo {
 
     async fn used_bytes(&self, user_id: Uuid) -> Result<u64> {
         let row = sqlx::query(
-            "SELECT (SELECT COALESCE(SUM(upload_length), 0)::BIGINT FROM uploads WHERE user_id = $1)
+            "SELECT (SELECT COALESCE(SUM(upload_length), 0)::BIGINT FROM uploads
+                     WHERE user_id = $1 AND (upload_offset < upload_length OR partial))
                   + (SELECT COALESCE(SUM(size), 0)::BIGINT FROM recordings WHERE user_id = $1)
                   + (SELECT COALESCE(SUM(size), 0)::BIGINT FROM clips WHERE user_id = $1)
                   + (SELECT COALESCE(SUM(size), 0)::BIGINT FROM sidecars WHERE user_id = $1)",

@@ -152,7 +152,8 @@ impl UploadRepo for SqliteRepo {
 
     async fn used_bytes(&self, user_id: Uuid) -> Result<u64> {
         let row = sqlx::query(
-            "SELECT (SELECT COALESCE(SUM(upload_length), 0) FROM uploads WHERE user_id = ?1)
+            "SELECT (SELECT COALESCE(SUM(upload_length), 0) FROM uploads
+                     WHERE user_id = ?1 AND (upload_offset < upload_length OR partial))
                   + (SELECT COALESCE(SUM(size), 0) FROM recordings WHERE user_id = ?1)
                   + (SELECT COALESCE(SUM(size), 0) FROM clips WHERE user_id = ?1)
                   + (SELECT COALESCE(SUM(size), 0) FROM sidecars WHERE user_id = ?1)",
