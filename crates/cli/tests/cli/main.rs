@@ -2,4 +2,5 @@
 
 mod detect;
 mod media;
+mod media_extract;
 mod serve;
