@@ -10,7 +10,7 @@
 //!
 //! Not covered: the many other vendor layouts (other `freeGPS` variants, Nextbase and
 //! Garmin subtitle tracks, …); such files give
-//! [`Error::Unsupported`](crate::Error::Unsupported).
+//! [`Error::Unsupported`].
 
 pub mod blackvue;
 pub mod gpmf;
