@@ -229,8 +229,8 @@ fn bad_requests_and_broken_files_are_errors() {
     let cut = dir.path().join("cut.mp4");
     fs::write(&cut, &data[..data.len() - 1000]).unwrap();
     assert!(thumbnail(&cut, 0.0, 320).is_err(), "truncated moov");
-    // Keyframe bytes overwritten with garbage: the decoder fails or returns a picture,
-    // never panics.
+    // Keyframe slice data overwritten with garbage, NAL lengths kept, so that the bytes
+    // reach the decoder: it fails or returns a picture, never panics or crashes.
     let index = dashvault_media::Mp4Index::read(&data).unwrap();
     let key = index
         .video()
@@ -240,14 +240,31 @@ fn bad_requests_and_broken_files_are_errors() {
         .find(|s| s.is_sync)
         .copied()
         .unwrap();
-    let mut broken = data.clone();
-    for (i, b) in broken[key.offset as usize + 4..(key.offset + u64::from(key.size)) as usize]
-        .iter_mut()
-        .enumerate()
-    {
-        *b = (i * 7919 % 251) as u8;
+    let (start, end) = (
+        key.offset as usize,
+        (key.offset + u64::from(key.size)) as usize,
+    );
+    let mut seed = 0x2545_f491_u32;
+    for round in 0..8 {
+        let mut broken = data.clone();
+        let mut at = start;
+        while at + 4 < end {
+            let len = u32::from_be_bytes(broken[at..at + 4].try_into().unwrap()) as usize;
+            let nal = at + 4;
+            // Keep the NAL header byte and a few slice-header bytes on even rounds.
+            let keep = if round % 2 == 0 { 1 } else { 4 };
+            for b in broken[(nal + keep).min(end)..(nal + len).min(end)].iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                if seed % 4 == 0 {
+                    *b = (seed >> 8) as u8;
+                }
+            }
+            at = nal + len;
+        }
+        let path = dir.path().join(format!("garbage{round}.mp4"));
+        fs::write(&path, broken).unwrap();
+        let _ = thumbnail(&path, 0.0, 320);
     }
-    let path = dir.path().join("garbage.mp4");
-    fs::write(&path, broken).unwrap();
-    let _ = thumbnail(&path, 0.0, 320);
 }
