@@ -257,7 +257,7 @@ fn bad_requests_and_broken_files_are_errors() {
                 seed ^= seed << 13;
                 seed ^= seed >> 17;
                 seed ^= seed << 5;
-                if seed % 4 == 0 {
+                if seed & 3 == 0 {
                     *b = (seed >> 8) as u8;
                 }
             }
