@@ -205,11 +205,12 @@ impl LabelledTrip {
         let mut anchors: Vec<(f64, f64)> = self
             .labels
             .iter()
-            .chain(&turns)
-            .filter_map(|label| {
-                let error = self.heading_error(label, &at)?;
-                Some(((label.start + label.end) / 2.0, error))
-            })
+            .flat_map(|label| self.heading_errors(label, true, &at))
+            .chain(
+                turns
+                    .iter()
+                    .flat_map(|turn| self.heading_errors(turn, false, &at)),
+            )
             .collect();
         anchors.sort_by(|a, b| a.0.total_cmp(&b.0));
         // Unwrap so that interpolation goes the shortest way round.
@@ -267,19 +268,30 @@ impl LabelledTrip {
         out
     }
 
-    /// Heading error at a label: the angle that turns the car frame into the
-    /// integrated-heading frame, from the label's known acceleration direction.
-    fn heading_error(&self, label: &Label, heading: &impl Fn(f64) -> f64) -> Option<f64> {
+    /// Heading error at a label, as (time, angle that turns the car frame into the
+    /// integrated-heading frame), from the label's known acceleration direction; none when
+    /// the label has no such direction or no data. `baseline`: subtract the level just
+    /// before and after the label (not for turns found between labels, whose surroundings
+    /// may be more of the same turn).
+    fn heading_errors(
+        &self,
+        label: &Label,
+        baseline: bool,
+        heading: &impl Fn(f64) -> f64,
+    ) -> Vec<(f64, f64)> {
         let rotated = |s: &Vec3Sample| {
             let (sin, cos) = heading(s.t).sin_cos();
             let [x, y, _] = s.v;
             [x * cos + y * sin, -x * sin + y * cos]
         };
         let mean = |from: f64, to: f64| -> Option<[f64; 2]> {
+            let first = self.accel.partition_point(|s| s.t < from);
             let picked: Vec<[f64; 2]> = self
                 .accel
+                .get(first..)
+                .unwrap_or(&[])
                 .iter()
-                .filter(|s| s.t >= from && s.t <= to)
+                .take_while(|s| s.t <= to)
                 .map(rotated)
                 .collect();
             let n = picked.len() as f64;
@@ -290,16 +302,29 @@ impl LabelledTrip {
                 [sum[0] / n, sum[1] / n]
             })
         };
-        let before = mean(label.start - BASELINE_S, label.start)?;
-        let after = mean(label.end, label.end + BASELINE_S)?;
-        let base = [(before[0] + after[0]) / 2.0, (before[1] + after[1]) / 2.0];
+        let base = if baseline {
+            match (
+                mean(label.start - BASELINE_S, label.start),
+                mean(label.end, label.end + BASELINE_S),
+            ) {
+                (Some(b), Some(a)) => [(b[0] + a[0]) / 2.0, (b[1] + a[1]) / 2.0],
+                _ => return Vec::new(),
+            }
+        } else {
+            [0.0, 0.0]
+        };
         if let Some(direction) = label.manoeuvre.direction() {
-            let inside = mean(label.start, label.end)?;
-            let (x, y) = (inside[0] - base[0], inside[1] - base[1]);
-            return Some(y.atan2(x) - direction);
+            let inside = mean(label.start, label.end);
+            return inside
+                .map(|m| {
+                    let (x, y) = (m[0] - base[0], m[1] - base[1]);
+                    ((label.start + label.end) / 2.0, y.atan2(x) - direction)
+                })
+                .into_iter()
+                .collect();
         }
         if label.manoeuvre.kind() != Some(EventKind::Swerve) {
-            return None;
+            return Vec::new();
         }
         // Σ ω (a_h × up): forward in the integrated-heading frame.
         let mut gyro = self.gyro.iter().peekable();
@@ -315,7 +340,10 @@ impl LabelledTrip {
             let (hx, hy) = (x - base[0], y - base[1]);
             forward = [forward[0] + omega * hy, forward[1] - omega * hx];
         }
-        Some(forward[1].atan2(forward[0]))
+        vec![(
+            (label.start + label.end) / 2.0,
+            forward[1].atan2(forward[0]),
+        )]
     }
 }
 

@@ -21,6 +21,13 @@
 //!      lateral one is roughly symmetric. Forward is taken as the horizontal direction of
 //!      most negative skewness, over the whole drive.
 //!
+//!
+//!   With a gyroscope, the axis found so is then refined: while the car drives straight
+//!   (yaw rate under 3°/s) its horizontal acceleration is braking and accelerating, along
+//!   the forward axis, so the axis of largest spread of those samples is the forward axis.
+//!   A few power iterations start from the estimate above (which keeps its sign), so that
+//!   without a clear main axis the estimate stays where it was.
+//!
 //!   With none of these (a parked car, a constant signal), the forward axis is unknown and
 //!   only orientation-free events (collisions) are reported.
 
@@ -42,6 +49,10 @@ const FORWARD_WINDOW_S: f64 = 600.0;
 const MIN_GYRO_EVIDENCE: f64 = 1.0;
 /// Speed evidence needed (∫ dv/dt · a dt, m²/s³): a gentle launch to 30 km/h gives ~10.
 const MIN_SPEED_EVIDENCE: f64 = 5.0;
+/// Yaw rate under which the car counts as driving straight, rad/s (3°/s).
+const STRAIGHT_YAW: f64 = 0.05;
+/// Power iterations refining the forward axis.
+const POWER_STEPS: usize = 3;
 /// Normalised skewness the accelerometer-only estimate needs along the forward axis.
 const MIN_SKEW: f64 = 0.1;
 
@@ -163,6 +174,25 @@ impl Segment {
     }
 }
 
+impl Segment {
+    /// Spread (outer product) of the horizontal acceleration while driving straight,
+    /// zero elsewhere; without a gyroscope, zero throughout.
+    fn straight_spread(&self) -> Vec<Sym3> {
+        let Some(yaw) = &self.yaw else {
+            return vec![[0.0; 6]; self.grid.n];
+        };
+        (0..self.grid.n)
+            .map(|i| {
+                if yaw[i].abs() >= STRAIGHT_YAW {
+                    return [0.0; 6];
+                }
+                let [x, y, z] = reject(self.dynamic[i], self.up(i));
+                [x * x, x * y, x * z, y * y, y * z, z * z].map(|v| v * self.grid.dt)
+            })
+            .collect()
+    }
+}
+
 /// Two passes of a centred moving average; the second leaves out manoeuvres.
 fn estimate_gravity(smooth: &[V3], gyro: Option<&[V3]>, grid: &Grid) -> Vec<V3> {
     let half = grid.steps(GRAVITY_WINDOW_S / 2.0);
@@ -247,6 +277,18 @@ pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientatio
         forward: unit(reject(global, up))?,
         source,
     };
+    let spread = segments
+        .iter()
+        .any(|s| s.yaw.is_some())
+        .then(|| Prefix::new(segments.iter().flat_map(Segment::straight_spread)));
+    let refine = |sum: Option<Sym3>, up: V3, seed: V3| match sum {
+        Some(sum) => principal_axis(&sum, up, seed),
+        None => seed,
+    };
+    let orientation = Orientation {
+        forward: refine(spread.as_ref().map(Prefix::total), up, orientation.forward),
+        ..orientation
+    };
     let half = segments
         .first()
         .map_or(1, |s| s.grid.steps(FORWARD_WINDOW_S / 2.0));
@@ -263,8 +305,8 @@ pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientatio
                 let local = evidence
                     .as_ref()
                     .and_then(|e| e.enough(e.prefix.window(k, half).0, up));
-                let forward =
-                    unit(reject(local.unwrap_or(global), up)).unwrap_or(orientation.forward);
+                let seed = unit(reject(local.unwrap_or(global), up)).unwrap_or(orientation.forward);
+                let forward = refine(spread.as_ref().map(|p| p.window(k, half).0), up, seed);
                 let left = cross(up, forward);
                 let a = segment.dynamic[i];
                 long.push(dot(a, forward));
@@ -275,6 +317,30 @@ pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientatio
         })
         .collect();
     Some((axes, orientation))
+}
+
+/// A symmetric 3×3 matrix as `[xx, xy, xz, yy, yz, zz]`.
+type Sym3 = [f64; 6];
+
+/// The horizontal axis along which `spread` is largest, found by a few power iterations
+/// from `seed` (so that without a clear main axis it stays near the seed), with the sign
+/// of `seed`.
+fn principal_axis(spread: &Sym3, up: V3, seed: V3) -> V3 {
+    let [xx, xy, xz, yy, yz, zz] = *spread;
+    let mut v = seed;
+    for _ in 0..POWER_STEPS {
+        let product = [
+            xx * v[0] + xy * v[1] + xz * v[2],
+            xy * v[0] + yy * v[1] + yz * v[2],
+            xz * v[0] + yz * v[1] + zz * v[2],
+        ];
+        match unit(reject(product, up)) {
+            Some(next) if dot(next, seed) >= 0.0 => v = next,
+            Some(next) => v = scale(next, -1.0),
+            None => return seed,
+        }
+    }
+    v
 }
 
 fn mean_up(segments: &[Segment]) -> Option<V3> {

