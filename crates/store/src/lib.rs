@@ -15,7 +15,9 @@ pub mod testkit;
 
 pub use blob::{open_blob_store, BlobStore};
 pub use error::{Error, Result};
-pub use repo::{DeviceRepo, LoginCodeRepo, MediaRepo, Repo, SessionRepo, UploadRepo, UserRepo};
+pub use repo::{
+    DeviceRepo, JobRepo, LoginCodeRepo, MediaRepo, Repo, SessionRepo, UploadRepo, UserRepo,
+};
 
 use std::sync::Arc;
 

@@ -1,7 +1,9 @@
 //! The records the metadata repository keeps, as plain data.
 
+mod jobs;
 mod media;
 
+pub use jobs::*;
 pub use media::*;
 
 use chrono::{DateTime, Utc};

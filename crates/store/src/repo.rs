@@ -6,13 +6,17 @@
 //! take `now` from the caller, so tests control the clock.
 
 mod convert;
+mod jobs;
 mod media;
 mod media_rows;
 pub mod postgres;
+mod postgres_jobs;
 mod postgres_media;
 pub mod sqlite;
+mod sqlite_jobs;
 mod sqlite_media;
 
+pub use jobs::JobRepo;
 pub use media::{MediaRepo, UploadRepo};
 
 use crate::model::{CodeCheck, Device, NewDevice, NewLoginCode, Session, User};
@@ -115,7 +119,7 @@ pub trait DeviceRepo: Send + Sync {
 /// The whole metadata repository, as one object the server holds.
 #[async_trait]
 pub trait Repo:
-    UserRepo + LoginCodeRepo + SessionRepo + DeviceRepo + UploadRepo + MediaRepo
+    UserRepo + LoginCodeRepo + SessionRepo + DeviceRepo + UploadRepo + MediaRepo + JobRepo
 {
     /// Check that the database answers (for readiness probes).
     async fn ping(&self) -> Result<()>;

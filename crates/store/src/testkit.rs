@@ -10,6 +10,7 @@
 
 pub mod devices;
 pub mod health;
+pub mod jobs;
 pub mod login_codes;
 pub mod media;
 pub mod sessions;

@@ -81,6 +81,20 @@ conformance! {
         clips_keep_incidents_and_attach_to_drives,
         sidecars_attach_to_drives,
     ],
+    jobs: [
+        claims_follow_run_at,
+        jobs_wait_for_run_at,
+        dedupe_key_queues_once,
+        expired_lease_is_claimed_again,
+        heartbeat_keeps_the_job,
+        failures_retry_then_fail,
+        permanent_failure_fails_at_once,
+        crash_on_the_last_attempt_fails_the_job,
+        claims_take_only_the_asked_kinds,
+        jobs_are_listed_and_counted_by_state,
+        prune_forgets_old_done_jobs,
+        concurrent_claims_run_each_job_once,
+    ],
 }
 
 /// Two repositories on one database, as two server replicas (or a server and an admin
@@ -101,6 +115,18 @@ async fn sqlite_replicas_accept_a_code_once() {
 async fn postgres_replicas_accept_a_code_once() {
     let db = postgres_database().await;
     testkit::login_codes::concurrent_checks_accept_once_across(&replicas(&db).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_replicas_run_each_job_once() {
+    let db = sqlite_database().await;
+    testkit::jobs::concurrent_claims_run_each_job_once_across(&replicas(&db).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_replicas_run_each_job_once() {
+    let db = postgres_database().await;
+    testkit::jobs::concurrent_claims_run_each_job_once_across(&replicas(&db).await).await;
 }
 
 #[tokio::test]

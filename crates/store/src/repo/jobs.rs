@@ -1,0 +1,137 @@
+//! The durable job queue: [`JobRepo`], and the row decoding both engines share.
+//!
+//! A job is claimed by one worker at a time under a lease (`locked_until`); the worker
+//! extends it while it works ([`JobRepo::heartbeat`]) and ends it with
+//! [`JobRepo::complete`] or [`JobRepo::fail`]. A worker that crashes simply stops
+//! heartbeating: once its lease has run out the job is claimable again, so every job is
+//! run at least once and handlers must be idempotent. Each claim counts as an attempt, so
+//! a job that crashes its worker every time still ends up `failed`.
+
+use super::media_rows::Columns;
+use crate::model::{Enqueued, Job, JobCounts, JobState, NewJob};
+use crate::{Error, Result};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// The job queue in the metadata database, shared by every replica.
+#[async_trait]
+pub trait JobRepo: Send + Sync {
+    /// Queue `job` (created at `now`, runnable from its `run_at` or `now`). With a dedupe
+    /// key already used by any job, nothing is added and that job is returned.
+    async fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<Enqueued>;
+    /// Atomically take the next runnable job for `worker`: the queued job (or the running
+    /// one whose lease ran out before `now`) with the earliest `run_at`, of one of `kinds`
+    /// (any kind when empty). It becomes `running`, locked by `worker` until
+    /// `locked_until`, with one more attempt counted. Jobs whose lease ran out after their
+    /// last allowed attempt are marked `failed` instead. `None` when nothing is runnable.
+    async fn claim(
+        &self,
+        worker: &str,
+        kinds: &[&str],
+        now: DateTime<Utc>,
+        locked_until: DateTime<Utc>,
+    ) -> Result<Option<Job>>;
+    /// Extend `worker`'s lease on job `id` to `until`; `false` if the worker no longer
+    /// holds it (another worker reclaimed it after the lease ran out, or it ended).
+    async fn heartbeat(
+        &self,
+        id: Uuid,
+        worker: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Mark job `id` done; `false` if `worker` no longer holds it.
+    async fn complete(&self, id: Uuid, worker: &str, now: DateTime<Utc>) -> Result<bool>;
+    /// Record that an attempt failed with `error`. With `retry_at` and attempts left, the
+    /// job goes back to `queued`, not to run before `retry_at`; otherwise (a permanent
+    /// error, or the last attempt) it becomes `failed`. Returns the new state, `None` if
+    /// `worker` no longer holds the job.
+    async fn fail(
+        &self,
+        id: Uuid,
+        worker: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<JobState>>;
+    /// The job with this id.
+    async fn job(&self, id: Uuid) -> Result<Option<Job>>;
+    /// Up to `limit` jobs in one of `states` (all states when empty), by `run_at`, oldest
+    /// first: the next to run lead.
+    async fn list_jobs(&self, states: &[JobState], limit: u32) -> Result<Vec<Job>>;
+    /// How many jobs are in each state.
+    async fn count_jobs(&self) -> Result<JobCounts>;
+    /// Forget `done` jobs finished before `before` (housekeeping; their dedupe keys become
+    /// free again). Returns how many were removed.
+    async fn prune_jobs(&self, before: DateTime<Utc>) -> Result<u64>;
+}
+
+/// The columns a job row is read from, in the order every query selects them.
+pub(crate) const JOB_COLUMNS: &str = "id, kind, payload, state, attempts, max_attempts, run_at, \
+     locked_by, locked_until, last_error, dedupe_key, created_at, updated_at";
+
+/// A nullable time column, read the way each engine stores times.
+pub(crate) trait OptionalTime {
+    /// The value of `col`, `None` when NULL.
+    fn opt_time(&self, col: &'static str) -> Result<Option<DateTime<Utc>>>;
+}
+
+/// A job from a row holding [`JOB_COLUMNS`].
+pub(crate) fn job_from_row<R: Columns + OptionalTime>(row: &R) -> Result<Job> {
+    Ok(Job {
+        id: row.uuid("id")?,
+        kind: row.text("kind")?,
+        payload: row.json("payload")?,
+        state: parse_state(row.text("state")?)?,
+        attempts: small(row.int("attempts")?, "jobs.attempts")?,
+        max_attempts: small(row.int("max_attempts")?, "jobs.max_attempts")?,
+        run_at: row.time("run_at")?,
+        locked_by: row.opt_text("locked_by")?,
+        locked_until: row.opt_time("locked_until")?,
+        last_error: row.opt_text("last_error")?,
+        dedupe_key: row.opt_text("dedupe_key")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+/// A state as stored in `jobs.state`.
+pub(crate) fn parse_state(text: String) -> Result<JobState> {
+    text.parse().map_err(|_| Error::Corrupt {
+        column: "jobs.state",
+        value: text,
+    })
+}
+
+fn small(n: i64, column: &'static str) -> Result<u32> {
+    super::convert::to_u32(n, column)
+}
+
+/// Counts from `(state, count)` pairs.
+pub(crate) fn counts_from(pairs: impl IntoIterator<Item = (String, i64)>) -> Result<JobCounts> {
+    let mut counts = JobCounts::default();
+    for (state, n) in pairs {
+        let n = super::convert::to_u64(n, "count(jobs)")?;
+        match parse_state(state)? {
+            JobState::Queued => counts.queued = n,
+            JobState::Running => counts.running = n,
+            JobState::Done => counts.done = n,
+            JobState::Failed => counts.failed = n,
+        }
+    }
+    Ok(counts)
+}
+
+/// The error text kept for a job: long messages are cut at a character boundary.
+pub(crate) fn error_text(error: &str) -> &str {
+    const MAX: usize = 2000;
+    match error.char_indices().nth(MAX) {
+        Some((end, _)) => error.get(..end).unwrap_or(error),
+        None => error,
+    }
+}
+
+/// What a job whose lease ran out on its last attempt is marked failed with.
+pub(crate) const LEASE_EXPIRED: &str =
+    "the worker's lease ran out on the last attempt (did it crash?)";
