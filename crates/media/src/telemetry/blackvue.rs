@@ -14,6 +14,9 @@
 //! checked it on a real BlackVue parking-mode `.3gf` (camera at rest, from
 //! `mguzelevich/blackvue-tools` examples): the median vector length is 130 counts, i.e.
 //! 1.02 g at 128 counts per g. The sample in `shared/media-samples` gives 134 (1.05 g).
+//!
+//! The camera also embeds both logs in its MP4 files ([`parse_embedded`]); there the
+//! `.gps` text's first stamp is taken as the recording's start, like `.3gf`'s 0 ms.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
@@ -66,6 +69,61 @@ pub fn looks_like_3gf(data: &[u8]) -> bool {
             .map(|r| u32::from_be_bytes([r[0], r[1], r[2], r[3]]))
             .try_fold(0u32, |prev, ms| (ms >= prev).then_some(ms))
             .is_some()
+}
+
+/// Tags of the blocks BlackVue writes into a top-level `free` box of its MP4 files.
+const EMBEDDED_TAGS: [&[u8; 4]; 6] = [b"gps ", b"3gf ", b"thum", b"sttm", b"ptnm", b"ptrh"];
+
+/// True when `head` (the first 8 bytes of a `free` box body) starts a BlackVue block:
+/// a big-endian u32 length, then one of BlackVue's tags.
+pub fn is_embedded_block(head: &[u8]) -> bool {
+    head.get(4..8)
+        .is_some_and(|tag| EMBEDDED_TAGS.iter().any(|t| t.as_slice() == tag))
+}
+
+/// Reads the logs a BlackVue camera also embeds in its MP4: a `free` box body made of
+/// blocks `[u32 BE length (itself included)][tag][data]`, where a `gps ` block holds the
+/// `.gps` text up to a NUL byte and a `3gf ` block the `.3gf` records up to a record of
+/// ten 0xFF bytes (layout as read by the open-source `blackclue` tool). `None` when
+/// neither block is there.
+pub fn parse_embedded(body: &[u8]) -> Result<Option<Telemetry>> {
+    let mut gps = None;
+    let mut accel = None;
+    let mut rest = body;
+    while let Some(head) = rest.get(..4) {
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        if len == 0 {
+            break;
+        }
+        let Some(block) = rest.get(..len).filter(|_| len >= 8) else {
+            return Err(Error::malformed(
+                "BlackVue free box",
+                format!("block of {len} bytes with {} bytes left", rest.len()),
+            ));
+        };
+        let data = &block[8..];
+        match &block[4..8] {
+            b"gps " => {
+                let text = data.split(|&b| b == 0).next().unwrap_or_default();
+                gps = Some(parse_gps(text)?);
+            }
+            b"3gf " => {
+                let end = data
+                    .chunks_exact(RECORD_3GF)
+                    .position(|r| r.iter().all(|&b| b == 0xff))
+                    .map_or(data.len(), |n| n * RECORD_3GF);
+                accel = Some(parse_3gf(&data[..end])?.accel);
+            }
+            _ => {}
+        }
+        rest = &rest[len..];
+    }
+    if gps.is_none() && accel.is_none() {
+        return Ok(None);
+    }
+    let mut out = gps.unwrap_or_default();
+    out.accel = accel.unwrap_or_default();
+    Ok(Some(out))
 }
 
 /// Sentences of one stamp, merged into one fix.

@@ -706,3 +706,54 @@ fn tesla_sei_in_generated_h264() {
     assert!((tel.gps[1].t - 0.3).abs() < 1e-6);
     assert!(tel.start.is_none());
 }
+
+/// A real MP4 with a BlackVue-style `free` box appended: blocks `[u32 length][tag][data]`
+/// holding the shared `.gps` (checksum fixed, NUL-terminated) and `.3gf` (ended by a
+/// record of 0xFF) samples, as the camera embeds them.
+fn blackvue_mp4(blocks: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (tag, data) in blocks {
+        body.extend_from_slice(&(8 + data.len() as u32).to_be_bytes());
+        body.extend_from_slice(*tag);
+        body.extend_from_slice(data);
+    }
+    body.extend_from_slice(&[0; 16]);
+    let mut file = bytes("Eyevinn__mp4ff/bbb_prog_10s.mp4");
+    file.extend_from_slice(&(8 + body.len() as u32).to_be_bytes());
+    file.extend_from_slice(b"free");
+    file.extend_from_slice(&body);
+    file
+}
+
+#[test]
+fn blackvue_logs_embedded_in_mp4() {
+    let gps = fs::read_to_string(sample("acolomba__blackvuesync/mock.gps"))
+        .unwrap()
+        .replace("*50", "*5C");
+    let mut gps = gps.into_bytes();
+    gps.extend_from_slice(&[0; 7]);
+    let mut gf = bytes("acolomba__blackvuesync/mock.3gf");
+    gf.extend_from_slice(&[0xff; 10]);
+    gf.extend_from_slice(&[0xff; 3]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("20190321_094614_NF.mp4");
+    fs::write(
+        &path,
+        blackvue_mp4(&[(b"thum", vec![1, 2, 3]), (b"gps ", gps), (b"3gf ", gf)]),
+    )
+    .unwrap();
+    let tel = read_telemetry(&path).unwrap();
+    assert_eq!((tel.gps.len(), tel.accel.len()), (1, 155));
+    assert_eq!(tel.start.unwrap().timestamp_millis(), 1_553_161_574_690);
+    assert!(close(tel.gps[0].lat, 12.0 + 34.5678 / 60.0, 1e-12));
+    assert_eq!(tel.accel.last().unwrap().t, 16.87);
+
+    // A block whose length runs past the box is an error naming it.
+    let mut broken = blackvue_mp4(&[(b"3gf ", vec![0; 20])]);
+    let n = broken.len();
+    let at = n - 16 - 20 - 8;
+    broken[at..at + 4].copy_from_slice(&1000u32.to_be_bytes());
+    fs::write(&path, broken).unwrap();
+    let err = read_telemetry(&path).unwrap_err().to_string();
+    assert!(err.contains("BlackVue") && err.contains("1000"), "{err}");
+}
