@@ -6,7 +6,7 @@
 //!
 //! [`read_telemetry`] picks the reader from the file's content; each format also has a
 //! lower-level reader working on bytes: [`gpmf`], [`novatek`], [`tesla`], [`blackvue`]
-//! (with [`nmea`]), and [`mp4`] for the MP4 containers of the first three.
+//! (with [`nmea`]), and [`mp4`] for the MP4 containers of all four.
 //!
 //! Not covered: the many other vendor layouts (other `freeGPS` variants, Nextbase and
 //! Garmin subtitle tracks, …); such files give
@@ -32,7 +32,8 @@ use crate::source::ReadAt;
 const MAX_SIDECAR: u64 = 64 << 20;
 
 /// Reads the telemetry of a recording or sidecar file, choosing the reader from its
-/// content: an MP4 (GoPro `gpmd` track, Novatek `freeGPS` blocks, Tesla SEI), a bare GPMF
+/// content: an MP4 (GoPro `gpmd` track, Novatek `freeGPS` blocks, BlackVue embedded logs,
+/// Tesla SEI), a bare GPMF
 /// stream, a BlackVue `.gps` NMEA log or a BlackVue `.3gf` accelerometer log.
 pub fn read_telemetry(path: &Path) -> Result<Telemetry> {
     read_telemetry_from(&File::open(path)?, Some(path))
@@ -68,7 +69,7 @@ pub fn read_telemetry_from<R: ReadAt + ?Sized>(src: &R, name: Option<&Path>) -> 
         blackvue::parse_3gf(&data)
     } else {
         Err(Error::Unsupported(
-            "not a telemetry format we read (MP4 with GPMF, freeGPS or Tesla SEI; GPMF; BlackVue .gps or .3gf)".into(),
+            "not a telemetry format we read (MP4 from GoPro, Novatek, BlackVue or Tesla; GPMF; BlackVue .gps or .3gf)".into(),
         ))
     }
 }
