@@ -732,3 +732,38 @@ fn score(report: &mut EvalReport, labels: &[Label], events: &[Event]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{interpolate, Mount};
+    use crate::vector::{cross, dot};
+
+    #[test]
+    fn random_mounts_are_rotations_and_depend_on_the_seed() {
+        for seed in 0..50 {
+            let m = Mount::random(seed);
+            let (x, y, z) = (
+                m.to_device([1.0, 0.0, 0.0]),
+                m.to_device([0.0, 1.0, 0.0]),
+                m.to_device([0.0, 0.0, 1.0]),
+            );
+            for v in [x, y, z] {
+                assert!((dot(v, v) - 1.0).abs() < 1e-9);
+            }
+            assert!(dot(x, y).abs() < 1e-9 && dot(y, z).abs() < 1e-9);
+            let handed = cross(x, y);
+            assert!((dot(handed, z) - 1.0).abs() < 1e-9, "a proper rotation");
+            assert_eq!(m, Mount::random(seed));
+        }
+        assert_ne!(Mount::random(1), Mount::random(2));
+    }
+
+    #[test]
+    fn interpolation_holds_at_the_ends() {
+        let points = [(0.0, 0.0), (2.0, 4.0)];
+        assert_eq!(interpolate(&points, 1.0), 2.0);
+        assert_eq!(interpolate(&points, -5.0), 0.0);
+        assert_eq!(interpolate(&points, 9.0), 4.0);
+        assert_eq!(interpolate(&[], 1.0), 0.0);
+    }
+}

@@ -313,3 +313,29 @@ fn event(kind: EventKind, start: f64, end: f64, peak: f64, level: f64, severe: f
         severity: Thresholds::severity(peak, level, severe),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::regions;
+
+    #[test]
+    fn regions_use_hysteresis_merge_gaps_and_drop_blips() {
+        let mut signal = vec![0.0; 100];
+        // A run above 1 for 10 samples, its shoulders above 0.5.
+        signal[10..30].fill(0.6);
+        signal[15..25].fill(1.2);
+        // A second run 3 samples later: merged with the first.
+        signal[33..40].fill(1.5);
+        // A blip: above the exit level, too short above the enter level.
+        signal[60..70].fill(0.7);
+        signal[64] = 1.1;
+        let found = regions(&signal, 1.0, 0.5, 5, 5);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].start, found[0].end), (10, 39));
+        assert_eq!(found[0].peak, 1.5);
+        let apart = regions(&signal, 1.0, 0.5, 5, 2);
+        assert_eq!(apart.len(), 2, "not merged across a gap of 3");
+        assert_eq!((apart[1].start, apart[1].end), (33, 39));
+        assert!(regions(&[], 1.0, 0.5, 1, 1).is_empty());
+    }
+}
