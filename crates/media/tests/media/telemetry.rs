@@ -314,6 +314,31 @@ fn gpmf_truncated_or_corrupted_is_an_error_not_a_panic() {
         let _ = gpmf::parse_stream(&bad);
     }
     let mp4 = bytes("gopro__gpmf-parser/hero7.mp4");
+    // Corrupted gpmd samples inside a valid MP4: an Ok or an Err naming the sample.
+    let index = dashvault_media::Mp4Index::read(&mp4).unwrap();
+    let gpmd = index
+        .tracks
+        .iter()
+        .find(|t| t.codec.to_string() == "gpmd")
+        .unwrap();
+    let mut errors = 0;
+    for round in 0..200 {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let s = gpmd.samples[round % gpmd.samples.len()];
+        let mut bad = mp4.clone();
+        let at = s.offset as usize + seed as usize % s.size as usize;
+        bad[at] = (seed >> 8) as u8;
+        match dashvault_media::telemetry::mp4::read_mp4(bad.as_slice()) {
+            Err(e) => {
+                errors += 1;
+                assert!(e.to_string().contains("gpmd track"), "{e}");
+            }
+            Ok(tel) => assert!(tel.gps.len() <= 199),
+        }
+    }
+    assert!(errors > 0, "some corruptions are detected");
     let dir = tempfile::tempdir().unwrap();
     let cut = dir.path().join("cut.mp4");
     fs::write(&cut, &mp4[..mp4.len() / 2]).unwrap();
