@@ -22,7 +22,8 @@ pub enum EventKind {
     SharpTurn,
     /// Lateral acceleration one way then the other (swerve, aggressive lane change).
     Swerve,
-    /// A short impulse above `collision_g` in any direction (or a bump while parked).
+    /// An impulse above `collision_g` in any direction, over in less than a second (or a
+    /// bump above `parked_collision_g` while parked).
     Collision,
 }
 
@@ -260,15 +261,14 @@ pub(crate) fn collisions(segment: &Segment, th: &Thresholds) -> Vec<Event> {
         .zip(&slow)
         .map(|(&a, &m)| norm(sub(a, m)) / G)
         .collect();
-    let lowest = th.parked_collision_g.min(th.collision_g);
+    // Shaking that lasts (walking with the camera, a rough road) is no impulse.
+    let longest = grid.steps(IMPULSE_WINDOW_S);
     let mut events = Vec::new();
-    for r in regions(&impulse, lowest, th.hysteresis * lowest, 1, grid.steps(0.5)) {
-        let level = if is_parked(segment, &impulse, r.start, th) {
-            th.parked_collision_g
-        } else {
-            th.collision_g
-        };
-        if r.peak >= level {
+    for (level, parked) in [(th.collision_g, false), (th.parked_collision_g, true)] {
+        for r in regions(&impulse, level, th.hysteresis * level, 1, grid.steps(0.2)) {
+            if r.end - r.start >= longest || is_parked(segment, &impulse, r.start, th) != parked {
+                continue;
+            }
             events.push(event(
                 EventKind::Collision,
                 grid.time(r.start),

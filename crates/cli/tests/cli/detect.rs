@@ -159,3 +159,27 @@ fn eval_prints_precision_and_recall_on_real_trips() {
         assert!(text.contains(needle), "{needle} missing from {text}");
     }
 }
+
+#[test]
+fn run_reads_camera_telemetry() {
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/media-samples");
+    for file in ["dustin__gpmf/hero6.gpmf", "acolomba__blackvuesync/mock.3gf"] {
+        let path = samples.join(file);
+        assert!(
+            path.is_file(),
+            "media sample missing: {} (see /work/shared/media-samples/README.md)",
+            path.display()
+        );
+        let out = dashvault(&["run", path.to_str().expect("utf-8 path"), "--json"]);
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+        assert!(
+            json["events"].is_array() && json["clips"].is_array(),
+            "{file}: {json}"
+        );
+    }
+}
