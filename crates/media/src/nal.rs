@@ -160,6 +160,144 @@ pub(crate) fn unescape(data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// How an H.264 stream says its YCbCr samples map to colours (SPS VUI `video_signal_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Colour {
+    /// Samples use the full 0–255 range rather than 16–235.
+    pub full_range: bool,
+    /// `matrix_coefficients` (1 = BT.709, 5/6 = BT.601), when the stream says it.
+    pub matrix: Option<u8>,
+}
+
+/// MSB-first bit reader with Exp-Golomb codes, over an unescaped RBSP.
+struct Bits<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl Bits<'_> {
+    fn bit(&mut self) -> Option<u32> {
+        let byte = *self.data.get(self.pos / 8)?;
+        let bit = (byte >> (7 - self.pos % 8)) & 1;
+        self.pos += 1;
+        Some(u32::from(bit))
+    }
+
+    fn bits(&mut self, n: u32) -> Option<u32> {
+        (0..n).try_fold(0u32, |acc, _| Some((acc << 1) | self.bit()?))
+    }
+
+    fn ue(&mut self) -> Option<u32> {
+        let mut zeros = 0;
+        while self.bit()? == 0 {
+            zeros += 1;
+            if zeros > 31 {
+                return None;
+            }
+        }
+        Some((1u32 << zeros) - 1 + self.bits(zeros)?)
+    }
+
+    fn se(&mut self) -> Option<i64> {
+        let v = i64::from(self.ue()?);
+        Some(if v % 2 == 1 { (v + 1) / 2 } else { -v / 2 })
+    }
+}
+
+/// Reads the colour signalling of an H.264 SPS NAL unit (header byte included), walking
+/// the fields of ISO/IEC 14496-10 §7.3.2.1.1 up to the VUI. `None` when the SPS is cut
+/// short or malformed; the default (limited range, unknown matrix) when it has no VUI.
+pub(crate) fn h264_sps_colour(nal: &[u8]) -> Option<Colour> {
+    if nal.first()? & 0x1f != 7 {
+        return None;
+    }
+    let rbsp = unescape(nal.get(1..)?);
+    let mut b = Bits {
+        data: &rbsp,
+        pos: 0,
+    };
+    let profile = b.bits(8)?;
+    b.bits(16)?;
+    b.ue()?;
+    if matches!(
+        profile,
+        100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135
+    ) {
+        let chroma_format = b.ue()?;
+        if chroma_format == 3 {
+            b.bit()?;
+        }
+        b.ue()?;
+        b.ue()?;
+        b.bit()?;
+        if b.bit()? == 1 {
+            for i in 0..if chroma_format == 3 { 12 } else { 8 } {
+                if b.bit()? == 1 {
+                    let size = if i < 6 { 16 } else { 64 };
+                    let (mut last, mut next) = (8i64, 8i64);
+                    for _ in 0..size {
+                        if next != 0 {
+                            next = (last + b.se()? + 256) % 256;
+                        }
+                        if next != 0 {
+                            last = next;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    b.ue()?;
+    match b.ue()? {
+        0 => {
+            b.ue()?;
+        }
+        1 => {
+            b.bit()?;
+            b.se()?;
+            b.se()?;
+            for _ in 0..b.ue()?.min(255) {
+                b.se()?;
+            }
+        }
+        _ => {}
+    }
+    b.ue()?;
+    b.bit()?;
+    b.ue()?;
+    b.ue()?;
+    if b.bit()? == 0 {
+        b.bit()?;
+    }
+    b.bit()?;
+    if b.bit()? == 1 {
+        for _ in 0..4 {
+            b.ue()?;
+        }
+    }
+    if b.bit()? == 0 {
+        return Some(Colour::default());
+    }
+    if b.bit()? == 1 && b.bits(8)? == 255 {
+        b.bits(32)?;
+    }
+    if b.bit()? == 1 {
+        b.bit()?;
+    }
+    if b.bit()? == 0 {
+        return Some(Colour::default());
+    }
+    b.bits(3)?;
+    let full_range = b.bit()? == 1;
+    let matrix = if b.bit()? == 1 {
+        b.bits(16)?;
+        Some(b.bits(8)? as u8)
+    } else {
+        None
+    };
+    Some(Colour { full_range, matrix })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +315,33 @@ mod tests {
         assert!(AvcConfig::parse(&[2]).is_err());
         assert!(AvcConfig::parse(&[1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 9, 0x67]).is_err());
         assert!(AvcConfig::parse_hevc(&[1; 10]).is_err());
+    }
+
+    /// Colour signalling of the SPS of shared samples; oracle: ffprobe's `color_range`
+    /// and `color_space` (pc = full range; bt709 = 1, smpte170m = 6; unknown = none).
+    #[test]
+    fn sps_colour_of_real_samples() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/media-samples/"
+        );
+        for (name, full_range, matrix) in [
+            ("gopro__gpmf-parser/hero7.mp4", true, Some(1)),
+            ("jcodec__jcodec/itunes.mov", true, Some(6)),
+            ("Eyevinn__mp4ff/h264.mp4", false, None),
+            ("Eyevinn__mp4ff/bbb_prog_10s.mp4", false, None),
+        ] {
+            let file = std::fs::File::open(format!("{dir}{name}")).expect("shared media sample");
+            let index = crate::Mp4Index::read(&file).unwrap();
+            let config = AvcConfig::parse(&index.video().unwrap().config).unwrap();
+            let colour = config
+                .parameter_sets
+                .iter()
+                .find_map(|s| h264_sps_colour(s));
+            assert_eq!(colour, Some(Colour { full_range, matrix }), "{name}");
+        }
+        assert_eq!(h264_sps_colour(&[0x67, 0x64]), None, "truncated SPS");
+        assert_eq!(h264_sps_colour(&[0x68, 0xff]), None, "not an SPS");
     }
 
     #[test]

@@ -14,7 +14,10 @@
 //!   back from stdout; ffmpeg never sees the file. Without ffmpeg this gives
 //!   [`Error::Unsupported`] saying so.
 //!
-//! The decoded picture is turned as the track's display matrix says (portrait phone
+//! Colours follow the range and matrix the stream signals (H.264: the SPS VUI, read
+//! here; H.265: ffmpeg reads them); when the matrix is not signalled, BT.709 for HD (720
+//! lines and more) and BT.601 below. The decoded picture is turned as the track's
+//! display matrix says (portrait phone
 //! video), then scaled with an area-average (box) filter, aspect ratio kept,
 //! and encoded by `jpeg-encoder` at quality 85.
 
@@ -27,7 +30,7 @@ use openh264::formats::YUVSource;
 
 use crate::error::{Error, Result};
 use crate::index::{Mp4Index, Sample, Track};
-use crate::nal::{annex_b, AvcConfig};
+use crate::nal::{annex_b, h264_sps_colour, nal_units, AvcConfig, Colour};
 use crate::source::ReadAt;
 
 /// Default thumbnail width in pixels.
@@ -40,6 +43,8 @@ const MAX_KEYFRAME: u32 = 64 << 20;
 const MAX_SIDE: usize = 8192;
 /// Largest decoded picture accepted, in pixels (8K UHD): bounds the RGB buffers.
 const MAX_PIXELS: usize = 7680 * 4320;
+/// Pictures at least this high are HD: BT.709 colours unless told otherwise.
+const HD_HEIGHT: usize = 720;
 /// JPEG quality, 1–100.
 const QUALITY: u8 = 85;
 
@@ -155,7 +160,13 @@ pub fn decode_keyframe_at<R: ReadAt + ?Sized>(
                 AvcConfig::parse(&track.config).map_err(|p| Error::malformed(at() + " avcC", p))?;
             let stream = annex_b(&config.parameter_sets, config.length_size, &data)
                 .map_err(|p| Error::malformed(at(), p))?;
-            decode_h264(&stream).or_else(|openh264| {
+            let sps = config.parameter_sets.iter().map(Vec::as_slice);
+            let in_band = nal_units(&data, config.length_size).filter_map(|n| n.ok());
+            let colour = sps
+                .chain(in_band)
+                .find_map(h264_sps_colour)
+                .unwrap_or_default();
+            decode_h264(&stream, colour).or_else(|openh264| {
                 decode_with_ffmpeg(&stream, "h264").map_err(|ffmpeg| {
                     Error::malformed(at(), format!("{openh264}; ffmpeg fallback: {ffmpeg}"))
                 })
@@ -192,26 +203,34 @@ fn keyframe_at(track: &Track, at_seconds: f64) -> Result<(usize, &Sample)> {
 }
 
 /// Decodes one H.264 Annex-B keyframe with OpenH264.
-fn decode_h264(stream: &[u8]) -> Result<Rgb, String> {
+fn decode_h264(stream: &[u8], colour: Colour) -> Result<Rgb, String> {
     let mut decoder = Decoder::new().map_err(|e| format!("H.264 decoder: {e}"))?;
     if let Some(picture) = decoder
         .decode(stream)
         .map_err(|e| format!("H.264 decode: {e}"))?
     {
-        return yuv_to_rgb(&picture);
+        return yuv_to_rgb(&picture, colour);
     }
     let frames = decoder
         .flush_remaining()
         .map_err(|e| format!("H.264 decode: {e}"))?;
     match frames.first() {
-        Some(picture) => yuv_to_rgb(picture),
+        Some(picture) => yuv_to_rgb(picture, colour),
         None => Err("H.264 decoder returned no picture for the keyframe".into()),
     }
 }
 
-fn yuv_to_rgb(picture: &impl YUVSource) -> Result<Rgb, String> {
+/// Converts a decoded 4:2:0 picture to RGB with the stream's range and matrix; an
+/// unsignalled matrix is taken as BT.709 for HD and BT.601 below, as players do.
+fn yuv_to_rgb(picture: &impl YUVSource, colour: Colour) -> Result<Rgb, String> {
     let (width, height) = picture.dimensions();
     check_size(width, height)?;
+    let matrix = match colour.matrix {
+        Some(1) => BT709,
+        Some(5 | 6) => BT601,
+        _ if height >= HD_HEIGHT => BT709,
+        _ => BT601,
+    };
     let (ys, us, vs) = picture.strides();
     let (y, u, v) = (picture.y(), picture.u(), picture.v());
     let mut data = vec![0u8; width * height * 3];
@@ -223,7 +242,7 @@ fn yuv_to_rgb(picture: &impl YUVSource) -> Result<Rgb, String> {
             let (Some(&luma), Some(&cb), Some(&cr)) = (luma, cb, cr) else {
                 return Err("decoded planes are smaller than the picture".into());
             };
-            let px = bt601(luma, cb, cr);
+            let px = to_rgb(matrix, colour.full_range, luma, cb, cr);
             let at = (row * width + col) * 3;
             data[at..at + 3].copy_from_slice(&px);
         }
@@ -249,20 +268,32 @@ fn check_size(width: usize, height: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Limited-range BT.601 YCbCr to RGB.
-fn bt601(y: u8, cb: u8, cr: u8) -> [u8; 3] {
-    let c = (f32::from(y) - 16.0) * 1.164;
-    let d = f32::from(cb) - 128.0;
-    let e = f32::from(cr) - 128.0;
+/// YCbCr to RGB coefficients for full-range samples: (Cr→R, Cb→G, Cr→G, Cb→B).
+type Matrix = (f32, f32, f32, f32);
+/// BT.601 (standard definition).
+const BT601: Matrix = (1.402, 0.344_136, 0.714_136, 1.772);
+/// BT.709 (HD).
+const BT709: Matrix = (1.5748, 0.187_324, 0.468_124, 1.8556);
+
+/// Converts one YCbCr pixel to RGB; limited-range samples are stretched first.
+fn to_rgb(m: Matrix, full_range: bool, y: u8, cb: u8, cr: u8) -> [u8; 3] {
+    let (luma, scale) = if full_range {
+        (f32::from(y), 1.0)
+    } else {
+        ((f32::from(y) - 16.0) * 255.0 / 219.0, 255.0 / 224.0)
+    };
+    let d = (f32::from(cb) - 128.0) * scale;
+    let e = (f32::from(cr) - 128.0) * scale;
     let clamp = |v: f32| v.round().clamp(0.0, 255.0) as u8;
     [
-        clamp(c + 1.596 * e),
-        clamp(c - 0.392 * d - 0.813 * e),
-        clamp(c + 2.017 * d),
+        clamp(luma + m.0 * e),
+        clamp(luma - m.1 * d - m.2 * e),
+        clamp(luma + m.3 * d),
     ]
 }
 
-/// Decodes one Annex-B keyframe with `ffmpeg` (`format` is its demuxer name, e.g. `hevc`).
+/// Decodes one Annex-B keyframe with `ffmpeg` (`format` is its demuxer name, e.g. `hevc`);
+/// ffmpeg converts to RGB with the range and matrix the stream signals (BT.601 if none).
 fn decode_with_ffmpeg(stream: &[u8], format: &str) -> Result<Rgb> {
     let mut child = Command::new("ffmpeg")
         .args([
