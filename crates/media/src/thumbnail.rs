@@ -45,6 +45,8 @@ const MAX_SIDE: usize = 8192;
 const MAX_PIXELS: usize = 7680 * 4320;
 /// Pictures at least this high are HD: BT.709 colours unless told otherwise.
 const HD_HEIGHT: usize = 720;
+/// Longest an ffmpeg decode of one keyframe may take before it is killed.
+const FFMPEG_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// JPEG quality, 1–100.
 const QUALITY: u8 = 85;
 
@@ -329,7 +331,7 @@ fn decode_with_ffmpeg(stream: &[u8], format: &str) -> Result<Rgb> {
         return Err(Error::Unsupported("could not open pipes to ffmpeg".into()));
     };
     let limit = (MAX_PIXELS * 3 + 64) as u64;
-    let (out, err) = std::thread::scope(|scope| {
+    let (out, err, timed_out) = std::thread::scope(|scope| {
         let writer = scope.spawn(move || stdin.write_all(stream));
         let errors = scope.spawn(move || {
             let mut text = String::new();
@@ -338,14 +340,36 @@ fn decode_with_ffmpeg(stream: &[u8], format: &str) -> Result<Rgb> {
                 .read_to_string(&mut text)
                 .map(|_| text)
         });
-        let mut out = Vec::new();
-        let read = stdout.take(limit).read_to_end(&mut out);
+        let (done, finished) = std::sync::mpsc::channel();
+        let reader = scope.spawn(move || {
+            let mut out = Vec::new();
+            let read = stdout.take(limit).read_to_end(&mut out);
+            let _ = done.send(());
+            read.map(|_| out)
+        });
+        // A hung ffmpeg is killed, which closes its pipes and ends the threads.
+        let timed_out = finished.recv_timeout(FFMPEG_TIMEOUT).is_err();
+        if timed_out {
+            let _ = child.kill();
+        }
         // A write error only means ffmpeg stopped reading; its stderr says why.
         let _ = writer.join();
         let err = errors.join().ok().and_then(|r| r.ok()).unwrap_or_default();
-        (read.map(|_| out), err)
+        let out = reader
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("reader thread panicked")));
+        (out, err, timed_out)
     });
     let status = child.wait()?;
+    if timed_out {
+        return Err(Error::malformed(
+            format!("{format} keyframe"),
+            format!(
+                "ffmpeg did not finish within {} s",
+                FFMPEG_TIMEOUT.as_secs()
+            ),
+        ));
+    }
     let out = out?;
     if !status.success() {
         return Err(Error::malformed(
