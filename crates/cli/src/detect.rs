@@ -7,7 +7,7 @@
 
 use anyhow::Context;
 use clap::Subcommand;
-use dashvault_detect::eval::{evaluate, load_trips};
+use dashvault_detect::eval::{evaluate, load_trips, EvalOptions};
 use dashvault_detect::{Detection, Detector, Thresholds, Trace};
 use dashvault_media::telemetry::read_telemetry;
 use std::fs::File;
@@ -43,6 +43,9 @@ pub enum DetectCommand {
         /// Thresholds to evaluate (TOML; missing fields keep their defaults).
         #[arg(long)]
         thresholds: Option<PathBuf>,
+        /// Drop the gyroscope, as with a BlackVue `.3gf`.
+        #[arg(long)]
+        accel_only: bool,
     },
 }
 
@@ -75,11 +78,17 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<()> {
             rotations,
             seed,
             thresholds,
+            accel_only,
         } => {
             anyhow::ensure!(rotations > 0, "--rotations must be at least 1");
             let thresholds = load_thresholds(thresholds.as_deref())?;
             let trips = load_trips(&dirs)?;
-            let report = evaluate(&trips, &thresholds, rotations, seed)?;
+            let options = EvalOptions {
+                rotations,
+                seed,
+                accel_only,
+            };
+            let report = evaluate(&trips, &thresholds, &options)?;
             println!("{report}");
             Ok(())
         }

@@ -654,13 +654,32 @@ pub fn load_trips(dirs: &[PathBuf]) -> Result<Vec<LabelledTrip>> {
     dirs.iter().map(|d| LabelledTrip::load(d)).collect()
 }
 
-/// Runs the detector on every trip at `rotations` random mounts (seeds `seed`,
-/// `seed + 1`, …) and scores it against the labels.
+/// How to run an evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvalOptions {
+    /// Random mounts per trip.
+    pub rotations: usize,
+    /// Seed of the first mount; the others follow (`seed + 1`, …).
+    pub seed: u64,
+    /// Drop the gyroscope, as with a BlackVue `.3gf` (accelerometer only).
+    pub accel_only: bool,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions {
+            rotations: 20,
+            seed: 1,
+            accel_only: false,
+        }
+    }
+}
+
+/// Runs the detector on every trip at random mounts and scores it against the labels.
 pub fn evaluate(
     trips: &[LabelledTrip],
     thresholds: &Thresholds,
-    rotations: usize,
-    seed: u64,
+    options: &EvalOptions,
 ) -> Result<EvalReport> {
     let mut report = EvalReport {
         runs: 0,
@@ -680,9 +699,12 @@ pub fn evaluate(
         calm_flagged: 0,
     };
     for trip in trips {
-        let car = trip.car_trace();
-        for r in 0..rotations {
-            let mount = Mount::random(seed.wrapping_add(r as u64));
+        let mut car = trip.car_trace();
+        if options.accel_only {
+            car.gyro.clear();
+        }
+        for r in 0..options.rotations {
+            let mount = Mount::random(options.seed.wrapping_add(r as u64));
             let detection = detect(&mount.apply(&car), thresholds)?;
             score(&mut report, &trip.labels, &detection.events);
             report.runs += 1;

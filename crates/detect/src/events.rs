@@ -77,6 +77,10 @@ pub struct Event {
 /// (50–150 ms), shorter than a manoeuvre.
 const IMPULSE_WINDOW_S: f64 = 1.0;
 
+/// Without a gyroscope, a swerve's lateral acceleration integrates to at most this
+/// share of its absolute integral (the two lobes mostly cancel).
+const SWERVE_MAX_IMBALANCE: f64 = 0.5;
+
 /// A run of grid samples above a level.
 #[derive(Debug, Clone, Copy)]
 struct Region {
@@ -192,8 +196,8 @@ pub(crate) fn manoeuvres(segment: &Segment, axes: &CarAxes, th: &Thresholds) -> 
     events
 }
 
-/// Sharp turn or swerve: a swerve swings both ways and (with a gyroscope) leaves the
-/// heading nearly unchanged; a turn pulls one way.
+/// Sharp turn or swerve: a swerve swings both ways and leaves the heading nearly
+/// unchanged (by the gyroscope, or else by its lobes cancelling); a turn pulls one way.
 fn classify_lateral(
     segment: &Segment,
     axes: &CarAxes,
@@ -213,7 +217,16 @@ fn classify_lateral(
         Some(turned.to_degrees().abs())
     });
     let swings = larger >= th.swerve_g && smaller >= th.swerve_reverse_fraction * th.swerve_g;
-    let straight = heading_deg.is_none_or(|h| h < th.swerve_max_heading_deg);
+    // Without a gyroscope: ∫ a_lat dt = v·Δψ, so the lobes of a heading-neutral swerve
+    // cancel in the integral while a turn's do not.
+    let straight = match heading_deg {
+        Some(h) => h < th.swerve_max_heading_deg,
+        None => {
+            let net = around.iter().sum::<f64>().abs();
+            let total = around.iter().map(|a| a.abs()).sum::<f64>();
+            net < SWERVE_MAX_IMBALANCE * total
+        }
+    };
     let (start, end) = (grid.time(r.start), grid.time(r.end));
     if swings && straight {
         Some(event(
