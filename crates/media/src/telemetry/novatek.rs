@@ -15,7 +15,9 @@
 //! 40 status 'A' (valid) / 'V'   41 'N'/'S'   42 'E'/'W'   43 pad
 //! 44 f32 latitude ddmm.mmmm  48 f32 longitude dddmm.mmmm  52 f32 speed (knots)  56 f32 course (°)
 //! ```
-//! Time is UTC. Blocks with status `V` carry no position and are dropped. Each block
+//! Time is UTC with a 2-digit year; some Kenwood models write a 4-digit year and, by
+//! ExifTool's account, local time, which is kept as if it were UTC (we cannot know the
+//! zone). Blocks with status `V` carry no position and are dropped. Each block
 //! stands for one second of video: the n-th block of the index gets `t = n` seconds.
 //! Other `freeGPS` layouts (encrypted text, float64, …) are refused with an error naming
 //! the block, not guessed. There is no real Novatek sample in the shared media samples;
