@@ -7,7 +7,7 @@
 use anyhow::{bail, Context};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, ValueEnum};
-use dashvault_server::config::{AuthConfig, LimitsConfig, ServerConfig, SmsConfig};
+use dashvault_server::config::{AuthConfig, LimitsConfig, ServerConfig, SmsConfig, UploadConfig};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::SocketAddr;
@@ -178,6 +178,37 @@ pub struct Settings {
         default_value = "30s"
     )]
     pub request_timeout: HumanDuration,
+
+    /// Largest upload accepted, in bytes.
+    #[arg(
+        long,
+        env = "DASHVAULT_MAX_UPLOAD_SIZE",
+        value_name = "BYTES",
+        default_value_t = 4 << 30
+    )]
+    pub max_upload_size: u64,
+
+    /// Bytes each user may store, uploads in progress included [default: no quota].
+    #[arg(long, env = "DASHVAULT_USER_QUOTA", value_name = "BYTES")]
+    pub user_quota: Option<u64>,
+
+    /// How long an unfinished upload is kept.
+    #[arg(
+        long,
+        env = "DASHVAULT_UPLOAD_EXPIRY",
+        value_name = "DURATION",
+        default_value = "24h"
+    )]
+    pub upload_expiry: HumanDuration,
+
+    /// Recordings of one device at most this far apart are one drive.
+    #[arg(
+        long,
+        env = "DASHVAULT_DRIVE_GAP",
+        value_name = "DURATION",
+        default_value = "5m"
+    )]
+    pub drive_gap: HumanDuration,
 }
 
 /// Log line format.
@@ -315,6 +346,12 @@ impl Settings {
             limits: LimitsConfig {
                 json_body_bytes: self.json_body_limit,
                 request_timeout: self.request_timeout.0,
+            },
+            uploads: UploadConfig {
+                max_size: self.max_upload_size,
+                user_quota: self.user_quota,
+                expiry: self.upload_expiry.0,
+                drive_gap: self.drive_gap.0,
             },
         })
     }

@@ -8,6 +8,7 @@ use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
 use crate::routes;
 use crate::state::AppState;
+use crate::tus::{self, Uploads};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::routing::get;
@@ -17,7 +18,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -32,6 +32,14 @@ pub enum ServeError {
         url: String,
         /// What went wrong.
         source: dashvault_store::Error,
+    },
+    /// The blob store could not be opened.
+    #[error("opening the blob store {url}: {source}")]
+    Blobs {
+        /// The blob URL.
+        url: String,
+        /// What went wrong.
+        source: dashvault_store::blob::BlobError,
     },
     /// The listen address could not be bound.
     #[error("listening on {addr}: {source} (is another server running there? pick another with --listen)")]
@@ -58,8 +66,16 @@ impl AppState {
                 url: redact_password(&config.database_url),
                 source,
             })?;
+        let blobs = dashvault_store::open_blob_store(&config.blob_url)
+            .await
+            .map_err(|source| ServeError::Blobs {
+                url: redact_password(&config.blob_url),
+                source,
+            })?;
         Ok(Self {
             repo,
+            blobs,
+            uploads: Arc::new(Uploads::new(config.uploads.clone())),
             clock,
             sms: Arc::from(sms::sender_for(&config.sms)),
             auth: Arc::new(config.auth.clone()),
@@ -82,9 +98,9 @@ pub fn app(state: AppState) -> Router {
     )
     .fallback(|| async { ApiError::NotFound })
     .layer(DefaultBodyLimit::max(state.limits.json_body_bytes))
-    .layer(TimeoutLayer::with_status_code(
-        axum::http::StatusCode::REQUEST_TIMEOUT,
+    .layer(middleware::from_fn_with_state(
         state.limits.request_timeout,
+        tus::timeout_except_uploads,
     ))
     .layer(middleware::from_fn_with_state(
         Arc::clone(&state.metrics),

@@ -19,6 +19,8 @@ pub struct ServerConfig {
     pub sms: SmsConfig,
     /// Request-size and time limits.
     pub limits: LimitsConfig,
+    /// Resumable uploads: sizes, quota, expiry.
+    pub uploads: UploadConfig,
 }
 
 /// Sign-in codes, their limits, and sessions.
@@ -95,6 +97,31 @@ impl Default for LimitsConfig {
         Self {
             json_body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Resumable (tus) upload settings.
+#[derive(Debug, Clone)]
+pub struct UploadConfig {
+    /// Largest upload accepted, in bytes (`Tus-Max-Size`); larger ones get `413`.
+    pub max_size: u64,
+    /// Bytes each user may store (finished files plus uploads in progress); beyond it
+    /// uploads get `507`. `None`: no quota.
+    pub user_quota: Option<u64>,
+    /// How long an unfinished upload is kept after its creation.
+    pub expiry: Duration,
+    /// Recordings of one device at most this far apart belong to one drive.
+    pub drive_gap: Duration,
+}
+
+impl Default for UploadConfig {
+    fn default() -> Self {
+        Self {
+            max_size: 4 << 30,
+            user_quota: None,
+            expiry: Duration::from_secs(24 * 3600),
+            drive_gap: Duration::from_secs(5 * 60),
         }
     }
 }

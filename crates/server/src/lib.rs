@@ -4,6 +4,7 @@
 //! Overview: [`config::ServerConfig`] says what to serve; [`app::Server`] binds and runs
 //! it; [`app::app`] is the router for a given [`state::AppState`], which tests drive
 //! directly. Errors become [`error::ApiError`], one JSON shape for every failure.
+//! [`tus`] takes resumable uploads and files them as drives, recordings and clips.
 
 #![deny(missing_docs)]
 
@@ -16,6 +17,7 @@ pub mod json;
 pub mod metrics;
 pub mod routes;
 pub mod state;
+pub mod tus;
 
 pub use app::{app, shutdown_signal, ServeError, Server};
 pub use config::ServerConfig;

@@ -1,11 +1,12 @@
-//! What every request handler shares: the repository, the clock, the SMS sender, the
-//! settings and the metrics.
+//! What every request handler shares: the repository, the blob store, the clock, the SMS
+//! sender, the settings and the metrics.
 
 use crate::auth::sms::SmsSender;
 use crate::clock::Clock;
 use crate::config::{AuthConfig, LimitsConfig};
 use crate::metrics::Metrics;
-use dashvault_store::Repo;
+use crate::tus::Uploads;
+use dashvault_store::{BlobStore, Repo};
 use std::sync::Arc;
 
 /// Shared, cheaply cloned application state.
@@ -23,4 +24,8 @@ pub struct AppState {
     pub limits: Arc<LimitsConfig>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Where uploaded files are kept.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Upload settings and the uploads being written by this process.
+    pub uploads: Arc<Uploads>,
 }

@@ -14,7 +14,7 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database and the blob store answer.
 #[utoipa::path(get, path = "/readyz", tag = "service",
     responses(
         (status = 200, description = "Ready", body = String),
@@ -24,6 +24,10 @@ pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiEr
     state.repo.ping().await.map_err(|err| {
         tracing::warn!(%err, "database not ready");
         ApiError::Unavailable("the database does not answer".to_owned())
+    })?;
+    state.blobs.ping().await.map_err(|err| {
+        tracing::warn!(%err, "blob store not ready");
+        ApiError::Unavailable("the blob store does not answer".to_owned())
     })?;
     Ok("ready")
 }

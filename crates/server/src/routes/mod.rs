@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod devices;
 pub mod health;
+pub mod library;
 
 use crate::state::AppState;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -51,4 +52,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::create, devices::list))
         .routes(routes!(devices::get, devices::rename, devices::remove))
         .routes(routes!(devices::replace_token))
+        .routes(routes!(library::drives))
+        .routes(routes!(library::clips))
+        .merge(crate::tus::router())
 }

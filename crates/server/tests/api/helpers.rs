@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use dashvault_server::auth::sms::SmsSender;
 use dashvault_server::clock::ManualClock;
-use dashvault_server::config::{AuthConfig, LimitsConfig, ServerConfig, SmsConfig};
+use dashvault_server::config::{AuthConfig, LimitsConfig, ServerConfig, SmsConfig, UploadConfig};
 use dashvault_server::state::AppState;
 use dashvault_server::Server;
 use std::net::SocketAddr;
@@ -102,6 +102,7 @@ pub fn test_config(database_url: String, dir: &std::path::Path) -> ServerConfig 
         auth: AuthConfig::with_secret(b"test secret key that is long enough!".to_vec()),
         sms: SmsConfig::Console,
         limits: LimitsConfig::default(),
+        uploads: UploadConfig::default(),
     }
 }
 

@@ -7,3 +7,5 @@ mod devices;
 mod helpers;
 mod service;
 mod sms;
+mod tus;
+mod uploads;

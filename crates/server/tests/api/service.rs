@@ -105,6 +105,13 @@ async fn openapi_covers_every_endpoint() {
         ("/api/v1/devices/{id}", "patch"),
         ("/api/v1/devices/{id}", "delete"),
         ("/api/v1/devices/{id}/token", "post"),
+        ("/api/v1/drives", "get"),
+        ("/api/v1/clips", "get"),
+        ("/api/v1/uploads", "options"),
+        ("/api/v1/uploads", "post"),
+        ("/api/v1/uploads/{id}", "head"),
+        ("/api/v1/uploads/{id}", "patch"),
+        ("/api/v1/uploads/{id}", "delete"),
     ];
     for (path, method) in expected {
         assert!(

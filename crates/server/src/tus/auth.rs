@@ -1,0 +1,46 @@
+//! Who is uploading: a camera's agent by its device token (`dvd_…`), or a signed-in user
+//! by session.
+
+use crate::auth::secret;
+use crate::auth::session::{request_token, CurrentUser};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use dashvault_store::model::Device;
+use uuid::Uuid;
+
+/// The owner of the uploads a request may touch, and the device when a device token was
+/// used.
+#[derive(Debug, Clone)]
+pub struct Uploader {
+    /// The owner.
+    pub user_id: Uuid,
+    /// The device whose token authenticated the request.
+    pub device: Option<Device>,
+}
+
+impl FromRequestParts<AppState> for Uploader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(token) =
+            request_token(&parts.headers).filter(|t| t.starts_with(secret::DEVICE_PREFIX))
+        {
+            let device = state
+                .repo
+                .device_by_token(&secret::token_hash(token))
+                .await?
+                .ok_or_else(|| ApiError::Unauthorized("unknown or replaced device token".into()))?;
+            return Ok(Self {
+                user_id: device.user_id,
+                device: Some(device),
+            });
+        }
+        let current = CurrentUser::from_request_parts(parts, state).await?;
+        Ok(Self {
+            user_id: current.user.id,
+            device: None,
+        })
+    }
+}

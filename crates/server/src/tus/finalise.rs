@@ -1,0 +1,269 @@
+//! What a completed upload becomes: the multipart object assembled, its SHA-256 checked,
+//! the file indexed and validated by the media crate (embedded telemetry read too), and
+//! filed as a recording of a drive, a clip, a time-lapse or a sidecar. A file that is not
+//! what its kind says is refused (`422`) and nothing of it is kept; the same file (owner
+//! and SHA-256) uploaded twice is one object.
+
+use super::metadata::{Kind, UploadMetadata};
+use super::writer::{best_effort_delete, key, scratch_prefix};
+use super::TusError;
+use crate::state::AppState;
+use dashvault_media::telemetry::{read_telemetry, Telemetry};
+use dashvault_media::{Mp4Index, VIDEO};
+use dashvault_store::blob::{BlobKey, UploadId};
+use dashvault_store::model::{
+    Keyframe, NewClip, NewRecording, RecordingKind, Sidecar, TelemetrySummary, Upload,
+    UploadProgress, VideoFile,
+};
+use futures_util::{stream, StreamExt, TryStreamExt};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use tokio::io::AsyncWriteExt;
+use uuid::Uuid;
+
+/// Assemble the completed upload's object from `progress` (unless a previous attempt
+/// already did) and, unless it is a partial upload, file it.
+pub async fn complete(
+    state: &AppState,
+    upload: &Upload,
+    progress: &UploadProgress,
+) -> Result<(), TusError> {
+    let blob_key = key(&upload.blob_key)?;
+    if !state.blobs.exists(&blob_key).await? {
+        match &progress.multipart_id {
+            Some(id) if !progress.parts.is_empty() => {
+                state
+                    .blobs
+                    .complete_multipart(&blob_key, &UploadId::new(id.clone()), &progress.parts)
+                    .await?;
+            }
+            _ => {
+                state.blobs.put(&blob_key, stream::empty().boxed()).await?;
+            }
+        }
+    }
+    if upload.partial {
+        return Ok(());
+    }
+    match file(state, upload, &blob_key).await {
+        Err(err @ (TusError::Unprocessable(_) | TusError::ChecksumMismatch(_))) => {
+            discard(state, upload).await?;
+            Err(err)
+        }
+        other => other,
+    }
+}
+
+/// Forget an upload and every blob it made (its multipart upload, its tail and scratch
+/// blobs, and its object unless that is a filed file).
+pub async fn discard(state: &AppState, upload: &Upload) -> Result<(), TusError> {
+    let blob_key = key(&upload.blob_key)?;
+    let filed = upload.offset == upload.length && !upload.partial;
+    if !filed {
+        if let Some(id) = &upload.multipart_id {
+            state
+                .blobs
+                .abort_multipart(&blob_key, &UploadId::new(id.clone()))
+                .await?;
+        }
+        best_effort_delete(state, &blob_key).await;
+    }
+    let prefix = key(&scratch_prefix(upload))?;
+    let scratch: Vec<_> = state.blobs.list(Some(&prefix)).try_collect().await?;
+    for blob in scratch {
+        best_effort_delete(state, &blob.key).await;
+    }
+    state.repo.delete_upload(upload.user_id, upload.id).await?;
+    Ok(())
+}
+
+/// File the object of a completed upload as what its metadata says.
+async fn file(state: &AppState, upload: &Upload, blob_key: &BlobKey) -> Result<(), TusError> {
+    let meta = UploadMetadata::parse(&upload.metadata).map_err(TusError::internal)?;
+    let (local, sha256) = download(state, blob_key, upload.length).await?;
+    if let Some(expected) = &meta.sha256 {
+        if *expected != sha256 {
+            return Err(TusError::ChecksumMismatch(format!(
+                "the file's SHA-256 is {sha256}, not the {expected} its metadata gives; nothing was kept"
+            )));
+        }
+    }
+    if state
+        .repo
+        .object_by_sha256(upload.user_id, &sha256)
+        .await?
+        .is_some()
+    {
+        best_effort_delete(state, blob_key).await;
+        return Ok(());
+    }
+    let path = local.to_path_buf();
+    let kind = meta.kind;
+    let inspected = tokio::task::spawn_blocking(move || inspect(&path, kind))
+        .await
+        .map_err(TusError::internal)?
+        .map_err(TusError::Unprocessable)?;
+    drop(local);
+    let now = state.clock.now();
+    let stored_key = match (inspected, meta.kind) {
+        (Inspected::Sidecar(telemetry), _) => {
+            let sidecar = Sidecar {
+                id: Uuid::now_v7(),
+                user_id: upload.user_id,
+                device_id: upload.device_id,
+                drive_id: None,
+                start: meta.start,
+                blob_key: upload.blob_key.clone(),
+                size: upload.length,
+                sha256,
+                telemetry,
+                filename: meta.filename.clone(),
+                created_at: now,
+            };
+            state.repo.add_sidecar(&sidecar).await?.blob_key
+        }
+        (Inspected::Video(video), Kind::Clip(kind)) => {
+            let clip = NewClip {
+                id: Uuid::now_v7(),
+                user_id: upload.user_id,
+                device_id: upload.device_id,
+                kind,
+                view: meta.view,
+                incidents: meta.incidents.clone(),
+                file: video.into_file(upload, &meta, sha256),
+                created_at: now,
+            };
+            state.repo.add_clip(&clip).await?.file.blob_key
+        }
+        (Inspected::Video(video), kind) => {
+            let recording = NewRecording {
+                id: Uuid::now_v7(),
+                user_id: upload.user_id,
+                device_id: upload.device_id,
+                kind: if kind == Kind::Timelapse {
+                    RecordingKind::Timelapse
+                } else {
+                    RecordingKind::Recording
+                },
+                view: meta.view,
+                file: video.into_file(upload, &meta, sha256),
+                drive_gap_ms: u64::try_from(state.uploads.config.drive_gap.as_millis())
+                    .unwrap_or(u64::MAX),
+                created_at: now,
+            };
+            state.repo.add_recording(&recording).await?.file.blob_key
+        }
+    };
+    if stored_key != upload.blob_key {
+        // The same file was filed concurrently from another upload: keep one copy.
+        best_effort_delete(state, blob_key).await;
+    }
+    Ok(())
+}
+
+/// Copy the blob to a local temporary file (the media crate reads files at random
+/// offsets), computing its SHA-256 on the way.
+async fn download(
+    state: &AppState,
+    blob_key: &BlobKey,
+    len: u64,
+) -> Result<(tempfile::TempPath, String), TusError> {
+    let temp = tempfile::NamedTempFile::new().map_err(TusError::internal)?;
+    let (file, path) = temp.into_parts();
+    let mut out = tokio::fs::File::from_std(file);
+    let mut body = state.blobs.get_range(blob_key, 0..len).await?;
+    let mut hasher = Sha256::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(TusError::internal)?;
+        hasher.update(&chunk);
+        out.write_all(&chunk).await.map_err(TusError::internal)?;
+    }
+    out.flush().await.map_err(TusError::internal)?;
+    Ok((path, hex::encode(hasher.finalize())))
+}
+
+/// What inspecting a file found.
+enum Inspected {
+    Video(Video),
+    Sidecar(TelemetrySummary),
+}
+
+/// A validated video's index, in short.
+struct Video {
+    duration_ms: u64,
+    codec: String,
+    width: u32,
+    height: u32,
+    keyframes: Vec<Keyframe>,
+    telemetry: TelemetrySummary,
+}
+
+impl Video {
+    fn into_file(self, upload: &Upload, meta: &UploadMetadata, sha256: String) -> VideoFile {
+        VideoFile {
+            blob_key: upload.blob_key.clone(),
+            size: upload.length,
+            sha256,
+            start: meta.start,
+            duration_ms: self.duration_ms,
+            codec: self.codec,
+            width: self.width,
+            height: self.height,
+            keyframes: self.keyframes,
+            telemetry: self.telemetry,
+            filename: meta.filename.clone(),
+        }
+    }
+}
+
+/// Validate and index the file at `path` as `kind` says; the error is the reason to
+/// give the client.
+fn inspect(path: &Path, kind: Kind) -> Result<Inspected, String> {
+    if kind == Kind::Sidecar {
+        return read_telemetry(path)
+            .map(|t| Inspected::Sidecar(summary(&t)))
+            .map_err(|e| format!("not a telemetry file that can be read: {e}"));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("can not read the upload: {e}"))?;
+    let index = Mp4Index::read(&file).map_err(|e| format!("not a playable MP4 video: {e}"))?;
+    let track = index
+        .tracks
+        .iter()
+        .find(|t| t.handler == VIDEO && t.samples.iter().any(|s| s.is_sync))
+        .ok_or("not a playable video: the MP4 has no video track with a keyframe")?;
+    let keyframes = track
+        .samples
+        .iter()
+        .filter(|s| s.is_sync)
+        .map(|s| Keyframe {
+            ms: millis(track.seconds(track.pts(s))),
+            offset: s.offset,
+        })
+        .collect();
+    Ok(Inspected::Video(Video {
+        duration_ms: millis(index.duration_seconds()),
+        codec: track.codec.to_string(),
+        width: u32::from(track.width),
+        height: u32::from(track.height),
+        keyframes,
+        telemetry: read_telemetry(path)
+            .map(|t| summary(&t))
+            .unwrap_or_default(),
+    }))
+}
+
+/// Non-negative seconds as whole milliseconds.
+fn millis(seconds: f64) -> u64 {
+    (seconds.max(0.0) * 1000.0).round() as u64
+}
+
+/// The short form of telemetry kept with a file.
+fn summary(t: &Telemetry) -> TelemetrySummary {
+    TelemetrySummary {
+        gps_fixes: t.gps.len() as u64,
+        accel_samples: t.accel.len() as u64,
+        max_speed: t.gps.iter().filter_map(|f| f.speed).reduce(f64::max),
+        first_fix: t.gps.first().map(|f| [f.lat, f.lon]),
+        last_fix: t.gps.last().map(|f| [f.lat, f.lon]),
+    }
+}

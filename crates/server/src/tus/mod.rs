@@ -1,0 +1,134 @@
+//! tus 1.0 resumable uploads at `/api/v1/uploads`, and what happens when one completes.
+//!
+//! Extensions: creation, creation-with-upload, expiration, checksum (`sha1`, `sha256`),
+//! termination and concatenation. An upload's whole state lives in the repository
+//! ([`dashvault_store::model::Upload`]): its bytes are stored as multipart parts of the
+//! blob store (each at least the store's minimum part size) plus one small "tail" blob
+//! holding the bytes after the last part; the recorded offset is always the parts' sizes
+//! plus the tail's, and it is recorded only after those bytes are durable. So after a
+//! crash at any point `HEAD` gives the true offset, and any replica can continue.
+//!
+//! The last `PATCH` completes the multipart object, checks and indexes it
+//! ([`finalise`]) and files it as a recording of a drive, a clip or a sidecar before
+//! answering `204`.
+
+mod auth;
+mod body;
+mod error;
+pub mod finalise;
+mod handlers;
+mod headers;
+pub mod metadata;
+mod writer;
+
+pub use auth::Uploader;
+pub use error::TusError;
+
+use crate::config::UploadConfig;
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+/// The protocol version spoken.
+pub const TUS_VERSION: &str = "1.0.0";
+
+/// The extensions supported, as `Tus-Extension` lists them.
+pub const TUS_EXTENSIONS: &str =
+    "creation,creation-with-upload,expiration,checksum,termination,concatenation";
+
+/// Checksum algorithms accepted in `Upload-Checksum`.
+pub const TUS_CHECKSUMS: &str = "sha1,sha256";
+
+/// Where uploads live.
+pub const UPLOADS_PATH: &str = "/api/v1/uploads";
+
+/// Upload settings and the uploads this process is writing right now (so two requests
+/// never write one upload at once here; across replicas the repository's compare-and-set
+/// on the offset decides).
+#[derive(Debug)]
+pub struct Uploads {
+    /// The settings.
+    pub config: UploadConfig,
+    writing: Mutex<HashSet<Uuid>>,
+}
+
+impl Uploads {
+    /// Settings, with nothing being written yet.
+    pub fn new(config: UploadConfig) -> Self {
+        Self {
+            config,
+            writing: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Mark `id` as being written until the guard is dropped; `None` if it already is.
+    fn start_writing(self: &Arc<Self>, id: Uuid) -> Option<WritingGuard> {
+        let mut writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        writing.insert(id).then(|| WritingGuard {
+            uploads: Arc::clone(self),
+            id,
+        })
+    }
+}
+
+/// Releases an upload for writing when dropped (also when the request is cancelled).
+struct WritingGuard {
+    uploads: Arc<Uploads>,
+    id: Uuid,
+}
+
+impl Drop for WritingGuard {
+    fn drop(&mut self) {
+        self.uploads
+            .writing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.id);
+    }
+}
+
+/// The upload routes with their OpenAPI description; every response carries
+/// `Tus-Resumable`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(handlers::options, handlers::create))
+        .routes(routes!(
+            handlers::head,
+            handlers::patch,
+            handlers::terminate
+        ))
+        .layer(middleware::map_response(add_tus_resumable))
+}
+
+async fn add_tus_resumable(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+    response
+}
+
+/// The request time limit for everything but the upload requests that stream a body
+/// (`PATCH`, and `POST` with creation-with-upload), which take as long as the bytes do.
+pub async fn timeout_except_uploads(
+    State(limit): State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let streams = request.uri().path().starts_with(UPLOADS_PATH)
+        && matches!(*request.method(), Method::PATCH | Method::POST);
+    if streams {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
