@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::source::ReadAt;
 
 /// A four-character code: a box type, handler type or codec (`moov`, `vide`, `avc1`…).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FourCc(pub [u8; 4]);
 
 impl FourCc {

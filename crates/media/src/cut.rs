@@ -116,7 +116,7 @@ pub fn cut(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
         let v = video_of(*i)?;
         sources[*i] = Some(v);
         for s in v.samples.get(range.clone()).unwrap_or_default() {
-            let decode = starts[*i] + v.seconds(s.dts as i64 + v.edit_shift);
+            let decode = starts[*i] + v.seconds(v.pts(s).saturating_sub(i64::from(s.cts_offset)));
             video.push((decode, *i, *s, v));
         }
     }
@@ -131,12 +131,12 @@ pub fn cut(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
         .unwrap_or(0)
         .min(0);
     for s in &mut video_samples {
-        s.cts_offset -= lowest;
+        s.cts_offset = s.cts_offset.saturating_sub(lowest);
     }
     let media_time = ((key_time - first_decode) * f64::from(vts)).round() - f64::from(lowest);
     let video_end = video
         .iter()
-        .map(|(_, i, s, v)| starts[*i] + v.seconds(v.pts(s) + i64::from(s.duration)))
+        .map(|(_, i, s, v)| starts[*i] + v.seconds(v.pts(s).saturating_add(i64::from(s.duration))))
         .fold(key_time, f64::max);
     let shown = to.min(video_end) - key_time;
     let mut tracks = vec![OutTrack {
@@ -238,7 +238,7 @@ fn retime(
             is_sync: s.is_sync,
             entry: s.entry,
         });
-        dts += duration;
+        dts = dts.saturating_add(duration);
     }
     out
 }

@@ -93,7 +93,10 @@ pub(crate) struct TrackHeaders {
 impl Track {
     /// Presentation time of a sample, in ticks (may be negative for trimmed samples).
     pub fn pts(&self, sample: &Sample) -> i64 {
-        sample.dts as i64 + i64::from(sample.cts_offset) + self.edit_shift
+        i64::try_from(sample.dts)
+            .unwrap_or(i64::MAX)
+            .saturating_add(i64::from(sample.cts_offset))
+            .saturating_add(self.edit_shift)
     }
 
     /// Presentation time in seconds of the first shown sample (0 for an empty track).
@@ -107,7 +110,7 @@ impl Track {
         let end = self
             .samples
             .iter()
-            .map(|s| self.pts(s) + i64::from(s.duration))
+            .map(|s| self.pts(s).saturating_add(i64::from(s.duration)))
             .max()
             .unwrap_or(0);
         self.seconds(end)

@@ -84,7 +84,7 @@ pub fn timelapse(files: &[Mp4Index], options: TimelapseOptions) -> Result<CutPla
             is_sync: true,
             entry: s.entry,
         });
-        dts += duration;
+        dts = dts.saturating_add(duration);
     }
     let track = OutTrack {
         sources,

@@ -6,6 +6,12 @@ use super::{Sample, Track, TrackHeaders, MAX_SAMPLES};
 use crate::boxes::{self, FourCc, RawBox};
 use crate::error::{Error, Result};
 
+/// Codecs of uncompressed audio.
+const PCM: [[u8; 4]; 12] = [
+    *b"sowt", *b"twos", *b"lpcm", *b"ipcm", *b"fpcm", *b"in24", *b"in32", *b"fl32", *b"fl64",
+    *b"raw ", *b"NONE", *b"s16l",
+];
+
 /// Finds the one child `kind` of `parent`, if present.
 fn child<'a>(parent: &'a [u8], at: &str, kind: &[u8; 4]) -> Result<Option<RawBox<'a>>> {
     for b in boxes::children(parent, at) {
@@ -77,7 +83,8 @@ pub(super) fn read_track(
         None => 0,
     };
 
-    let samples = read_samples(stbl, &stbl_at, file_len, entries.len())?;
+    let pcm = handler.0 == *b"soun" && PCM.contains(&first.codec.0);
+    let samples = read_samples(stbl, &stbl_at, file_len, entries.len(), pcm)?;
     Ok(Track {
         id: tkhd.track_id,
         handler,
@@ -133,12 +140,6 @@ struct Description {
     width: u16,
     height: u16,
     config: Vec<u8>,
-}
-
-impl Default for FourCc {
-    fn default() -> Self {
-        FourCc(*b"\0\0\0\0")
-    }
 }
 
 fn describe(entry: &RawBox<'_>, handler: FourCc) -> Description {
@@ -200,7 +201,17 @@ fn edit_shift(elst: &Elst, movie_timescale: u32, timescale: u32) -> i64 {
 }
 
 /// Expands the sample tables of an `stbl` body into samples, checking each against the file.
-fn read_samples(stbl: &[u8], at: &str, file_len: u64, entry_count: usize) -> Result<Vec<Sample>> {
+///
+/// Uncompressed audio (`sowt`, `twos`, `lpcm`, `ipcm`…) stores one sample per PCM frame,
+/// tens of thousands a second; when its sizes and durations are constant, each chunk
+/// becomes one sample, which any player accepts and which keeps the index small.
+fn read_samples(
+    stbl: &[u8],
+    at: &str,
+    file_len: u64,
+    entry_count: usize,
+    pcm: bool,
+) -> Result<Vec<Sample>> {
     let table_at = |kind: &str| format!("{at}/{kind}");
     let stsz: Stsz = decode(required(stbl, at, b"stsz")?, at)?;
     let stts: Stts = decode(required(stbl, at, b"stts")?, at)?;
@@ -229,7 +240,13 @@ fn read_samples(stbl: &[u8], at: &str, file_len: u64, entry_count: usize) -> Res
         StszSamples::Identical { count, size } => (*count as usize, Sizes::Same(*size)),
         StszSamples::Different { sizes } => (sizes.len(), Sizes::Each(sizes)),
     };
-    if count > MAX_SAMPLES {
+    let per_chunk = match (&sizes, stts.entries.as_slice()) {
+        (Sizes::Same(size), [only]) if pcm => {
+            Some((u64::from(*size), u64::from(only.sample_delta)))
+        }
+        _ => None,
+    };
+    if count > MAX_SAMPLES && per_chunk.is_none() {
         return Err(Error::Unsupported(format!(
             "{}: {count} samples, more than the {MAX_SAMPLES} supported per track",
             table_at("stsz")
@@ -268,6 +285,7 @@ fn read_samples(stbl: &[u8], at: &str, file_len: u64, entry_count: usize) -> Res
     let mut sync = stss.as_ref().map(|s| s.entries.iter().peekable());
 
     let mut samples = Vec::new();
+    let mut consumed = 0usize;
     let mut dts: u64 = 0;
     let mut stsc_iter = stsc.entries.iter().peekable();
     let mut run = stsc_iter.next().cloned().unwrap_or_default();
@@ -298,6 +316,35 @@ fn read_samples(stbl: &[u8], at: &str, file_len: u64, entry_count: usize) -> Res
                 table_at("stsc"),
                 format!("sample description index {entry} out of range (stsd has {entry_count})"),
             ));
+        }
+        if let Some((size, delta)) = per_chunk {
+            let n = u64::from(run.samples_per_chunk).min((count - consumed) as u64);
+            let bytes = u32::try_from(n * size).ok();
+            let duration = u32::try_from(n * delta).ok();
+            let end = chunk_offset
+                .checked_add(n * size)
+                .filter(|&e| e <= file_len);
+            let (Some(bytes), Some(duration), Some(_)) = (bytes, duration, end) else {
+                return Err(Error::malformed(
+                    table_at(offsets_kind),
+                    format!("entry {chunk_number}: chunk of {n} samples of {size} bytes at offset {chunk_offset} does not fit the file ({file_len} bytes)"),
+                ));
+            };
+            samples.push(Sample {
+                offset: chunk_offset,
+                size: bytes,
+                dts,
+                duration,
+                cts_offset: 0,
+                is_sync: true,
+                entry: (entry - 1) as u16,
+            });
+            dts += u64::from(duration);
+            consumed += n as usize;
+            if consumed == count {
+                break;
+            }
+            continue;
         }
         let mut offset = chunk_offset;
         for _ in 0..run.samples_per_chunk {
@@ -341,18 +388,16 @@ fn read_samples(stbl: &[u8], at: &str, file_len: u64, entry_count: usize) -> Res
                 .checked_add(u64::from(duration))
                 .ok_or_else(|| Error::malformed(table_at("stts"), "decode time overflows"))?;
             offset = end;
+            consumed += 1;
         }
-        if samples.len() == count {
+        if consumed == count {
             break;
         }
     }
-    if samples.len() < count {
+    if consumed < count {
         return Err(Error::malformed(
             table_at("stsc"),
-            format!(
-                "chunks hold only {} of the {count} samples in stsz",
-                samples.len()
-            ),
+            format!("chunks hold only {consumed} of the {count} samples in stsz"),
         ));
     }
     Ok(samples)

@@ -117,6 +117,21 @@ fn fragmented_and_faststart_sources() {
 }
 
 #[test]
+fn quicktime_with_pcm_audio() {
+    let paths = consecutive(Spec::h264(3).size(640, 360).pcm());
+    let (_, idx) = indexes(&paths);
+    let audio = idx[0].audio().expect("audio");
+    assert_eq!(audio.codec.to_string(), "sowt");
+    // One sample per chunk, not one per PCM frame.
+    assert!(
+        audio.samples.len() < 1000,
+        "{} samples",
+        audio.samples.len()
+    );
+    check_cut(&paths, 1.5, 7.2, 1.0, 30.0);
+}
+
+#[test]
 fn window_past_the_end_is_clamped_and_bad_windows_refused() {
     let paths = consecutive(Spec::h264(4));
     check_cut(&paths, 9.0, 100.0, 9.0, 30.0);

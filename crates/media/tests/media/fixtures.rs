@@ -35,6 +35,8 @@ pub struct Spec {
     /// Seconds between keyframes.
     pub gop: u32,
     pub audio: bool,
+    /// PCM audio in a QuickTime file instead of AAC in MP4.
+    pub pcm: bool,
     pub layout: Layout,
     /// Distinguishes consecutive files (other colours and tone).
     pub part: u32,
@@ -50,6 +52,7 @@ impl Spec {
             duration,
             gop: 1,
             audio: true,
+            pcm: false,
             layout: Layout::MoovAtEnd,
             part: 0,
         }
@@ -83,6 +86,10 @@ impl Spec {
         Spec { part, ..self }
     }
 
+    pub fn pcm(self) -> Self {
+        Spec { pcm: true, ..self }
+    }
+
     pub fn no_audio(self) -> Self {
         Spec {
             audio: false,
@@ -98,7 +105,11 @@ impl Spec {
             self.height,
             self.duration,
             self.gop,
-            if self.audio { "aac" } else { "mute" },
+            match (self.audio, self.pcm) {
+                (false, _) => "mute",
+                (true, false) => "aac",
+                (true, true) => "pcm",
+            },
             self.layout,
             self.part
         )
@@ -163,8 +174,14 @@ pub fn recording(spec: Spec) -> PathBuf {
             )),
     };
     cmd.args(["-pix_fmt", "yuv420p", "-b:v", "4M"]);
-    if spec.audio {
-        cmd.args(["-c:a", "aac", "-b:a", "96k"]);
+    match (spec.audio, spec.pcm) {
+        (false, _) => {}
+        (true, false) => {
+            cmd.args(["-c:a", "aac", "-b:a", "96k"]);
+        }
+        (true, true) => {
+            cmd.args(["-c:a", "pcm_s16le"]);
+        }
     }
     match spec.layout {
         Layout::MoovAtEnd => {}
@@ -175,7 +192,8 @@ pub fn recording(spec: Spec) -> PathBuf {
             cmd.args(["-movflags", "+frag_keyframe+empty_moov+default_base_moof"]);
         }
     }
-    cmd.args(["-f", "mp4"]).arg(&tmp);
+    cmd.args(["-f", if spec.pcm { "mov" } else { "mp4" }])
+        .arg(&tmp);
     run(&mut cmd);
     std::fs::rename(&tmp, &path).expect("rename generated recording");
     path

@@ -90,3 +90,30 @@ fn garbage_is_refused_with_a_message() {
         assert!(err.contains(want), "{err:?} should mention {want:?}");
     }
 }
+
+/// Sets every `ctts` entry of the first track to an extreme offset (found by the fuzzer:
+/// shifting negative offsets overflowed).
+#[test]
+fn extreme_composition_offsets() {
+    let bytes = small(Layout::MoovAtEnd);
+    let at = bytes
+        .windows(4)
+        .position(|w| w == b"ctts")
+        .expect("fixture has B-frames")
+        + 4;
+    let count = u32::from_be_bytes(bytes[at + 4..at + 8].try_into().expect("4 bytes")) as usize;
+    for (version, extreme) in [(1u8, i32::MIN), (1, i32::MAX), (0, -1)] {
+        let mut broken = bytes.clone();
+        broken[at] = version;
+        for k in 0..count {
+            let value = if k % 2 == 0 {
+                extreme
+            } else {
+                -extreme.saturating_add(1)
+            };
+            let entry = at + 8 + k * 8 + 4;
+            broken[entry..entry + 4].copy_from_slice(&value.to_be_bytes());
+        }
+        exercise(&broken);
+    }
+}
