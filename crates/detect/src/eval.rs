@@ -12,19 +12,23 @@
 //!    after, must point backward, forward, left or right; the angle it is off by is the
 //!    heading error there. At a lane change, where the mean lateral acceleration cancels
 //!    out, the forward direction is that of `Σ ω·(a_h × up)` (the centripetal acceleration
-//!    of each half of the manoeuvre points to its own centre of turn). The corrections are
-//!    interpolated linearly in time between anchors (unwrapped, so the shortest way round)
-//!    and held before the first and after the last.
+//!    of each half of the manoeuvre points to its own centre of turn). Turns between the
+//!    labels (U-turns to come back for the next manoeuvre: yaw rate over 0.15 rad/s for
+//!    1.5 s or more, cut into pieces of up to 3 s) are anchors too, their acceleration
+//!    pointing to the side the yaw rate turns to. The corrections are interpolated
+//!    linearly in time between anchors (unwrapped, so the shortest way round) and held
+//!    before the first and after the last.
 //! 2. The phone built its Earth frame from its own gravity estimate, which lags the
 //!    accelerometer: during a hard brake that estimate tilts toward the braking direction,
 //!    so the Earth-frame data show the brake shortened and followed by a spurious
 //!    "acceleration" of up to 0.35 g that decays over seconds (the vertical channel drops
 //!    below g at the same moment, which is how the tilt shows). Modelling the estimate as
-//!    a first-order low-pass of the car-frame acceleration, the recorded horizontal
-//!    acceleration is `h − LPF_τ(h)`, which is inverted by adding back its integral over
-//!    τ. τ = 2 s was chosen because it best predicts the vertical channel's dips
-//!    (`Δz ≈ h·y/g − |y|²/2g` with `y` the tilt term) on both trips, explaining a third of
-//!    its variance; the labels play no part in that choice.
+//!    a first-order low-pass of the acceleration, the recorded horizontal acceleration is
+//!    `h − LPF_τ(h)`, which is inverted (before step 1, on the Earth-frame axes) by adding
+//!    back its integral over τ, with a 20 s leak against sensor bias. τ = 2 s is the value
+//!    that best predicts the vertical channel's dips (`Δz ≈ h·y/g − |y|²/2g` with `y` the
+//!    tilt term): 1.5–2 s on trip 17, 2–3 s on trip 20, explaining up to a third of its
+//!    variance; the labels play no part in that choice.
 //! 3. Acceleration and angular rate are then expressed on the car's axes (x forward, y
 //!    left, z up) and rotated by a uniformly random rotation drawn from a seeded generator,
 //!    so every evaluation is deterministic.
@@ -35,6 +39,12 @@
 //! (widened the same way), because the time between labels is ordinary driving with
 //! unlabelled turns and U-turns, not a verified negative; detections there are counted
 //! separately. A calm manoeuvre is flagged when any detection overlaps it.
+//!
+//! What the converted trips still hold, on every mount alike: the driver re-accelerates
+//! (0.23–0.30 g) right after most labelled brakes and brakes (0.33–0.35 g) right after
+//! some labelled launches, to set up the next manoeuvre 10–20 s later, and accelerates
+//! or brakes around some labelled turns. Those are real manoeuvres within a second of a
+//! label of another kind, so they count against precision.
 
 use crate::detector::detect;
 use crate::error::{DetectError, Result};

@@ -1,13 +1,31 @@
 //! Incident detection from a dashcam's G-sensor: hard brakes, sudden stops, hard
 //! acceleration, sharp turns, swerves and collisions, for a camera mounted in an unknown
-//! orientation.
+//! orientation. It decides which moments of a drive become automatic clips.
 //!
-//! Input is a [`Trace`] (accelerometer with gravity, optional gyroscope and GPS speed, in
-//! the device's own axes), from a CSV file or from the media crate's telemetry. The
-//! detector finds the vertical and the car's forward axis from the data alone (see
-//! [`orientation`] for what it assumes), projects the acceleration on the car's axes,
-//! finds [`Event`]s with configurable [`Thresholds`], and turns them into 40 s
-//! [`ClipWindow`]s. [`eval`] measures it on real labelled driving data.
+//! # Overview
+//! - [`Trace`]: the input, accelerometer (m/s², gravity included) with optional gyroscope
+//!   (rad/s) and GPS speed (m/s), in the device's own axes; from a CSV
+//!   ([`Trace::from_csv`]) or the media crate's telemetry ([`Trace::from_telemetry`]).
+//! - [`detect`] / [`Detector`]: validates the trace, resamples it onto a 50 Hz grid
+//!   (split at gaps over a second), finds the vertical and the car's forward axis from
+//!   the data alone ([`orientation`] says what it assumes), projects the acceleration on
+//!   the car's axes and finds [`Event`]s of each [`EventKind`] with [`Thresholds`]
+//!   (published harsh-driving levels, configurable per camera model).
+//! - [`ClipWindow`]: 40 s around each event, overlapping windows merged
+//!   ([`clip_windows`] says where the window sits and why).
+//! - [`eval`]: the real labelled drives the detector is measured on, turned into what a
+//!   dashcam at a random mount records, and the scoring.
+//!
+//! # Example
+//! ```
+//! use dashvault_detect::{Detector, Thresholds, Trace};
+//!
+//! let csv = "t,ax,ay,az\n0.00,0,0,9.81\n0.02,0,0,9.81\n0.04,0,0,9.81\n";
+//! let trace = Trace::from_csv(csv.as_bytes())?;
+//! let detection = Detector::new(Thresholds::default()).detect(&trace)?;
+//! assert!(detection.events.is_empty() && detection.clips.is_empty());
+//! # Ok::<(), dashvault_detect::DetectError>(())
+//! ```
 
 #![deny(missing_docs)]
 
