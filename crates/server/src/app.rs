@@ -5,6 +5,7 @@ use crate::auth::sms;
 use crate::clock::{Clock, SystemClock};
 use crate::config::ServerConfig;
 use crate::error::ApiError;
+use crate::jobs::{Worker, WorkerConfig};
 use crate::metrics::{self, Metrics};
 use crate::routes;
 use crate::state::AppState;
@@ -125,6 +126,7 @@ pub fn app(state: AppState) -> Router {
 pub struct Server {
     listener: TcpListener,
     router: Router,
+    jobs: Worker,
 }
 
 impl Server {
@@ -139,9 +141,15 @@ impl Server {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| ServeError::Bind { addr, source })?;
+        let jobs = Worker::with_builtin_handlers(
+            Arc::clone(&state.repo),
+            Arc::clone(&state.clock),
+            WorkerConfig::default(),
+        );
         Ok(Self {
             listener,
             router: app(state),
+            jobs,
         })
     }
 
@@ -150,18 +158,33 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serve until `shutdown` completes, then finish the requests in flight.
+    /// Serve, and run background jobs, until `shutdown` completes; then finish the
+    /// requests and the job in flight.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        axum::serve(
+        // The worker stops when `shutdown` completes, or when serving fails (the sender
+        // is dropped with the graceful-shutdown future).
+        let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(());
+        let jobs = tokio::spawn(self.jobs.run_until(async move {
+            let mut stopped = jobs_stopped;
+            let _ = stopped.changed().await;
+        }));
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_jobs.send(());
+        })
+        .await;
+        if let Err(err) = jobs.await {
+            tracing::error!(%err, "the job worker crashed");
+        }
+        served?;
         Ok(())
     }
 }

@@ -5,6 +5,8 @@
 //! it; [`app::app`] is the router for a given [`state::AppState`], which tests drive
 //! directly. Errors become [`error::ApiError`], one JSON shape for every failure.
 //! [`tus`] takes resumable uploads and files them as drives, recordings and clips.
+//! [`jobs`] runs background work (housekeeping, and later archive and restore) from the
+//! durable queue in the metadata database.
 
 #![deny(missing_docs)]
 
@@ -13,6 +15,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod jobs;
 pub mod json;
 pub mod metrics;
 pub mod routes;

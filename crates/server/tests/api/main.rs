@@ -5,6 +5,7 @@ mod auth;
 mod bad_input;
 mod devices;
 mod helpers;
+mod jobs;
 mod service;
 mod sms;
 mod tus;

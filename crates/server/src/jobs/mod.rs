@@ -1,0 +1,20 @@
+//! Background jobs: a worker that takes jobs from the durable queue in the metadata
+//! database ([`dashvault_store::JobRepo`]) and runs the handler registered for each
+//! kind, with leases, heartbeats and retries, so any number of replicas share the work.
+//!
+//! Overview: a [`JobHandler`] runs one kind of job and says whether a failure is worth a
+//! retry ([`JobError`]); a [`Worker`] holds the handlers, runs one job at a time with
+//! [`Worker::run_one`] (tests call it to drain the queue without sleeping) and loops with
+//! [`Worker::run_until`] in `serve`. [`housekeeping`] holds the built-in periodic jobs.
+//!
+//! Handlers must be idempotent: a job runs at least once, and more than once when a
+//! worker crashes (or loses its lease) after part of the work was done.
+
+mod backoff;
+mod handler;
+pub mod housekeeping;
+mod worker;
+
+pub use backoff::retry_delay;
+pub use handler::{JobError, JobHandler};
+pub use worker::{JobEnd, Outcome, Ran, Worker, WorkerConfig};
