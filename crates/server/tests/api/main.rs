@@ -3,6 +3,7 @@
 
 mod auth;
 mod bad_input;
+mod clients;
 mod devices;
 mod helpers;
 mod jobs;

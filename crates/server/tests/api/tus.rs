@@ -3,6 +3,9 @@
 
 use crate::helpers::{spawn_app_with, Engine, TestApp};
 use base64::Engine as _;
+use dashvault_store::blob::BlobKey;
+use futures_util::StreamExt;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 
@@ -265,4 +268,33 @@ pub fn header_u64(response: &reqwest::Response, name: &str) -> u64 {
 /// Metadata of a road recording starting at `start`.
 pub fn recording(start: &str) -> String {
     metadata(&[("kind", "recording"), ("start", start)])
+}
+
+/// `GET` JSON as `token`, asserting `200`.
+pub async fn json(app: &TestApp, path: &str, token: &str) -> Value {
+    let response = app.get_with(path, token).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// The stored bytes of the one drive's recordings, through the repository and blob store.
+pub async fn stored_recording(app: &TestApp, user_token: &str) -> Vec<u8> {
+    let drives = json(app, "/api/v1/drives", user_token).await;
+    let drive_id: uuid::Uuid = drives["items"][0]["id"].as_str().unwrap().parse().unwrap();
+    let me = json(app, "/api/v1/me", user_token).await;
+    let user_id: uuid::Uuid = me["id"].as_str().unwrap().parse().unwrap();
+    let recordings = app
+        .state
+        .repo
+        .drive_recordings(user_id, drive_id)
+        .await
+        .unwrap();
+    let file = &recordings[0].file;
+    let key = BlobKey::new(file.blob_key.clone()).unwrap();
+    let mut body = app.state.blobs.get_range(&key, 0..file.size).await.unwrap();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.next().await {
+        bytes.extend_from_slice(&chunk.unwrap());
+    }
+    bytes
 }

@@ -3,7 +3,9 @@
 
 use crate::all_backends;
 use crate::helpers::TestApp;
-use crate::tus::{header_u64, location, metadata, recording, sha256_hex, video, Tus};
+use crate::tus::{
+    header_u64, json, location, metadata, recording, sha256_hex, stored_recording, video, Tus,
+};
 use base64::Engine as _;
 use dashvault_store::blob::BlobKey;
 use serde_json::Value;
@@ -11,35 +13,6 @@ use sha2::Digest;
 
 const MIB: usize = 1024 * 1024;
 const START: &str = "2026-11-20T07:30:00Z";
-
-async fn json(app: &TestApp, path: &str, token: &str) -> Value {
-    let response = app.get_with(path, token).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
-
-/// The stored bytes of the one drive's recordings, through the repository and blob store.
-async fn stored_recording(app: &TestApp, user_token: &str) -> Vec<u8> {
-    let drives = json(app, "/api/v1/drives", user_token).await;
-    let drive_id: uuid::Uuid = drives["items"][0]["id"].as_str().unwrap().parse().unwrap();
-    let me = json(app, "/api/v1/me", user_token).await;
-    let user_id: uuid::Uuid = me["id"].as_str().unwrap().parse().unwrap();
-    let recordings = app
-        .state
-        .repo
-        .drive_recordings(user_id, drive_id)
-        .await
-        .unwrap();
-    let file = &recordings[0].file;
-    let key = BlobKey::new(file.blob_key.clone()).unwrap();
-    let mut body = app.state.blobs.get_range(&key, 0..file.size).await.unwrap();
-    let mut bytes = Vec::new();
-    use futures_util::StreamExt;
-    while let Some(chunk) = body.next().await {
-        bytes.extend_from_slice(&chunk.unwrap());
-    }
-    bytes
-}
 
 /// A video sent in chunks smaller and larger than a part (tails and multipart parts) is
 /// filed as a recording of a drive whose stored bytes are the file's.
@@ -530,4 +503,95 @@ all_backends![
     same_file_twice_is_one_object,
     uploads_belong_to_their_device,
     creation_with_upload_takes_the_first_bytes,
+    another_replica_finishes_an_upload,
 ];
+
+/// An upload started on one replica is continued and finished on another that shares
+/// only the database and the blob store.
+async fn another_replica_finishes_an_upload(app: TestApp) {
+    let token = app.sign_in("+14155550100").await;
+    let file = video("replica", 9 * MIB);
+    let first = Tus::new(&app, &token);
+    let path = first.created(file.len() as u64, &recording(START)).await;
+    assert_eq!(first.patch(&path, 0, &file[..6 * MIB]).await.status(), 204);
+    assert_eq!(
+        first
+            .patch(&path, 6 * MIB as u64, &file[6 * MIB..7 * MIB])
+            .await
+            .status(),
+        204
+    );
+
+    let mut state = app.state.clone();
+    state.repo = dashvault_store::open(&app.database_url).await.unwrap();
+    state.uploads = std::sync::Arc::new(dashvault_server::tus::Uploads::new(Default::default()));
+    let server = dashvault_server::Server::bind_with_state("127.0.0.1:0".parse().unwrap(), state)
+        .await
+        .unwrap();
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(server.run(std::future::pending()));
+    let url = |p: &str| format!("http://{addr}{p}");
+    let head = app
+        .http
+        .head(url(&path))
+        .bearer_auth(&token)
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header_u64(&head, "upload-offset"), 7 * MIB as u64);
+    let last = app
+        .http
+        .patch(url(&path))
+        .bearer_auth(&token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", 7 * MIB)
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(file[7 * MIB..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(last.status(), 204, "{:?}", last.text().await);
+    assert_eq!(first.offset(&path).await, file.len() as u64);
+    assert_eq!(stored_recording(&app, &token).await, file);
+}
+
+/// Uploads beyond the owner's quota are `507` with a clear error, and nothing is stored.
+async fn quota_is_enforced(engine: crate::helpers::Engine, blobs: crate::tus::Blobs) {
+    let file = video("quota", 0);
+    let quota = file.len() as u64 * 3 / 2;
+    let app = crate::tus::spawn(engine, blobs, |config| {
+        config.uploads.user_quota = Some(quota);
+    })
+    .await;
+    let token = app.sign_in("+14155550100").await;
+    let tus = Tus::new(&app, &token);
+    let (_, done) = tus.upload(&file, &recording(START), 1 << 20).await;
+    assert_eq!(done.status(), 204);
+    let response = tus.create(file.len() as u64, &recording(START)).await;
+    assert_eq!(response.status(), 507);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "quota_exceeded");
+    assert!(body["error"]["message"].as_str().unwrap().contains("quota"));
+    let me = json(&app, "/api/v1/me", &token).await;
+    let user = me["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        app.state.repo.used_bytes(user).await.unwrap(),
+        file.len() as u64
+    );
+}
+
+mod quota {
+    use crate::helpers::Engine;
+    use crate::tus::Blobs;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_fs() {
+        super::quota_is_enforced(Engine::Sqlite, Blobs::Fs).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_s3() {
+        super::quota_is_enforced(Engine::Postgres, Blobs::S3).await;
+    }
+}
