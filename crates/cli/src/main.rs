@@ -1,6 +1,7 @@
 //! `dashvault`: the one binary. It parses flags, calls into the library crates and maps
 //! their errors to an exit code; the work itself lives in `crates/*`.
 
+mod admin;
 mod config;
 mod detect;
 mod media;
@@ -27,6 +28,9 @@ enum Command {
     /// Detect incidents (hard brakes, turns, collisions…) in G-sensor data.
     #[command(subcommand)]
     Detect(detect::DetectCommand),
+    /// Operator commands on the service's database (works while it serves).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +46,10 @@ fn main() -> ExitCode {
         }
         Command::Media(cmd) => media::run(cmd),
         Command::Detect(cmd) => detect::run(cmd),
+        Command::Admin(cmd) => {
+            let admin_matches = matches.subcommand_matches("admin").unwrap_or(&matches);
+            admin::run(cmd, admin_matches)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -166,10 +166,9 @@ impl Server {
     ) -> Result<(), ServeError> {
         // The worker stops when `shutdown` completes, or when serving fails (the sender
         // is dropped with the graceful-shutdown future).
-        let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(());
+        let (stop_jobs, mut jobs_stopped) = tokio::sync::watch::channel(());
         let jobs = tokio::spawn(self.jobs.run_until(async move {
-            let mut stopped = jobs_stopped;
-            let _ = stopped.changed().await;
+            let _ = jobs_stopped.changed().await;
         }));
         let served = axum::serve(
             self.listener,

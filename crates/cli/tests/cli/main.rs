@@ -1,5 +1,6 @@
 //! Tests of the real `dashvault` binary.
 
+mod admin;
 mod detect;
 mod media;
 mod media_extract;
