@@ -5,3 +5,4 @@ mod detect;
 mod media;
 mod media_extract;
 mod serve;
+mod uploads;

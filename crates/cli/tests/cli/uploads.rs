@@ -1,0 +1,315 @@
+//! Crash safety of uploads in the real binary: `dashvault serve` is killed with SIGKILL
+//! while uploads stream, started again on the same data directory, the uploads resumed
+//! from the offsets `HEAD` reports, and every stored file checked against its SHA-256.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+const MIB: usize = 1024 * 1024;
+const WAIT: Duration = Duration::from_secs(60);
+
+/// `Upload-Metadata` values (base64) of the three uploads' start times,
+/// 2026-11-20T00:00:00Z, 01:00 and 02:00.
+const STARTS: [&str; 3] = [
+    "MjAyNi0xMS0yMFQwMDowMDowMFo=",
+    "MjAyNi0xMS0yMFQwMTowMDowMFo=",
+    "MjAyNi0xMS0yMFQwMjowMDowMFo=",
+];
+
+/// A `dashvault serve` process on the embedded defaults in `data`.
+struct Server {
+    child: Child,
+    stdout: Receiver<String>,
+    base: String,
+}
+
+fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn next_line_with(rx: &Receiver<String>, what: &str) -> String {
+    loop {
+        let line = rx
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|_| panic!("dashvault serve printed no line with {what:?}"));
+        if line.contains(what) {
+            return line;
+        }
+    }
+}
+
+impl Server {
+    fn start(data: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dashvault"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("dashvault serve starts");
+        let stdout = lines(child.stdout.take().unwrap());
+        let stderr = lines(child.stderr.take().unwrap());
+        let line = next_line_with(&stderr, "listening on http://");
+        let start = line.find("http://").unwrap();
+        let base = line[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || ".:/".contains(*c))
+            .collect();
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || while stderr.recv().is_ok() {});
+        Self {
+            child,
+            stdout,
+            base,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// SIGKILL: no graceful shutdown, no flushing, like a power cut of the process.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    async fn sign_in(&self, http: &reqwest::Client, phone: &str) -> String {
+        let response = http
+            .post(self.url("/api/v1/auth/code"))
+            .json(&serde_json::json!({ "phone": phone }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202);
+        let line = next_line_with(&self.stdout, "code ");
+        let at = line.find("code ").unwrap() + 5;
+        let code = &line[at..at + 6];
+        let body: serde_json::Value = http
+            .post(self.url("/api/v1/auth/verify"))
+            .json(&serde_json::json!({ "phone": phone, "code": code }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+}
+
+/// A 2 s 320x240 H.264 clip from ffmpeg, made unique and `padding` bytes longer by a
+/// trailing `free` box.
+fn video(dir: &Path, seed: u8, padding: usize) -> Vec<u8> {
+    let path = dir.join(format!("v{seed}.mp4"));
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!(
+            "testsrc=size=320x240:rate=25:decimals={}",
+            seed % 3
+        ))
+        .args(["-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(&path)
+        .status()
+        .unwrap_or_else(|e| panic!("ffmpeg is needed (apt-get install ffmpeg): {e}"));
+    assert!(status.success());
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(&u32::try_from(8 + padding).unwrap().to_be_bytes());
+    bytes.extend_from_slice(b"free");
+    bytes.extend((0..padding).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
+    bytes
+}
+
+fn sha256(bytes: &[u8], dir: &Path) -> String {
+    let path = dir.join("to-hash");
+    std::fs::write(&path, bytes).unwrap();
+    sha256_of(&path)
+}
+
+fn sha256_of(path: &Path) -> String {
+    let output = Command::new("sha256sum").arg(path).output().unwrap();
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn tus(request: reqwest::RequestBuilder, token: &str) -> reqwest::RequestBuilder {
+    request.bearer_auth(token).header("Tus-Resumable", "1.0.0")
+}
+
+async fn patch(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    offset: usize,
+    bytes: &[u8],
+) -> reqwest::Response {
+    tus(http.patch(url), token)
+        .header("Upload-Offset", offset)
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn head_offset(http: &reqwest::Client, url: &str, token: &str) -> usize {
+    let head = tus(http.head(url), token).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    head.headers()["upload-offset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Start a PATCH of `bytes` at `offset` by hand and send only the first half of the body,
+/// leaving the request in flight.
+fn half_sent_patch(base: &str, path: &str, token: &str, offset: usize, bytes: &[u8]) -> TcpStream {
+    let addr = base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "PATCH {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Tus-Resumable: 1.0.0\r\nUpload-Offset: {offset}\r\n\
+         Content-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
+        bytes.len()
+    )
+    .unwrap();
+    stream.write_all(&bytes[..bytes.len() / 2]).unwrap();
+    stream.flush().unwrap();
+    stream
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_survive_sigkill_and_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let http = reqwest::Client::new();
+    let server = Server::start(&data);
+    let token = server.sign_in(&http, "+14155550100").await;
+    let files: Vec<Vec<u8>> = (0..3)
+        .map(|i| video(dir.path(), i, 30 * MIB + i as usize * 1000))
+        .collect();
+
+    let mut paths = Vec::new();
+    let mut in_flight = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let meta = format!("kind Y2xpcA==,clip YXV0bw==,start {}", STARTS[i]);
+        let response = tus(http.post(server.url("/api/v1/uploads")), &token)
+            .header("Upload-Length", file.len())
+            .header("Upload-Metadata", meta)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let path = response.headers()["location"].to_str().unwrap().to_owned();
+        // Acknowledged before the crash: a tail (2 MiB), then whole parts.
+        let mut acked = 0;
+        for chunk in [2 * MIB, 6 * MIB] {
+            let response = patch(
+                &http,
+                &server.url(&path),
+                &token,
+                acked,
+                &file[acked..acked + chunk],
+            )
+            .await;
+            assert_eq!(response.status(), 204);
+            acked += chunk;
+        }
+        in_flight.push(half_sent_patch(
+            &server.base,
+            &path,
+            &token,
+            acked,
+            &file[acked..],
+        ));
+        paths.push((path, acked));
+    }
+    // Kill once each in-flight body has had a whole part stored and recorded, while the
+    // rest of it is still arriving.
+    for (path, acked) in &paths {
+        let mut polls = 0;
+        while head_offset(&http, &server.url(path), &token).await < acked + 8 * MIB {
+            polls += 1;
+            assert!(polls < 3000, "the in-flight PATCH of {path} stores no part");
+            tokio::task::yield_now().await;
+        }
+    }
+    server.kill();
+    drop(in_flight);
+
+    let server = Server::start(&data);
+    for ((path, acked), file) in paths.iter().zip(&files) {
+        let offset = head_offset(&http, &server.url(path), &token).await;
+        assert!(
+            offset >= acked + 8 * MIB && offset < file.len(),
+            "offset {offset} after the crash"
+        );
+        let mut at = offset;
+        while at < file.len() {
+            let end = (at + 3 * MIB).min(file.len());
+            let response = patch(&http, &server.url(path), &token, at, &file[at..end]).await;
+            assert_eq!(response.status(), 204, "{:?}", response.text().await);
+            at = end;
+        }
+    }
+    let clips: serde_json::Value = http
+        .get(server.url("/api/v1/clips"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut listed: Vec<String> = clips["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sha256"].as_str().unwrap().to_owned())
+        .collect();
+    let mut expected: Vec<String> = files.iter().map(|f| sha256(f, dir.path())).collect();
+    listed.sort();
+    expected.sort();
+    assert_eq!(listed, expected);
+    let mut stored: Vec<String> = files_under(&data.join("blobs/media"))
+        .iter()
+        .map(|p| sha256_of(p))
+        .collect();
+    stored.sort();
+    assert_eq!(
+        stored, expected,
+        "the blobs on disk are exactly the uploaded files"
+    );
+    server.kill();
+}
