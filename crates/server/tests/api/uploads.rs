@@ -504,6 +504,7 @@ all_backends![
     uploads_belong_to_their_device,
     creation_with_upload_takes_the_first_bytes,
     another_replica_finishes_an_upload,
+    sidecars_attach_to_their_drive,
 ];
 
 /// An upload started on one replica is continued and finished on another that shares
@@ -594,4 +595,61 @@ mod quota {
     async fn postgres_s3() {
         super::quota_is_enforced(Engine::Postgres, Blobs::S3).await;
     }
+}
+
+/// A camera's telemetry sidecar is kept as it is, read, and attached to the drive its
+/// start falls in; a file that is no telemetry format is `422`.
+async fn sidecars_attach_to_their_drive(app: TestApp) {
+    let token = app.sign_in("+14155550100").await;
+    let tus = Tus::new(&app, &token);
+    let (_, done) = tus
+        .upload(&video("drive", 0), &recording(START), 1 << 20)
+        .await;
+    assert_eq!(done.status(), 204);
+    let gps = [
+        (
+            1_763_623_800_000u64,
+            "GPRMC,073000,A,5133.82,N,00042.24,W,17.8,231.8,201126,004.2,W",
+        ),
+        (
+            1_763_623_801_000,
+            "GPRMC,073001,A,5133.83,N,00042.25,W,18.1,231.8,201126,004.2,W",
+        ),
+    ]
+    .iter()
+    .map(|(ms, sentence)| {
+        let sum = sentence.bytes().fold(0u8, |x, b| x ^ b);
+        format!("[{ms}]${sentence}*{sum:02X}\n")
+    })
+    .collect::<String>();
+    let meta = metadata(&[
+        ("kind", "sidecar"),
+        ("start", "2026-11-20T07:30:01Z"),
+        ("filename", "20261120_073000_N.gps"),
+    ]);
+    let (_, done) = tus.upload(gps.as_bytes(), &meta, 1 << 20).await;
+    assert_eq!(done.status(), 204, "{:?}", done.text().await);
+    let me = json(&app, "/api/v1/me", &token).await;
+    let user = me["id"].as_str().unwrap().parse().unwrap();
+    let Some(dashvault_store::model::StoredObject::Sidecar(id)) = app
+        .state
+        .repo
+        .object_by_sha256(user, &sha256_hex(gps.as_bytes()))
+        .await
+        .unwrap()
+    else {
+        panic!("the sidecar is not stored");
+    };
+    let sidecar = app.state.repo.sidecar(user, id).await.unwrap().unwrap();
+    let drives = json(&app, "/api/v1/drives", &token).await;
+    assert_eq!(
+        sidecar.drive_id.map(|d| d.to_string()),
+        drives["items"][0]["id"].as_str().map(str::to_owned)
+    );
+    assert_eq!(sidecar.telemetry.gps_fixes, 2);
+    assert_eq!(sidecar.filename.as_deref(), Some("20261120_073000_N.gps"));
+
+    let (path, done) = tus.upload(b"no telemetry here", &meta, 1 << 20).await;
+    assert_eq!(done.status(), 422);
+    assert_eq!(tus.head(&path).await.status(), 404);
 }
