@@ -171,18 +171,7 @@ impl Worker {
             None => JobEnd::LeaseLost,
             Some(result) => self.record(&job, result).await?,
         };
-        match &end {
-            JobEnd::Done => tracing::debug!(job = %job.id, kind = %job.kind, "job done"),
-            JobEnd::Retry { at } => {
-                tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempts, retry_at = %at, "job failed, will retry")
-            }
-            JobEnd::Failed => {
-                tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, "job failed for good")
-            }
-            JobEnd::LeaseLost => {
-                tracing::warn!(job = %job.id, kind = %job.kind, "job lease lost; another worker took it over")
-            }
-        }
+        log_end(&job, &end);
         Ok(Outcome::Ran(Box::new(Ran { job, end })))
     }
 
@@ -295,6 +284,21 @@ impl Worker {
             }
         }
         tracing::info!(worker = %self.id, "job worker stopped");
+    }
+}
+
+/// Say how an attempt ended: failures at a level an operator sees.
+fn log_end(job: &Job, end: &JobEnd) {
+    let (id, kind, attempt) = (&job.id, &job.kind, job.attempts);
+    match end {
+        JobEnd::Done => tracing::debug!(job = %id, kind, attempt, "job done"),
+        JobEnd::Retry { at } => {
+            tracing::info!(job = %id, kind, attempt, retry_at = %at, "job failed, will retry");
+        }
+        JobEnd::Failed => tracing::warn!(job = %id, kind, attempt, "job failed for good"),
+        JobEnd::LeaseLost => {
+            tracing::warn!(job = %id, kind, "job lease lost: another worker took it over");
+        }
     }
 }
 

@@ -169,6 +169,33 @@ async fn permanent_error_fails_at_once(app: TestApp) {
     assert_eq!(handler.runs(), 1);
 }
 
+/// Panics on every run.
+struct Panics;
+
+#[async_trait]
+impl JobHandler for Panics {
+    fn kind(&self) -> &'static str {
+        "telemetry"
+    }
+
+    async fn run(&self, _job: &Job) -> Result<(), JobError> {
+        panic!("bad telemetry track");
+    }
+}
+
+/// A handler that panics fails its attempt like a retryable error; the worker lives on.
+async fn panicking_handler_is_retried(app: TestApp) {
+    let worker = worker(&app, config(), Arc::new(Panics));
+    let job = enqueue(&app, NewJob::new("telemetry", json!({}))).await;
+    let first = ran(&worker).await;
+    retry_at(&first, app.clock.now(), RETRY_BASE);
+    let queued = stored(&app, job.id).await;
+    assert_eq!(queued.state, JobState::Queued);
+    let error = queued.last_error.unwrap_or_default();
+    assert!(error.contains("bad telemetry track"), "{error}");
+    empty(&worker).await;
+}
+
 /// A job that keeps failing is `failed` once its attempts are used up.
 async fn retries_run_out(app: TestApp) {
     let handler = Scripted::new(
@@ -437,6 +464,7 @@ both_engines!(
     retries_back_off_then_succeed,
     permanent_error_fails_at_once,
     retries_run_out,
+    panicking_handler_is_retried,
     crash_mid_job_is_run_again_by_another_worker,
     heartbeat_keeps_a_long_job,
     two_replicas_run_each_job_once,
