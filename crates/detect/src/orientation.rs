@@ -8,7 +8,8 @@
 //!   window, which follows road grades and a holder being moved.
 //! - **Forward axis and sign.** Gathered as evidence vectors in the device frame and summed
 //!   over a centred 10-minute window (the whole drive when that window holds too little),
-//!   so the estimate keeps improving and follows a re-mounted camera. By preference:
+//!   so the estimate keeps improving and follows a re-mounted camera (within about five
+//!   minutes of the change). By preference:
 //!   1. *GPS speed*: the horizontal acceleration correlates with the rate of change of
 //!      speed along the forward axis only (`Σ dv/dt · a_h`). Needs some speed change.
 //!   2. *Gyroscope*: in a turn the lateral acceleration `v·ω` points to the turn's centre,
@@ -229,6 +230,8 @@ fn estimate_gravity(smooth: &[V3], gyro: Option<&[V3]>, grid: &Grid) -> Vec<V3> 
 /// Evidence of one kind for all segments, as prefix sums over their concatenation.
 struct Evidence {
     prefix: Prefix<V3>,
+    /// Sum of the evidence's magnitudes, whatever their directions.
+    strength: f64,
     min: f64,
 }
 
@@ -243,12 +246,14 @@ impl Evidence {
         if parts.iter().all(Option::is_none) {
             return None;
         }
-        let all = parts
+        let all: Vec<V3> = parts
             .into_iter()
             .zip(segments)
-            .flat_map(|(part, s)| part.unwrap_or_else(|| vec![[0.0; 3]; s.grid.n]));
+            .flat_map(|(part, s)| part.unwrap_or_else(|| vec![[0.0; 3]; s.grid.n]))
+            .collect();
         Some(Evidence {
-            prefix: Prefix::new(all),
+            strength: all.iter().map(|&e| norm(e)).sum(),
+            prefix: Prefix::new(all.into_iter()),
             min,
         })
     }
@@ -264,13 +269,21 @@ pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientatio
     let speed = Evidence::gather(segments, Segment::speed_evidence, MIN_SPEED_EVIDENCE);
     let gyro = Evidence::gather(segments, Segment::gyro_evidence, MIN_GYRO_EVIDENCE);
     let up = mean_up(segments)?;
-    let total = |e: &Option<Evidence>| e.as_ref().and_then(|e| e.enough(e.prefix.total(), up));
-    let (global, source, evidence) = if let Some(f) = total(&speed) {
-        (f, ForwardSource::Speed, speed)
-    } else if let Some(f) = total(&gyro) {
-        (f, ForwardSource::Gyro, gyro)
-    } else {
-        (skew_forward(segments, up)?, ForwardSource::Skew, None)
+    // A source is usable when it holds enough evidence, even if opposite halves of the
+    // drive cancel in its total (a camera turned round): local windows then decide.
+    let usable = |e: Option<Evidence>| e.filter(|e| e.strength >= e.min);
+    let (evidence, source) = match (usable(speed), usable(gyro)) {
+        (Some(e), _) => (Some(e), ForwardSource::Speed),
+        (None, Some(e)) => (Some(e), ForwardSource::Gyro),
+        (None, None) => (None, ForwardSource::Skew),
+    };
+    let global = match &evidence {
+        Some(e) => unit(reject(e.prefix.total(), up)),
+        None => None,
+    };
+    let global = match global {
+        Some(g) => g,
+        None => skew_forward(segments, up)?,
     };
     let orientation = Orientation {
         up,

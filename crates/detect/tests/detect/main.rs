@@ -4,6 +4,7 @@
 mod bad_input;
 mod incidents;
 mod inputs;
+mod orientation;
 mod real;
 
 use dashvault_detect::eval::LabelledTrip;
