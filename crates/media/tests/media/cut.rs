@@ -104,7 +104,7 @@ fn h264_two_second_gop_from_keyframe_exactly() {
 
 #[test]
 fn h265_across_files() {
-    let paths = consecutive(Spec::h265(2).size(1280, 720));
+    let paths = consecutive(Spec::h265(2));
     check_cut(&paths, 0.5, 5.5, 0.0, 30.0);
 }
 
@@ -114,6 +114,12 @@ fn fragmented_and_faststart_sources() {
         let paths = consecutive(Spec::h264(3).layout(layout));
         check_cut(&paths, 1.2, 7.5, 1.0, 30.0);
     }
+}
+
+#[test]
+fn video_only_sources() {
+    let paths = consecutive(Spec::h264(3).size(640, 360).no_audio());
+    check_cut(&paths, 2.0, 8.0, 2.0, 30.0);
 }
 
 #[test]

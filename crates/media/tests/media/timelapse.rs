@@ -43,8 +43,8 @@ fn speed_divides_the_duration_and_keeps_every_keyframe() {
 }
 
 #[test]
-fn every_nth_keyframe_at_a_frame_rate_h265_without_audio() {
-    let paths = consecutive(Spec::h265(2).size(1280, 720).no_audio());
+fn every_nth_keyframe_at_a_frame_rate_h265() {
+    let paths = consecutive(Spec::h265(2));
     let (files, idx) = indexes(&paths);
     let plan = timelapse(
         &idx,
