@@ -305,6 +305,7 @@ pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientatio
     let half = segments
         .first()
         .map_or(1, |s| s.grid.steps(FORWARD_WINDOW_S / 2.0));
+    let block = segments.first().map_or(1, |s| s.grid.steps(1.0));
     let mut offset = 0;
     let axes = segments
         .iter()
@@ -312,14 +313,20 @@ pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientatio
             let n = segment.grid.n;
             let mut long = Vec::with_capacity(n);
             let mut lat = Vec::with_capacity(n);
+            let mut estimate = orientation.forward;
             for i in 0..n {
                 let up = segment.up(i);
-                let k = offset + i;
-                let local = evidence
-                    .as_ref()
-                    .and_then(|e| e.enough(e.prefix.window(k, half).0, up));
-                let seed = unit(reject(local.unwrap_or(global), up)).unwrap_or(orientation.forward);
-                let forward = refine(spread.as_ref().map(|p| p.window(k, half).0), up, seed);
+                // The estimate moves over minutes: refresh it once a second.
+                if i % block == 0 {
+                    let k = offset + i;
+                    let local = evidence
+                        .as_ref()
+                        .and_then(|e| e.enough(e.prefix.window(k, half).0, up));
+                    let seed =
+                        unit(reject(local.unwrap_or(global), up)).unwrap_or(orientation.forward);
+                    estimate = refine(spread.as_ref().map(|p| p.window(k, half).0), up, seed);
+                }
+                let forward = unit(reject(estimate, up)).unwrap_or(orientation.forward);
                 let left = cross(up, forward);
                 let a = segment.dynamic[i];
                 long.push(dot(a, forward));
