@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// How a worker paces itself.
@@ -30,6 +31,8 @@ pub struct WorkerConfig {
     pub retry_base: Duration,
     /// Longest wait before a retry.
     pub retry_max: Duration,
+    /// Jobs this worker runs at once in [`Worker::run_until`] (at least 1).
+    pub concurrency: usize,
 }
 
 impl Default for WorkerConfig {
@@ -41,6 +44,7 @@ impl Default for WorkerConfig {
             idle_max: Duration::from_secs(10),
             retry_base: Duration::from_secs(30),
             retry_max: Duration::from_secs(3600),
+            concurrency: 2,
         }
     }
 }
@@ -246,21 +250,36 @@ impl Worker {
         })
     }
 
-    /// Run jobs until `shutdown` completes: poll the queue (waiting longer while it stays
-    /// empty), enqueue the periodic housekeeping jobs, and stop when told to. A job
-    /// already running when `shutdown` completes is finished first; were the process
-    /// killed instead, its lease would run out and another worker would run it again.
+    /// Run jobs until `shutdown` completes, up to [`WorkerConfig::concurrency`] at once:
+    /// each slot polls the queue (waiting longer while it stays empty) and one also
+    /// enqueues the periodic housekeeping jobs. Jobs already running when `shutdown`
+    /// completes are finished first; were the process killed instead, their leases would
+    /// run out and other workers would run them again.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
-        tokio::pin!(shutdown);
+        tracing::info!(worker = %self.id, kinds = ?self.kinds(), "job worker started");
+        let (stop, stopped) = watch::channel(false);
+        let slots = (0..self.config.concurrency.max(1))
+            .map(|slot| self.run_slot(slot == 0, stopped.clone()));
+        tokio::join!(
+            async {
+                shutdown.await;
+                let _ = stop.send(true);
+            },
+            futures_util::future::join_all(slots),
+        );
+        tracing::info!(worker = %self.id, "job worker stopped");
+    }
+
+    /// One slot of [`Worker::run_until`]: run jobs one after another until `stopped`.
+    async fn run_slot(&self, housekeeping: bool, mut stopped: watch::Receiver<bool>) {
         let mut schedule = housekeeping::Schedule::default();
         let mut idle = self.config.idle_min;
-        tracing::info!(worker = %self.id, kinds = ?self.kinds(), "job worker started");
-        loop {
-            if let Err(err) = schedule
-                .enqueue_due(self.repo.as_ref(), self.clock.now())
-                .await
-            {
-                tracing::warn!(%err, "could not enqueue housekeeping jobs");
+        while !*stopped.borrow() {
+            if housekeeping {
+                let now = self.clock.now();
+                if let Err(err) = schedule.enqueue_due(self.repo.as_ref(), now).await {
+                    tracing::warn!(%err, "could not enqueue housekeeping jobs");
+                }
             }
             let wait = match self.run_one().await {
                 Ok(Outcome::Ran(_)) => {
@@ -279,11 +298,10 @@ impl Worker {
             };
             tokio::select! {
                 biased;
-                () = &mut shutdown => break,
+                _ = stopped.wait_for(|stop| *stop) => break,
                 () = tokio::time::sleep(wait) => {}
             }
         }
-        tracing::info!(worker = %self.id, "job worker stopped");
     }
 }
 

@@ -37,6 +37,7 @@ fn config() -> WorkerConfig {
         idle_max: Duration::from_millis(50),
         retry_base: RETRY_BASE,
         retry_max: Duration::from_secs(3600),
+        concurrency: 1,
     }
 }
 
@@ -460,7 +461,57 @@ async fn server_runs_housekeeping(app: TestApp) {
         .unwrap();
 }
 
+/// Each run waits until the other one has started too.
+struct Together(tokio::sync::Barrier);
+
+#[async_trait]
+impl JobHandler for Together {
+    fn kind(&self) -> &'static str {
+        "together"
+    }
+
+    async fn run(&self, _job: &Job) -> Result<(), JobError> {
+        self.0.wait().await;
+        Ok(())
+    }
+}
+
+/// A worker loop with two slots runs two jobs at once (each job waits for the other),
+/// and stops when told to.
+async fn worker_loop_runs_jobs_side_by_side(app: TestApp) {
+    let first = enqueue(&app, NewJob::new("together", json!({ "n": 1 }))).await;
+    let second = enqueue(&app, NewJob::new("together", json!({ "n": 2 }))).await;
+    let handler = Arc::new(Together(tokio::sync::Barrier::new(2)));
+    let worker = worker(
+        &app,
+        WorkerConfig {
+            concurrency: 2,
+            ..config()
+        },
+        handler,
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let looping = tokio::spawn(worker.run_until(async move {
+        let _ = stopped.await;
+    }));
+    tokio::time::timeout(PATIENCE, async {
+        while stored(&app, first.id).await.state != JobState::Done
+            || stored(&app, second.id).await.state != JobState::Done
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("both jobs ran at once");
+    stop.send(()).unwrap();
+    tokio::time::timeout(PATIENCE, looping)
+        .await
+        .expect("the loop stops when told to")
+        .unwrap();
+}
+
 both_engines!(
+    worker_loop_runs_jobs_side_by_side,
     retries_back_off_then_succeed,
     permanent_error_fails_at_once,
     retries_run_out,
