@@ -1,23 +1,27 @@
 //! What a completed upload becomes: the multipart object assembled, its SHA-256 checked,
-//! the file indexed and validated by the media crate (embedded telemetry read too), and
-//! filed as a recording of a drive, a clip, a time-lapse or a sidecar. A file that is not
-//! what its kind says is refused (`422`) and nothing of it is kept; the same file (owner
-//! and SHA-256) uploaded twice is one object.
+//! the file indexed and validated in place by the media crate (embedded telemetry read
+//! too, through ranged reads of the store: no local copy of a video is made), and filed
+//! as a recording of a drive, a clip, a time-lapse or a sidecar. A file that is not what
+//! its kind says is refused (`422`) and nothing of it is kept; the same file (owner and
+//! SHA-256) uploaded twice is one object.
 
 use super::metadata::{Kind, UploadMetadata};
 use super::writer::{best_effort_delete, key, scratch_prefix};
 use super::TusError;
 use crate::state::AppState;
+use dashvault_media::telemetry::mp4::read_mp4;
 use dashvault_media::telemetry::{read_telemetry, Telemetry};
-use dashvault_media::{Mp4Index, VIDEO};
+use dashvault_media::{Mp4Index, ReadAt, VIDEO};
 use dashvault_store::blob::{BlobKey, UploadId};
 use dashvault_store::model::{
     Keyframe, NewClip, NewRecording, RecordingKind, Sidecar, TelemetrySummary, Upload,
     UploadProgress, VideoFile,
 };
+use dashvault_store::BlobStore;
 use futures_util::{stream, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
-use std::path::Path;
+use std::io;
+use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
@@ -80,7 +84,16 @@ pub async fn discard(state: &AppState, upload: &Upload) -> Result<(), TusError> 
 /// File the object of a completed upload as what its metadata says.
 async fn file(state: &AppState, upload: &Upload, blob_key: &BlobKey) -> Result<(), TusError> {
     let meta = UploadMetadata::parse(&upload.metadata).map_err(TusError::internal)?;
-    let (local, sha256) = download(state, blob_key, upload.length).await?;
+    // Sidecars are small and read by path; videos are indexed in place in the store.
+    let local = if meta.kind == Kind::Sidecar {
+        Some(download(state, blob_key, upload.length).await?)
+    } else {
+        None
+    };
+    let sha256 = match &local {
+        Some((_, sha256)) => sha256.clone(),
+        None => hash(state, blob_key, upload.length).await?,
+    };
     if let Some(expected) = &meta.sha256 {
         if *expected != sha256 {
             return Err(TusError::ChecksumMismatch(format!(
@@ -97,13 +110,20 @@ async fn file(state: &AppState, upload: &Upload, blob_key: &BlobKey) -> Result<(
         best_effort_delete(state, blob_key).await;
         return Ok(());
     }
-    let path = local.to_path_buf();
+    let source = match local {
+        Some((path, _)) => Source::Local(path),
+        None => Source::Blob(BlobReader {
+            blobs: state.blobs.clone(),
+            key: blob_key.clone(),
+            len: upload.length,
+            runtime: tokio::runtime::Handle::current(),
+        }),
+    };
     let kind = meta.kind;
-    let inspected = tokio::task::spawn_blocking(move || inspect(&path, kind))
+    let inspected = tokio::task::spawn_blocking(move || inspect(&source, kind))
         .await
         .map_err(TusError::internal)?
         .map_err(TusError::Unprocessable)?;
-    drop(local);
     let now = state.clock.now();
     let stored_key = match (inspected, meta.kind) {
         (Inspected::Sidecar(telemetry), _) => {
@@ -182,6 +202,71 @@ async fn download(
     Ok((path, hex::encode(hasher.finalize())))
 }
 
+/// The SHA-256 (hex) of a stored blob, streamed.
+async fn hash(state: &AppState, blob_key: &BlobKey, len: u64) -> Result<String, TusError> {
+    let mut body = state.blobs.get_range(blob_key, 0..len).await?;
+    let mut hasher = Sha256::new();
+    while let Some(chunk) = body.next().await {
+        hasher.update(&chunk.map_err(TusError::internal)?);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Where the file to inspect is read from.
+enum Source {
+    /// A local copy (sidecars).
+    Local(tempfile::TempPath),
+    /// The stored blob itself.
+    Blob(BlobReader),
+}
+
+/// Positional reads of a stored blob for the media crate, which reads synchronously: it
+/// runs on a blocking thread, and each read waits for a ranged read of the store.
+struct BlobReader {
+    blobs: Arc<dyn BlobStore>,
+    key: BlobKey,
+    len: u64,
+    runtime: tokio::runtime::Handle,
+}
+
+impl ReadAt for BlobReader {
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.len)
+    }
+
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let eof = || {
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "read past the end of the upload",
+            )
+        };
+        let end = offset
+            .checked_add(buf.len() as u64)
+            .filter(|end| *end <= self.len)
+            .ok_or_else(eof)?;
+        self.runtime.block_on(async {
+            let mut body = self
+                .blobs
+                .get_range(&self.key, offset..end)
+                .await
+                .map_err(io::Error::other)?;
+            let mut at = 0;
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk?;
+                let to = at + chunk.len();
+                buf.get_mut(at..to).ok_or_else(eof)?.copy_from_slice(&chunk);
+                at = to;
+            }
+            if at == buf.len() {
+                Ok(())
+            } else {
+                Err(eof())
+            }
+        })
+    }
+}
+
 /// What inspecting a file found.
 enum Inspected {
     Video(Video),
@@ -216,16 +301,21 @@ impl Video {
     }
 }
 
-/// Validate and index the file at `path` as `kind` says; the error is the reason to
-/// give the client.
-fn inspect(path: &Path, kind: Kind) -> Result<Inspected, String> {
+/// Validate and index `source` as `kind` says; the error is the reason to give the
+/// client.
+fn inspect(source: &Source, kind: Kind) -> Result<Inspected, String> {
+    let blob = match source {
+        Source::Local(path) => {
+            return read_telemetry(path)
+                .map(|t| Inspected::Sidecar(summary(&t)))
+                .map_err(|e| format!("not a telemetry file that can be read: {e}"))
+        }
+        Source::Blob(blob) => blob,
+    };
     if kind == Kind::Sidecar {
-        return read_telemetry(path)
-            .map(|t| Inspected::Sidecar(summary(&t)))
-            .map_err(|e| format!("not a telemetry file that can be read: {e}"));
+        return Err("a sidecar must be read from a local copy".into());
     }
-    let file = std::fs::File::open(path).map_err(|e| format!("can not read the upload: {e}"))?;
-    let index = Mp4Index::read(&file).map_err(|e| format!("not a playable MP4 video: {e}"))?;
+    let index = Mp4Index::read(blob).map_err(|e| format!("not a playable MP4 video: {e}"))?;
     let track = index
         .tracks
         .iter()
@@ -246,9 +336,7 @@ fn inspect(path: &Path, kind: Kind) -> Result<Inspected, String> {
         width: u32::from(track.width),
         height: u32::from(track.height),
         keyframes,
-        telemetry: read_telemetry(path)
-            .map(|t| summary(&t))
-            .unwrap_or_default(),
+        telemetry: read_mp4(blob).map(|t| summary(&t)).unwrap_or_default(),
     }))
 }
 
