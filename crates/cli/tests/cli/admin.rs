@@ -1,5 +1,6 @@
-//! `dashvault admin jobs` on a SQLite file that holds jobs in every state, opened by
-//! this test at the same time (as a running server would hold it).
+//! `dashvault admin jobs` on a database (the SQLite file of the data directory, or a
+//! PostgreSQL database named by `--database-url`) that holds jobs in every state, opened
+//! by this test at the same time (as a running server would hold it).
 
 use chrono::{TimeZone, Utc};
 use dashvault_store::model::{JobState, NewJob};
@@ -8,9 +9,16 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn admin_jobs(data_dir: &Path, args: &[&str]) -> Output {
+    admin_jobs_on(data_dir, None, args)
+}
+
+/// `dashvault admin jobs ARGS` with this data directory, and this database if given.
+fn admin_jobs_on(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
+    let database = database_url.map(|url| ["--database-url", url]);
     Command::new(env!("CARGO_BIN_EXE_dashvault"))
         .args(["admin", "jobs", "--data-dir"])
         .arg(data_dir)
+        .args(database.iter().flatten())
         .args(args)
         .env_remove("DASHVAULT_DATABASE_URL")
         .env_remove("DASHVAULT_CONFIG")
@@ -32,9 +40,27 @@ fn json_list(output: &Output) -> Vec<serde_json::Value> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_jobs_lists_queued_running_and_failed() {
+async fn admin_jobs_lists_queued_running_and_failed_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("dashvault.db").display());
+    lists_queued_running_and_failed(dir.path(), &url, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_jobs_lists_queued_running_and_failed_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dashvault_store::testkit::postgres_test_database().await;
+    lists_queued_running_and_failed(dir.path(), db.url(), Some(db.url())).await;
+    assert!(
+        !dir.path().join("dashvault.db").exists(),
+        "--database-url wins"
+    );
+}
+
+/// Jobs in every state in the database at `url`, listed by `admin jobs` run with
+/// `--data-dir dir` and `--database-url database_flag` when given.
+async fn lists_queued_running_and_failed(dir: &Path, url: &str, database_flag: Option<&str>) {
+    let admin_jobs = |args: &'static [&'static str]| admin_jobs_on(dir, database_flag, args);
     let repo = dashvault_store::open(&url)
         .await
         .expect("open the database");
@@ -67,7 +93,7 @@ async fn admin_jobs_lists_queued_running_and_failed() {
         .unwrap()
         .unwrap();
 
-    let table = stdout(&admin_jobs(dir.path(), &[]));
+    let table = stdout(&admin_jobs(&[]));
     let lines: Vec<&str> = table.lines().collect();
     assert!(
         lines[0].starts_with("ID")
@@ -104,22 +130,21 @@ async fn admin_jobs_lists_queued_running_and_failed() {
         "header, three jobs, blank, counts:\n{table}"
     );
 
-    let done_jobs = json_list(&admin_jobs(dir.path(), &["--state", "done", "--json"]));
+    let done_jobs = json_list(&admin_jobs(&["--state", "done", "--json"]));
     assert_eq!(done_jobs.len(), 1);
     assert_eq!(done_jobs[0]["kind"], "prune_auth");
     assert_eq!(done_jobs[0]["state"], "done");
 
-    let some = json_list(&admin_jobs(
-        dir.path(),
-        &["--state", "failed", "--state", "queued", "--json"],
-    ));
+    let some = json_list(&admin_jobs(&[
+        "--state", "failed", "--state", "queued", "--json",
+    ]));
     let states: Vec<&str> = some.iter().map(|j| j["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["failed", "queued"], "next to run first");
     assert_eq!(some[0]["last_error"], error);
     assert_eq!(some[1]["payload"], json!({ "drive": "d1" }));
     assert_eq!(some[1]["run_at"], "2026-11-20T09:00:00Z");
 
-    let limited = json_list(&admin_jobs(dir.path(), &["--limit", "1", "--json"]));
+    let limited = json_list(&admin_jobs(&["--limit", "1", "--json"]));
     assert_eq!(limited.len(), 1);
 
     // The database is still open here, as the server would hold it.
