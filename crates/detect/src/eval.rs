@@ -181,7 +181,8 @@ impl LabelledTrip {
 
     /// The trip as a sensor fixed to the car records it: x forward, y left, z up.
     pub fn car_trace(&self) -> Trace {
-        let heading = self.heading();
+        let accel = undo_tilt_lag(self.accel.clone());
+        let heading = self.heading(&accel);
         let to_car = |samples: &[Vec3Sample]| -> Vec<Vec3Sample> {
             samples
                 .iter()
@@ -196,7 +197,7 @@ impl LabelledTrip {
                 .collect()
         };
         Trace {
-            accel: to_car(&undo_tilt_lag(self.accel.clone())),
+            accel: to_car(&accel),
             gyro: to_car(&self.gyro),
             speed: Vec::new(),
         }
@@ -207,19 +208,20 @@ impl LabelledTrip {
         mount.apply(&self.car_trace())
     }
 
-    /// Integrated yaw rate, corrected at the labelled anchors.
-    fn heading(&self) -> Heading {
+    /// Integrated yaw rate, corrected at the labelled anchors, from `accel` (the
+    /// Earth-frame accelerometer with the tilt lag undone).
+    fn heading(&self, accel: &[Vec3Sample]) -> Heading {
         let integrated = integrate_yaw(&self.gyro);
         let at = |t: f64| interpolate(&integrated, t);
         let turns = self.unlabelled_turns();
         let mut anchors: Vec<(f64, f64)> = self
             .labels
             .iter()
-            .flat_map(|label| self.heading_errors(label, true, &at))
+            .flat_map(|label| self.heading_errors(accel, label, true, &at))
             .chain(
                 turns
                     .iter()
-                    .flat_map(|turn| self.heading_errors(turn, false, &at)),
+                    .flat_map(|turn| self.heading_errors(accel, turn, false, &at)),
             )
             .collect();
         anchors.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -285,6 +287,7 @@ impl LabelledTrip {
     /// may be more of the same turn).
     fn heading_errors(
         &self,
+        accel: &[Vec3Sample],
         label: &Label,
         baseline: bool,
         heading: &impl Fn(f64) -> f64,
@@ -295,9 +298,8 @@ impl LabelledTrip {
             [x * cos + y * sin, -x * sin + y * cos]
         };
         let mean = |from: f64, to: f64| -> Option<[f64; 2]> {
-            let first = self.accel.partition_point(|s| s.t < from);
-            let picked: Vec<[f64; 2]> = self
-                .accel
+            let first = accel.partition_point(|s| s.t < from);
+            let picked: Vec<[f64; 2]> = accel
                 .get(first..)
                 .unwrap_or(&[])
                 .iter()
@@ -339,8 +341,7 @@ impl LabelledTrip {
         // Σ ω (a_h × up): forward in the integrated-heading frame.
         let mut gyro = self.gyro.iter().peekable();
         let mut forward = [0.0, 0.0];
-        for s in self
-            .accel
+        for s in accel
             .iter()
             .filter(|s| s.t >= label.start && s.t <= label.end)
         {
