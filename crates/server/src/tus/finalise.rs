@@ -65,10 +65,7 @@ pub async fn discard(state: &AppState, upload: &Upload) -> Result<(), TusError> 
     let filed = upload.offset == upload.length && !upload.partial;
     if !filed {
         if let Some(id) = &upload.multipart_id {
-            state
-                .blobs
-                .abort_multipart(&blob_key, &UploadId::new(id.clone()))
-                .await?;
+            abort_multipart(state, &blob_key, id).await;
         }
         best_effort_delete(state, &blob_key).await;
     }
@@ -79,6 +76,15 @@ pub async fn discard(state: &AppState, upload: &Upload) -> Result<(), TusError> 
     }
     state.repo.delete_upload(upload.user_id, upload.id).await?;
     Ok(())
+}
+
+/// Abort a multipart upload, logging a failure instead of failing (it may already be
+/// completed or gone; the store's own expiry of stale multipart uploads is the backstop).
+pub async fn abort_multipart(state: &AppState, blob_key: &BlobKey, id: &str) {
+    let upload_id = UploadId::new(id.to_owned());
+    if let Err(err) = state.blobs.abort_multipart(blob_key, &upload_id).await {
+        tracing::warn!(%err, %blob_key, "could not abort a multipart upload");
+    }
 }
 
 /// File the object of a completed upload as what its metadata says.

@@ -108,6 +108,26 @@ pub async fn append(
     len: u64,
     checksum: Option<&Checksum>,
 ) -> Result<UploadProgress, TusError> {
+    let mut started = None;
+    let result = append_parts(state, upload, body, len, checksum, &mut started).await;
+    // A multipart upload started here that no recorded progress refers to would be
+    // orphaned: abort it.
+    if let (Err(_), Some(id)) = (&result, &started) {
+        if upload.multipart_id.as_ref() != Some(id) {
+            super::finalise::abort_multipart(state, &key(&upload.blob_key)?, id).await;
+        }
+    }
+    result
+}
+
+async fn append_parts(
+    state: &AppState,
+    upload: &mut Upload,
+    body: &Body,
+    len: u64,
+    checksum: Option<&Checksum>,
+    started: &mut Option<String>,
+) -> Result<UploadProgress, TusError> {
     let completes = upload.offset + len == upload.length;
     if len == 0 && !completes {
         return Ok(upload.progress());
@@ -124,6 +144,7 @@ pub async fn append(
             None => {
                 let id = state.blobs.create_multipart(&blob_key).await?;
                 progress.multipart_id = Some(id.to_string());
+                *started = Some(id.to_string());
                 id
             }
         };

@@ -262,8 +262,8 @@ async fn garbage_metadata_is_refused(app: TestApp) {
 async fn non_video_is_refused_and_forgotten(app: TestApp) {
     let token = app.sign_in("+14155550100").await;
     let tus = Tus::new(&app, &token);
-    let junk: Vec<u8> = (0..6 * MIB).map(|i| (i * 7 % 251) as u8).collect();
-    let (path, done) = tus.upload(&junk, &recording(START), 2 * MIB).await;
+    let junk: Vec<u8> = (0..13 * MIB).map(|i| (i * 7 % 251) as u8).collect();
+    let (path, done) = tus.upload(&junk, &recording(START), 6 * MIB).await;
     assert_eq!(done.status(), 422);
     let body: Value = done.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_a_video");
