@@ -141,11 +141,7 @@ impl Server {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| ServeError::Bind { addr, source })?;
-        let jobs = Worker::with_builtin_handlers(
-            Arc::clone(&state.repo),
-            Arc::clone(&state.clock),
-            WorkerConfig::default(),
-        );
+        let jobs = Worker::for_state(&state, WorkerConfig::default());
         Ok(Self {
             listener,
             router: app(state),

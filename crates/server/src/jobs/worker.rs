@@ -5,6 +5,7 @@ use super::backoff::retry_delay;
 use super::handler::{JobError, JobHandler};
 use super::housekeeping;
 use crate::clock::Clock;
+use crate::state::AppState;
 use chrono::{DateTime, TimeDelta, Utc};
 use dashvault_store::model::{Job, JobState};
 use dashvault_store::Repo;
@@ -132,6 +133,12 @@ impl Worker {
         handlers
             .into_iter()
             .fold(Self::new(repo, clock, config), Self::with_handler)
+    }
+
+    /// The worker `serve` runs for `state`: the built-in handlers, and the place to
+    /// register handlers that need more of the state (blob stores, uploads).
+    pub fn for_state(state: &AppState, config: WorkerConfig) -> Self {
+        Self::with_builtin_handlers(Arc::clone(&state.repo), Arc::clone(&state.clock), config)
     }
 
     /// The same worker, also running jobs of `handler.kind()` (replacing any handler
