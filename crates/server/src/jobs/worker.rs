@@ -22,7 +22,7 @@ pub struct WorkerConfig {
     /// How long a claim holds a job without a heartbeat; after that another worker may
     /// take it (the first one is presumed dead).
     pub lease: Duration,
-    /// How often a running job's lease is extended; well under `lease`.
+    /// How often a running job's lease is extended (at most a third of `lease` is used).
     pub heartbeat: Duration,
     /// First wait after finding the queue empty; it doubles while the queue stays empty.
     pub idle_min: Duration,
@@ -49,6 +49,9 @@ impl Default for WorkerConfig {
         }
     }
 }
+
+/// The shortest heartbeat period, whatever the lease.
+const MIN_HEARTBEAT: Duration = Duration::from_millis(10);
 
 /// What [`Worker::run_one`] did.
 #[derive(Debug)]
@@ -195,10 +198,10 @@ impl Worker {
     ) -> Option<Result<(), JobError>> {
         let owned = job.clone();
         let mut task = AbortOnDrop(tokio::spawn(async move { handler.run(&owned).await }));
-        let mut ticks = tokio::time::interval_at(
-            tokio::time::Instant::now() + self.config.heartbeat,
-            self.config.heartbeat,
-        );
+        // A lease must survive a missed beat or two, whatever the configuration says.
+        let every = (self.config.heartbeat.min(self.config.lease / 3)).max(MIN_HEARTBEAT);
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 joined = &mut task.0 => {

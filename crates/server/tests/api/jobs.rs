@@ -28,7 +28,7 @@ const RETRY_BASE: Duration = Duration::from_secs(10);
 /// How long a test waits for something another task does before failing.
 const PATIENCE: Duration = Duration::from_secs(20);
 
-/// Retries from 10 s, no heartbeat within a test unless asked.
+/// Retries from 10 s; heartbeats (every 20 s at most) too rare to matter unless asked.
 fn config() -> WorkerConfig {
     WorkerConfig {
         lease: LEASE,
