@@ -87,18 +87,22 @@ pub(super) struct Schedule {
 }
 
 impl Schedule {
-    /// Enqueue this hour's housekeeping jobs unless this loop already did (other
-    /// replicas' attempts are merged by the dedupe key).
+    /// Enqueue this hour's housekeeping jobs of the kinds a worker `runs`, unless this
+    /// loop already did (other replicas' attempts are merged by the dedupe key).
     pub(super) async fn enqueue_due(
         &mut self,
         repo: &dyn Repo,
         now: DateTime<Utc>,
+        runs: &[&str],
     ) -> dashvault_store::Result<()> {
         let hour = now.format("%Y-%m-%dT%H").to_string();
         if self.enqueued_for.as_deref() == Some(hour.as_str()) {
             return Ok(());
         }
-        for kind in [PRUNE_AUTH, PRUNE_JOBS] {
+        for kind in [PRUNE_AUTH, PRUNE_JOBS]
+            .into_iter()
+            .filter(|k| runs.contains(k))
+        {
             let job = NewJob::new(kind, serde_json::json!({})).dedupe_key(format!("{kind}:{hour}"));
             repo.enqueue(&job, now).await?;
         }

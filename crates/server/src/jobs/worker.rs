@@ -262,9 +262,9 @@ impl Worker {
 
     /// Run jobs until `shutdown` completes, up to [`WorkerConfig::concurrency`] at once:
     /// each slot polls the queue (waiting longer while it stays empty) and one also
-    /// enqueues the periodic housekeeping jobs. Jobs already running when `shutdown`
-    /// completes are finished first; were the process killed instead, their leases would
-    /// run out and other workers would run them again.
+    /// enqueues the periodic housekeeping jobs this worker has handlers for. Jobs already
+    /// running when `shutdown` completes are finished first; were the process killed
+    /// instead, their leases would run out and other workers would run them again.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
         tracing::info!(worker = %self.id, kinds = ?self.kinds(), "job worker started");
         let (stop, stopped) = watch::channel(false);
@@ -287,7 +287,8 @@ impl Worker {
         while !*stopped.borrow() {
             if housekeeping {
                 let now = self.clock.now();
-                if let Err(err) = schedule.enqueue_due(self.repo.as_ref(), now).await {
+                let runs = self.kinds();
+                if let Err(err) = schedule.enqueue_due(self.repo.as_ref(), now, &runs).await {
                     tracing::warn!(%err, "could not enqueue housekeeping jobs");
                 }
             }
