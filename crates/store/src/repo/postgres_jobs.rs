@@ -68,10 +68,15 @@ impl JobRepo for PostgresRepo {
         locked_until: DateTime<Utc>,
     ) -> Result<Option<Job>> {
         let now = truncate_to_millis(now);
+        // Rows another replica is already failing are skipped, not waited for: no
+        // replica blocks (or deadlocks) on another's housekeeping.
         sqlx::query(
             "UPDATE jobs SET state = 'failed', last_error = $1, locked_by = NULL,
                              locked_until = NULL, updated_at = $2
-             WHERE state = 'running' AND locked_until <= $2 AND attempts >= max_attempts",
+             WHERE id IN (
+                 SELECT id FROM jobs
+                 WHERE state = 'running' AND locked_until <= $2 AND attempts >= max_attempts
+                 FOR UPDATE SKIP LOCKED)",
         )
         .bind(LEASE_EXPIRED)
         .bind(now)
