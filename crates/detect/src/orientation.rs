@@ -85,8 +85,8 @@ pub(crate) struct Segment {
     pub grid: Grid,
     /// Accelerometer averaged per grid cell (impulses kept).
     pub accel: Vec<V3>,
-    /// Estimated gravity vector (pointing up, as an accelerometer at rest reads it).
-    pub gravity: Vec<V3>,
+    /// Unit vector up (along gravity as an accelerometer at rest reads it).
+    pub up: Vec<V3>,
     /// Smoothed acceleration less gravity.
     pub dynamic: Vec<V3>,
     /// Smoothed yaw rate about the up axis, rad/s, when there is a gyroscope.
@@ -117,27 +117,23 @@ impl Segment {
             .zip(&gravity)
             .map(|(&a, &g)| sub(a, g))
             .collect();
-        let yaw = gyro.map(|gyro| {
-            gyro.iter()
-                .zip(&gravity)
-                .map(|(&w, &g)| unit(g).map_or(0.0, |up| dot(w, up)))
-                .collect()
-        });
+        let up: Vec<V3> = gravity
+            .iter()
+            .map(|&g| unit(g).unwrap_or([0.0, 0.0, 1.0]))
+            .collect();
+        let yaw = gyro.map(|gyro| gyro.iter().zip(&up).map(|(&w, &u)| dot(w, u)).collect());
         Some(Segment {
             speed: resample_speed(&trace.speed, &grid),
             grid,
             accel,
-            gravity,
+            up,
             dynamic,
             yaw,
         })
     }
 
     fn up(&self, i: usize) -> V3 {
-        self.gravity
-            .get(i)
-            .and_then(|&g| unit(g))
-            .unwrap_or([0.0, 0.0, 1.0])
+        self.up.get(i).copied().unwrap_or([0.0, 0.0, 1.0])
     }
 
     /// Gyroscope evidence of the forward axis at each instant (see the module doc).
@@ -290,10 +286,10 @@ pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientatio
         forward: unit(reject(global, up))?,
         source,
     };
-    let spread = segments
-        .iter()
-        .any(|s| s.yaw.is_some())
-        .then(|| Prefix::new(segments.iter().flat_map(Segment::straight_spread)));
+    let spread = segments.iter().any(|s| s.yaw.is_some()).then(|| {
+        let all: Vec<Sym3> = segments.iter().flat_map(Segment::straight_spread).collect();
+        Prefix::new(all.into_iter())
+    });
     let refine = |sum: Option<Sym3>, up: V3, seed: V3| match sum {
         Some(sum) => principal_axis(&sum, up, seed),
         None => seed,
@@ -366,7 +362,7 @@ fn principal_axis(spread: &Sym3, up: V3, seed: V3) -> V3 {
 fn mean_up(segments: &[Segment]) -> Option<V3> {
     let sum = segments
         .iter()
-        .flat_map(|s| s.gravity.iter())
+        .flat_map(|s| s.up.iter())
         .fold([0.0; 3], |acc, &g| crate::vector::add(acc, g));
     unit(sum)
 }

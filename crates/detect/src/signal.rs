@@ -168,7 +168,8 @@ impl<const N: usize> Summable for [f64; N] {
 
 impl<T: Summable> Prefix<T> {
     pub fn new(values: impl Iterator<Item = T>) -> Prefix<T> {
-        let mut sums = vec![T::ZERO];
+        let mut sums = Vec::with_capacity(values.size_hint().0 + 1);
+        sums.push(T::ZERO);
         let mut acc = T::ZERO;
         for v in values {
             acc = acc.plus(v);
