@@ -2,6 +2,7 @@
 
 mod admin;
 mod detect;
+mod jobs;
 mod media;
 mod media_extract;
 mod serve;
