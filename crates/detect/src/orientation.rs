@@ -32,10 +32,12 @@
 //!   With none of these (a parked car, a constant signal), the forward axis is unknown and
 //!   only orientation-free events (collisions) are reported.
 
-use crate::signal::{moving_average, resample, resample_speed, Grid, Prefix};
+use crate::signal::{
+    block_sums, from_blocks, moving_average, resample, resample_speed, Grid, Prefix,
+};
 use crate::thresholds::Thresholds;
 use crate::trace::Trace;
-use crate::vector::{cross, dot, norm, reject, scale, sub, unit, V3};
+use crate::vector::{add, cross, dot, norm, reject, scale, sub, unit, V3};
 use serde::{Deserialize, Serialize};
 
 /// Window of the gravity estimate, s.
@@ -52,6 +54,9 @@ const MIN_GYRO_EVIDENCE: f64 = 1.0;
 const MIN_SPEED_EVIDENCE: f64 = 5.0;
 /// Yaw rate under which the car counts as driving straight, rad/s (3°/s).
 const STRAIGHT_YAW: f64 = 0.05;
+/// Evidence and the gravity estimate are summed per block of this many seconds: they
+/// change over minutes, so per-second sums lose nothing and cost a fiftieth.
+const BLOCK_S: f64 = 1.0;
 /// Power iterations refining the forward axis.
 const POWER_STEPS: usize = 3;
 /// Normalised skewness the accelerometer-only estimate needs along the forward axis.
@@ -136,91 +141,111 @@ impl Segment {
         self.up.get(i).copied().unwrap_or([0.0, 0.0, 1.0])
     }
 
-    /// Gyroscope evidence of the forward axis at each instant (see the module doc).
-    fn gyro_evidence(&self) -> Option<Vec<V3>> {
-        let yaw = self.yaw.as_ref()?;
-        Some(
-            (0..self.grid.n)
-                .map(|i| {
-                    let up = self.up(i);
-                    scale(cross(self.dynamic[i], up), yaw[i] * self.grid.dt)
-                })
-                .collect(),
-        )
+    /// Samples per evidence block.
+    fn block(&self) -> usize {
+        self.grid.steps(BLOCK_S)
     }
 
-    /// Speed evidence of the forward axis at each instant (see the module doc).
+    /// Gyroscope evidence of the forward axis, summed per block (see the module doc).
+    fn gyro_evidence(&self) -> Option<Vec<V3>> {
+        let yaw = self.yaw.as_ref()?;
+        let per_sample = self.dynamic.iter().zip(&self.up).zip(yaw);
+        Some(block_sums(
+            per_sample.map(|((&a, &up), &w)| scale(cross(a, up), w * self.grid.dt)),
+            self.block(),
+        ))
+    }
+
+    /// Speed evidence of the forward axis, summed per block (see the module doc).
     fn speed_evidence(&self) -> Option<Vec<V3>> {
         let speed = self.speed.as_ref()?;
         let h = self.grid.steps(0.5);
-        Some(
-            (0..self.grid.n)
-                .map(|i| {
-                    let before = speed.get(i.saturating_sub(h)).copied().flatten();
-                    let after = speed.get(i + h).copied().flatten();
-                    match (before, after) {
-                        (Some(a), Some(b)) => {
-                            let dvdt = (b - a) / (2 * h) as f64 / self.grid.dt;
-                            scale(reject(self.dynamic[i], self.up(i)), dvdt * self.grid.dt)
-                        }
-                        _ => [0.0; 3],
-                    }
-                })
-                .collect(),
-        )
+        let per_sample = (0..self.grid.n).map(|i| {
+            let before = speed.get(i.saturating_sub(h)).copied().flatten();
+            let after = speed.get(i + h).copied().flatten();
+            match (before, after) {
+                (Some(a), Some(b)) => {
+                    let dvdt = (b - a) / (2 * h) as f64 / self.grid.dt;
+                    scale(reject(self.dynamic[i], self.up(i)), dvdt * self.grid.dt)
+                }
+                _ => [0.0; 3],
+            }
+        });
+        Some(block_sums(per_sample, self.block()))
     }
-}
 
-impl Segment {
     /// Spread (outer product) of the horizontal acceleration while driving straight,
-    /// zero elsewhere; without a gyroscope, zero throughout.
+    /// summed per block; zero without a gyroscope.
     fn straight_spread(&self) -> Vec<Sym3> {
         let Some(yaw) = &self.yaw else {
-            return vec![[0.0; 6]; self.grid.n];
+            return vec![[0.0; 6]; self.grid.n.div_ceil(self.block())];
         };
-        (0..self.grid.n)
-            .map(|i| {
-                if yaw[i].abs() >= STRAIGHT_YAW {
+        let per_sample = self
+            .dynamic
+            .iter()
+            .zip(&self.up)
+            .zip(yaw)
+            .map(|((&a, &up), &w)| {
+                if w.abs() >= STRAIGHT_YAW {
                     return [0.0; 6];
                 }
-                let [x, y, z] = reject(self.dynamic[i], self.up(i));
+                let [x, y, z] = reject(a, up);
                 [x * x, x * y, x * z, y * y, y * z, z * z].map(|v| v * self.grid.dt)
-            })
-            .collect()
+            });
+        block_sums(per_sample, self.block())
     }
 }
 
-/// Two passes of a centred moving average; the second leaves out manoeuvres.
+/// Two passes of a centred moving average over one-second block means; the second
+/// leaves out manoeuvres. Interpolated back to every sample.
 fn estimate_gravity(smooth: &[V3], gyro: Option<&[V3]>, grid: &Grid) -> Vec<V3> {
-    let half = grid.steps(GRAVITY_WINDOW_S / 2.0);
-    let rough = moving_average(smooth, half);
-    let quiet: Vec<f64> = (0..smooth.len())
-        .map(|i| {
-            let still = norm(sub(smooth[i], rough[i])) < QUIET_ACCEL;
-            let straight = gyro
-                .and_then(|g| g.get(i))
-                .is_none_or(|&w| norm(w) < QUIET_GYRO);
-            if still && straight {
-                1.0
-            } else {
-                0.0
-            }
+    let block = grid.steps(BLOCK_S);
+    let half = ((GRAVITY_WINDOW_S / 2.0) / BLOCK_S).round() as usize;
+    let sums = block_sums(smooth.iter().copied(), block);
+    let means: Vec<V3> = sums
+        .iter()
+        .enumerate()
+        .map(|(b, &sum)| {
+            let count = block.min(smooth.len().saturating_sub(b * block)).max(1);
+            scale(sum, 1.0 / count as f64)
         })
         .collect();
-    let weighted = Prefix::new(smooth.iter().zip(&quiet).map(|(&a, &w)| scale(a, w)));
-    let weights = Prefix::new(quiet.iter().copied());
-    let min_weight = grid.steps(1.0) as f64;
-    (0..smooth.len())
-        .map(|i| {
-            let (sum, _) = weighted.window(i, half);
-            let (weight, _) = weights.window(i, half);
+    let rough = moving_average(&means, half);
+    let mut quiet_sums = vec![[0.0; 3]; rough.len()];
+    let mut quiet_counts = vec![0.0; rough.len()];
+    for (i, &a) in smooth.iter().enumerate() {
+        let b = i / block;
+        let (Some(&r), Some(sum), Some(count)) =
+            (rough.get(b), quiet_sums.get_mut(b), quiet_counts.get_mut(b))
+        else {
+            continue;
+        };
+        let still = norm(sub(a, r)) < QUIET_ACCEL;
+        let straight = gyro
+            .and_then(|g| g.get(i))
+            .is_none_or(|&w| norm(w) < QUIET_GYRO);
+        if still && straight {
+            *sum = add(*sum, a);
+            *count += 1.0;
+        }
+    }
+    let weighted = Prefix::new(quiet_sums.into_iter());
+    let weights = Prefix::new(quiet_counts.into_iter());
+    let min_weight = block as f64;
+    let gravity: Vec<V3> = rough
+        .iter()
+        .enumerate()
+        .map(|(b, &r)| {
+            let (sum, _) = weighted.window(b, half);
+            let (weight, _) = weights.window(b, half);
             if weight >= min_weight {
                 scale(sum, 1.0 / weight)
             } else {
-                rough[i]
+                r
             }
         })
-        .collect()
+        .collect();
+    from_blocks(&gravity, block, smooth.len())
 }
 
 /// Evidence of one kind for all segments, as prefix sums over their concatenation.
@@ -245,7 +270,9 @@ impl Evidence {
         let all: Vec<V3> = parts
             .into_iter()
             .zip(segments)
-            .flat_map(|(part, s)| part.unwrap_or_else(|| vec![[0.0; 3]; s.grid.n]))
+            .flat_map(|(part, s)| {
+                part.unwrap_or_else(|| vec![[0.0; 3]; s.grid.n.div_ceil(s.block())])
+            })
             .collect();
         Some(Evidence {
             strength: all.iter().map(|&e| norm(e)).sum(),
@@ -298,23 +325,21 @@ pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientatio
         forward: refine(spread.as_ref().map(Prefix::total), up, orientation.forward),
         ..orientation
     };
-    let half = segments
-        .first()
-        .map_or(1, |s| s.grid.steps(FORWARD_WINDOW_S / 2.0));
-    let block = segments.first().map_or(1, |s| s.grid.steps(1.0));
+    // Evidence is in blocks of BLOCK_S seconds, concatenated over the segments.
+    let half = ((FORWARD_WINDOW_S / 2.0) / BLOCK_S).round() as usize;
     let mut offset = 0;
     let axes = segments
         .iter()
         .map(|segment| {
-            let n = segment.grid.n;
+            let (n, block) = (segment.grid.n, segment.block());
             let mut long = Vec::with_capacity(n);
             let mut lat = Vec::with_capacity(n);
             let mut estimate = orientation.forward;
             for i in 0..n {
                 let up = segment.up(i);
-                // The estimate moves over minutes: refresh it once a second.
+                // The estimate moves over minutes: refresh it once a block.
                 if i % block == 0 {
-                    let k = offset + i;
+                    let k = offset + i / block;
                     let local = evidence
                         .as_ref()
                         .and_then(|e| e.enough(e.prefix.window(k, half).0, up));
@@ -328,7 +353,7 @@ pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientatio
                 long.push(dot(a, forward));
                 lat.push(dot(a, left));
             }
-            offset += n;
+            offset += n.div_ceil(block);
             CarAxes { long, lat }
         })
         .collect();

@@ -200,6 +200,50 @@ impl<T: Summable> Prefix<T> {
     }
 }
 
+/// Sums of consecutive runs of `block` values (the last run may be shorter).
+pub(crate) fn block_sums<T: Summable>(values: impl Iterator<Item = T>, block: usize) -> Vec<T> {
+    let block = block.max(1);
+    let mut out = Vec::with_capacity(values.size_hint().0 / block + 1);
+    for (i, v) in values.enumerate() {
+        if i % block == 0 {
+            out.push(T::ZERO);
+        }
+        if let Some(last) = out.last_mut() {
+            *last = last.plus(v);
+        }
+    }
+    out
+}
+
+/// `n` values linearly interpolated between per-block values, each placed at the middle
+/// of its block of `block` samples (held before the first middle and after the last).
+pub(crate) fn from_blocks(values: &[V3], block: usize, n: usize) -> Vec<V3> {
+    let block = block.max(1);
+    let middle = |b: usize| -> f64 {
+        let start = b * block;
+        let end = ((b + 1) * block).min(n).max(start + 1);
+        (start + end - 1) as f64 / 2.0
+    };
+    let mut out = Vec::with_capacity(n);
+    let mut b = 0;
+    for i in 0..n {
+        let x = i as f64;
+        while b + 1 < values.len() && middle(b + 1) <= x {
+            b += 1;
+        }
+        let value = match (values.get(b), values.get(b + 1)) {
+            (Some(&a), Some(&c)) if x > middle(b) => {
+                let f = (x - middle(b)) / (middle(b + 1) - middle(b));
+                add(a, scale(sub(c, a), f))
+            }
+            (Some(&a), _) => a,
+            (None, _) => [0.0; 3],
+        };
+        out.push(value);
+    }
+    out
+}
+
 /// Centred moving average of vectors over `2·half + 1` samples (fewer at the ends).
 pub(crate) fn moving_average(values: &[V3], half: usize) -> Vec<V3> {
     let prefix = Prefix::new(values.iter().copied());
