@@ -61,9 +61,7 @@ async fn admin_jobs_lists_queued_running_and_failed_on_postgres() {
 /// `--data-dir dir` and `--database-url database_flag` when given.
 async fn lists_queued_running_and_failed(dir: &Path, url: &str, database_flag: Option<&str>) {
     let admin_jobs = |args: &'static [&'static str]| admin_jobs_on(dir, database_flag, args);
-    let repo = dashvault_store::open(url)
-        .await
-        .expect("open the database");
+    let repo = dashvault_store::open(url).await.expect("open the database");
     let now = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
     let lease = now + chrono::TimeDelta::minutes(1);
     for kind in ["prune_auth", "delete", "thumbnail"] {
