@@ -84,23 +84,32 @@ pub(crate) fn resample(samples: &[Vec3Sample], grid: &Grid) -> Option<Vec<V3>> {
             *count += 1;
         }
     }
-    let filled: Vec<usize> = (0..grid.n).filter(|&i| counts[i] > 0).collect();
-    for &i in &filled {
-        sums[i] = scale(sums[i], 1.0 / f64::from(counts[i]));
-    }
-    let (&first_filled, &last_filled) = (filled.first()?, filled.last()?);
-    let head = sums[first_filled];
-    sums[..first_filled].fill(head);
-    let tail = sums[last_filled];
-    sums[last_filled..].fill(tail);
-    for pair in filled.windows(2) {
-        let (a, b) = (pair[0], pair[1]);
-        let (va, vb) = (sums[a], sums[b]);
-        for (k, slot) in sums[a + 1..b].iter_mut().enumerate() {
-            let f = (k + 1) as f64 / (b - a) as f64;
-            *slot = add(va, scale(sub(vb, va), f));
+    // Averages in filled cells; empty cells between two filled ones interpolated.
+    let mut previous: Option<usize> = None;
+    for b in 0..grid.n {
+        if counts[b] == 0 {
+            continue;
         }
+        sums[b] = scale(sums[b], 1.0 / f64::from(counts[b]));
+        match previous {
+            Some(a) if b > a + 1 => {
+                let (va, vb) = (sums[a], sums[b]);
+                for (k, slot) in sums[a + 1..b].iter_mut().enumerate() {
+                    let f = (k + 1) as f64 / (b - a) as f64;
+                    *slot = add(va, scale(sub(vb, va), f));
+                }
+            }
+            None => {
+                let head = sums[b];
+                sums[..b].fill(head);
+            }
+            _ => {}
+        }
+        previous = Some(b);
     }
+    let last = previous?;
+    let tail = sums[last];
+    sums[last..].fill(tail);
     Some(sums)
 }
 
@@ -244,13 +253,25 @@ pub(crate) fn from_blocks(values: &[V3], block: usize, n: usize) -> Vec<V3> {
     out
 }
 
-/// Centred moving average of vectors over `2·half + 1` samples (fewer at the ends).
+/// Centred moving average of vectors over `2·half + 1` samples (fewer at the ends), with
+/// a sliding sum.
 pub(crate) fn moving_average(values: &[V3], half: usize) -> Vec<V3> {
-    let prefix = Prefix::new(values.iter().copied());
-    (0..values.len())
-        .map(|i| {
-            let (sum, count) = prefix.window(i, half);
-            scale(sum, 1.0 / count.max(1) as f64)
-        })
-        .collect()
+    let n = values.len();
+    let mut out = Vec::with_capacity(n);
+    let mut sum = [0.0; 3];
+    // The window [lo, hi) for the first sample.
+    let (mut lo, mut hi) = (0, 0);
+    for i in 0..n {
+        let (want_lo, want_hi) = (i.saturating_sub(half), (i + half + 1).min(n));
+        while hi < want_hi {
+            sum = add(sum, values[hi]);
+            hi += 1;
+        }
+        while lo < want_lo {
+            sum = sub(sum, values[lo]);
+            lo += 1;
+        }
+        out.push(scale(sum, 1.0 / (hi - lo).max(1) as f64));
+    }
+    out
 }
