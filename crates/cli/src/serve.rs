@@ -16,6 +16,7 @@ pub fn run(settings: Settings, matches: &ArgMatches) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
+        let shutdown = dashvault_server::shutdown_signal();
         let server = Server::bind(&config).await?;
         let addr = server.local_addr()?;
         tracing::info!(
@@ -23,7 +24,7 @@ pub fn run(settings: Settings, matches: &ArgMatches) -> anyhow::Result<()> {
             blobs = %config.blob_url,
             "dashvault listening on http://{addr}"
         );
-        server.run(dashvault_server::shutdown_signal()).await?;
+        server.run(shutdown).await?;
         anyhow::Ok(())
     })
 }
