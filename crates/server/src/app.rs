@@ -191,7 +191,10 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     let signals = {
         use tokio::signal::unix::{signal, SignalKind};
-        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+        (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        )
     };
     async move {
         #[cfg(unix)]
