@@ -599,6 +599,13 @@ impl ClassScore {
     pub fn precision(&self) -> Option<f64> {
         (self.detections > 0).then(|| self.correct as f64 / self.detections as f64)
     }
+
+    /// correct / all detections of this kind, those between labels included (which
+    /// treats ordinary driving as a negative, which it is not quite).
+    pub fn strict_precision(&self) -> Option<f64> {
+        let all = self.detections + self.unlabelled;
+        (all > 0).then(|| self.correct as f64 / all as f64)
+    }
 }
 
 /// The result of an evaluation over trips × mount rotations.
@@ -634,22 +641,27 @@ impl fmt::Display for EvalReport {
         writeln!(f, "{} runs, {:.1} min of driving", self.runs, self.minutes)?;
         writeln!(
             f,
-            "{:<12} {:>7} {:>7} {:>9} {:>9} {:>7} {:>11}",
-            "class", "labels", "recall", "detected", "precision", "fp", "unlabelled"
+            "{:<12} {:>7} {:>7} {:>9} {:>9} {:>7} {:>11} {:>7}",
+            "class", "labels", "recall", "detected", "precision", "fp", "unlabelled", "strict"
         )?;
         for c in &self.classes {
             writeln!(
                 f,
-                "{:<12} {:>7} {:>7} {:>9} {:>9} {:>7} {:>11}",
+                "{:<12} {:>7} {:>7} {:>9} {:>9} {:>7} {:>11} {:>7}",
                 c.kind.name(),
                 c.labels,
                 ratio(c.recall()),
                 c.detections,
                 ratio(c.precision()),
                 c.detections - c.correct,
-                c.unlabelled
+                c.unlabelled,
+                ratio(c.strict_precision())
             )?;
         }
+        writeln!(
+            f,
+            "precision: over detections within 1 s of a label; strict: over all detections"
+        )?;
         write!(
             f,
             "calm manoeuvres flagged: {} of {} ({})",

@@ -183,3 +183,49 @@ fn run_reads_camera_telemetry() {
         );
     }
 }
+
+#[test]
+fn thresholds_file_sets_the_levels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = drive_csv(dir.path(), None);
+    let csv = csv.to_str().expect("utf-8 path");
+    let strict = dir.path().join("model.toml");
+    std::fs::write(&strict, "hard_brake_g = 0.6\nhard_brake_severe_g = 0.9\n").expect("write");
+    let out = dashvault(&[
+        "run",
+        csv,
+        "--json",
+        "--thresholds",
+        strict.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    let kinds: Vec<&str> = json["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert!(
+        !kinds.contains(&"hard_brake"),
+        "a 0.4 g brake under a 0.6 g level: {kinds:?}"
+    );
+    assert!(
+        kinds.contains(&"sharp_turn"),
+        "other levels keep their defaults: {kinds:?}"
+    );
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(&typo, "hard_brak_g = 0.6\n").expect("write");
+    let out = dashvault(&["run", csv, "--thresholds", typo.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("hard_brak_g"));
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "hard_brake_g = -1.0\n").expect("write");
+    let out = dashvault(&["run", csv, "--thresholds", bad.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("hard_brake_g must be"));
+}
