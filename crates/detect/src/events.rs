@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 pub enum EventKind {
     /// Deceleration along the forward axis above `hard_brake_g`.
     HardBrake,
-    /// A hard brake that ends at a standstill (only when speed is known).
+    /// A hard brake that ends at a standstill (only when speed is known); reported instead
+    /// of `hard_brake`, not as well.
     SuddenStop,
     /// Acceleration along the forward axis above `hard_accel_g`.
     HardAccel,
