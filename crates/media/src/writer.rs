@@ -240,6 +240,21 @@ fn trak(
                 .ok_or_else(|| {
                     Error::Request(format!("no sample description for file {}", s.file))
                 })?;
+            // Players switch descriptions (new SPS, new size) but not codecs mid-track.
+            let codec = |e: &[u8]| e.get(4..8).map(<[u8]>::to_vec);
+            if let Some(first) = entries.first() {
+                if codec(first) != codec(raw) {
+                    let name = |e: &[u8]| {
+                        String::from_utf8_lossy(e.get(4..8).unwrap_or_default()).into_owned()
+                    };
+                    return Err(Error::Unsupported(format!(
+                        "codec {} differs from {} in the files before",
+                        name(raw),
+                        name(first)
+                    ))
+                    .in_file(s.file));
+                }
+            }
             let n = match entries.iter().position(|e| *e == raw.as_slice()) {
                 Some(n) => n,
                 None => {

@@ -174,3 +174,21 @@ fn output_is_a_few_big_ranges() {
         plan.parts().iter().map(std::mem::discriminant).count()
     );
 }
+
+#[test]
+fn codec_change_between_files_is_refused_naming_the_file() {
+    let paths = [
+        recording(Spec::h264(3).size(640, 360).no_audio()),
+        recording(Spec::h265(2)),
+    ];
+    let (_, idx) = indexes(&paths);
+    let err = cut(&idx, 1.0, 4.0).expect_err("codec change accepted");
+    assert!(
+        matches!(&err, dashvault_media::Error::InFile { file: 1, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("codec hvc1 differs from avc1"),
+        "{err}"
+    );
+}
