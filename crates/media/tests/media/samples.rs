@@ -132,3 +132,17 @@ fn cuts_real_samples() {
         assert!(errors.lines().count() <= source_errors, "{name}: {errors}");
     }
 }
+
+/// Any `Read + Seek` works as a source, and gives the same index as a file.
+#[test]
+fn seek_reader_source_matches_file() {
+    let path = sample("Eyevinn__mp4ff/bbb_prog_10s.mp4");
+    let from_file = index("Eyevinn__mp4ff/bbb_prog_10s.mp4").expect("index");
+    let cursor = std::io::Cursor::new(std::fs::read(path).expect("read"));
+    let from_reader = Mp4Index::read(&dashvault_media::SeekReader::new(cursor)).expect("index");
+    assert_eq!(from_file.tracks.len(), from_reader.tracks.len());
+    for (a, b) in from_file.tracks.iter().zip(&from_reader.tracks) {
+        assert_eq!(a.samples, b.samples);
+    }
+    assert_eq!(from_file.top_level, from_reader.top_level);
+}
