@@ -44,6 +44,10 @@ impl Hasher {
     }
 }
 
+/// Largest chunk handed on: the writers downstream copy each chunk into a buffer of
+/// their own (and keep its capacity), so bounding chunks bounds their memory per upload.
+const MAX_CHUNK: u64 = 64 * 1024;
+
 struct Source {
     stream: ByteStream,
     leftover: Bytes,
@@ -82,6 +86,7 @@ impl Body {
     }
 
     async fn next_chunk(&self, max: u64) -> io::Result<Bytes> {
+        let max = max.min(MAX_CHUNK);
         let mut source = self.0.lock().await;
         let mut chunk = if source.leftover.is_empty() {
             loop {
