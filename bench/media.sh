@@ -3,7 +3,7 @@
 #
 #   1. cut 0:30–2:30 across three consecutive 1-minute 1080p30 10 Mbit/s files, to a file:
 #      ours vs `ffmpeg -ss 30 -to 150 -f concat … -c copy` (input seeking, its fastest form)
-#      vs `cp` of a file as large as ours.
+#      vs `cp` of a file as large as ours; also ffmpeg with -ss/-to as output options.
 #   2. time-lapse of a 60-minute drive (60 × 1-minute 640x360 files, keyframe every second):
 #      ours (--speed 30) vs an ffmpeg re-encode with select=key,setpts.
 #   3. peak RSS (/usr/bin/time -v) of ours while cutting 2 and 30 minutes out of a 4 GiB
@@ -65,11 +65,13 @@ cp ours.mp4 same-size.bin
 rounds_of cut "$rounds" \
     "$bin media cut --from 30 --to 150 -o ours.mp4 cam1.mp4 cam2.mp4 cam3.mp4" \
     "ffmpeg -v error -y -ss 30 -to 150 -f concat -safe 0 -i cut.txt -c copy ffmpeg.mp4" \
-    "cp same-size.bin cp.bin"
-ours=$(median cut 0); ff=$(median cut 1); cpt=$(median cut 2)
+    "cp same-size.bin cp.bin" \
+    "ffmpeg -v error -y -f concat -safe 0 -i cut.txt -ss 30 -to 150 -c copy ffmpeg-out.mp4"
+ours=$(median cut 0); ff=$(median cut 1); cpt=$(median cut 2); ffout=$(median cut 3)
 size=$(stat -c %s ours.mp4)
 echo "cut: output $size bytes; ours ${ours}s, ffmpeg ${ff}s, cp ${cpt}s;" \
-    "ffmpeg/ours = $(ratio "$ff" "$ours")x (target >= 3), ours/cp = $(ratio "$ours" "$cpt")x (target <= 1.5)"
+    "ffmpeg/ours = $(ratio "$ff" "$ours")x (target >= 3), ours/cp = $(ratio "$ours" "$cpt")x (target <= 1.5);" \
+    "ffmpeg with output seeking (-ss after -i) ${ffout}s = $(ratio "$ffout" "$ours")x ours"
 
 echo "== 2. time-lapse of a 60-minute drive" >&2
 gen_minute m360.mp4 640x360 2M
