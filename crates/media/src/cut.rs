@@ -4,7 +4,8 @@
 //! ends). The output starts on the keyframe at or before the window start, ends at the
 //! window end, and keeps the audio of every file at its own time, so that it stays in
 //! sync across file boundaries whatever the small differences between audio and video
-//! lengths in each file.
+//! lengths in each file. Only the first video and audio tracks are kept; data tracks
+//! (telemetry, timecode) are left out of the output.
 
 use crate::error::{Error, Result};
 use crate::index::{Mp4Index, Track};
@@ -52,7 +53,7 @@ pub fn cut(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
             "window {from} s to {to} s is empty or invalid"
         )));
     }
-    let (starts, total) = origins(files)?;
+    let (origins, total) = origins(files)?;
     let (file_starts, _) = timeline(files)?;
     let to = to.min(total);
     if from >= to {
@@ -66,6 +67,23 @@ pub fn cut(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
             file_starts[i] < to && end > from
         })
         .collect();
+    let (video, key_time) = video(files, &origins, &touched, from, to)?;
+    let mut tracks = vec![video];
+    if touched.iter().all(|&i| files[i].audio().is_some()) {
+        tracks.extend(audio(files, &origins, &touched, key_time, to)?);
+    }
+    writer::build(files, &tracks, Ranges::PerFile)
+}
+
+/// The video track of the window: from the keyframe at or before `from` in the first
+/// file touched to the last frame shown before `to`; also returns the keyframe's time.
+fn video<'a>(
+    files: &'a [Mp4Index],
+    origins: &[f64],
+    touched: &[usize],
+    from: f64,
+    to: f64,
+) -> Result<(OutTrack<'a>, f64)> {
     let (Some(&first_file), Some(&last_file)) = (touched.first(), touched.last()) else {
         return Err(Error::Request("window touches no file".into()));
     };
@@ -77,7 +95,7 @@ pub fn cut(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
 
     // Start keyframe: the last one at or before `from` in the first file touched.
     let v0 = video_of(first_file)?;
-    let local = from - starts[first_file];
+    let local = from - origins[first_file];
     let key = v0
         .samples
         .iter()
@@ -90,16 +108,16 @@ pub fn cut(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
         .ok_or_else(|| {
             Error::Unsupported("video track has no keyframe".into()).in_file(first_file)
         })?;
-    let key_time = starts[first_file] + v0.seconds(v0.pts(&v0.samples[key]));
+    let key_time = origins[first_file] + v0.seconds(v0.pts(&v0.samples[key]));
 
     // Video: decode-order runs, ending after the last sample shown before `to`.
     let vts = v0.timescale;
     let mut picks = Vec::new(); // (file, sample index range)
-    for &i in &touched {
+    for &i in touched {
         let v = video_of(i)?;
         let begin = if i == first_file { key } else { 0 };
         let end = if i == last_file {
-            let local_to = to - starts[i];
+            let local_to = to - origins[i];
             v.samples
                 .iter()
                 .rposition(|s| v.seconds(v.pts(s)) < local_to - 1e-6)
@@ -116,7 +134,7 @@ pub fn cut(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
         let v = video_of(*i)?;
         sources[*i] = Some(v);
         for s in v.samples.get(range.clone()).unwrap_or_default() {
-            let decode = starts[*i] + v.seconds(v.pts(s).saturating_sub(i64::from(s.cts_offset)));
+            let decode = origins[*i] + v.seconds(v.pts(s).saturating_sub(i64::from(s.cts_offset)));
             video.push((decode, *i, *s, v));
         }
     }
@@ -136,10 +154,10 @@ pub fn cut(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
     let media_time = ((key_time - first_decode) * f64::from(vts)).round() - f64::from(lowest);
     let video_end = video
         .iter()
-        .map(|(_, i, s, v)| starts[*i] + v.seconds(v.pts(s).saturating_add(i64::from(s.duration))))
+        .map(|(_, i, s, v)| origins[*i] + v.seconds(v.pts(s).saturating_add(i64::from(s.duration))))
         .fold(key_time, f64::max);
     let shown = to.min(video_end) - key_time;
-    let mut tracks = vec![OutTrack {
+    let track = OutTrack {
         sources,
         timescale: vts,
         samples: video_samples,
@@ -148,18 +166,14 @@ pub fn cut(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
             media_time: media_time.max(0.0) as u64,
             duration: shown,
         },
-    }];
-
-    if touched.iter().all(|&i| files[i].audio().is_some()) {
-        tracks.extend(audio(files, &starts, &touched, key_time, to)?);
-    }
-    writer::build(files, &tracks, Ranges::PerFile)
+    };
+    Ok((track, key_time))
 }
 
 /// The audio track of the window `[key_time, to]`, or `None` when it holds no sample.
 fn audio<'a>(
     files: &'a [Mp4Index],
-    starts: &[f64],
+    origins: &[f64],
     touched: &[usize],
     key_time: f64,
     to: f64,
@@ -171,7 +185,7 @@ fn audio<'a>(
         let Some(a) = files[i].audio() else { continue };
         sources[i] = Some(a);
         for s in &a.samples {
-            let start = starts[i] + a.seconds(a.pts(s));
+            let start = origins[i] + a.seconds(a.pts(s));
             let dur = a.seconds(i64::from(s.duration));
             // Skip what ends before the window, starts after it, or mostly repeats the
             // end of the previous file (encoder priming).

@@ -45,7 +45,7 @@ pub fn timelapse(files: &[Mp4Index], options: TimelapseOptions) -> Result<CutPla
             "speed or frame rate {factor} must be a positive number"
         )));
     }
-    let (starts, total) = origins(files)?;
+    let (origins, total) = origins(files)?;
     let mut sources = vec![None; files.len()];
     let mut kept = Vec::new(); // (time on the joint timeline, file, sample)
     let mut seen = 0usize;
@@ -54,7 +54,7 @@ pub fn timelapse(files: &[Mp4Index], options: TimelapseOptions) -> Result<CutPla
         sources[i] = Some(v);
         for s in v.samples.iter().filter(|s| s.is_sync) {
             if seen.is_multiple_of(options.every) {
-                kept.push((starts[i] + v.seconds(v.pts(s)).max(0.0), i, *s));
+                kept.push((origins[i] + v.seconds(v.pts(s)).max(0.0), i, *s));
             }
             seen += 1;
         }
