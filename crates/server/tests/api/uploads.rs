@@ -505,6 +505,7 @@ all_backends![
     creation_with_upload_takes_the_first_bytes,
     another_replica_finishes_an_upload,
     sidecars_attach_to_their_drive,
+    assembled_but_unrecorded_upload_is_filed_on_resend,
 ];
 
 /// An upload started on one replica is continued and finished on another that shares
@@ -652,4 +653,44 @@ async fn sidecars_attach_to_their_drive(app: TestApp) {
     let (path, done) = tus.upload(b"no telemetry here", &meta, 1 << 20).await;
     assert_eq!(done.status(), 422);
     assert_eq!(tus.head(&path).await.status(), 404);
+}
+
+/// A crash after the last bytes were assembled into the object but before the offset was
+/// recorded: the client resends its last chunk and the upload is filed (not lost, not
+/// failing forever).
+async fn assembled_but_unrecorded_upload_is_filed_on_resend(app: TestApp) {
+    let token = app.sign_in("+14155550100").await;
+    let tus = Tus::new(&app, &token);
+    let file = video("assembled", 12 * MIB);
+    let path = tus.created(file.len() as u64, &recording(START)).await;
+    assert_eq!(tus.patch(&path, 0, &file[..8 * MIB]).await.status(), 204);
+
+    // What the crashed process did: store the last part and complete the object.
+    let me = json(&app, "/api/v1/me", &token).await;
+    let user = me["id"].as_str().unwrap().parse().unwrap();
+    let id = path.rsplit('/').next().unwrap().parse().unwrap();
+    let upload = app.state.repo.upload(user, id).await.unwrap().unwrap();
+    let key = BlobKey::new(upload.blob_key.clone()).unwrap();
+    let multipart = dashvault_store::blob::UploadId::new(upload.multipart_id.clone().unwrap());
+    let rest = bytes::Bytes::copy_from_slice(&file[8 * MIB..]);
+    let body = futures_util::StreamExt::boxed(futures_util::stream::iter([Ok(rest)]));
+    let receipt = app
+        .state
+        .blobs
+        .put_part(&key, &multipart, 1, body)
+        .await
+        .unwrap();
+    let mut parts = upload.parts.clone();
+    parts.push(receipt);
+    app.state
+        .blobs
+        .complete_multipart(&key, &multipart, &parts)
+        .await
+        .unwrap();
+    assert_eq!(tus.offset(&path).await, 8 * MIB as u64);
+
+    let resent = tus.patch(&path, 8 * MIB as u64, &file[8 * MIB..]).await;
+    assert_eq!(resent.status(), 204, "{:?}", resent.text().await);
+    assert_eq!(tus.offset(&path).await, file.len() as u64);
+    assert_eq!(stored_recording(&app, &token).await, file);
 }
