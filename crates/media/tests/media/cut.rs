@@ -192,3 +192,23 @@ fn codec_change_between_files_is_refused_naming_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn audio_stays_in_sync_across_files() {
+    use crate::fixtures::{beeps, flash_and_beep, flashes};
+    let paths: Vec<PathBuf> = (0..3).map(flash_and_beep).collect();
+    let (files, idx) = indexes(&paths);
+    // From the keyframe at 1 s to 10.5 s: flashes and beeps at 0, 1, … 9 s of output,
+    // two of them on file boundaries (3 s and 7 s).
+    let plan = cut(&idx, 1.5, 10.5).expect("cut");
+    let (_dir, out) = write(&plan, &files, "sync.mp4");
+    let video = flashes(&out);
+    // silencedetect also reports the end of the stream as the end of a silence.
+    let audio: Vec<f64> = beeps(&out).into_iter().filter(|&t| t < 9.5).collect();
+    assert_eq!(video.len(), 10, "flashes at {video:?}");
+    assert_eq!(audio.len(), 10, "beeps at {audio:?}");
+    for (k, (v, a)) in video.iter().zip(&audio).enumerate() {
+        assert!((v - k as f64).abs() < 0.001, "flash {k} at {v} s");
+        assert!((v - a).abs() < 0.025, "flash at {v} s, beep at {a} s");
+    }
+}

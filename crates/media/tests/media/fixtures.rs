@@ -267,3 +267,98 @@ pub fn decode_errors(path: &Path) -> String {
         .expect("run ffmpeg; install ffmpeg (apt-get install ffmpeg)");
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// A 4 s recording (320x240 H.264 + AAC, 1 s GOP) that flashes white and beeps for the
+/// first 0.1 s of every second, to check audio/video sync. Like many cameras, it records
+/// a little more or less audio than video (0.1 s more in even parts, less in odd ones), so
+/// joining the files' audio end to end would drift.
+pub fn flash_and_beep(part: u32) -> PathBuf {
+    let path = cache_dir().join(format!("sync3_h264_320x240_4s_p{part}.mp4"));
+    if path.exists() {
+        return path;
+    }
+    let tmp = path.with_extension(format!("tmp{}.mp4", std::process::id()));
+    let audio_seconds = if part.is_multiple_of(2) { 4.1 } else { 3.9 };
+    run(Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-filter_complex"])
+        .arg(format!(
+            "color=black:s=320x240:r=30:d=4[b];color=white:s=320x240:r=30:d=4[w];\
+             [b][w]overlay=enable='lt(mod(t,1),0.1)'[v];\
+             sine=f=1000:sample_rate=48000:d={audio_seconds},\
+             volume='if(lt(mod(t,1),0.1),1,0)':eval=frame[a]"
+        ))
+        .args([
+            "-map",
+            "[v]",
+            "-map",
+            "[a]",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+        ])
+        .args(["-g", "30", "-bf", "2", "-c:a", "aac", "-f", "mp4"])
+        .arg(&tmp));
+    std::fs::rename(&tmp, &path).expect("rename generated recording");
+    path
+}
+
+/// Times (s) at which the picture turns bright.
+pub fn flashes(path: &Path) -> Vec<f64> {
+    let out = run(Command::new("ffprobe")
+        .args(["-v", "error", "-f", "lavfi", "-i"])
+        .arg(format!("movie={},signalstats", path.display()))
+        .args([
+            "-show_entries",
+            "frame=pts_time:frame_tags=lavfi.signalstats.YAVG",
+        ])
+        .args(["-of", "csv=p=0"]));
+    let mut onsets = Vec::new();
+    let mut bright = false;
+    for line in out.lines() {
+        let mut f = line.split(',');
+        let (Some(t), Some(y)) = (f.next(), f.next()) else {
+            continue;
+        };
+        let (Ok(t), Ok(y)) = (t.parse::<f64>(), y.parse::<f64>()) else {
+            continue;
+        };
+        if y > 128.0 && !bright {
+            onsets.push(t);
+        }
+        bright = y > 128.0;
+    }
+    onsets
+}
+
+/// Times (s) at which the sound starts after silence.
+pub fn beeps(path: &Path) -> Vec<f64> {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "info", "-nostats", "-i"])
+        .arg(path)
+        .args([
+            "-vn",
+            "-af",
+            "silencedetect=n=-30dB:d=0.05",
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .expect("run ffmpeg");
+    let log = String::from_utf8_lossy(&out.stderr);
+    let mut onsets: Vec<f64> = log
+        .lines()
+        .filter_map(|l| l.split("silence_end: ").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .collect();
+    // Sound from the very first sample has no silence before it.
+    let first_silence: Option<f64> = log
+        .lines()
+        .find_map(|l| l.split("silence_start: ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok());
+    if first_silence.is_some_and(|s| s > 0.02) {
+        onsets.insert(0, 0.0);
+    }
+    onsets
+}
