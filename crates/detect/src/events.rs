@@ -85,8 +85,13 @@ const SWERVE_MAX_IMBALANCE: f64 = 0.5;
 /// A run of grid samples above a level.
 #[derive(Debug, Clone, Copy)]
 struct Region {
+    /// First sample at or above the exit level.
     start: usize,
+    /// Last sample at or above the exit level.
     end: usize,
+    /// First and last sample at or above the enter level: where the event is beyond its
+    /// threshold, which is what its reported interval covers.
+    core: (usize, usize),
     peak: f64,
 }
 
@@ -101,13 +106,17 @@ fn regions(signal: &[f64], enter: f64, exit: f64, min_len: usize, merge_gap: usi
                 Region {
                     start: i,
                     end: i,
+                    core: (usize::MAX, 0),
                     peak: s,
                 },
                 0,
             ));
             region.end = i;
             region.peak = region.peak.max(s);
-            *above += usize::from(s >= enter);
+            if s >= enter {
+                *above += 1;
+                region.core = (region.core.0.min(i), i);
+            }
         } else if let Some(done) = current.take() {
             push_merged(&mut runs, done, merge_gap);
         }
@@ -125,6 +134,7 @@ fn push_merged(runs: &mut Vec<(Region, usize)>, run: (Region, usize), merge_gap:
     match runs.last_mut() {
         Some((last, above)) if run.0.start - last.end <= merge_gap => {
             last.end = run.0.end;
+            last.core = (last.core.0.min(run.0.core.0), last.core.1.max(run.0.core.1));
             last.peak = last.peak.max(run.0.peak);
             *above += run.1;
         }
@@ -155,8 +165,8 @@ pub(crate) fn manoeuvres(segment: &Segment, axes: &CarAxes, th: &Thresholds) -> 
         };
         events.push(event(
             kind,
-            time(r.start),
-            time(r.end),
+            time(r.core.0),
+            time(r.core.1),
             r.peak,
             th.hard_brake_g,
             th.hard_brake_severe_g,
@@ -173,8 +183,8 @@ pub(crate) fn manoeuvres(segment: &Segment, axes: &CarAxes, th: &Thresholds) -> 
     ) {
         events.push(event(
             EventKind::HardAccel,
-            time(r.start),
-            time(r.end),
+            time(r.core.0),
+            time(r.core.1),
             r.peak,
             th.hard_accel_g,
             th.hard_accel_severe_g,
@@ -228,7 +238,7 @@ fn classify_lateral(
             net < SWERVE_MAX_IMBALANCE * total
         }
     };
-    let (start, end) = (grid.time(r.start), grid.time(r.end));
+    let (start, end) = (grid.time(r.core.0), grid.time(r.core.1));
     if swings && straight {
         Some(event(
             EventKind::Swerve,
@@ -285,8 +295,8 @@ pub(crate) fn collisions(segment: &Segment, th: &Thresholds) -> Vec<Event> {
             }
             events.push(event(
                 EventKind::Collision,
-                grid.time(r.start),
-                grid.time(r.end),
+                grid.time(r.core.0),
+                grid.time(r.core.1),
                 r.peak,
                 level,
                 th.collision_severe_g,
@@ -346,10 +356,16 @@ mod tests {
         let found = regions(&signal, 1.0, 0.5, 5, 5);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].start, found[0].end), (10, 39));
+        assert_eq!(
+            found[0].core,
+            (15, 39),
+            "the interval beyond the enter level"
+        );
         assert_eq!(found[0].peak, 1.5);
         let apart = regions(&signal, 1.0, 0.5, 5, 2);
         assert_eq!(apart.len(), 2, "not merged across a gap of 3");
         assert_eq!((apart[1].start, apart[1].end), (33, 39));
+        assert_eq!(apart[0].core, (15, 24));
         assert!(regions(&[], 1.0, 0.5, 1, 1).is_empty());
     }
 }

@@ -56,7 +56,9 @@ pub struct Thresholds {
     pub collision_severe_g: f64,
     /// A manoeuvre must stay above its level at least this long, s (shorter is an impulse).
     pub min_duration_s: f64,
-    /// An event starts and ends where the signal crosses this fraction of its level.
+    /// Dips of a signal above this fraction of its level do not split an event; the event's
+    /// reported interval is where the signal is at or beyond the level itself, so that a
+    /// manoeuvre's run-up and tail (or the next manoeuvre) are not counted in it.
     pub hysteresis: f64,
     /// Speed under which the car stands still, m/s (sudden stop, parked).
     pub standstill_mps: f64,
