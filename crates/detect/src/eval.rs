@@ -12,12 +12,14 @@
 //!    after, must point backward, forward, left or right; the angle it is off by is the
 //!    heading error there. At a lane change, where the mean lateral acceleration cancels
 //!    out, the forward direction is that of `Σ ω·(a_h × up)` (the centripetal acceleration
-//!    of each half of the manoeuvre points to its own centre of turn). Turns between the
-//!    labels (U-turns to come back for the next manoeuvre: yaw rate over 0.15 rad/s for
-//!    1.5 s or more, cut into pieces of up to 3 s) are anchors too, their acceleration
-//!    pointing to the side the yaw rate turns to. The corrections are interpolated
-//!    linearly in time between anchors (unwrapped, so the shortest way round) and held
-//!    before the first and after the last.
+//!    of each half of the manoeuvre points to its own centre of turn). Only labelled
+//!    manoeuvres are anchors, as the dataset's README prescribes: unlabelled turns
+//!    (U-turns between manoeuvres) were tried and left out, because the driver brakes
+//!    into and accelerates out of them, so their mean acceleration is not lateral and
+//!    as anchors they pull the heading off by the angle of that longitudinal part. The
+//!    corrections
+//!    are interpolated linearly in time between anchors (unwrapped, so the shortest way
+//!    round) and held before the first and after the last.
 //! 2. The phone built its Earth frame from its own gravity estimate, which lags the
 //!    accelerometer: during a hard brake that estimate tilts toward the braking direction,
 //!    so the Earth-frame data show the brake shortened and followed by a spurious
@@ -65,12 +67,6 @@ const BASELINE_S: f64 = 1.5;
 const GRAVITY_LAG_S: f64 = 2.0;
 /// Leak of the lag's integrator, s.
 const LAG_LEAK_S: f64 = 20.0;
-/// Yaw rate that makes an unlabelled turn an anchor, rad/s (about a corner at 20 km/h).
-const TURN_RATE: f64 = 0.15;
-/// Shortest unlabelled turn used as an anchor, s.
-const TURN_MIN_S: f64 = 1.5;
-/// Longest piece of an unlabelled turn used as one anchor, s.
-const TURN_PIECE_S: f64 = 3.0;
 
 /// A labelled manoeuvre type of the dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,16 +209,10 @@ impl LabelledTrip {
     fn heading(&self, accel: &[Vec3Sample]) -> Heading {
         let integrated = integrate_yaw(&self.gyro);
         let at = |t: f64| interpolate(&integrated, t);
-        let turns = self.unlabelled_turns();
         let mut anchors: Vec<(f64, f64)> = self
             .labels
             .iter()
-            .flat_map(|label| self.heading_errors(accel, label, true, &at))
-            .chain(
-                turns
-                    .iter()
-                    .flat_map(|turn| self.heading_errors(accel, turn, false, &at)),
-            )
+            .flat_map(|label| self.heading_errors(accel, label, &at))
             .collect();
         anchors.sort_by(|a, b| a.0.total_cmp(&b.0));
         // Unwrap so that interpolation goes the shortest way round.
@@ -237,59 +227,14 @@ impl LabelledTrip {
         }
     }
 
-    /// Turns between the labels (U-turns, corners), as pseudo-labels: stretches of at
-    /// least [`TURN_MIN_S`] where the yaw rate (1 s average) stays above [`TURN_RATE`],
-    /// cut into pieces of at most [`TURN_PIECE_S`] since the heading error changes along a
-    /// U-turn, at least [`BASELINE_S`] clear of any label.
-    fn unlabelled_turns(&self) -> Vec<Label> {
-        let rate = moving_rate(&self.gyro, 0.5);
-        let mut out = Vec::new();
-        // The turn being followed: start, last time, turning left.
-        let mut run: Option<(f64, f64, bool)> = None;
-        for (s, &w) in self.gyro.iter().zip(&rate) {
-            let clear = self
-                .labels
-                .iter()
-                .all(|l| s.t < l.start - BASELINE_S || s.t > l.end + BASELINE_S);
-            let turning = (w.abs() >= TURN_RATE && clear).then_some(w > 0.0);
-            match (&mut run, turning) {
-                (Some((start, end, left)), Some(l))
-                    if l == *left && s.t - *start < TURN_PIECE_S =>
-                {
-                    *end = s.t;
-                }
-                _ => {
-                    if let Some((start, end, left)) = run.take() {
-                        if end - start >= TURN_MIN_S {
-                            let manoeuvre = if left {
-                                Manoeuvre::LeftTurn
-                            } else {
-                                Manoeuvre::RightTurn
-                            };
-                            out.push(Label {
-                                manoeuvre,
-                                start,
-                                end,
-                            });
-                        }
-                    }
-                    run = turning.map(|left| (s.t, s.t, left));
-                }
-            }
-        }
-        out
-    }
-
     /// Heading error at a label, as (time, angle that turns the car frame into the
     /// integrated-heading frame), from the label's known acceleration direction; none when
-    /// the label has no such direction or no data. `baseline`: subtract the level just
-    /// before and after the label (not for turns found between labels, whose surroundings
-    /// may be more of the same turn).
+    /// the label has no such direction or no data. The level just before and after the
+    /// label is subtracted.
     fn heading_errors(
         &self,
         accel: &[Vec3Sample],
         label: &Label,
-        baseline: bool,
         heading: &impl Fn(f64) -> f64,
     ) -> Vec<(f64, f64)> {
         let rotated = |s: &Vec3Sample| {
@@ -314,16 +259,12 @@ impl LabelledTrip {
                 [sum[0] / n, sum[1] / n]
             })
         };
-        let base = if baseline {
-            match (
-                mean(label.start - BASELINE_S, label.start),
-                mean(label.end, label.end + BASELINE_S),
-            ) {
-                (Some(b), Some(a)) => [(b[0] + a[0]) / 2.0, (b[1] + a[1]) / 2.0],
-                _ => return Vec::new(),
-            }
-        } else {
-            [0.0, 0.0]
+        let base = match (
+            mean(label.start - BASELINE_S, label.start),
+            mean(label.end, label.end + BASELINE_S),
+        ) {
+            (Some(b), Some(a)) => [(b[0] + a[0]) / 2.0, (b[1] + a[1]) / 2.0],
+            _ => return Vec::new(),
         };
         if let Some(direction) = label.manoeuvre.direction() {
             let inside = mean(label.start, label.end);
@@ -385,23 +326,6 @@ fn undo_tilt_lag(mut samples: Vec<Vec3Sample>) -> Vec<Vec3Sample> {
         }
     }
     samples
-}
-
-/// Centred moving average of the gyroscope's z over ±`half` seconds.
-fn moving_rate(gyro: &[Vec3Sample], half: f64) -> Vec<f64> {
-    let prefix = crate::signal::Prefix::new(gyro.iter().map(|s| s.v[2]));
-    let (mut lo, mut hi) = (0, 0);
-    gyro.iter()
-        .map(|s| {
-            while gyro.get(lo).is_some_and(|g| g.t < s.t - half) {
-                lo += 1;
-            }
-            while gyro.get(hi).is_some_and(|g| g.t <= s.t + half) {
-                hi += 1;
-            }
-            prefix.range(lo, hi) / (hi - lo).max(1) as f64
-        })
-        .collect()
 }
 
 /// Trapezoidal integral of the gyroscope's z (yaw rate), as (t, angle) pairs.

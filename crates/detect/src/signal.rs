@@ -196,13 +196,6 @@ impl<T: Summable> Prefix<T> {
         (self.sums[hi].minus(self.sums[lo]), hi - lo)
     }
 
-    /// Sum of the values at indices `lo..hi` (clipped to the data).
-    pub fn range(&self, lo: usize, hi: usize) -> T {
-        let len = self.sums.len() - 1;
-        let (lo, hi) = (lo.min(len), hi.min(len));
-        self.sums[hi.max(lo)].minus(self.sums[lo])
-    }
-
     /// Sum of all values.
     pub fn total(&self) -> T {
         self.sums.last().copied().unwrap_or(T::ZERO)
