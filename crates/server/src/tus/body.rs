@@ -9,6 +9,7 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Mutex;
 
 /// A running digest of one of the checksum extension's algorithms.
@@ -47,6 +48,10 @@ impl Hasher {
 /// Largest chunk handed on: the writers downstream copy each chunk into a buffer of
 /// their own (and keep its capacity), so bounding chunks bounds their memory per upload.
 const MAX_CHUNK: u64 = 64 * 1024;
+
+/// A body that sends nothing for this long is given up, so a stalled client does not
+/// hold its upload (and a connection) forever; it resumes from the recorded offset.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 struct Source {
     stream: ByteStream,
@@ -90,7 +95,15 @@ impl Body {
         let mut source = self.0.lock().await;
         let mut chunk = if source.leftover.is_empty() {
             loop {
-                match source.stream.next().await {
+                let next = tokio::time::timeout(IDLE_TIMEOUT, source.stream.next())
+                    .await
+                    .map_err(|_| {
+                        io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "no bytes of the body arrived for a minute",
+                        )
+                    })?;
+                match next {
                     Some(Ok(chunk)) if chunk.is_empty() => continue,
                     Some(Ok(chunk)) => break chunk,
                     Some(Err(e)) => return Err(e),
@@ -157,6 +170,16 @@ mod tests {
             source.digest().await,
             Some(Sha256::digest(b"hello world").to_vec())
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_body_times_out() {
+        let stalled = stream::iter([Ok(Bytes::from_static(b"abc"))])
+            .chain(stream::pending())
+            .boxed();
+        let source = Body::new(stalled, None);
+        let err = collect(source.take(5)).await.err();
+        assert_eq!(err.map(|e| e.kind()), Some(io::ErrorKind::TimedOut));
     }
 
     #[tokio::test]

@@ -289,6 +289,12 @@ async fn write(
         // A previous attempt assembled the object and stopped (a crash) before recording
         // the offset: the object is whole, so the resent bytes are not needed.
         tracing::info!(upload = %upload.id, "resuming the filing of an assembled upload");
+        // Read the resent bytes anyway: answering before the body is read would break the
+        // client's connection mid-request.
+        let mut resent = body.take(len);
+        while let Some(chunk) = resent.next().await {
+            chunk.map_err(TusError::internal)?;
+        }
         let mut progress = upload.progress();
         progress.offset = upload.length;
         progress.tail_key = None;
