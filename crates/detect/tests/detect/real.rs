@@ -37,12 +37,12 @@ fn real_trips_meet_targets() {
     check(&report, EventKind::SharpTurn, 0.9, 0.9);
     check(&report, EventKind::Swerve, 0.9, 0.9);
     // Below target (0.9 / 0.9), held here as regression floors; see the crate docs.
-    // Hard brakes are all found, but the driver also brakes (0.33–0.35 g) right after
-    // some labelled launches and at the end of some labelled turns, within 1 s of them.
-    check(&report, EventKind::HardBrake, 0.9, 0.65);
+    // Hard brakes are all found, but the driver also brakes (0.35 g) right after one
+    // labelled launch, within 1 s of it.
+    check(&report, EventKind::HardBrake, 0.9, 0.85);
     // A third of the labelled launches stay under the published 0.20 g; detections of
-    // the re-acceleration right after labelled brakes count against precision.
-    check(&report, EventKind::HardAccel, 0.65, 0.55);
+    // the re-acceleration right after two labelled brakes count against precision.
+    check(&report, EventKind::HardAccel, 0.65, 0.65);
     let calm = report.calm_flagged_rate().expect("calm manoeuvres exist");
     assert!(
         calm <= 0.1,
