@@ -11,6 +11,11 @@
 //! The last `PATCH` completes the multipart object, checks and indexes it
 //! ([`finalise`]) and files it as a recording of a drive, a clip or a sidecar before
 //! answering `204`.
+//!
+//! Limits: deferred lengths are not supported; unfinished uploads expire (and are swept
+//! when uploads are created); one process never writes an upload twice at once (`423`),
+//! but two replicas could, and on S3 the loser's part may replace the winner's — a lease
+//! on the upload row would close that.
 
 mod auth;
 mod body;
