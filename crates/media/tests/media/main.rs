@@ -1,5 +1,6 @@
 //! Integration tests of the media crate on generated recordings (ffmpeg) and real samples.
 
+mod browser;
 mod cut;
 mod fixtures;
 mod robustness;
