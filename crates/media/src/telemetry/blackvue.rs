@@ -140,6 +140,8 @@ pub fn parse_gps(data: &[u8]) -> Result<Telemetry> {
     let mut out = Telemetry::default();
     let mut first_ms = None;
     let mut current: Option<Second> = None;
+    let mut first_error = None;
+    let mut read_any = false;
     for (n, line) in text.lines().enumerate() {
         let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\0');
         if line.is_empty() {
@@ -163,12 +165,24 @@ pub fn parse_gps(data: &[u8]) -> Result<Telemetry> {
         if sentence.is_empty() {
             continue;
         }
-        let parsed = parse_sentence(sentence).map_err(|e| Error::malformed(at(), e.to_string()))?;
+        // A damaged sentence (bad checksum, cut line) loses that one reading, not the log:
+        // the file is refused only when no sentence in it reads.
+        let parsed = match parse_sentence(sentence) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                first_error.get_or_insert_with(|| Error::malformed(at(), e.to_string()));
+                continue;
+            }
+        };
+        read_any = true;
         match parsed {
             Sentence::Rmc { .. } => second.rmc = Some(parsed),
             Sentence::Gga { .. } => second.gga = Some(parsed),
             Sentence::Other => {}
         }
+    }
+    if let (false, Some(err)) = (read_any, first_error) {
+        return Err(err);
     }
     if let Some(first) = first_ms {
         flush(current.take(), first, &mut out)?;
@@ -248,6 +262,16 @@ mod tests {
         assert_eq!(fix.heading, Some(231.8));
         assert_eq!(fix.time.unwrap().to_rfc3339(), "2094-06-13T22:05:16+00:00");
         assert_eq!(tel.start.unwrap().timestamp_millis(), 1000);
+    }
+
+    #[test]
+    fn a_damaged_sentence_is_skipped_but_an_all_damaged_log_is_refused() {
+        let good = "[1000]$GPRMC,220516,A,5133.82,N,00042.24,W,173.8,231.8,130694,004.2,W*70";
+        let damaged = "[2000]$GPRMC,220517,A,5133.90,N,00042.24,W,173.8,231.8,130694,004.2,W*70";
+        let tel = parse_gps(format!("{good}\n{damaged}\n").as_bytes()).unwrap();
+        assert_eq!(tel.gps.len(), 1, "the good fix is kept");
+        let err = parse_gps(format!("{damaged}\n").as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("line 1"), "{err}");
     }
 
     #[test]
