@@ -20,7 +20,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the cloud service: web UI, JSON API, uploads (embedded SQLite and files by default).
+    /// Run the cloud service (embedded SQLite and files on disk by default).
     Serve(Box<config::Settings>),
     /// Work with MP4 recordings: probe, cut, time-lapse, thumbnails, telemetry.
     #[command(subcommand)]
