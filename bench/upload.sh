@@ -115,7 +115,7 @@ start_rustus() { # sets server_pid, port
     port="$(free_port)"
     rm -rf "$work/rustus"
     mkdir -p "$work/rustus"
-    "$tools/bin/rustus" --host 127.0.0.1 --port "$port" --data-dir "$work/rustus" \
+    "$tools/bin/rustus" --host 127.0.0.1 --port "$port" --data-dir "$work/rustus" --info-dir "$work/rustus" \
         --force-fsync true --max-body-size $((CHUNK_MIB << 21)) >"$work/rustus.log" 2>&1 &
     server_pid=$!
     wait_port "$port"
