@@ -5,5 +5,6 @@ mod detect;
 mod jobs;
 mod media;
 mod media_extract;
+mod process;
 mod serve;
 mod uploads;

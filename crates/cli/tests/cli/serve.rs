@@ -1,12 +1,10 @@
 //! `dashvault serve` as a user runs it: a real process, driven over HTTP, signed in with
 //! the code it prints, stopped with SIGTERM.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
-use std::time::Duration;
+use std::sync::mpsc::Receiver;
 
-const WAIT: Duration = Duration::from_secs(60);
+use crate::process::{base_url, lines, wait_for};
 
 /// A running `dashvault serve` with its output lines.
 struct Served {
@@ -14,29 +12,6 @@ struct Served {
     stdout: Receiver<String>,
     stderr: Receiver<String>,
     base: String,
-}
-
-fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn wait_for(rx: &Receiver<String>, what: &str) -> String {
-    loop {
-        let line = rx
-            .recv_timeout(WAIT)
-            .unwrap_or_else(|_| panic!("no line containing {what:?} from dashvault serve"));
-        if line.contains(what) {
-            return line;
-        }
-    }
 }
 
 fn serve(args: &[&str], envs: &[(&str, &str)]) -> Served {
@@ -53,12 +28,7 @@ fn serve(args: &[&str], envs: &[(&str, &str)]) -> Served {
     let mut child = command.spawn().expect("dashvault serve starts");
     let stdout = lines(child.stdout.take().unwrap());
     let stderr = lines(child.stderr.take().unwrap());
-    let line = wait_for(&stderr, "listening on http://");
-    let start = line.find("http://").unwrap();
-    let base: String = line[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || ".:/[]".contains(*c))
-        .collect();
+    let base = base_url(&wait_for(&stderr, "listening on http://"));
     Served {
         child,
         stdout,

@@ -2,15 +2,15 @@
 //! while uploads stream, started again on the same data directory, the uploads resumed
 //! from the offsets `HEAD` reports, and every stored file checked against its SHA-256.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
-use std::time::Duration;
+use std::sync::mpsc::Receiver;
+
+use crate::process::{base_url, lines, wait_for};
 
 const MIB: usize = 1024 * 1024;
-const WAIT: Duration = Duration::from_secs(60);
 
 /// `Upload-Metadata` values (base64) of the three uploads' start times,
 /// 2026-11-20T00:00:00Z, 01:00 and 02:00.
@@ -27,29 +27,6 @@ struct Server {
     base: String,
 }
 
-fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn next_line_with(rx: &Receiver<String>, what: &str) -> String {
-    loop {
-        let line = rx
-            .recv_timeout(WAIT)
-            .unwrap_or_else(|_| panic!("dashvault serve printed no line with {what:?}"));
-        if line.contains(what) {
-            return line;
-        }
-    }
-}
-
 impl Server {
     fn start(data: &Path) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_dashvault"))
@@ -62,12 +39,7 @@ impl Server {
             .expect("dashvault serve starts");
         let stdout = lines(child.stdout.take().unwrap());
         let stderr = lines(child.stderr.take().unwrap());
-        let line = next_line_with(&stderr, "listening on http://");
-        let start = line.find("http://").unwrap();
-        let base = line[start..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || ".:/".contains(*c))
-            .collect();
+        let base = base_url(&wait_for(&stderr, "listening on http://"));
         // Keep draining stderr so the server never blocks on a full pipe.
         std::thread::spawn(move || while stderr.recv().is_ok() {});
         Self {
@@ -95,7 +67,7 @@ impl Server {
             .await
             .unwrap();
         assert_eq!(response.status(), 202);
-        let line = next_line_with(&self.stdout, "code ");
+        let line = wait_for(&self.stdout, "code ");
         let at = line.find("code ").unwrap() + 5;
         let code = &line[at..at + 6];
         let body: serde_json::Value = http

@@ -1,0 +1,45 @@
+//! Reading a running `dashvault` process's output: its lines as a channel, waiting for a
+//! line, and the address it announces.
+
+use std::io::{BufRead, BufReader};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+/// How long a test waits for an expected line before failing.
+pub const WAIT: Duration = Duration::from_secs(60);
+
+/// The lines of `stream`, read on a thread of their own (so the pipe never fills).
+pub fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The next line containing `what`; fails the test after [`WAIT`] or when the process ends.
+pub fn wait_for(rx: &Receiver<String>, what: &str) -> String {
+    loop {
+        let line = rx
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|_| panic!("dashvault printed no line containing {what:?}"));
+        if line.contains(what) {
+            return line;
+        }
+    }
+}
+
+/// The `http://HOST:PORT` in a "listening on …" log line (text or JSON logs).
+pub fn base_url(line: &str) -> String {
+    let start = line
+        .find("http://")
+        .expect("an http:// address in the line");
+    line[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || ".:/[]".contains(*c))
+        .collect()
+}
