@@ -1,10 +1,11 @@
 //! Built-in periodic jobs: pruning what sign-in leaves behind (expired codes, the send
-//! log, expired sessions) and finished jobs. Every worker loop enqueues them once per
+//! log, expired sessions), finished jobs, and uploads that expired unfinished. Every worker loop enqueues them once per
 //! hour under a dedupe key naming the hour, so however many replicas run, each runs
 //! once an hour.
 
 use super::handler::{JobError, JobHandler};
 use crate::clock::Clock;
+use crate::state::AppState;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use dashvault_store::model::{Job, NewJob};
@@ -16,6 +17,9 @@ pub const PRUNE_AUTH: &str = "prune_auth";
 
 /// Kind of the job that forgets finished jobs.
 pub const PRUNE_JOBS: &str = "prune_jobs";
+
+/// Kind of the job that deletes uploads that expired unfinished (their stored parts too).
+pub const UPLOAD_EXPIRY: &str = "upload_expiry";
 
 /// How long the log of sent codes is kept: well beyond the hourly rate-limit window.
 const SEND_LOG_KEPT: TimeDelta = TimeDelta::days(1);
@@ -80,6 +84,33 @@ impl JobHandler for PruneJobs {
     }
 }
 
+/// Deletes every upload that expired unfinished: its multipart parts, its tail blob and
+/// its row. Idempotent: an upload already gone is not listed again.
+pub struct UploadExpiry {
+    /// The state whose repository and blob store hold the uploads.
+    pub state: AppState,
+}
+
+#[async_trait]
+impl JobHandler for UploadExpiry {
+    fn kind(&self) -> &'static str {
+        UPLOAD_EXPIRY
+    }
+
+    async fn run(&self, _job: &Job) -> Result<(), JobError> {
+        let mut swept = 0;
+        loop {
+            let listed = crate::tus::sweep_expired_batch(&self.state).await?;
+            swept += listed;
+            if listed == 0 {
+                break;
+            }
+        }
+        tracing::debug!(swept, "expired uploads swept");
+        Ok(())
+    }
+}
+
 /// Which hour's housekeeping a worker loop has enqueued already.
 #[derive(Debug, Default)]
 pub(super) struct Schedule {
@@ -99,7 +130,7 @@ impl Schedule {
         if self.enqueued_for.as_deref() == Some(hour.as_str()) {
             return Ok(());
         }
-        for kind in [PRUNE_AUTH, PRUNE_JOBS]
+        for kind in [PRUNE_AUTH, PRUNE_JOBS, UPLOAD_EXPIRY]
             .into_iter()
             .filter(|k| runs.contains(k))
         {

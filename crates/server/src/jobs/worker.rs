@@ -142,6 +142,9 @@ impl Worker {
     /// register handlers that need more of the state (blob stores, uploads).
     pub fn for_state(state: &AppState, config: WorkerConfig) -> Self {
         Self::with_builtin_handlers(Arc::clone(&state.repo), Arc::clone(&state.clock), config)
+            .with_handler(Arc::new(housekeeping::UploadExpiry {
+                state: state.clone(),
+            }))
     }
 
     /// The same worker, also running jobs of `handler.kind()` (replacing any handler

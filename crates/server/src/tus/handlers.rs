@@ -496,16 +496,21 @@ fn body_stream(body: axum::body::Body) -> ByteStream {
     body.into_data_stream().map_err(io::Error::other).boxed()
 }
 
-/// Clean away a few uploads that expired unfinished (and rows of finished ones).
+/// Clean away a few uploads that expired unfinished (and rows of finished ones); failures
+/// are logged and left for the next sweep.
 async fn sweep_expired(state: &AppState) {
+    if let Err(err) = sweep_expired_batch(state).await {
+        tracing::warn!(%err, "listing expired uploads failed");
+    }
+}
+
+/// Clean away up to one batch of expired uploads (their parts, tail and row); the number
+/// listed, so a caller can repeat until none is left. An upload another request is
+/// writing right now is skipped.
+pub async fn sweep_expired_batch(state: &AppState) -> dashvault_store::Result<usize> {
     let now: DateTime<Utc> = state.clock.now();
-    let expired = match state.repo.expired_uploads(now, SWEEP_BATCH).await {
-        Ok(expired) => expired,
-        Err(err) => {
-            tracing::warn!(%err, "listing expired uploads failed");
-            return;
-        }
-    };
+    let expired = state.repo.expired_uploads(now, SWEEP_BATCH).await?;
+    let listed = expired.len();
     for upload in expired {
         let Some(_guard) = state.uploads.start_writing(upload.id) else {
             continue;
@@ -514,4 +519,5 @@ async fn sweep_expired(state: &AppState) {
             tracing::warn!(%err, upload = %upload.id, prefix = %scratch_prefix(&upload), "cleaning an expired upload failed");
         }
     }
+    Ok(listed)
 }

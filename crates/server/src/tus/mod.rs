@@ -13,9 +13,9 @@
 //! answering `204`.
 //!
 //! Limits: deferred lengths are not supported; unfinished uploads expire (and are swept
-//! when uploads are created); one process never writes an upload twice at once (`423`),
-//! but two replicas could, and on S3 the loser's part may replace the winner's — a lease
-//! on the upload row would close that.
+//! when uploads are created, and by the hourly `upload_expiry` job); one process never
+//! writes an upload twice at once (`423`), but two replicas could, and on S3 the loser's
+//! part may replace the winner's — a lease on the upload row would close that.
 
 mod auth;
 mod body;
@@ -28,6 +28,7 @@ mod writer;
 
 pub use auth::Uploader;
 pub use error::TusError;
+pub use handlers::sweep_expired_batch;
 
 use crate::config::UploadConfig;
 use crate::state::AppState;

@@ -333,6 +333,39 @@ async fn terminated_and_expired_uploads_go_away(app: TestApp) {
     assert_eq!(tus.head(&path).await.status(), 404);
 }
 
+/// The hourly `upload_expiry` job deletes an expired upload and everything it stored, with
+/// no new upload needed to trigger a sweep.
+async fn the_expiry_job_deletes_expired_uploads(app: TestApp) {
+    use dashvault_server::jobs::housekeeping::UPLOAD_EXPIRY;
+    use dashvault_server::jobs::{Outcome, Worker, WorkerConfig};
+    use futures_util::TryStreamExt;
+
+    let token = app.sign_in("+14155550100").await;
+    let tus = Tus::new(&app, &token);
+    let file = video("expiring", 8 * MIB);
+    let blobs = || async {
+        let listed: Vec<_> = app.state.blobs.list(None).try_collect().await.unwrap();
+        listed.len()
+    };
+    let before = blobs().await;
+    let path = tus.created(file.len() as u64, &recording(START)).await;
+    // A whole part, then a tail: both kinds of stored bytes.
+    assert_eq!(tus.patch(&path, 0, &file[..6 * MIB]).await.status(), 204);
+    let tail = &file[6 * MIB..6 * MIB + MIB / 2];
+    assert_eq!(tus.patch(&path, 6 * MIB as u64, tail).await.status(), 204);
+    assert!(blobs().await > before, "the tail is stored as a blob");
+
+    app.clock.advance(chrono::Duration::hours(25));
+    let job = dashvault_store::model::NewJob::new(UPLOAD_EXPIRY, serde_json::json!({}));
+    let now = dashvault_server::clock::Clock::now(app.clock.as_ref());
+    app.state.repo.enqueue(&job, now).await.unwrap();
+    let worker = Worker::for_state(&app.state, WorkerConfig::default());
+    assert!(matches!(worker.run_one().await.unwrap(), Outcome::Ran(_)));
+    assert_eq!(tus.head(&path).await.status(), 404, "the upload is gone");
+    assert_eq!(blobs().await, before, "and so is everything it stored");
+    assert!(matches!(worker.run_one().await.unwrap(), Outcome::Empty));
+}
+
 /// Partial uploads concatenated by a final upload are filed as one file.
 async fn concatenated_uploads_are_one_file(app: TestApp) {
     let token = app.sign_in("+14155550100").await;
@@ -499,6 +532,7 @@ all_backends![
     non_video_is_refused_and_forgotten,
     another_users_upload_is_not_found,
     terminated_and_expired_uploads_go_away,
+    the_expiry_job_deletes_expired_uploads,
     concatenated_uploads_are_one_file,
     same_file_twice_is_one_object,
     uploads_belong_to_their_device,
