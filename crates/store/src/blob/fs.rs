@@ -1,10 +1,15 @@
 //! The filesystem engine: one file per blob under a root directory.
 //!
 //! Writes go to a temporary file under `ROOT/.tmp`, are fsynced, renamed over the key's path
-//! (atomic), and the directory is fsynced. Multipart uploads live in
-//! `ROOT/.uploads/ID/` (a `key` file and one fsynced file per part) until completion
-//! concatenates the parts with kernel copies into a temporary file that is published the
-//! same way. Keys never start a segment with `.`, so these directories never meet a blob.
+//! (atomic), and the directory is fsynced. Multipart uploads live in `ROOT/.uploads/ID/`:
+//! a `key` file, one `data` file the parts are written into at their offsets, and one
+//! small marker file per part (`part-INDEX-ETAG`, holding its size) created only once the
+//! part's bytes are fsynced. Completion cuts `data` to the parts' total and renames it
+//! into place, so every byte is written once, as a plain append would. Parts are therefore
+//! stored in order (a part whose predecessor is missing is refused); storing part `i` again
+//! drops the markers of `i` and later first, so no marker ever names bytes that were
+//! overwritten. Keys never start a segment with `.`, so these directories never meet a
+//! blob.
 
 use std::fs::File;
 use std::io;
@@ -30,6 +35,8 @@ const TMP_DIR: &str = ".tmp";
 const UPLOADS_DIR: &str = ".uploads";
 /// Name, inside an upload's directory, of the file holding the upload's key.
 const UPLOAD_KEY_FILE: &str = "key";
+/// Name, inside an upload's directory, of the file the parts are written into.
+const UPLOAD_DATA_FILE: &str = "data";
 /// Size of the chunks a read streams out.
 const READ_CHUNK: usize = 64 * 1024;
 /// Age past which a temporary file is taken as left by a crash and removed on open: a live
@@ -222,6 +229,97 @@ fn part_file_name(part_index: u32, etag: &str) -> String {
     format!("part-{part_index:05}-{etag}")
 }
 
+/// A part whose bytes are durable in an upload's `data` file, as its marker says.
+struct StoredPart {
+    index: u32,
+    etag: String,
+    size: u64,
+}
+
+/// The parts an upload's markers name, by index.
+fn stored_parts(dir: &Path) -> Result<Vec<StoredPart>> {
+    let mut parts = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(BlobError::fs("read_dir", dir))? {
+        let entry = entry.map_err(BlobError::fs("read_dir", dir))?;
+        let name = entry.file_name();
+        let Some((index, etag)) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("part-"))
+            .and_then(|n| n.split_once('-'))
+        else {
+            continue;
+        };
+        let (Ok(index), etag) = (index.parse::<u32>(), etag.to_owned()) else {
+            continue;
+        };
+        let path = entry.path();
+        let size = std::fs::read_to_string(&path)
+            .map_err(BlobError::fs("read", &path))?
+            .trim()
+            .parse::<u64>()
+            .map_err(|e| {
+                BlobError::fs("parse", &path)(io::Error::new(io::ErrorKind::InvalidData, e))
+            })?;
+        parts.push(StoredPart { index, etag, size });
+    }
+    parts.sort_by_key(|p| p.index);
+    Ok(parts)
+}
+
+/// Open an upload's `data` file with an exclusive lock, so two writers (two replicas on a
+/// shared filesystem) never write one upload at once.
+fn lock_data(path: &Path, upload_id: &str) -> Result<File> {
+    let data = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(BlobError::fs("open", path))?;
+    match data.try_lock() {
+        Ok(()) => Ok(data),
+        Err(std::fs::TryLockError::WouldBlock) => Err(BlobError::InvalidParts {
+            upload_id: upload_id.to_owned(),
+            reason: "another writer is storing a part of this upload".to_owned(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(BlobError::fs("lock", path)(e)),
+    }
+}
+
+/// Lock the upload's `data` file and make room for part `index`: forget the markers of
+/// it and every later part (before their bytes can be overwritten), cut the file to the
+/// end of part `index - 1`, and return it with that offset. Part `index - 1` must be stored.
+fn open_data_at(dir: &Path, upload_id: &str, index: u32) -> Result<(File, u64)> {
+    let data_path = dir.join(UPLOAD_DATA_FILE);
+    let data = lock_data(&data_path, upload_id)?;
+    let stored = stored_parts(dir)?;
+    let mut offset = 0u64;
+    for expected in 0..index {
+        match stored.iter().find(|p| p.index == expected) {
+            Some(part) => offset += part.size,
+            None => {
+                return Err(BlobError::InvalidParts {
+                    upload_id: upload_id.to_owned(),
+                    reason: format!(
+                        "part {index} before part {expected}: the filesystem store takes parts in order"
+                    ),
+                })
+            }
+        }
+    }
+    let later: Vec<_> = stored.iter().filter(|p| p.index >= index).collect();
+    for part in &later {
+        let marker = dir.join(part_file_name(part.index, &part.etag));
+        std::fs::remove_file(&marker).map_err(BlobError::fs("remove", &marker))?;
+    }
+    if !later.is_empty() {
+        sync_dir(dir)?;
+    }
+    data.set_len(offset)
+        .map_err(BlobError::fs("truncate", &data_path))?;
+    Ok((data, offset))
+}
+
 #[async_trait]
 impl BlobStore for FsBlobStore {
     async fn ping(&self) -> Result<()> {
@@ -333,34 +431,48 @@ impl BlobStore for FsBlobStore {
         key: &BlobKey,
         upload: &UploadId,
         part_index: u32,
-        body: ByteStream,
+        mut body: ByteStream,
     ) -> Result<PartReceipt> {
         check_part_index(upload, part_index)?;
         let dir = self.upload_dir(key, upload).await?;
         let etag = Uuid::new_v4().simple().to_string();
-        let tmp = TempFile::new(dir.join(format!("tmp-{etag}")));
-        let size = match write_durably(&tmp.path, body, MAX_PART_SIZE, || {
-            part_too_large(upload, part_index)
-        })
-        .await
-        {
-            Err(BlobError::Fs { source, .. }) if is_missing(&source) => {
-                // The upload's directory went away: aborted or completed meanwhile.
-                return Err(BlobError::NoSuchUpload {
-                    key: key.to_string(),
-                    upload_id: upload.to_string(),
-                });
-            }
-            other => other?,
+        let upload_id = upload.to_string();
+        let (data, offset) = {
+            let dir = dir.clone();
+            blocking(move || open_data_at(&dir, &upload_id, part_index)).await?
         };
-        let part = dir.join(part_file_name(part_index, &etag));
-        let tmp_path = tmp.path.clone();
+        let data_path = dir.join(UPLOAD_DATA_FILE);
+        let mut file = tokio::fs::File::from_std(data);
+        file.seek(io::SeekFrom::Start(offset))
+            .await
+            .map_err(BlobError::fs("seek", &data_path))?;
+        let mut size = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(BlobError::Body)?;
+            size += chunk.len() as u64;
+            if size > MAX_PART_SIZE {
+                return Err(part_too_large(upload, part_index));
+            }
+            file.write_all(&chunk)
+                .await
+                .map_err(BlobError::fs("write", &data_path))?;
+        }
+        file.flush()
+            .await
+            .map_err(BlobError::fs("write", &data_path))?;
+        file.sync_data()
+            .await
+            .map_err(BlobError::fs("fsync", &data_path))?;
+        let marker = dir.join(part_file_name(part_index, &etag));
         blocking(move || {
-            std::fs::rename(&tmp_path, &part).map_err(BlobError::fs("rename", &part))?;
+            std::fs::write(&marker, size.to_string())
+                .and_then(|()| File::open(&marker)?.sync_all())
+                .map_err(BlobError::fs("write", &marker))?;
             sync_dir(&dir)
         })
         .await?;
-        tmp.keep();
+        // The lock on `data` is released when `file` is dropped, after the marker is durable.
+        drop(file);
         Ok(PartReceipt {
             part_index,
             etag,
@@ -376,64 +488,36 @@ impl BlobStore for FsBlobStore {
     ) -> Result<BlobMeta> {
         let dir = self.upload_dir(key, upload).await?;
         let len = check_parts(upload, parts)?;
-        let invalid = |reason: String| BlobError::InvalidParts {
-            upload_id: upload.to_string(),
-            reason,
-        };
-        let mut sources = Vec::with_capacity(parts.len());
-        for part in parts {
-            if part.etag.len() != 32 || !part.etag.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(invalid(format!(
-                    "part {} has a malformed etag {:?}",
-                    part.part_index, part.etag
-                )));
-            }
-            sources.push((
-                dir.join(part_file_name(part.part_index, &part.etag)),
-                part.clone(),
-            ));
-        }
         let (root, dest) = (self.root.clone(), self.path_of(key));
-        let tmp = TempFile::new(self.new_tmp_path());
-        let tmp_path = tmp.path.clone();
         let upload_id = upload.to_string();
+        let parts = parts.to_vec();
         blocking(move || {
-            let mut out =
-                File::create_new(&tmp_path).map_err(BlobError::fs("create", &tmp_path))?;
-            for (path, part) in &sources {
-                let mut source = match File::open(path) {
-                    Ok(file) => file,
-                    Err(e) if is_missing(&e) => {
-                        return Err(BlobError::InvalidParts {
-                            upload_id,
-                            reason: format!(
-                                "part {} with etag {} is not stored",
-                                part.part_index, part.etag
-                            ),
-                        })
-                    }
-                    Err(e) => return Err(BlobError::fs("open", path)(e)),
-                };
-                // `io::copy` between files uses copy_file_range: the kernel moves the bytes.
-                let copied =
-                    io::copy(&mut source, &mut out).map_err(BlobError::fs("copy", path))?;
-                if copied != part.size {
+            let data_path = dir.join(UPLOAD_DATA_FILE);
+            let data = lock_data(&data_path, &upload_id)?;
+            let stored = stored_parts(&dir)?;
+            for part in &parts {
+                let matches = stored.iter().any(|s| {
+                    s.index == part.part_index && s.etag == part.etag && s.size == part.size
+                });
+                if !matches {
                     return Err(BlobError::InvalidParts {
                         upload_id,
                         reason: format!(
-                            "part {} has {copied} bytes stored, the receipt says {}",
-                            part.part_index, part.size
+                            "part {} with etag {:?} and {} bytes is not stored",
+                            part.part_index, part.etag, part.size
                         ),
                     });
                 }
             }
-            out.sync_all().map_err(BlobError::fs("fsync", &tmp_path))?;
-            publish(&root, &tmp_path, &dest)?;
+            data.set_len(len)
+                .map_err(BlobError::fs("truncate", &data_path))?;
+            data.sync_all()
+                .map_err(BlobError::fs("fsync", &data_path))?;
+            publish(&root, &data_path, &dest)?;
             std::fs::remove_dir_all(&dir).map_err(BlobError::fs("remove_dir_all", &dir))?;
             sync_dir(dir.parent().unwrap_or(&root))
         })
         .await?;
-        tmp.keep();
         Ok(BlobMeta {
             key: key.clone(),
             len,

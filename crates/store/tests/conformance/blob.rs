@@ -280,3 +280,96 @@ async fn unknown_blob_url_is_refused() {
         }
     }
 }
+
+/// The filesystem engine writes parts straight into one file: it takes them in order,
+/// storing a part again forgets the later ones, and a part cut off midway leaves no
+/// receipt-able bytes — the next attempt at that part starts clean.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fs_parts_go_in_order_into_one_file() {
+    use futures_util::{stream, StreamExt, TryStreamExt};
+    use std::io;
+
+    let (_dir, url) = fs_store();
+    let store = open_blob_store(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let key = BlobKey::new("in-order.bin").unwrap_or_else(|e| panic!("{e}"));
+    let upload = store
+        .create_multipart(&key)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let min = dashvault_store::blob::MIN_PART_SIZE;
+    let part = |index: u32, seed: u64, len: u64| {
+        let (store, key, upload) = (store.clone(), key.clone(), upload.clone());
+        async move {
+            store
+                .put_part(
+                    &key,
+                    &upload,
+                    index,
+                    testkit::content_stream(seed, len, 1 << 20),
+                )
+                .await
+        }
+    };
+
+    match part(1, 1, 10).await {
+        Err(BlobError::InvalidParts { reason, .. }) => assert!(reason.contains("in order")),
+        other => panic!("part 1 before part 0 gave {other:?}"),
+    }
+    let first = part(0, 1, min).await.unwrap_or_else(|e| panic!("{e:?}"));
+    let stale = part(1, 2, min).await.unwrap_or_else(|e| panic!("{e:?}"));
+    let old_last = part(2, 3, 100).await.unwrap_or_else(|e| panic!("{e:?}"));
+
+    // Part 1 again, cut off midway: nothing of it counts, and part 2 is forgotten.
+    let broken = stream::iter(vec![
+        Ok(bytes::Bytes::from(vec![7u8; 1000])),
+        Err(io::Error::other("connection dropped")),
+    ])
+    .boxed();
+    assert!(store.put_part(&key, &upload, 1, broken).await.is_err());
+    for parts in [
+        vec![first.clone(), stale.clone(), old_last.clone()],
+        vec![first.clone(), stale.clone()],
+    ] {
+        assert!(
+            store
+                .complete_multipart(&key, &upload, &parts)
+                .await
+                .is_err(),
+            "a receipt for overwritten bytes was accepted"
+        );
+    }
+    let second = part(1, 4, min + 5)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let last = part(2, 5, 100).await.unwrap_or_else(|e| panic!("{e:?}"));
+    let meta = store
+        .complete_multipart(&key, &upload, &[first, second, last])
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(meta.len, 2 * min + 5 + 100);
+
+    let stored: Vec<u8> = store
+        .get_range(&key, 0..meta.len)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .try_fold(Vec::new(), |mut all, chunk| async move {
+            all.extend_from_slice(&chunk);
+            Ok(all)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let mut expected = Vec::new();
+    for (seed, len) in [(1, min), (4, min + 5), (5, 100)] {
+        let body: Vec<u8> = testkit::content_stream(seed, len, 1 << 20)
+            .try_fold(Vec::new(), |mut all, chunk| async move {
+                all.extend_from_slice(&chunk);
+                Ok(all)
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        expected.extend(body);
+    }
+    assert!(stored == expected, "the assembled bytes differ");
+}
