@@ -266,13 +266,13 @@ fn stored_parts(dir: &Path) -> Result<Vec<StoredPart>> {
     Ok(parts)
 }
 
-/// Open an upload's `data` file with an exclusive lock, so two writers (two replicas on a
-/// shared filesystem) never write one upload at once.
-fn lock_data(path: &Path, upload_id: &str) -> Result<File> {
+/// Open an upload's `data` file (creating it when `create`) with an exclusive lock, so two
+/// writers (two replicas on a shared filesystem) never write one upload at once.
+fn lock_data(path: &Path, upload_id: &str, create: bool) -> Result<File> {
     let data = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .create(true)
+        .create(create)
         .truncate(false)
         .open(path)
         .map_err(BlobError::fs("open", path))?;
@@ -291,7 +291,7 @@ fn lock_data(path: &Path, upload_id: &str) -> Result<File> {
 /// end of part `index - 1`, and return it with that offset. Part `index - 1` must be stored.
 fn open_data_at(dir: &Path, upload_id: &str, index: u32) -> Result<(File, u64)> {
     let data_path = dir.join(UPLOAD_DATA_FILE);
-    let data = lock_data(&data_path, upload_id)?;
+    let data = lock_data(&data_path, upload_id, true)?;
     let stored = stored_parts(dir)?;
     let mut offset = 0u64;
     for expected in 0..index {
@@ -493,7 +493,23 @@ impl BlobStore for FsBlobStore {
         let parts = parts.to_vec();
         blocking(move || {
             let data_path = dir.join(UPLOAD_DATA_FILE);
-            let data = lock_data(&data_path, &upload_id)?;
+            let data = match lock_data(&data_path, &upload_id, false) {
+                Ok(data) => data,
+                // Completed already, by a process that stopped before removing the upload's
+                // directory: the object is in place; never make one from missing bytes.
+                Err(BlobError::Fs { source, .. }) if is_missing(&source) => {
+                    let published = std::fs::metadata(&dest).is_ok_and(|m| m.len() == len);
+                    if !published {
+                        return Err(BlobError::InvalidParts {
+                            upload_id,
+                            reason: "no part of this upload is stored".to_owned(),
+                        });
+                    }
+                    std::fs::remove_dir_all(&dir).map_err(BlobError::fs("remove_dir_all", &dir))?;
+                    return sync_dir(dir.parent().unwrap_or(&root));
+                }
+                Err(e) => return Err(e),
+            };
             let stored = stored_parts(&dir)?;
             for part in &parts {
                 let matches = stored.iter().any(|s| {

@@ -117,7 +117,9 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
 
     /// Store part `part_index` of the upload from `body` (at most [`MAX_PART_SIZE`] bytes).
     /// The receipt is returned once the part is durable. Storing an index again replaces
-    /// that part (the newest receipt wins).
+    /// that part (the newest receipt wins). Store parts in index order: the filesystem
+    /// engine writes them into one file, refuses a part whose predecessor is missing, and
+    /// forgets the parts after an index stored again.
     async fn put_part(
         &self,
         key: &BlobKey,

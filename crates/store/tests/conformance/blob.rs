@@ -373,3 +373,46 @@ async fn fs_parts_go_in_order_into_one_file() {
     }
     assert!(stored == expected, "the assembled bytes differ");
 }
+
+/// Completion after a crash between publishing the object and removing the upload's
+/// directory finds the object in place and succeeds; completion with the upload's bytes
+/// gone fails, and never makes an object out of missing bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fs_completion_never_invents_bytes() {
+    let (dir, url) = fs_store();
+    let store = open_blob_store(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    for (name, published) in [("published.bin", true), ("lost.bin", false)] {
+        let key = BlobKey::new(name).unwrap_or_else(|e| panic!("{e}"));
+        let upload = store
+            .create_multipart(&key)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let part = store
+            .put_part(&key, &upload, 0, testkit::content_stream(9, 10, 10))
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let upload_dir = dir.path().join(".uploads").join(upload.as_str());
+        let data = upload_dir.join("data");
+        if published {
+            std::fs::rename(&data, dir.path().join(name)).unwrap_or_else(|e| panic!("{e}"));
+            let meta = store
+                .complete_multipart(&key, &upload, &[part])
+                .await
+                .unwrap_or_else(|e| panic!("completing a published upload: {e:?}"));
+            assert_eq!(meta.len, 10);
+            assert!(
+                !upload_dir.exists(),
+                "the upload's directory is cleaned away"
+            );
+        } else {
+            std::fs::remove_file(&data).unwrap_or_else(|e| panic!("{e}"));
+            assert!(store
+                .complete_multipart(&key, &upload, &[part])
+                .await
+                .is_err());
+            assert!(!store.exists(&key).await.unwrap_or_else(|e| panic!("{e:?}")));
+        }
+    }
+}
