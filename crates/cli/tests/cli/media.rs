@@ -15,6 +15,17 @@ fn dashvault(args: &[&str]) -> Output {
         .expect("run dashvault")
 }
 
+/// `dashvault media ARGS`, which must succeed (its stderr is shown when it does not).
+fn succeeds(args: &[&str]) -> Output {
+    let out = dashvault(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn run(cmd: &mut Command) -> String {
     let out = cmd
         .output()
@@ -144,12 +155,7 @@ fn cut_in_seconds_and_rfc3339_to_file_and_stdout() {
         by_seconds.to_str().expect("path"),
     ];
     args.extend(str_args(&files));
-    let out = dashvault(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(&args);
     assert!((duration(&by_seconds, "v:0") - 8.0).abs() < 0.034);
     assert!((duration(&by_seconds, "a:0") - 8.0).abs() < 0.034);
     decodes_cleanly(&by_seconds);
@@ -164,12 +170,7 @@ fn cut_in_seconds_and_rfc3339_to_file_and_stdout() {
         "-",
     ];
     args.extend(str_args(&files));
-    let out = dashvault(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeds(&args);
     assert_eq!(
         out.stdout,
         std::fs::read(&by_seconds).expect("read"),
@@ -205,12 +206,7 @@ fn timelapse_lasts_the_input_divided_by_speed() {
         out_path.to_str().expect("path"),
     ];
     args.extend(str_args(&files));
-    let out = dashvault(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(&args);
     assert!((duration(&out_path, "v:0") - 2.0).abs() < 0.01);
     decodes_cleanly(&out_path);
 }
