@@ -7,16 +7,20 @@
 
 mod convert;
 mod jobs;
+mod library;
 mod media;
 mod media_rows;
 pub mod postgres;
 mod postgres_jobs;
+mod postgres_library;
 mod postgres_media;
 pub mod sqlite;
 mod sqlite_jobs;
+mod sqlite_library;
 mod sqlite_media;
 
 pub use jobs::JobRepo;
+pub use library::LibraryRepo;
 pub use media::{MediaRepo, UploadRepo};
 
 use crate::model::{CodeCheck, Device, NewDevice, NewLoginCode, Session, User};
@@ -119,7 +123,7 @@ pub trait DeviceRepo: Send + Sync {
 /// The whole metadata repository, as one object the server holds.
 #[async_trait]
 pub trait Repo:
-    UserRepo + LoginCodeRepo + SessionRepo + DeviceRepo + UploadRepo + MediaRepo + JobRepo
+    UserRepo + LoginCodeRepo + SessionRepo + DeviceRepo + UploadRepo + MediaRepo + LibraryRepo + JobRepo
 {
     /// Check that the database answers (for readiness probes).
     async fn ping(&self) -> Result<()>;

@@ -1,5 +1,6 @@
 //! Sign-in by phone number and SMS code, sessions and tokens.
 
+pub mod owner;
 pub mod phone;
 pub mod secret;
 pub mod session;

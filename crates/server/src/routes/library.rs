@@ -38,6 +38,8 @@ pub struct DriveItem {
     /// Views recorded: `road`, `cabin`.
     #[schema(value_type = Vec<String>)]
     pub views: Vec<View>,
+    /// Moved to archive storage.
+    pub archived: bool,
 }
 
 impl From<Drive> for DriveItem {
@@ -48,6 +50,7 @@ impl From<Drive> for DriveItem {
             start: d.start,
             end: d.end,
             views: d.views,
+            archived: d.archived,
         }
     }
 }

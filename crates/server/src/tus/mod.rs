@@ -17,7 +17,6 @@
 //! writes an upload twice at once (`423`), but two replicas could, and on S3 the loser's
 //! part may replace the winner's — a lease on the upload row would close that.
 
-mod auth;
 mod body;
 mod error;
 pub mod finalise;
@@ -26,7 +25,8 @@ mod headers;
 pub mod metadata;
 mod writer;
 
-pub use auth::Uploader;
+/// Who is uploading: the [`Owner`](crate::auth::owner::Owner) of the uploads.
+pub use crate::auth::owner::Owner as Uploader;
 pub use error::TusError;
 pub use handlers::sweep_expired_batch;
 

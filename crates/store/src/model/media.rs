@@ -280,6 +280,10 @@ pub struct Drive {
     pub end: DateTime<Utc>,
     /// Views recorded, sorted (`road`, `cabin`).
     pub views: Vec<View>,
+    /// Its recordings were moved to cold (archive) storage.
+    pub archived: bool,
+    /// Until when an archived drive's restored copy stays playable, if one was restored.
+    pub restored_until: Option<DateTime<Utc>>,
 }
 
 /// A clip to add.

@@ -2,8 +2,10 @@
 //! engine says how to read a column ([`Columns`]), the rest is written once.
 
 use super::convert::to_u64;
+use super::jobs::OptionalTime;
 use crate::model::{
-    Clip, ClipKind, Drive, Recording, RecordingKind, Sidecar, Upload, VideoFile, View,
+    Clip, ClipKind, Drive, Incident, IncidentType, Recording, RecordingKind, Sidecar, Upload,
+    VideoFile, View,
 };
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -113,7 +115,7 @@ pub(crate) fn upload_from_row(row: &impl Columns) -> Result<Upload> {
     })
 }
 
-pub(crate) fn drive_from_row(row: &impl Columns) -> Result<Drive> {
+pub(crate) fn drive_from_row<R: Columns + OptionalTime>(row: &R) -> Result<Drive> {
     Ok(Drive {
         id: row.uuid("id")?,
         user_id: row.uuid("user_id")?,
@@ -121,6 +123,8 @@ pub(crate) fn drive_from_row(row: &impl Columns) -> Result<Drive> {
         start: row.time("start_at")?,
         end: row.time("end_at")?,
         views: parse_views(&row.text("views")?)?,
+        archived: row.flag("archived")?,
+        restored_until: row.opt_time("restored_until")?,
     })
 }
 
@@ -189,6 +193,11 @@ pub(crate) fn sidecar_from_row(row: &impl Columns) -> Result<Sidecar> {
         filename: row.opt_text("filename")?,
         created_at: row.time("created_at")?,
     })
+}
+
+/// The stored bit set of the incidents' types (see [`IncidentType::bit`]).
+pub(crate) fn incident_mask(incidents: &[Incident]) -> i64 {
+    IncidentType::mask_of(incidents.iter().map(|i| i.kind.as_str()))
 }
 
 /// End of a video file's window.

@@ -4,7 +4,7 @@
 
 use super::convert::{to_u64, truncate_to_millis};
 use super::media_rows::{
-    clip_from_row, drive_from_row, file_end, gap, merge_views, recording_from_row,
+    clip_from_row, drive_from_row, file_end, gap, incident_mask, merge_views, recording_from_row,
     sidecar_from_row, to_i64, to_json, upload_from_row, views_text, Columns, COVERING_DRIVE,
 };
 use super::postgres::PostgresRepo;
@@ -269,8 +269,8 @@ impl MediaRepo for PostgresRepo {
     async fn add_clip(&self, c: &NewClip) -> Result<Clip> {
         let sql = format!(
             "INSERT INTO clips (id, user_id, device_id, kind, view, incidents, created_at,
-                 {FILE_COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, {FILE_VALUES})
+                 {FILE_COLUMNS}, incident_mask)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, {FILE_VALUES}, $19)
              ON CONFLICT (user_id, sha256) DO NOTHING"
         );
         let query = sqlx::query(&sql)
@@ -281,7 +281,10 @@ impl MediaRepo for PostgresRepo {
             .bind(c.view.as_str())
             .bind(to_json(&c.incidents))
             .bind(truncate_to_millis(c.created_at));
-        bind_file(query, &c.file).execute(self.pool()).await?;
+        bind_file(query, &c.file)
+            .bind(incident_mask(&c.incidents))
+            .execute(self.pool())
+            .await?;
         let sql =
             format!("SELECT t.*, {COVERING_DRIVE} FROM clips t WHERE user_id = $1 AND sha256 = $2");
         let row = sqlx::query(&sql)

@@ -4,7 +4,7 @@
 
 use super::convert::{from_millis, to_millis, to_u64};
 use super::media_rows::{
-    clip_from_row, drive_from_row, file_end, gap, merge_views, recording_from_row,
+    clip_from_row, drive_from_row, file_end, gap, incident_mask, merge_views, recording_from_row,
     sidecar_from_row, to_i64, to_json, upload_from_row, views_text, Columns, COVERING_DRIVE,
 };
 use super::sqlite::SqliteRepo;
@@ -263,8 +263,8 @@ impl MediaRepo for SqliteRepo {
     async fn add_clip(&self, c: &NewClip) -> Result<Clip> {
         let sql = format!(
             "INSERT INTO clips (id, user_id, device_id, kind, view, incidents, created_at,
-                 {FILE_COLUMNS})
-             VALUES (?, ?, ?, ?, ?, ?, ?, {FILE_VALUES})
+                 {FILE_COLUMNS}, incident_mask)
+             VALUES (?, ?, ?, ?, ?, ?, ?, {FILE_VALUES}, ?)
              ON CONFLICT (user_id, sha256) DO NOTHING"
         );
         let query = sqlx::query(&sql)
@@ -275,7 +275,10 @@ impl MediaRepo for SqliteRepo {
             .bind(c.view.as_str())
             .bind(to_json(&c.incidents))
             .bind(to_millis(c.created_at));
-        bind_file(query, &c.file).execute(self.pool()).await?;
+        bind_file(query, &c.file)
+            .bind(incident_mask(&c.incidents))
+            .execute(self.pool())
+            .await?;
         let sql =
             format!("SELECT t.*, {COVERING_DRIVE} FROM clips t WHERE user_id = ? AND sha256 = ?");
         let row = sqlx::query(&sql)

@@ -1,5 +1,5 @@
-//! Who is uploading: a camera's agent by its device token (`dvd_…`), or a signed-in user
-//! by session.
+//! Whose library a request acts on: a signed-in user by session (cookie or bearer), or a
+//! camera's agent by its device token (`dvd_…`), which acts for the device's owner.
 
 use crate::auth::secret;
 use crate::auth::session::{request_token, CurrentUser};
@@ -10,17 +10,17 @@ use axum::http::request::Parts;
 use dashvault_store::model::Device;
 use uuid::Uuid;
 
-/// The owner of the uploads a request may touch, and the device when a device token was
-/// used.
+/// The owner whose uploads and library a request may touch, and the device when a device
+/// token was used. Rejects with `401` without a valid session or device token.
 #[derive(Debug, Clone)]
-pub struct Uploader {
+pub struct Owner {
     /// The owner.
     pub user_id: Uuid,
     /// The device whose token authenticated the request.
     pub device: Option<Device>,
 }
 
-impl FromRequestParts<AppState> for Uploader {
+impl FromRequestParts<AppState> for Owner {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
