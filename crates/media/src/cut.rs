@@ -45,6 +45,18 @@ pub(crate) fn origins(files: &[Mp4Index]) -> Result<(Vec<f64>, f64)> {
 /// over the consecutive recordings `files`. A window running past the end is clamped.
 /// Audio is kept when every file the window touches has an audio track.
 pub fn cut(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
+    cut_with(files, from, to, Ranges::PerFile)
+}
+
+/// Same as [`cut()`], but the output's `mdat` holds only the bytes of the kept video and
+/// audio samples: nothing between them survives (telemetry samples such as GoPro `gpmd`,
+/// Novatek `freeGPS` blocks), at the price of more source ranges. For a video that must
+/// carry no location, e.g. a shared clip.
+pub fn cut_samples_only(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
+    cut_with(files, from, to, Ranges::PerRun)
+}
+
+fn cut_with(files: &[Mp4Index], from: f64, to: f64, ranges: Ranges) -> Result<CutPlan> {
     if files.is_empty() {
         return Err(Error::Request("no input file".into()));
     }
@@ -72,7 +84,7 @@ pub fn cut(files: &[Mp4Index], from: f64, to: f64) -> Result<CutPlan> {
     if touched.iter().all(|&i| files[i].audio().is_some()) {
         tracks.extend(audio(files, &origins, &touched, key_time, to)?);
     }
-    writer::build(files, &tracks, Ranges::PerFile)
+    writer::build(files, &tracks, ranges)
 }
 
 /// The video track of the window: from the keyframe at or before `from` in the first

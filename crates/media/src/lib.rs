@@ -39,7 +39,7 @@ mod timelapse;
 mod writer;
 
 pub use boxes::{BoxInfo, FourCc};
-pub use cut::{cut, timeline};
+pub use cut::{cut, cut_samples_only, timeline};
 pub use error::{Error, Result};
 pub use index::{Mp4Index, Sample, Track, AUDIO, VIDEO};
 pub use plan::{CutPlan, Part, Slice};

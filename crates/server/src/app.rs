@@ -77,6 +77,7 @@ impl AppState {
             repo,
             blobs,
             uploads: Arc::new(Uploads::new(config.uploads.clone())),
+            videos: Arc::default(),
             clock,
             sms: Arc::from(sms::sender_for(&config.sms)),
             auth: Arc::new(config.auth.clone()),

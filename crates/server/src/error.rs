@@ -25,6 +25,9 @@ pub enum ApiError {
     /// The thing does not exist, or belongs to someone else (404).
     #[error("not found")]
     NotFound,
+    /// The thing existed but is no more: an expired, revoked or orphaned share (410).
+    #[error("{0}")]
+    Gone(String),
     /// The body is not JSON (415).
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -79,6 +82,7 @@ impl ApiError {
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Gone(_) => (StatusCode::GONE, "gone"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
@@ -93,6 +97,17 @@ impl ApiError {
 impl From<dashvault_store::Error> for ApiError {
     fn from(err: dashvault_store::Error) -> Self {
         Self::Internal(format!("store: {err}"))
+    }
+}
+
+impl From<dashvault_store::blob::BlobError> for ApiError {
+    fn from(err: dashvault_store::blob::BlobError) -> Self {
+        if err.is_not_found() {
+            Self::Internal(format!("a blob the metadata refers to is missing: {err}"))
+        } else {
+            tracing::warn!(error = %err, "blob store failed");
+            Self::Unavailable("the blob store did not answer; try again later".to_owned())
+        }
     }
 }
 

@@ -20,6 +20,7 @@ pub mod json;
 pub mod metrics;
 pub mod routes;
 pub mod state;
+pub mod stream;
 pub mod tus;
 
 pub use app::{app, shutdown_signal, ServeError, Server};

@@ -28,4 +28,6 @@ pub struct AppState {
     pub blobs: Arc<dyn BlobStore>,
     /// Upload settings and the uploads being written by this process.
     pub uploads: Arc<Uploads>,
+    /// Indexes of stored videos, cached for streaming.
+    pub videos: Arc<crate::stream::indexes::IndexCache>,
 }

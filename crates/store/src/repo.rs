@@ -10,18 +10,22 @@ mod jobs;
 mod library;
 mod media;
 mod media_rows;
+mod shares;
 pub mod postgres;
 mod postgres_jobs;
 mod postgres_library;
 mod postgres_media;
+mod postgres_shares;
 pub mod sqlite;
 mod sqlite_jobs;
 mod sqlite_library;
 mod sqlite_media;
+mod sqlite_shares;
 
 pub use jobs::JobRepo;
 pub use library::LibraryRepo;
 pub use media::{MediaRepo, UploadRepo};
+pub use shares::{Share, ShareRepo};
 
 use crate::model::{CodeCheck, Device, NewDevice, NewLoginCode, Session, User};
 use crate::Result;
@@ -123,7 +127,7 @@ pub trait DeviceRepo: Send + Sync {
 /// The whole metadata repository, as one object the server holds.
 #[async_trait]
 pub trait Repo:
-    UserRepo + LoginCodeRepo + SessionRepo + DeviceRepo + UploadRepo + MediaRepo + LibraryRepo + JobRepo
+    UserRepo + LoginCodeRepo + SessionRepo + DeviceRepo + UploadRepo + MediaRepo + LibraryRepo + JobRepo + ShareRepo
 {
     /// Check that the database answers (for readiness probes).
     async fn ping(&self) -> Result<()>;

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod devices;
 pub mod health;
 pub mod library;
+pub mod media;
 
 use crate::state::AppState;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -54,5 +55,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::replace_token))
         .routes(routes!(library::drives))
         .routes(routes!(library::clips))
+        .routes(routes!(media::clip_video))
+        .routes(routes!(media::clip_thumbnail))
+        .routes(routes!(media::drive_video))
+        .routes(routes!(media::drive_segments))
+        .routes(routes!(media::drive_thumbnail))
         .merge(crate::tus::router())
 }

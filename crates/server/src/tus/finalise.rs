@@ -9,19 +9,17 @@ use super::metadata::{Kind, UploadMetadata};
 use super::writer::{best_effort_delete, key, scratch_prefix};
 use super::TusError;
 use crate::state::AppState;
+use crate::stream::reader::BlobReader;
 use dashvault_media::telemetry::mp4::read_mp4;
 use dashvault_media::telemetry::{read_telemetry, Telemetry};
-use dashvault_media::{Mp4Index, ReadAt, VIDEO};
+use dashvault_media::{Mp4Index, VIDEO};
 use dashvault_store::blob::{BlobKey, UploadId};
 use dashvault_store::model::{
     Keyframe, NewClip, NewRecording, RecordingKind, Sidecar, TelemetrySummary, Upload,
     UploadProgress, VideoFile,
 };
-use dashvault_store::BlobStore;
 use futures_util::{stream, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
-use std::io;
-use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
@@ -118,12 +116,11 @@ async fn file(state: &AppState, upload: &Upload, blob_key: &BlobKey) -> Result<(
     }
     let source = match local {
         Some((path, _)) => Source::Local(path),
-        None => Source::Blob(BlobReader {
-            blobs: state.blobs.clone(),
-            key: blob_key.clone(),
-            len: upload.length,
-            runtime: tokio::runtime::Handle::current(),
-        }),
+        None => Source::Blob(BlobReader::new(
+            state.blobs.clone(),
+            blob_key.clone(),
+            upload.length,
+        )),
     };
     let kind = meta.kind;
     let inspected = tokio::task::spawn_blocking(move || inspect(&source, kind))
@@ -224,53 +221,6 @@ enum Source {
     Local(tempfile::TempPath),
     /// The stored blob itself.
     Blob(BlobReader),
-}
-
-/// Positional reads of a stored blob for the media crate, which reads synchronously: it
-/// runs on a blocking thread, and each read waits for a ranged read of the store.
-struct BlobReader {
-    blobs: Arc<dyn BlobStore>,
-    key: BlobKey,
-    len: u64,
-    runtime: tokio::runtime::Handle,
-}
-
-impl ReadAt for BlobReader {
-    fn size(&self) -> io::Result<u64> {
-        Ok(self.len)
-    }
-
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        let eof = || {
-            io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "read past the end of the upload",
-            )
-        };
-        let end = offset
-            .checked_add(buf.len() as u64)
-            .filter(|end| *end <= self.len)
-            .ok_or_else(eof)?;
-        self.runtime.block_on(async {
-            let mut body = self
-                .blobs
-                .get_range(&self.key, offset..end)
-                .await
-                .map_err(io::Error::other)?;
-            let mut at = 0;
-            while let Some(chunk) = body.next().await {
-                let chunk = chunk?;
-                let to = at + chunk.len();
-                buf.get_mut(at..to).ok_or_else(eof)?.copy_from_slice(&chunk);
-                at = to;
-            }
-            if at == buf.len() {
-                Ok(())
-            } else {
-                Err(eof())
-            }
-        })
-    }
 }
 
 /// What inspecting a file found.

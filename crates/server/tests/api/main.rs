@@ -9,5 +9,6 @@ mod helpers;
 mod jobs;
 mod service;
 mod sms;
+mod streaming;
 mod tus;
 mod uploads;

@@ -1,0 +1,372 @@
+//! Videos and thumbnails of the owner's clips and drives: a clip's file, any window of a
+//! drive (up to ten minutes) and its list of two-minute segments, all cut on request by
+//! the media crate and streamed with HTTP ranges; thumbnails made once and cached.
+
+use crate::auth::owner::Owner;
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+use crate::stream::thumbnail;
+use crate::stream::video::{Content, PlannedVideo};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
+use axum::Json;
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use dashvault_store::model::{Clip, ClipKind, Recording, RecordingKind, VideoFile, View};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Longest drive window served as one video.
+pub const MAX_WINDOW: Duration = Duration::minutes(10);
+/// Length of a drive's download segments.
+pub const SEGMENT: Duration = Duration::minutes(2);
+
+/// `?download=1`: offer the video as a file to save.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct DownloadQuery {
+    /// `1` or `true`: answer with `Content-Disposition: attachment`.
+    pub download: Option<String>,
+}
+
+impl DownloadQuery {
+    fn wanted(&self) -> bool {
+        matches!(self.download.as_deref(), Some("1" | "true"))
+    }
+}
+
+/// The name a downloaded clip is saved under:
+/// `dashvault_2026-11-20_08-15-02_hard_brake.mp4` (start in UTC, then the first
+/// incident's type, else `manual` or `clip`).
+pub fn clip_filename(clip: &Clip) -> String {
+    let what = match (clip.incidents.first(), clip.kind) {
+        (Some(incident), _) => incident.kind.as_str(),
+        (None, ClipKind::Manual) => "manual",
+        (None, ClipKind::Auto) => "clip",
+    };
+    let what: String = what
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!(
+        "dashvault_{}_{what}.mp4",
+        clip.file.start.format("%Y-%m-%d_%H-%M-%S")
+    )
+}
+
+/// Whole-file window of `files` laid end to end (its end is clamped by the cut).
+fn whole(files: &[VideoFile]) -> (f64, f64) {
+    let total: u64 = files.iter().map(|f| f.duration_ms).sum();
+    (0.0, total as f64 / 1000.0 + 1.0)
+}
+
+/// The video of one clip (its whole file through the cut), as `content` allows.
+pub async fn clip_video_response(
+    state: &AppState,
+    clip: &Clip,
+    content: Content,
+    (method, headers): (&Method, &HeaderMap),
+    download: bool,
+) -> Result<Response, ApiError> {
+    let files = std::slice::from_ref(&clip.file);
+    let video =
+        PlannedVideo::cut(&state.blobs, &state.videos, files, whole(files), content).await?;
+    let name = download.then(|| clip_filename(clip));
+    Ok(video.respond(state.blobs.clone(), method, headers, name.as_deref()))
+}
+
+/// Milliseconds into a clip's file of its first incident (0 without one).
+pub fn clip_thumbnail_ms(clip: &Clip) -> u64 {
+    clip.incidents
+        .first()
+        .map(|i| (i.at - clip.file.start).num_milliseconds().max(0) as u64)
+        .unwrap_or(0)
+}
+
+/// A clip's video; Range requests answer `206`.
+#[utoipa::path(get, path = "/api/v1/clips/{id}/video", tag = "media",
+    params(("id" = Uuid, Path, description = "Clip id"), DownloadQuery),
+    responses(
+        (status = 200, description = "The clip (video/mp4)", content_type = "video/mp4"),
+        (status = 206, description = "A byte range of it", content_type = "video/mp4"),
+        (status = 404, description = "No such clip of yours", body = ErrorBody),
+        (status = 416, description = "Range past the end"),
+    ),
+    security(("session" = [])))]
+pub async fn clip_video(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<Uuid>,
+    Query(query): Query<DownloadQuery>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let clip = state
+        .repo
+        .clip(owner.user_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    clip_video_response(
+        &state,
+        &clip,
+        Content::Full,
+        (&method, &headers),
+        query.wanted(),
+    )
+    .await
+}
+
+/// A clip's thumbnail (JPEG, 320 px wide) at its first incident.
+#[utoipa::path(get, path = "/api/v1/clips/{id}/thumbnail", tag = "media",
+    params(("id" = Uuid, Path, description = "Clip id")),
+    responses(
+        (status = 200, description = "JPEG", content_type = "image/jpeg"),
+        (status = 404, description = "No such clip of yours", body = ErrorBody),
+    ),
+    security(("session" = [])))]
+pub async fn clip_thumbnail(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let clip = state
+        .repo
+        .clip(owner.user_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    thumbnail::respond(&state, &clip.file, clip_thumbnail_ms(&clip)).await
+}
+
+/// Where a drive's video comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// Its full-quality recordings.
+    Recordings,
+    /// Its time-lapse (no full-quality recording of the view is stored); times are the
+    /// time-lapse's start plus its playback time.
+    Timelapse,
+}
+
+/// The files a drive's video of `view` is cut from, in time order: its recordings of
+/// that view, else its time-lapses. `404` for a drive that is not the owner's or has
+/// neither.
+async fn drive_files(
+    state: &AppState,
+    owner: &Owner,
+    drive_id: Uuid,
+    view: View,
+) -> Result<(SourceKind, Vec<Recording>), ApiError> {
+    let all = state.repo.drive_recordings(owner.user_id, drive_id).await?;
+    for (source, kind) in [
+        (SourceKind::Recordings, RecordingKind::Recording),
+        (SourceKind::Timelapse, RecordingKind::Timelapse),
+    ] {
+        let mut files: Vec<Recording> = all
+            .iter()
+            .filter(|r| r.view == view && r.kind == kind)
+            .cloned()
+            .collect();
+        if !files.is_empty() {
+            files.sort_by_key(|r| r.file.start);
+            return Ok((source, files));
+        }
+    }
+    Err(ApiError::NotFound)
+}
+
+fn end_of(file: &VideoFile) -> DateTime<Utc> {
+    file.start + Duration::milliseconds(i64::try_from(file.duration_ms).unwrap_or(i64::MAX))
+}
+
+/// `from`, `to`, `view` and `download` of a drive video.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DriveVideoQuery {
+    /// Window start (RFC 3339); the drive's start when absent.
+    pub from: Option<DateTime<Utc>>,
+    /// Window end (RFC 3339), at most ten minutes after `from`; the drive's end when absent.
+    pub to: Option<DateTime<Utc>>,
+    /// `road` (default) or `cabin`.
+    #[param(value_type = Option<String>)]
+    pub view: Option<View>,
+    /// `1`: answer with `Content-Disposition: attachment`.
+    pub download: Option<String>,
+}
+
+/// A window of a drive's video (its whole length without `from`/`to`); Range requests
+/// answer `206`.
+#[utoipa::path(get, path = "/api/v1/drives/{id}/video", tag = "media",
+    params(("id" = Uuid, Path, description = "Drive id"), DriveVideoQuery),
+    responses(
+        (status = 200, description = "The window (video/mp4)", content_type = "video/mp4"),
+        (status = 206, description = "A byte range of it", content_type = "video/mp4"),
+        (status = 400, description = "Window empty, outside the drive or longer than ten minutes", body = ErrorBody),
+        (status = 404, description = "No such drive of yours", body = ErrorBody),
+        (status = 416, description = "Range past the end"),
+    ),
+    security(("session" = [])))]
+pub async fn drive_video(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<Uuid>,
+    Query(query): Query<DriveVideoQuery>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, recordings) = drive_files(&state, &owner, id, query.view.unwrap_or(View::Road)).await?;
+    let (Some(first), Some(last)) = (recordings.first(), recordings.last()) else {
+        return Err(ApiError::NotFound);
+    };
+    let explicit = query.from.is_some() || query.to.is_some();
+    let from = query.from.unwrap_or(first.file.start);
+    let to = query.to.unwrap_or_else(|| end_of(&last.file));
+    if to <= from {
+        return Err(ApiError::bad_request(
+            "invalid_window",
+            "`to` must be after `from`",
+        ));
+    }
+    if explicit && to - from > MAX_WINDOW {
+        return Err(ApiError::bad_request(
+            "window_too_long",
+            "a drive video window is at most 10 minutes; download longer stretches as its segments (/segments)",
+        ));
+    }
+    let touched: Vec<VideoFile> = recordings
+        .iter()
+        .filter(|r| r.file.start < to && end_of(&r.file) > from)
+        .map(|r| r.file.clone())
+        .collect();
+    let Some(origin) = touched.first().map(|f| f.start) else {
+        return Err(ApiError::bad_request(
+            "invalid_window",
+            "the window holds no recording of this drive",
+        ));
+    };
+    let seconds = |t: DateTime<Utc>| (t - origin).num_milliseconds().max(0) as f64 / 1000.0;
+    let window = (seconds(from), seconds(to));
+    let video =
+        PlannedVideo::cut(&state.blobs, &state.videos, &touched, window, Content::Full).await?;
+    let download = matches!(query.download.as_deref(), Some("1" | "true"));
+    let name =
+        download.then(|| format!("dashvault_{}_drive.mp4", from.format("%Y-%m-%d_%H-%M-%S")));
+    Ok(video.respond(state.blobs.clone(), &method, &headers, name.as_deref()))
+}
+
+/// `view` of a drive's segments.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SegmentsQuery {
+    /// `road` (default) or `cabin`.
+    #[param(value_type = Option<String>)]
+    pub view: Option<View>,
+}
+
+/// One two-minute segment of a drive.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Segment {
+    /// Start.
+    pub start: DateTime<Utc>,
+    /// End.
+    pub end: DateTime<Utc>,
+    /// The drive video of this window, as a download.
+    pub url: String,
+    /// What it is cut from: `recordings` or `timelapse`.
+    pub source: SourceKind,
+}
+
+/// A drive's segments.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SegmentList {
+    /// Two-minute windows covering the drive, in time order.
+    pub items: Vec<Segment>,
+}
+
+/// A drive as two-minute segments to download, cut from its full-quality recordings, or
+/// from its time-lapse when none of the view was uploaded.
+#[utoipa::path(get, path = "/api/v1/drives/{id}/segments", tag = "media",
+    params(("id" = Uuid, Path, description = "Drive id"), SegmentsQuery),
+    responses(
+        (status = 200, description = "The segments", body = SegmentList),
+        (status = 404, description = "No such drive of yours", body = ErrorBody),
+    ),
+    security(("session" = [])))]
+pub async fn drive_segments(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<Uuid>,
+    Query(query): Query<SegmentsQuery>,
+) -> Result<Json<SegmentList>, ApiError> {
+    let view = query.view.unwrap_or(View::Road);
+    let (source, recordings) = drive_files(&state, &owner, id, view).await?;
+    let mut items = Vec::new();
+    for (start, end) in segments(&recordings) {
+        let time = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let url = format!(
+            "/api/v1/drives/{id}/video?from={}&to={}&view={}&download=1",
+            time(start),
+            time(end),
+            view.as_str()
+        );
+        items.push(Segment {
+            start,
+            end,
+            url,
+            source,
+        });
+    }
+    Ok(Json(SegmentList { items }))
+}
+
+/// Two-minute windows over the stretches the recordings cover (a gap longer than a
+/// segment between recordings starts a new run of windows).
+fn segments(recordings: &[Recording]) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut out = Vec::new();
+    let mut runs: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for r in recordings {
+        let (start, end) = (r.file.start, end_of(&r.file));
+        match runs.last_mut() {
+            Some(run) if start <= run.1 + SEGMENT => run.1 = run.1.max(end),
+            _ => runs.push((start, end)),
+        }
+    }
+    for (mut at, end) in runs {
+        while at < end {
+            let next = (at + SEGMENT).min(end);
+            out.push((at, next));
+            at = next;
+        }
+    }
+    out
+}
+
+/// A drive's thumbnail (JPEG, 320 px wide): the first keyframe of its first road
+/// recording (else of its first recording of any view or kind).
+#[utoipa::path(get, path = "/api/v1/drives/{id}/thumbnail", tag = "media",
+    params(("id" = Uuid, Path, description = "Drive id")),
+    responses(
+        (status = 200, description = "JPEG", content_type = "image/jpeg"),
+        (status = 404, description = "No such drive of yours", body = ErrorBody),
+    ),
+    security(("session" = [])))]
+pub async fn drive_thumbnail(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let mut all = state.repo.drive_recordings(owner.user_id, id).await?;
+    all.sort_by_key(|r| {
+        (
+            r.view != View::Road,
+            r.kind != RecordingKind::Recording,
+            r.file.start,
+        )
+    });
+    let first = all.first().ok_or(ApiError::NotFound)?;
+    thumbnail::respond(&state, &first.file, 0).await
+}
