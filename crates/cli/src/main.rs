@@ -6,6 +6,7 @@ mod config;
 mod detect;
 mod media;
 mod serve;
+mod simulate;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,6 +32,9 @@ enum Command {
     /// Operator commands on the service's database (works while it serves).
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Simulate devices: a dashcam recording a drive with incidents.
+    #[command(subcommand)]
+    Simulate(simulate::SimulateCommand),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
             let admin_matches = matches.subcommand_matches("admin").unwrap_or(&matches);
             admin::run(cmd, admin_matches)
         }
+        Command::Simulate(cmd) => simulate::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
