@@ -11,6 +11,7 @@
 pub mod devices;
 pub mod health;
 pub mod jobs;
+pub mod library;
 pub mod login_codes;
 pub mod media;
 pub mod sessions;

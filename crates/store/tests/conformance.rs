@@ -81,6 +81,12 @@ conformance! {
         clips_keep_incidents_and_attach_to_drives,
         sidecars_attach_to_drives,
     ],
+    library: [
+        clip_listing_filters_and_pages,
+        drive_listing_filters_and_clips,
+        deleting_a_clip_leaves_a_tombstone_and_a_job,
+        deleting_a_drive_keeps_its_clips,
+    ],
     jobs: [
         claims_follow_run_at,
         jobs_wait_for_run_at,

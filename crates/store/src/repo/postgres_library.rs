@@ -199,6 +199,13 @@ impl LibraryRepo for PostgresRepo {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        // Recordings first: removing the drive would cascade to them unseen.
+        let mut gone =
+            sqlx::query("DELETE FROM recordings WHERE user_id = $1 AND drive_id = $2 RETURNING *")
+                .bind(user_id)
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
         let Some(drive) =
             sqlx::query("DELETE FROM drives WHERE user_id = $1 AND id = $2 RETURNING *")
                 .bind(user_id)
@@ -211,12 +218,6 @@ impl LibraryRepo for PostgresRepo {
                 .map_or(Deletion::NotFound, Deletion::AlreadyDeleted));
         };
         let drive = drive_from_row(&drive)?;
-        let mut gone =
-            sqlx::query("DELETE FROM recordings WHERE user_id = $1 AND drive_id = $2 RETURNING *")
-                .bind(user_id)
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await?;
         gone.extend(
             sqlx::query(
                 "DELETE FROM sidecars WHERE user_id = $1 AND device_id = $2

@@ -189,6 +189,13 @@ impl LibraryRepo for SqliteRepo {
 
     async fn delete_drive(&self, user_id: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<Deletion> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        // Recordings first: removing the drive would cascade to them unseen.
+        let mut gone =
+            sqlx::query("DELETE FROM recordings WHERE user_id = ? AND drive_id = ? RETURNING *")
+                .bind(user_id)
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
         let Some(drive) =
             sqlx::query("DELETE FROM drives WHERE user_id = ? AND id = ? RETURNING *")
                 .bind(user_id)
@@ -201,12 +208,6 @@ impl LibraryRepo for SqliteRepo {
                 .map_or(Deletion::NotFound, Deletion::AlreadyDeleted));
         };
         let drive = drive_from_row(&drive)?;
-        let mut gone =
-            sqlx::query("DELETE FROM recordings WHERE user_id = ? AND drive_id = ? RETURNING *")
-                .bind(user_id)
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await?;
         gone.extend(
             sqlx::query(
                 "DELETE FROM sidecars WHERE user_id = ? AND device_id = ?

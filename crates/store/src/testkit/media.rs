@@ -15,7 +15,7 @@ use uuid::Uuid;
 /// Five minutes: recordings of one device at most this far apart are one drive.
 const GAP: u64 = 5 * 60_000;
 
-fn file(sha: &str, start_ms: i64, duration_ms: u64) -> VideoFile {
+pub(super) fn file(sha: &str, start_ms: i64, duration_ms: u64) -> VideoFile {
     VideoFile {
         blob_key: format!("media/{sha}"),
         size: 1000,
@@ -43,7 +43,7 @@ fn file(sha: &str, start_ms: i64, duration_ms: u64) -> VideoFile {
     }
 }
 
-fn recording(user: Uuid, device: Uuid, view: View, file: VideoFile) -> NewRecording {
+pub(super) fn recording(user: Uuid, device: Uuid, view: View, file: VideoFile) -> NewRecording {
     NewRecording {
         id: Uuid::now_v7(),
         user_id: user,
