@@ -7,7 +7,9 @@
 use anyhow::{bail, Context};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, ValueEnum};
-use dashvault_server::config::{AuthConfig, LimitsConfig, ServerConfig, SmsConfig, UploadConfig};
+use dashvault_server::config::{
+    AuthConfig, LimitsConfig, ServerConfig, SmsConfig, UploadConfig, WebConfig,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::SocketAddr;
@@ -209,6 +211,16 @@ pub struct Settings {
         default_value = "5m"
     )]
     pub drive_gap: HumanDuration,
+
+    /// Map tile URL template for the web player's route map (`{z}`, `{x}`, `{y}`)
+    /// [default: none: the route is drawn as a line without a map].
+    #[arg(
+        long,
+        env = "DASHVAULT_MAP_TILES_URL",
+        value_name = "URL",
+        default_value = ""
+    )]
+    pub map_tiles_url: String,
 }
 
 /// Log line format.
@@ -352,6 +364,9 @@ impl Settings {
                 user_quota: self.user_quota,
                 expiry: self.upload_expiry.0,
                 drive_gap: self.drive_gap.0,
+            },
+            web: WebConfig {
+                map_tiles_url: self.map_tiles_url.clone(),
             },
         })
     }

@@ -83,6 +83,7 @@ impl AppState {
             auth: Arc::new(config.auth.clone()),
             limits: Arc::new(config.limits.clone()),
             metrics: Arc::new(Metrics::new()),
+            web: Arc::new(config.web.clone()),
         })
     }
 }
@@ -91,7 +92,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = routes::api().split_for_parts();
     let openapi = Arc::new(openapi);
-    api.route(
+    api.merge(crate::web::router(&state)).route(
         "/api/openapi.json",
         get(move || {
             let openapi = Arc::clone(&openapi);

@@ -21,6 +21,16 @@ pub struct ServerConfig {
     pub limits: LimitsConfig,
     /// Resumable uploads: sizes, quota, expiry.
     pub uploads: UploadConfig,
+    /// The web UI's settings.
+    pub web: WebConfig,
+}
+
+/// The web UI's settings.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Map tile URL template for the player's route map, e.g.
+    /// `https://tile.example.org/{z}/{x}/{y}.png`; empty: the route is drawn as a line only.
+    pub map_tiles_url: String,
 }
 
 /// Sign-in codes, their limits, and sessions.

@@ -22,6 +22,7 @@ pub mod routes;
 pub mod state;
 pub mod stream;
 pub mod tus;
+pub mod web;
 
 pub use app::{app, shutdown_signal, ServeError, Server};
 pub use config::ServerConfig;

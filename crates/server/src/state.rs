@@ -3,7 +3,7 @@
 
 use crate::auth::sms::SmsSender;
 use crate::clock::Clock;
-use crate::config::{AuthConfig, LimitsConfig};
+use crate::config::{AuthConfig, LimitsConfig, WebConfig};
 use crate::metrics::Metrics;
 use crate::tus::Uploads;
 use dashvault_store::{BlobStore, Repo};
@@ -30,4 +30,6 @@ pub struct AppState {
     pub uploads: Arc<Uploads>,
     /// Indexes of stored videos, cached for streaming.
     pub videos: Arc<crate::stream::indexes::IndexCache>,
+    /// The web UI's settings.
+    pub web: Arc<WebConfig>,
 }

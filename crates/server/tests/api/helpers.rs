@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use dashvault_server::auth::sms::SmsSender;
 use dashvault_server::clock::ManualClock;
-use dashvault_server::config::{AuthConfig, LimitsConfig, ServerConfig, SmsConfig, UploadConfig};
+use dashvault_server::config::{
+    AuthConfig, LimitsConfig, ServerConfig, SmsConfig, UploadConfig, WebConfig,
+};
 use dashvault_server::state::AppState;
 use dashvault_server::Server;
 use std::net::SocketAddr;
@@ -103,6 +105,7 @@ pub fn test_config(database_url: String, dir: &std::path::Path) -> ServerConfig 
         sms: SmsConfig::Console,
         limits: LimitsConfig::default(),
         uploads: UploadConfig::default(),
+        web: WebConfig::default(),
     }
 }
 

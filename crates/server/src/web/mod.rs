@@ -1,0 +1,31 @@
+//! The web UI: server-rendered pages (sign-in, MY RIDES, MY INCIDENTS, the players and
+//! the share page) with their CSS and plain JavaScript, all embedded in the binary. The
+//! pages talk to the JSON API for every action, so the UI has no privileges of its own.
+
+mod assets;
+mod headers;
+mod library;
+mod list;
+mod player;
+mod session;
+mod templates;
+
+use crate::state::AppState;
+use axum::middleware;
+use axum::routing::get;
+use axum::Router;
+
+/// The pages and their assets, each answer carrying the pages' security headers.
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(session::home))
+        .route("/rides", get(list::rides))
+        .route("/incidents", get(list::incidents))
+        .route("/rides/{id}", get(player::ride))
+        .route("/clips/{id}", get(player::clip))
+        .route("/assets/{name}", get(assets::asset))
+        .layer(middleware::map_response_with_state(
+            headers::Policy::new(&state.web.map_tiles_url),
+            headers::secure,
+        ))
+}

@@ -1,0 +1,116 @@
+//! The players: `/clips/{id}` and `/rides/{id}`. The page carries the item as the API shows it; `player.js` draws the route and
+//! the charts from the item's detail (`GET /api/v1/clips/{id}` or `/api/v1/drives/{id}`),
+//! places the incident markers, and keeps them all in step with the video.
+
+use super::session::Viewer;
+use super::{library, templates};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// What a player page shows and offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// An owner's clip: download, share, delete.
+    Clip,
+    /// An owner's drive: segments, delete.
+    Ride,
+}
+
+impl Mode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Clip => "clip",
+            Self::Ride => "ride",
+        }
+    }
+}
+
+/// `/clips/{id}`.
+pub async fn clip(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return not_found();
+    };
+    match library::clip(&state, viewer.user_id, id).await {
+        Ok(Some(item)) => render(
+            &state,
+            Mode::Clip,
+            Some(&viewer),
+            &format!("/api/v1/clips/{id}"),
+            item,
+        ),
+        Ok(None) => not_found(),
+        Err(failed) => failed.page(),
+    }
+}
+
+/// `/rides/{id}`.
+pub async fn ride(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return not_found();
+    };
+    match library::drive(&state, viewer.user_id, id).await {
+        Ok(Some(item)) => render(
+            &state,
+            Mode::Ride,
+            Some(&viewer),
+            &format!("/api/v1/drives/{id}"),
+            item,
+        ),
+        Ok(None) => not_found(),
+        Err(failed) => failed.page(),
+    }
+}
+
+/// The player page for `item` (an API item), whose detail with telemetry is at
+/// `detail_url`.
+pub fn render(
+    state: &AppState,
+    mode: Mode,
+    viewer: Option<&Viewer>,
+    detail_url: &str,
+    item: Value,
+) -> Response {
+    templates::page(
+        StatusCode::OK,
+        "player.html",
+        minijinja::context! {
+            mode => mode.as_str(),
+            section => if mode == Mode::Ride { "rides" } else { "incidents" },
+            phone => viewer.map(|v| v.phone.clone()),
+            detail_url,
+            tiles => state.web.map_tiles_url,
+            incidents => incidents(&item),
+            item,
+        },
+    )
+}
+
+/// A clip's incidents, or those of every clip of a drive.
+fn incidents(item: &Value) -> Vec<Value> {
+    let of = |clip: &Value| clip["incidents"].as_array().cloned().unwrap_or_default();
+    match item["clips"].as_array() {
+        Some(clips) => clips.iter().flat_map(of).collect(),
+        None => of(item),
+    }
+}
+
+/// The answer for an id that is unknown or someone else's: the same `404` either way.
+pub fn not_found() -> Response {
+    templates::message(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is nothing here. It may have been deleted.",
+    )
+}
