@@ -1,6 +1,7 @@
 //! The service assembled: state from configuration, the router with its middleware, and
 //! a server that binds, serves and shuts down gracefully.
 
+use crate::auth::rate::RateLimiter;
 use crate::auth::sms;
 use crate::clock::{Clock, SystemClock};
 use crate::config::ServerConfig;
@@ -78,6 +79,10 @@ impl AppState {
             blobs,
             uploads: Arc::new(Uploads::new(config.uploads.clone())),
             videos: Arc::default(),
+            share_lookups: Arc::new(RateLimiter::new(
+                routes::shares::LOOKUPS_PER_MINUTE,
+                chrono::Duration::minutes(1),
+            )),
             clock,
             sms: Arc::from(sms::sender_for(&config.sms)),
             auth: Arc::new(config.auth.clone()),

@@ -30,6 +30,8 @@ pub struct AppState {
     pub uploads: Arc<Uploads>,
     /// Indexes of stored videos, cached for streaming.
     pub videos: Arc<crate::stream::indexes::IndexCache>,
+    /// Anonymous share lookups per client address.
+    pub share_lookups: Arc<crate::auth::rate::RateLimiter>,
     /// The web UI's settings.
     pub web: Arc<WebConfig>,
 }

@@ -2,6 +2,7 @@
 
 pub mod owner;
 pub mod phone;
+pub mod rate;
 pub mod secret;
 pub mod session;
 pub mod sign_in;

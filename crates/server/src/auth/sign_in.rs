@@ -166,7 +166,8 @@ pub fn to_chrono(duration: std::time::Duration) -> Duration {
     Duration::from_std(duration).unwrap_or(Duration::MAX)
 }
 
-fn limited(
+/// The `429` for a limit that frees up at `free_at`.
+pub fn limited(
     code: &'static str,
     message: &str,
     free_at: DateTime<Utc>,

@@ -30,7 +30,8 @@ pub struct DownloadQuery {
 }
 
 impl DownloadQuery {
-    fn wanted(&self) -> bool {
+    /// Whether a download was asked for.
+    pub fn wanted(&self) -> bool {
         matches!(self.download.as_deref(), Some("1" | "true"))
     }
 }

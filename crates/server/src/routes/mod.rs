@@ -6,6 +6,7 @@ pub mod devices;
 pub mod health;
 pub mod library;
 pub mod media;
+pub mod shares;
 
 use crate::state::AppState;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -60,5 +61,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(media::drive_video))
         .routes(routes!(media::drive_segments))
         .routes(routes!(media::drive_thumbnail))
+        .routes(routes!(shares::create, shares::list))
+        .routes(routes!(shares::revoke))
+        .routes(routes!(shares::shared))
+        .routes(routes!(shares::video))
+        .routes(routes!(shares::thumbnail))
         .merge(crate::tus::router())
 }

@@ -8,6 +8,7 @@ mod devices;
 mod helpers;
 mod jobs;
 mod service;
+mod shares;
 mod sms;
 mod streaming;
 mod tus;
