@@ -38,6 +38,9 @@ pub struct Metrics {
     pub sign_ins: Counter,
     /// Wrong, expired or exhausted codes entered.
     pub sign_in_failures: Counter,
+    /// Bytes read from tus upload bodies (`PATCH`, and `POST` with creation-with-upload),
+    /// acknowledged or not: what clients really sent.
+    pub tus_received_bytes: Counter,
 }
 
 impl Metrics {
@@ -51,6 +54,7 @@ impl Metrics {
         let codes_sent = Counter::default();
         let sign_ins = Counter::default();
         let sign_in_failures = Counter::default();
+        let tus_received_bytes = Counter::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register(
             "http_request_duration_seconds",
@@ -64,6 +68,11 @@ impl Metrics {
             "Wrong, expired or exhausted sign-in codes entered",
             sign_in_failures.clone(),
         );
+        registry.register(
+            "tus_received_bytes",
+            "Bytes read from tus upload bodies, acknowledged or not",
+            tus_received_bytes.clone(),
+        );
         Self {
             registry,
             requests,
@@ -71,6 +80,7 @@ impl Metrics {
             codes_sent,
             sign_ins,
             sign_in_failures,
+            tus_received_bytes,
         }
     }
 

@@ -136,7 +136,7 @@ pub async fn create(
             write(
                 &state,
                 &mut upload,
-                body_stream(body),
+                body_stream(body, &state),
                 len,
                 checksum.as_ref(),
             )
@@ -236,7 +236,7 @@ pub async fn patch(
     write(
         &state,
         &mut upload,
-        body_stream(body),
+        body_stream(body, &state),
         len,
         checksum.as_ref(),
     )
@@ -491,9 +491,15 @@ fn upload_headers(upload: &Upload) -> HeaderMap {
     headers
 }
 
-/// The request body as a byte stream.
-fn body_stream(body: axum::body::Body) -> ByteStream {
-    body.into_data_stream().map_err(io::Error::other).boxed()
+/// The request body as a byte stream, counted in the `tus_received_bytes` metric.
+fn body_stream(body: axum::body::Body, state: &AppState) -> ByteStream {
+    let received = state.metrics.tus_received_bytes.clone();
+    body.into_data_stream()
+        .inspect_ok(move |chunk| {
+            received.inc_by(chunk.len() as u64);
+        })
+        .map_err(io::Error::other)
+        .boxed()
 }
 
 /// Clean away a few uploads that expired unfinished (and rows of finished ones); failures

@@ -1,0 +1,385 @@
+//! Sending what the policy allows now, first in line first, each upload resumed from the
+//! offset the server holds (`HEAD` on the URL kept in the queue row), failed attempts
+//! retried with exponential backoff and full jitter.
+
+use super::network::Network;
+use super::policy::{self, Decision, Policy};
+use super::queue::{Kind, Priority, Queue, QueuedUpload};
+use crate::cloud::tus::{ChunkProgress, CHUNK_SIZE};
+use crate::cloud::{Client, CloudError};
+use crate::state::StateError;
+use chrono::Utc;
+use reqwest::StatusCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Uploading stopped on an error of the agent itself (its database); server and network
+/// errors are counted in the [`Report`] and retried instead.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// The state database failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// When [`Uploader::run`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// Once everything the policy allows now is sent (or failed its attempts).
+    Idle,
+    /// Like `Idle`, but no new upload or retry is started after this instant.
+    Deadline(Instant),
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Uploads the server accepted.
+    pub uploaded: usize,
+    /// Uploads the policy (or a backoff from an earlier failure) holds back for now.
+    pub held_back: usize,
+    /// Uploads that failed: refused for good, or out of attempts for this run (they
+    /// are tried again on a later run, after their backoff).
+    pub failed: usize,
+    /// Bytes the server acknowledged in this run.
+    pub bytes_sent: u64,
+}
+
+/// How an upload is getting on, for a progress bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// The queue row.
+    pub id: i64,
+    /// The file name.
+    pub filename: String,
+    /// Bytes the server holds or that are on their way.
+    pub sent: u64,
+    /// The file's size.
+    pub size: u64,
+}
+
+/// A progress hook.
+pub type ProgressHook = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// Backoff between failed attempts: `base · 2^attempt`, at most `max`, with full jitter
+/// (a random wait between zero and that), so many agents do not retry in step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// The first backoff's upper bound.
+    pub base: Duration,
+    /// The largest backoff's upper bound.
+    pub max: Duration,
+    /// Attempts per upload in one run.
+    pub attempts: u32,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_millis(500),
+            max: Duration::from_secs(60),
+            attempts: 5,
+        }
+    }
+}
+
+impl Retry {
+    /// The wait after failed attempt number `attempt` (0-based).
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .base
+            .saturating_mul(1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX))
+            .min(self.max);
+        ceiling.mul_f64(fastrand::f64())
+    }
+}
+
+/// Sends the queue's uploads.
+#[derive(Clone, Default)]
+pub struct Uploader {
+    chunk_size: Option<u64>,
+    retry: Retry,
+    progress: Option<ProgressHook>,
+}
+
+impl std::fmt::Debug for Uploader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Uploader")
+            .field("chunk_size", &self.chunk_size)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How one upload ended in a run.
+enum Outcome {
+    Uploaded(u64),
+    Failed(u64),
+    /// Its file is gone (loop deletion).
+    Gone,
+}
+
+impl Uploader {
+    /// An uploader with [`CHUNK_SIZE`] chunks and the default [`Retry`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Send `PATCH` bodies of `bytes` (at least 1).
+    pub fn with_chunk_size(mut self, bytes: u64) -> Self {
+        self.chunk_size = Some(bytes.max(1));
+        self
+    }
+
+    /// Retry with these settings.
+    pub fn with_retry(mut self, retry: Retry) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Call `hook` as bytes go out (for a progress bar).
+    pub fn with_progress(mut self, hook: ProgressHook) -> Self {
+        self.progress = Some(hook);
+        self
+    }
+
+    /// Upload what `policy` allows now, first in line first, until `until`.
+    pub async fn run(
+        &self,
+        queue: &Queue,
+        client: &Client,
+        policy: &Policy,
+        until: Until,
+    ) -> Result<Report, UploadError> {
+        let mut report = Report::default();
+        let deadline = match until {
+            Until::Idle => None,
+            Until::Deadline(at) => Some(at),
+        };
+        for upload in queue.pending().await? {
+            let spent = policy::cellular_spent(queue.state(), Utc::now()).await?;
+            let decision = if upload.item.priority == Priority::Sidecar {
+                let partners = queue
+                    .media_overlapping(upload.item.start, upload.item.end)
+                    .await?;
+                policy.decide_sidecar(&partners, spent)
+            } else {
+                policy.decide(&upload, spent)
+            };
+            let waiting = upload.next_attempt_at.is_some_and(|at| at > Utc::now());
+            let late = deadline.is_some_and(|at| Instant::now() >= at);
+            if let Decision::HeldBack(why) = decision {
+                tracing::debug!(file = %upload.item.filename, why, "held back");
+                report.held_back += 1;
+                continue;
+            }
+            if waiting || late {
+                report.held_back += 1;
+                continue;
+            }
+            match self.send(queue, client, policy, &upload, deadline).await? {
+                Outcome::Uploaded(bytes) => {
+                    report.uploaded += 1;
+                    report.bytes_sent += bytes;
+                }
+                Outcome::Failed(bytes) => {
+                    report.failed += 1;
+                    report.bytes_sent += bytes;
+                }
+                Outcome::Gone => {}
+            }
+        }
+        Ok(report)
+    }
+
+    /// Send one upload, retrying transient failures.
+    async fn send(
+        &self,
+        queue: &Queue,
+        client: &Client,
+        policy: &Policy,
+        upload: &QueuedUpload,
+        deadline: Option<Instant>,
+    ) -> Result<Outcome, UploadError> {
+        let mut sent = 0;
+        let mut attempt = 0;
+        loop {
+            if !upload.item.path.exists() {
+                tracing::info!(path = %upload.item.path.display(), "file gone before upload");
+                queue.mark_gone(upload.id).await?;
+                return Ok(Outcome::Gone);
+            }
+            let error = match self.attempt(queue, client, policy, upload, &mut sent).await {
+                Ok(()) => {
+                    queue.mark_done(upload.id).await?;
+                    return Ok(Outcome::Uploaded(sent));
+                }
+                Err(AttemptError::State(e)) => return Err(e.into()),
+                Err(AttemptError::Cloud(e)) => e,
+            };
+            let wait = self.retry.backoff(attempt);
+            let last = attempt + 1 >= self.retry.attempts
+                || deadline.is_some_and(|at| Instant::now() + wait >= at);
+            if !error.is_transient() {
+                tracing::warn!(file = %upload.item.filename, %error, "upload refused");
+                queue
+                    .mark_failed(upload.id, &error.to_string(), None)
+                    .await?;
+                return Ok(Outcome::Failed(sent));
+            }
+            if last {
+                let later = self.retry.backoff(upload.attempts + attempt + 1);
+                let retry_at = Utc::now() + chrono::Duration::from_std(later).unwrap_or_default();
+                tracing::warn!(file = %upload.item.filename, %error, "upload failed; tried again later");
+                queue
+                    .mark_failed(upload.id, &error.to_string(), Some(retry_at))
+                    .await?;
+                return Ok(Outcome::Failed(sent));
+            }
+            tracing::info!(file = %upload.item.filename, %error, ?wait, "upload attempt failed; retrying");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    /// One attempt: find (or create) the upload on the server, then send the rest in
+    /// chunks, recording each acknowledged offset. `sent` grows by the bytes acknowledged.
+    async fn attempt(
+        &self,
+        queue: &Queue,
+        client: &Client,
+        policy: &Policy,
+        upload: &QueuedUpload,
+        sent: &mut u64,
+    ) -> Result<(), AttemptError> {
+        let size = upload.item.size;
+        // The row as stored now: an earlier attempt of this run may have moved it.
+        let row = queue
+            .get(upload.id)
+            .await?
+            .unwrap_or_else(|| upload.clone());
+        let known = match &row.tus_url {
+            Some(url) => client
+                .tus_offset(url)
+                .await?
+                .map(|offset| (url.clone(), offset)),
+            None => None,
+        };
+        let (url, mut offset) = match known {
+            Some(found) => found,
+            None => {
+                let url = client.tus_create(size, &metadata(upload)).await?;
+                queue.set_tus_url(upload.id, Some(&url)).await?;
+                (url, 0)
+            }
+        };
+        if offset >= size {
+            return Ok(());
+        }
+        let chunk = self.chunk_size.unwrap_or(CHUNK_SIZE);
+        while offset < size {
+            let len = chunk.min(size - offset);
+            let hook = self.chunk_hook(upload, offset);
+            let result = client
+                .tus_patch(&url, &upload.item.path, offset, len, hook)
+                .await;
+            let next = match result {
+                Err(e) if matches!(e.status(), Some(StatusCode::NOT_FOUND | StatusCode::GONE)) => {
+                    // The server lost the upload (it expired): start again next attempt.
+                    queue.set_tus_url(upload.id, None).await?;
+                    return Err(e.into());
+                }
+                other => other?,
+            };
+            let acknowledged = next.saturating_sub(offset);
+            *sent += acknowledged;
+            if policy.network == Network::Cellular {
+                policy::add_cellular(queue.state(), Utc::now(), acknowledged).await?;
+            }
+            queue.set_offset(upload.id, next).await?;
+            offset = next;
+        }
+        Ok(())
+    }
+
+    /// The progress hook of one chunk starting at `offset`.
+    fn chunk_hook(&self, upload: &QueuedUpload, offset: u64) -> Option<ChunkProgress> {
+        let hook = self.progress.clone()?;
+        let (id, filename, size) = (upload.id, upload.item.filename.clone(), upload.item.size);
+        Some(Arc::new(move |in_chunk| {
+            hook(&Progress {
+                id,
+                filename: filename.clone(),
+                sent: offset + in_chunk,
+                size,
+            });
+        }))
+    }
+}
+
+/// Why one attempt stopped.
+enum AttemptError {
+    State(StateError),
+    Cloud(CloudError),
+}
+
+impl From<StateError> for AttemptError {
+    fn from(e: StateError) -> Self {
+        Self::State(e)
+    }
+}
+
+impl From<CloudError> for AttemptError {
+    fn from(e: CloudError) -> Self {
+        Self::Cloud(e)
+    }
+}
+
+/// The `Upload-Metadata` pairs of an upload (the server's README "Uploads").
+fn metadata(upload: &QueuedUpload) -> Vec<(&'static str, String)> {
+    let item = &upload.item;
+    let mut pairs = vec![
+        ("kind", item.kind.as_str().to_owned()),
+        (
+            "start",
+            item.start
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        ),
+        ("view", item.view.as_str().to_owned()),
+        ("sha256", item.sha256.clone()),
+        ("filename", item.filename.clone()),
+    ];
+    if item.kind == Kind::Clip {
+        if let Some(clip) = item.clip {
+            pairs.push(("clip", clip.as_str().to_owned()));
+        }
+        if !item.incidents.is_empty() {
+            if let Ok(json) = serde_json::to_string(&item.incidents) {
+                pairs.push(("incidents", json));
+            }
+        }
+    }
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let retry = Retry {
+            base: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+            attempts: 3,
+        };
+        for _ in 0..100 {
+            assert!(retry.backoff(0) <= Duration::from_millis(100));
+            assert!(retry.backoff(2) <= Duration::from_millis(400));
+            assert!(retry.backoff(30) <= Duration::from_secs(1));
+        }
+        let waits: Vec<Duration> = (0..100).map(|_| retry.backoff(3)).collect();
+        assert!(waits.iter().any(|w| *w != waits[0]), "jittered");
+    }
+}
