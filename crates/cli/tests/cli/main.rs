@@ -7,4 +7,5 @@ mod media;
 mod media_extract;
 mod process;
 mod serve;
+mod simulate;
 mod uploads;
