@@ -2,6 +2,7 @@
 //! their errors to an exit code; the work itself lives in `crates/*`.
 
 mod admin;
+mod agent;
 mod config;
 mod detect;
 mod media;
@@ -29,6 +30,9 @@ enum Command {
     /// Detect incidents (hard brakes, turns, collisions…) in G-sensor data.
     #[command(subcommand)]
     Detect(detect::DetectCommand),
+    /// The device-and-phone side: import from a camera folder, clips, uploads, status.
+    #[command(subcommand)]
+    Agent(agent::AgentCommand),
     /// Operator commands on the service's database (works while it serves).
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -49,6 +53,7 @@ fn main() -> ExitCode {
             serve::run(*settings, serve_matches)
         }
         Command::Media(cmd) => media::run(cmd),
+        Command::Agent(cmd) => agent::run(cmd),
         Command::Detect(cmd) => detect::run(cmd),
         Command::Admin(cmd) => {
             let admin_matches = matches.subcommand_matches("admin").unwrap_or(&matches);

@@ -29,7 +29,8 @@ pub fn run(settings: Settings, matches: &ArgMatches) -> anyhow::Result<()> {
     })
 }
 
-fn init_logging(format: LogFormat) {
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`), as text or JSON.
+pub(crate) fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

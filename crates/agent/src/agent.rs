@@ -1,0 +1,295 @@
+//! One agent over one camera and one phone storage: each pass imports what is new on the
+//! camera, processes the drives the camera has finished (incidents, clips, time-lapse)
+//! and queues their uploads; [`run`] adds deletion sync and the uploads, once or until
+//! stopped.
+
+use crate::camera::View;
+use crate::cloud::Client;
+use crate::drives::{process_finished, Processed};
+use crate::error::AgentError;
+use crate::import::{import, ImportReport};
+use crate::phone::Phone;
+use crate::quota::Quota;
+use crate::residency::{Clip, Residency};
+use crate::state::State;
+use crate::upload::{self, ClipKind, Kind, NewUpload, Policy, Priority, Queue, Until, Uploader};
+use chrono::{Duration, Utc};
+use dashvault_detect::Detector;
+use indicatif::ProgressBar;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+
+/// Setting: the camera folder of the last `agent run` (for `status` and cabin clips).
+pub const CAMERA_SETTING: &str = "camera";
+/// Setting: the phone quota of the last `agent run`, as given (`50%`, `2000000000`).
+pub const QUOTA_SETTING: &str = "quota";
+
+/// What an agent works on.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Phone storage and state (`--storage`).
+    pub storage: PathBuf,
+    /// The camera's folder (`--camera`).
+    pub camera: PathBuf,
+    /// Share of the disk the phone storage may use (`--quota`).
+    pub quota: Quota,
+    /// The incident detector (thresholds of the camera model).
+    pub detector: Detector,
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pass {
+    /// The import.
+    pub import: ImportReport,
+    /// Drives processed, with what was made of them.
+    pub processed: Vec<Processed>,
+    /// Uploads queued.
+    pub queued: usize,
+}
+
+/// An agent: its records, phone storage, upload queue and camera.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    residency: Residency,
+    phone: Phone,
+    queue: Queue,
+    options: Options,
+}
+
+impl Agent {
+    /// Opens the storage (creating it) and remembers the camera and quota for `status`.
+    pub async fn open(options: Options) -> Result<Self, AgentError> {
+        let state = State::open(&options.storage).await?;
+        state
+            .set_setting(CAMERA_SETTING, &options.camera.to_string_lossy())
+            .await?;
+        state
+            .set_setting(QUOTA_SETTING, &quota_text(options.quota))
+            .await?;
+        Ok(Self {
+            residency: Residency::new(state.clone()),
+            phone: Phone::new(&options.storage),
+            queue: Queue::new(state),
+            options,
+        })
+    }
+
+    /// The phone's records.
+    pub fn residency(&self) -> &Residency {
+        &self.residency
+    }
+
+    /// The upload queue.
+    pub fn queue(&self) -> &Queue {
+        &self.queue
+    }
+
+    /// Imports, processes finished drives (all drives when `all_final`) and queues their
+    /// uploads. `progress` shows the import.
+    pub async fn pass(&self, all_final: bool, progress: &ProgressBar) -> Result<Pass, AgentError> {
+        std::fs::create_dir_all(self.phone.root()).map_err(AgentError::io(self.phone.root()))?;
+        let quota = self
+            .options
+            .quota
+            .bytes(self.phone.root())
+            .map_err(AgentError::io(self.phone.root()))?;
+        let import = import(
+            &self.residency,
+            &self.phone,
+            &self.options.camera,
+            quota,
+            progress,
+        )
+        .await?;
+        let processed = process_finished(
+            &self.residency,
+            &self.phone,
+            &self.options.detector,
+            all_final,
+            Utc::now(),
+        )
+        .await?;
+        let mut queued = 0;
+        for drive in &processed {
+            queued += self.enqueue_drive(drive).await?;
+        }
+        Ok(Pass {
+            import,
+            processed,
+            queued,
+        })
+    }
+
+    async fn enqueue_drive(&self, processed: &Processed) -> Result<usize, AgentError> {
+        let mut items: Vec<NewUpload> = processed.clips.iter().map(clip_upload).collect();
+        if let Some((path, made)) = &processed.timelapse {
+            items.push(NewUpload {
+                path: path.clone(),
+                kind: Kind::Timelapse,
+                priority: Priority::Drive,
+                start: made.start,
+                end: made.end,
+                view: upload::View::Road,
+                clip: None,
+                incidents: Vec::new(),
+                sha256: made.written.sha256.clone(),
+                size: made.written.size,
+                filename: format!("drive_{}_timelapse.mp4", stamp(made.start)),
+            });
+        }
+        let recordings = self.residency.recordings(processed.drive.id).await?;
+        for sidecar in &processed.sidecars {
+            let Some(path) = &sidecar.phone_path else {
+                continue;
+            };
+            let duration = recordings
+                .iter()
+                .find(|r| r.start == sidecar.start)
+                .map_or(60_000, |r| r.duration_ms);
+            items.push(NewUpload {
+                path: path.clone(),
+                kind: Kind::Sidecar,
+                priority: Priority::Sidecar,
+                start: sidecar.start,
+                end: sidecar.start + Duration::milliseconds(duration),
+                view: upload::View::Road,
+                clip: None,
+                incidents: Vec::new(),
+                sha256: sidecar.sha256.clone(),
+                size: sidecar.size,
+                filename: file_name(path),
+            });
+        }
+        for item in &items {
+            self.queue.enqueue(item).await?;
+        }
+        Ok(items.len())
+    }
+
+    /// Queues the upload of a clip made on the phone (a manual clip goes by the manual rules).
+    pub async fn enqueue_clip(&self, clip: &Clip) -> Result<(), AgentError> {
+        self.queue.enqueue(&clip_upload(clip)).await?;
+        Ok(())
+    }
+}
+
+/// The upload of a clip: automatic ones first in line, manual ones by the manual rules.
+pub fn clip_upload(clip: &Clip) -> NewUpload {
+    let auto = clip.kind == "auto";
+    let what = clip
+        .incidents
+        .first()
+        .map_or(clip.kind.as_str(), |i| i.kind.as_str());
+    NewUpload {
+        path: clip.path.clone().unwrap_or_default(),
+        kind: Kind::Clip,
+        priority: if auto {
+            Priority::AutoClip
+        } else {
+            Priority::ManualClip
+        },
+        start: clip.start,
+        end: clip.end,
+        view: if clip.view == View::Cabin.name().unwrap_or_default() {
+            upload::View::Cabin
+        } else {
+            upload::View::Road
+        },
+        clip: Some(if auto {
+            ClipKind::Auto
+        } else {
+            ClipKind::Manual
+        }),
+        incidents: clip.incidents.clone(),
+        sha256: clip.sha256.clone(),
+        size: clip.size,
+        filename: format!("clip_{}_{what}.mp4", stamp(clip.start)),
+    }
+}
+
+fn stamp(time: chrono::DateTime<Utc>) -> String {
+    time.format("%Y-%m-%d_%H-%M-%S").to_string()
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The quota as the user would write it.
+pub fn quota_text(quota: Quota) -> String {
+    match quota {
+        Quota::Bytes(bytes) => bytes.to_string(),
+        Quota::Percent(percent) => format!("{percent}%"),
+    }
+}
+
+/// What [`run`] did over all its passes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunReport {
+    /// Recordings imported.
+    pub imported: usize,
+    /// Automatic clips cut.
+    pub clips: usize,
+    /// Uploads the server accepted.
+    pub uploaded: usize,
+    /// Uploads the policy holds back for now (at the last pass).
+    pub held_back: usize,
+    /// Uploads refused or out of attempts.
+    pub failed: usize,
+}
+
+/// Runs the agent: pass, deletion sync, uploads; with `once`, a single round treating
+/// every drive on the camera as finished, then returns once the server accepted what the
+/// policy allows now. Otherwise repeats every `interval` until `stop` completes (the
+/// round under way finishes first).
+pub async fn run(
+    agent: &Agent,
+    client: &Client,
+    uploader: &Uploader,
+    once: bool,
+    interval: std::time::Duration,
+    progress: &ProgressBar,
+    stop: impl Future<Output = ()>,
+) -> Result<RunReport, AgentError> {
+    let mut report = RunReport::default();
+    tokio::pin!(stop);
+    loop {
+        let pass = agent.pass(once, progress).await?;
+        report.imported += pass.import.recordings;
+        report.clips += pass.processed.iter().map(|p| p.clips.len()).sum::<usize>();
+        match crate::sync::sync_deletions(agent.queue.state(), client, &agent.residency).await {
+            Ok(sync) if sync != Default::default() => {
+                tracing::info!(?sync, "deletions in sync")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "deletion sync failed; trying again next round"),
+        }
+        let policy = Policy::load(agent.queue.state()).await?;
+        let uploads = uploader
+            .run(&agent.queue, client, &policy, Until::Idle)
+            .await
+            .map_err(|upload::UploadError::State(e)| AgentError::State(e))?;
+        report.uploaded += uploads.uploaded;
+        report.failed += uploads.failed;
+        report.held_back = uploads.held_back;
+        tracing::info!(
+            imported = pass.import.recordings,
+            drives = pass.processed.len(),
+            queued = pass.queued,
+            uploaded = uploads.uploaded,
+            held_back = uploads.held_back,
+            failed = uploads.failed,
+            "agent round done"
+        );
+        if once {
+            return Ok(report);
+        }
+        tokio::select! {
+            _ = &mut stop => return Ok(report),
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
+}

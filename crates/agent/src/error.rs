@@ -1,0 +1,46 @@
+//! The agent's one error type: what failed, on which file, and what to do about it.
+
+use crate::state::StateError;
+use std::path::PathBuf;
+
+/// Something the agent could not do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgentError {
+    /// A file or folder could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The state database failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// A video could not be read or cut.
+    #[error("{path}: {source}")]
+    Media {
+        /// The file (or the first file of a cut).
+        path: PathBuf,
+        /// Why.
+        source: dashvault_media::Error,
+    },
+    /// The request can not be met as given (a clip outside every drive, …).
+    #[error("{0}")]
+    Request(String),
+}
+
+impl AgentError {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> AgentError {
+        let path = path.into();
+        move |source| AgentError::Io { path, source }
+    }
+}
+
+impl From<sqlx::Error> for AgentError {
+    fn from(e: sqlx::Error) -> Self {
+        AgentError::State(StateError::Database(e))
+    }
+}
