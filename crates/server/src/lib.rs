@@ -17,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod jobs;
 pub mod json;
+pub mod library;
 pub mod metrics;
 pub mod routes;
 pub mod state;

@@ -11,6 +11,7 @@
 //! worker crashes (or loses its lease) after part of the work was done.
 
 mod backoff;
+pub mod delete_blobs;
 mod handler;
 pub mod housekeeping;
 mod worker;

@@ -145,6 +145,9 @@ impl Worker {
             .with_handler(Arc::new(housekeeping::UploadExpiry {
                 state: state.clone(),
             }))
+            .with_handler(Arc::new(super::delete_blobs::DeleteBlobsHandler {
+                state: state.clone(),
+            }))
     }
 
     /// The same worker, also running jobs of `handler.kind()` (replacing any handler

@@ -1,156 +1,239 @@
-//! `GET /api/v1/drives` and `GET /api/v1/clips`: the signed-in user's drives and clips,
-//! newest first (a first page; filters and pagination come with the library).
+//! The library API: `GET /api/v1/clips`, `/api/v1/drives` (filtered, newest first,
+//! cursor pages), one clip or drive with its telemetry, `DELETE` of either, and the
+//! deletion log agents sync (`GET /api/v1/tombstones`). A session or a device token
+//! (acting for its owner) is accepted; another user's id answers `404`.
 
-use crate::auth::session::CurrentUser;
+use crate::auth::owner::Owner;
 use crate::error::{ApiError, ErrorBody};
+pub use crate::library::items::{ClipItem, DriveItem, IncidentItem, Page};
+use crate::library::query::{page_request, ListParams};
+use crate::library::{self, ClipDetail, DriveDetail};
 use crate::state::AppState;
-use axum::extract::State;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use dashvault_store::model::{Clip, Drive, Incident, View};
-use serde::Serialize;
-use utoipa::ToSchema;
+use dashvault_store::model::{Deletion, Tombstone};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-/// Items per page.
-const PAGE: u32 = 100;
+/// Tombstones per page unless `limit` says otherwise.
+const TOMBSTONES_DEFAULT: u32 = 100;
+/// Most tombstones per page.
+const TOMBSTONES_MAX: u32 = 1000;
 
-/// A page of items.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Page<T> {
-    /// The items, newest first.
-    pub items: Vec<T>,
-    /// Cursor of the next page; `null` on the last.
-    pub next_cursor: Option<String>,
-}
-
-/// A drive.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DriveItem {
-    /// Id.
-    pub id: Uuid,
-    /// Device id.
-    pub device: Uuid,
-    /// Start of the first recording.
-    pub start: DateTime<Utc>,
-    /// End of the last recording.
-    pub end: DateTime<Utc>,
-    /// Views recorded: `road`, `cabin`.
-    #[schema(value_type = Vec<String>)]
-    pub views: Vec<View>,
-    /// Moved to archive storage.
-    pub archived: bool,
-}
-
-impl From<Drive> for DriveItem {
-    fn from(d: Drive) -> Self {
-        Self {
-            id: d.id,
-            device: d.device_id,
-            start: d.start,
-            end: d.end,
-            views: d.views,
-            archived: d.archived,
-        }
-    }
-}
-
-/// An incident on a clip.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct IncidentItem {
-    /// Type, e.g. `hard_brake`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Severity, 0 to 1.
-    pub severity: f64,
-}
-
-impl From<Incident> for IncidentItem {
-    fn from(i: Incident) -> Self {
-        Self {
-            kind: i.kind,
-            at: i.at,
-            severity: i.severity,
-        }
-    }
-}
-
-/// A clip.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ClipItem {
-    /// Id.
-    pub id: Uuid,
-    /// `auto` or `manual`.
-    pub kind: String,
-    /// `road` or `cabin`.
-    pub view: String,
-    /// Device id.
-    pub device: Uuid,
-    /// The drive it belongs to, when stored.
-    pub drive: Option<Uuid>,
-    /// Start of the clip.
-    pub start: DateTime<Utc>,
-    /// Length in milliseconds.
-    pub duration_ms: u64,
-    /// Incidents in it.
-    pub incidents: Vec<IncidentItem>,
-    /// File size in bytes.
-    pub size: u64,
-    /// SHA-256 of the file, hex.
-    pub sha256: String,
-}
-
-impl From<Clip> for ClipItem {
-    fn from(c: Clip) -> Self {
-        Self {
-            id: c.id,
-            kind: c.kind.as_str().to_owned(),
-            view: c.view.as_str().to_owned(),
-            device: c.device_id,
-            drive: c.drive_id,
-            start: c.file.start,
-            duration_ms: c.file.duration_ms,
-            incidents: c.incidents.into_iter().map(IncidentItem::from).collect(),
-            size: c.file.size,
-            sha256: c.file.sha256,
-        }
-    }
-}
-
-/// Your drives, newest first.
-#[utoipa::path(get, path = "/api/v1/drives", tag = "library",
+/// Your drives matching the filters, newest first, each with its clips.
+#[utoipa::path(get, path = "/api/v1/drives", tag = "library", params(ListParams),
     responses(
-        (status = 200, description = "Drives", body = Page<DriveItem>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 200, description = "A page of drives", body = Page<DriveItem>),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+        (status = 401, description = "No session or device token", body = ErrorBody),
     ),
     security(("session" = [])))]
 pub async fn drives(
     State(state): State<AppState>,
-    current: CurrentUser,
+    owner: Owner,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Page<DriveItem>>, ApiError> {
-    let items = state.repo.drives(current.user.id, PAGE).await?;
-    Ok(Json(Page {
-        items: items.into_iter().map(DriveItem::from).collect(),
-        next_cursor: None,
-    }))
+    let request = page_request(raw.as_deref())?;
+    Ok(Json(
+        library::list_drives(&state, owner.user_id, &request).await?,
+    ))
 }
 
-/// Your clips, newest first.
-#[utoipa::path(get, path = "/api/v1/clips", tag = "library",
+/// Your clips matching the filters, newest first.
+#[utoipa::path(get, path = "/api/v1/clips", tag = "library", params(ListParams),
     responses(
-        (status = 200, description = "Clips", body = Page<ClipItem>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 200, description = "A page of clips", body = Page<ClipItem>),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+        (status = 401, description = "No session or device token", body = ErrorBody),
     ),
     security(("session" = [])))]
 pub async fn clips(
     State(state): State<AppState>,
-    current: CurrentUser,
+    owner: Owner,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Page<ClipItem>>, ApiError> {
-    let items = state.repo.clips(current.user.id, PAGE).await?;
+    let request = page_request(raw.as_deref())?;
+    Ok(Json(
+        library::list_clips(&state, owner.user_id, &request).await?,
+    ))
+}
+
+/// One of your clips, with its telemetry (route, speed, G-force; downsampled) and its
+/// incidents as timeline markers.
+#[utoipa::path(get, path = "/api/v1/clips/{id}", tag = "library",
+    params(("id" = Uuid, Path, description = "Clip id")),
+    responses(
+        (status = 200, description = "The clip", body = ClipDetail),
+        (status = 401, description = "No session or device token", body = ErrorBody),
+        (status = 404, description = "No such clip of yours", body = ErrorBody),
+    ),
+    security(("session" = [])))]
+pub async fn clip(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Result<Json<ClipDetail>, ApiError> {
+    library::clip_detail(&state, owner.user_id, parse_id(&id)?)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound)
+}
+
+/// One of your drives, with its clips, telemetry and incident markers.
+#[utoipa::path(get, path = "/api/v1/drives/{id}", tag = "library",
+    params(("id" = Uuid, Path, description = "Drive id")),
+    responses(
+        (status = 200, description = "The drive", body = DriveDetail),
+        (status = 401, description = "No session or device token", body = ErrorBody),
+        (status = 404, description = "No such drive of yours", body = ErrorBody),
+    ),
+    security(("session" = [])))]
+pub async fn drive(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Result<Json<DriveDetail>, ApiError> {
+    library::drive_detail(&state, owner.user_id, parse_id(&id)?)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound)
+}
+
+/// Delete one of your clips: its metadata at once, its stored file by a queued job;
+/// a tombstone tells your agents. Deleting it again answers `204` too.
+#[utoipa::path(delete, path = "/api/v1/clips/{id}", tag = "library",
+    params(("id" = Uuid, Path, description = "Clip id")),
+    responses(
+        (status = 204, description = "Deleted (now or before)"),
+        (status = 401, description = "No session or device token", body = ErrorBody),
+        (status = 404, description = "No such clip of yours", body = ErrorBody),
+    ),
+    security(("session" = [])))]
+pub async fn delete_clip(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id)?;
+    deleted(
+        state
+            .repo
+            .delete_clip(owner.user_id, id, state.clock.now())
+            .await?,
+    )
+}
+
+/// Delete one of your drives: its recordings, time-lapses and the sidecars it covers
+/// (metadata at once, files by a queued job). Its clips are kept. Deleting it again
+/// answers `204` too.
+#[utoipa::path(delete, path = "/api/v1/drives/{id}", tag = "library",
+    params(("id" = Uuid, Path, description = "Drive id")),
+    responses(
+        (status = 204, description = "Deleted (now or before)"),
+        (status = 401, description = "No session or device token", body = ErrorBody),
+        (status = 404, description = "No such drive of yours", body = ErrorBody),
+    ),
+    security(("session" = [])))]
+pub async fn delete_drive(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id)?;
+    deleted(
+        state
+            .repo
+            .delete_drive(owner.user_id, id, state.clock.now())
+            .await?,
+    )
+}
+
+fn deleted(deletion: Deletion) -> Result<StatusCode, ApiError> {
+    match deletion {
+        Deletion::Deleted { .. } | Deletion::AlreadyDeleted(_) => Ok(StatusCode::NO_CONTENT),
+        Deletion::NotFound => Err(ApiError::NotFound),
+    }
+}
+
+/// `GET /api/v1/tombstones` parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TombstoneParams {
+    /// Only tombstones after this `seq` (the last one you synced; default 0).
+    pub after: Option<i64>,
+    /// Tombstones per page, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+}
+
+/// A deletion, as agents sync it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TombstoneItem {
+    /// Position in your deletion log; pass the last one as `after`.
+    pub seq: i64,
+    /// `clip`, `drive` or `recording`.
+    pub kind: String,
+    /// The deleted item's id.
+    pub id: Uuid,
+    /// SHA-256 (hex) of every file deleted with it.
+    pub sha256: Vec<String>,
+    /// When.
+    pub deleted_at: DateTime<Utc>,
+}
+
+impl From<Tombstone> for TombstoneItem {
+    fn from(t: Tombstone) -> Self {
+        Self {
+            seq: t.seq,
+            kind: t.kind.as_str().to_owned(),
+            id: t.id,
+            sha256: t.sha256,
+            deleted_at: t.deleted_at,
+        }
+    }
+}
+
+/// What was deleted from your library, oldest first, for agents to delete their copies.
+#[utoipa::path(get, path = "/api/v1/tombstones", tag = "library", params(TombstoneParams),
+    responses(
+        (status = 200, description = "A page of tombstones", body = Page<TombstoneItem>),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+        (status = 401, description = "No session or device token", body = ErrorBody),
+    ),
+    security(("session" = [])))]
+pub async fn tombstones(
+    State(state): State<AppState>,
+    owner: Owner,
+    params: Result<Query<TombstoneParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Page<TombstoneItem>>, ApiError> {
+    let Query(params) = params.map_err(|e| {
+        ApiError::bad_request(
+            "invalid_query",
+            format!("after and limit must be numbers: {e}"),
+        )
+    })?;
+    let limit = params.limit.unwrap_or(TOMBSTONES_DEFAULT);
+    if !(1..=TOMBSTONES_MAX).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            format!("limit must be from 1 to {TOMBSTONES_MAX}"),
+        ));
+    }
+    let items = state
+        .repo
+        .tombstones(owner.user_id, params.after.unwrap_or(0), limit)
+        .await?;
+    let full = items.len() == usize::try_from(limit).unwrap_or(usize::MAX);
+    let next_cursor = items.last().filter(|_| full).map(|t| t.seq.to_string());
     Ok(Json(Page {
-        items: items.into_iter().map(ClipItem::from).collect(),
-        next_cursor: None,
+        items: items.into_iter().map(TombstoneItem::from).collect(),
+        next_cursor,
     }))
+}
+
+/// A path id; one that is not a UUID is as unknown as any other.
+fn parse_id(text: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text).map_err(|_| ApiError::NotFound)
 }

@@ -18,9 +18,13 @@ use std::sync::Arc;
 /// How long a browser may keep a thumbnail: it never changes for a given key.
 const MAX_AGE: &str = "private, max-age=86400";
 
+/// The blob prefix thumbnails are kept under, as `{prefix}/{sha256}-{ms}.jpg`: named by
+/// content, so deleting a file can find (and remove) its thumbnails.
+pub const THUMBNAILS_PREFIX: &str = "thumbnails";
+
 /// The blob a thumbnail of `file` at `ms` milliseconds is kept under.
 pub fn cache_key(file: &VideoFile, ms: u64) -> Result<BlobKey, ApiError> {
-    BlobKey::new(format!("thumbnails/{}-{ms}.jpg", file.sha256))
+    BlobKey::new(format!("{THUMBNAILS_PREFIX}/{}-{ms}.jpg", file.sha256))
         .map_err(|e| ApiError::Internal(format!("thumbnail key of {}: {e}", file.sha256)))
 }
 

@@ -185,4 +185,8 @@ pub const DELETE_BLOBS_JOB: &str = "delete_blobs";
 pub struct DeleteBlobs {
     /// Blob keys to remove unless a stored row still refers to them.
     pub keys: Vec<String>,
+    /// SHA-256 (hex) of the deleted files: what is derived from them (thumbnails) goes
+    /// too, unless a stored file with the same content remains.
+    #[serde(default)]
+    pub sha256: Vec<String>,
 }

@@ -50,6 +50,9 @@ pub trait LibraryRepo: Send + Sync {
     /// refers to the blob `key`, so it must not be removed. A finished upload's row
     /// does not count: it only remembers where its filed file went.
     async fn blob_key_in_use(&self, key: &str) -> Result<bool>;
+    /// Whether any user's stored recording, clip or sidecar has this content (hex
+    /// SHA-256), so what is derived from it (thumbnails) must be kept.
+    async fn content_in_use(&self, sha256: &str) -> Result<bool>;
 }
 
 /// A bound value of a generated query, bound by each engine in its own way.
@@ -261,10 +264,12 @@ pub(crate) fn tombstone_from_row(row: &impl Columns) -> Result<Tombstone> {
     })
 }
 
-/// The queued `delete_blobs` job's payload for `keys`, as JSON text.
-pub(crate) fn delete_blobs_payload(keys: &[String]) -> String {
+/// The queued `delete_blobs` job's payload for the deleted files' `keys` and `sha256`,
+/// as JSON text.
+pub(crate) fn delete_blobs_payload(keys: &[String], sha256: &[String]) -> String {
     to_json(&DeleteBlobs {
         keys: keys.to_vec(),
+        sha256: sha256.to_vec(),
     })
 }
 

@@ -84,7 +84,7 @@ async fn bury(
     .await?;
     sqlx::query(&insert_delete_job_sql(DIALECT))
         .bind(Uuid::now_v7())
-        .bind(delete_blobs_payload(&blob_keys))
+        .bind(delete_blobs_payload(&blob_keys, &sha256))
         .bind(i64::from(NewJob::DEFAULT_MAX_ATTEMPTS))
         .bind(to_millis(now))
         .execute(&mut *conn)
@@ -254,6 +254,18 @@ impl LibraryRepo for SqliteRepo {
                      AND (upload_offset < upload_length OR partial)))",
         )
         .bind(key)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get::<bool, _>(0)?)
+    }
+
+    async fn content_in_use(&self, sha256: &str) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT EXISTS (SELECT 1 FROM recordings WHERE sha256 = ?1)
+                 OR EXISTS (SELECT 1 FROM clips WHERE sha256 = ?1)
+                 OR EXISTS (SELECT 1 FROM sidecars WHERE sha256 = ?1)",
+        )
+        .bind(sha256)
         .fetch_one(self.pool())
         .await?;
         Ok(row.try_get::<bool, _>(0)?)

@@ -417,6 +417,26 @@ pub async fn deleting_a_clip_leaves_a_tombstone_and_a_job(repo: Arc<dyn Repo>) {
     assert_eq!(queued_keys(&repo).await, vec![vec!["media/c2".to_owned()]]);
     assert_eq!(repo.clip(alice.id, doomed.id).await.expect("clip"), None);
     assert!(!repo.blob_key_in_use("media/c2").await.expect("in use"));
+    assert!(!repo
+        .content_in_use(&doomed.file.sha256)
+        .await
+        .expect("content"));
+    assert!(repo
+        .content_in_use(&kept.file.sha256)
+        .await
+        .expect("content"));
+    let payloads = repo.list_jobs(&[JobState::Queued], 10).await.expect("jobs");
+    let payload: Vec<DeleteBlobs> = payloads
+        .into_iter()
+        .filter_map(|j| serde_json::from_value(j.payload).ok())
+        .collect();
+    assert_eq!(
+        payload,
+        vec![DeleteBlobs {
+            keys: vec!["media/c2".into()],
+            sha256: vec![doomed.file.sha256.clone()],
+        }]
+    );
     assert!(repo.blob_key_in_use("media/c1").await.expect("in use"));
     assert_eq!(
         repo.delete_clip(alice.id, doomed.id, at(2 * HOUR))

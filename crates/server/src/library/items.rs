@@ -1,0 +1,177 @@
+//! The clip and drive items of the JSON API (field names fixed by the API contract),
+//! built from the store's records. Every URL is a path on this server.
+
+use chrono::{DateTime, Utc};
+use dashvault_store::model::{Clip, Device, Drive, Incident};
+use serde::Serialize;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A page of items.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    /// The items, newest first.
+    pub items: Vec<T>,
+    /// Cursor of the next page (`cursor=`); `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// An incident on a clip.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IncidentItem {
+    /// Type: `hard_brake`, `sudden_stop`, `hard_accel`, `sharp_turn`, `swerve`, `collision`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Severity, 0 to 1.
+    pub severity: f64,
+}
+
+impl From<Incident> for IncidentItem {
+    fn from(i: Incident) -> Self {
+        Self {
+            kind: i.kind,
+            at: i.at,
+            severity: i.severity,
+        }
+    }
+}
+
+/// A clip.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClipItem {
+    /// Id.
+    pub id: Uuid,
+    /// `auto` (cut around a detected incident) or `manual`.
+    pub kind: String,
+    /// `road` or `cabin`.
+    pub view: String,
+    /// Start of the clip.
+    pub start: DateTime<Utc>,
+    /// End of the clip.
+    pub end: DateTime<Utc>,
+    /// Length in seconds.
+    pub duration: f64,
+    /// Length in milliseconds.
+    pub duration_ms: u64,
+    /// Incidents in it.
+    pub incidents: Vec<IncidentItem>,
+    /// Device id.
+    pub device: Uuid,
+    /// The device's name.
+    pub device_name: String,
+    /// The drive covering its start, when one is stored.
+    pub drive: Option<Uuid>,
+    /// JPEG thumbnail.
+    pub thumbnail_url: String,
+    /// The video (HTTP ranges).
+    pub video_url: String,
+    /// The video as a file to save.
+    pub download_url: String,
+    /// Kept in the cloud (always `true` here).
+    pub cloud_saved: bool,
+    /// File size in bytes.
+    pub size: u64,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    /// File name the camera gave it, when known.
+    pub filename: Option<String>,
+}
+
+impl ClipItem {
+    /// The item of `clip`, whose device is called `device_name`.
+    pub fn new(clip: Clip, device_name: String) -> Self {
+        let end = clip.file.start + chrono::Duration::milliseconds(millis(clip.file.duration_ms));
+        Self {
+            thumbnail_url: format!("/api/v1/clips/{}/thumbnail", clip.id),
+            video_url: format!("/api/v1/clips/{}/video", clip.id),
+            download_url: format!("/api/v1/clips/{}/video?download=1", clip.id),
+            id: clip.id,
+            kind: clip.kind.as_str().to_owned(),
+            view: clip.view.as_str().to_owned(),
+            start: clip.file.start,
+            end,
+            duration: clip.file.duration_ms as f64 / 1000.0,
+            duration_ms: clip.file.duration_ms,
+            incidents: clip.incidents.into_iter().map(IncidentItem::from).collect(),
+            device: clip.device_id,
+            device_name,
+            drive: clip.drive_id,
+            cloud_saved: true,
+            size: clip.file.size,
+            sha256: clip.file.sha256,
+            filename: clip.file.filename,
+        }
+    }
+}
+
+/// A drive (a journey of one device) with its clips.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DriveItem {
+    /// Id.
+    pub id: Uuid,
+    /// Start of its first recording.
+    pub start: DateTime<Utc>,
+    /// End of its last recording.
+    pub end: DateTime<Utc>,
+    /// Views recorded: `road`, `cabin`.
+    pub views: Vec<String>,
+    /// Device id.
+    pub device: Uuid,
+    /// The device's name.
+    pub device_name: String,
+    /// JPEG thumbnail.
+    pub thumbnail_url: String,
+    /// The whole drive's video, road view (HTTP ranges).
+    pub video_url: String,
+    /// Its two-minute download segments.
+    pub segments_url: String,
+    /// Its recordings were moved to archive storage.
+    pub archived: bool,
+    /// Until when a restored copy of an archived drive stays playable.
+    pub restored_until: Option<DateTime<Utc>>,
+    /// The clips it covers, oldest first.
+    pub clips: Vec<ClipItem>,
+}
+
+impl DriveItem {
+    /// The item of `drive`, whose device is called `device_name`, with `clips`.
+    pub fn new(drive: Drive, device_name: String, clips: Vec<ClipItem>) -> Self {
+        Self {
+            thumbnail_url: format!("/api/v1/drives/{}/thumbnail", drive.id),
+            video_url: format!("/api/v1/drives/{}/video", drive.id),
+            segments_url: format!("/api/v1/drives/{}/segments", drive.id),
+            id: drive.id,
+            start: drive.start,
+            end: drive.end,
+            views: drive.views.iter().map(|v| v.as_str().to_owned()).collect(),
+            device: drive.device_id,
+            device_name,
+            archived: drive.archived,
+            restored_until: drive.restored_until,
+            clips,
+        }
+    }
+}
+
+/// Device names by id, to label items.
+#[derive(Debug, Default)]
+pub struct DeviceNames(HashMap<Uuid, String>);
+
+impl DeviceNames {
+    /// The names of `devices`.
+    pub fn new(devices: Vec<Device>) -> Self {
+        Self(devices.into_iter().map(|d| (d.id, d.name)).collect())
+    }
+
+    /// The name of device `id` (empty for a device removed since).
+    pub fn name(&self, id: Uuid) -> String {
+        self.0.get(&id).cloned().unwrap_or_default()
+    }
+}
+
+fn millis(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}
