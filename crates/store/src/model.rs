@@ -1,9 +1,11 @@
 //! The records the metadata repository keeps, as plain data.
 
+mod archive;
 mod jobs;
 mod library;
 mod media;
 
+pub use archive::*;
 pub use jobs::*;
 pub use library::*;
 pub use media::*;

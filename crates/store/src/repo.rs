@@ -5,23 +5,27 @@
 //! caller can not reach another user's rows by mistake. Methods that depend on the time
 //! take `now` from the caller, so tests control the clock.
 
+mod archive;
 mod convert;
 mod jobs;
 mod library;
 mod media;
 mod media_rows;
-mod shares;
 pub mod postgres;
+mod postgres_archive;
 mod postgres_jobs;
 mod postgres_library;
 mod postgres_media;
 mod postgres_shares;
+mod shares;
 pub mod sqlite;
+mod sqlite_archive;
 mod sqlite_jobs;
 mod sqlite_library;
 mod sqlite_media;
 mod sqlite_shares;
 
+pub use archive::ArchiveRepo;
 pub use jobs::JobRepo;
 pub use library::LibraryRepo;
 pub use media::{MediaRepo, UploadRepo};
@@ -127,7 +131,16 @@ pub trait DeviceRepo: Send + Sync {
 /// The whole metadata repository, as one object the server holds.
 #[async_trait]
 pub trait Repo:
-    UserRepo + LoginCodeRepo + SessionRepo + DeviceRepo + UploadRepo + MediaRepo + LibraryRepo + JobRepo + ShareRepo
+    UserRepo
+    + LoginCodeRepo
+    + SessionRepo
+    + DeviceRepo
+    + UploadRepo
+    + MediaRepo
+    + LibraryRepo
+    + JobRepo
+    + ShareRepo
+    + ArchiveRepo
 {
     /// Check that the database answers (for readiness probes).
     async fn ping(&self) -> Result<()>;

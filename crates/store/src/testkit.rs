@@ -8,6 +8,7 @@
 //! ([`sqlite_test_database`], [`postgres_test_database`]) are public so the server's tests
 //! can start from the same fresh databases.
 
+pub mod archive;
 pub mod devices;
 pub mod health;
 pub mod jobs;

@@ -81,6 +81,7 @@ conformance! {
         clips_keep_incidents_and_attach_to_drives,
         sidecars_attach_to_drives,
     ],
+    archive: [old_drives_are_due_until_archived, restore_requests_are_decided_once],
     library: [
         clip_listing_filters_and_pages,
         drive_listing_filters_and_clips,
