@@ -198,6 +198,51 @@ fn trapezoid(tau: f64, ramp: f64, len: f64) -> f64 {
 /// hardly changes and no manoeuvre is seen in the smoothed signal.
 const IMPACT: [f64; 4] = [2.8, -1.9, 0.8, -0.35];
 
+/// The car's acceleration during an incident's scripted part.
+struct Scripted {
+    /// Along the forward axis, m/s².
+    along: f64,
+    /// To the left, m/s².
+    lateral: f64,
+    /// A short impulse in the car's frame, m/s².
+    jolt: [f64; 3],
+}
+
+/// The acceleration `tau` seconds into an incident of `kind`, turning to `side` (+1 left,
+/// −1 right), at `speed`, with `along` the acceleration before it.
+fn scripted(kind: IncidentKind, tau: f64, side: f64, speed: f64, along: f64) -> Scripted {
+    let plain = |along: f64, lateral: f64| Scripted {
+        along,
+        lateral,
+        jolt: [0.0; 3],
+    };
+    match kind {
+        IncidentKind::HardBrake if speed > 3.0 => plain(-0.5 * G * trapezoid(tau, 0.25, 1.5), 0.0),
+        IncidentKind::HardBrake => plain(0.0, 0.0),
+        IncidentKind::SuddenStop if speed > 0.0 => plain(-0.55 * G * (tau / 0.25).min(1.0), 0.0),
+        IncidentKind::SuddenStop => plain(0.0, 0.0),
+        IncidentKind::HardAccel => plain(0.32 * G * trapezoid(tau, 0.3, 3.0), 0.0),
+        IncidentKind::SharpTurn => plain(0.0, side * 0.45 * G * trapezoid(tau, 0.4, 3.0)),
+        IncidentKind::Swerve => plain(
+            0.0,
+            side * 0.5 * G * (std::f64::consts::TAU * tau / 2.4).sin(),
+        ),
+        IncidentKind::Collision => {
+            let g = IMPACT
+                .get((tau / DT).round() as usize)
+                .copied()
+                .unwrap_or(0.0);
+            let dir = [-0.75, side * 0.45, 0.48];
+            let norm = dir.iter().map(|d| d * d).sum::<f64>().sqrt();
+            Scripted {
+                along,
+                lateral: 0.0,
+                jolt: dir.map(|d| d / norm * g * G),
+            }
+        }
+    }
+}
+
 /// What the driver is doing.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
@@ -207,6 +252,28 @@ enum Phase {
     Stopping(usize),
     /// Standing still until a time.
     Standing(f64),
+}
+
+/// Where the car is and where it points.
+struct Pose {
+    lat: f64,
+    lon: f64,
+    /// Degrees clockwise from north.
+    heading: f64,
+}
+
+impl Pose {
+    /// Moves one step at mean speed `speed` with lateral acceleration `lateral`.
+    fn advance(&mut self, speed: f64, lateral: f64) {
+        // Lateral acceleration v·ω, positive to the left: the compass heading decreases.
+        if speed > 0.5 {
+            self.heading = (self.heading - (lateral / speed * DT).to_degrees()).rem_euclid(360.0);
+        }
+        let course = self.heading.to_radians();
+        self.lat += (speed * DT * course.cos() / EARTH_RADIUS).to_degrees();
+        self.lon +=
+            (speed * DT * course.sin() / (EARTH_RADIUS * self.lat.to_radians().cos())).to_degrees();
+    }
 }
 
 /// Integrates the drive: one [`CarSample`] per step over `duration` seconds.
@@ -219,61 +286,29 @@ pub(crate) fn drive(
     let plan = Plan::new(duration, incidents, rng);
     let steps = (duration * f64::from(HZ)).round() as usize;
     let mut out = Vec::with_capacity(steps);
-    let (mut speed, mut heading, mut lat, mut lon) =
-        (0.0f64, origin.heading, origin.lat, origin.lon);
-    let mut along = 0.0f64;
+    let mut pose = Pose {
+        lat: origin.lat,
+        lon: origin.lon,
+        heading: origin.heading,
+    };
+    let (mut speed, mut along) = (0.0f64, 0.0f64);
     let mut phase = Phase::Standing(5.0);
     let mut next_stop = 0;
-    let mut stopped_in_incident: Option<usize> = None;
     for n in 0..steps {
         let t = n as f64 * DT;
-        let mut lateral = 0.0;
-        let mut jolt = [0.0; 3];
         let active = plan
             .incidents
             .iter()
-            .enumerate()
-            .find(|(_, i)| (i.t..i.t + script_length(i.kind)).contains(&t));
-        match active {
-            Some((k, incident)) => {
-                let tau = t - incident.t;
-                let side = plan.sides[k];
-                match incident.kind {
-                    IncidentKind::HardBrake => {
-                        along = if speed > 3.0 {
-                            -0.5 * G * trapezoid(tau, 0.25, 1.5)
-                        } else {
-                            0.0
-                        };
-                    }
-                    IncidentKind::SuddenStop => {
-                        if speed > 0.0 && stopped_in_incident != Some(k) {
-                            along = -0.55 * G * (tau / 0.25).min(1.0);
-                        } else {
-                            stopped_in_incident = Some(k);
-                            along = 0.0;
-                        }
-                    }
-                    IncidentKind::HardAccel => along = 0.32 * G * trapezoid(tau, 0.3, 3.0),
-                    IncidentKind::SharpTurn => {
-                        along = 0.0;
-                        lateral = side * 0.45 * G * trapezoid(tau, 0.4, 3.0);
-                    }
-                    IncidentKind::Swerve => {
-                        along = 0.0;
-                        lateral = side * 0.5 * G * (std::f64::consts::TAU * tau / 2.4).sin();
-                    }
-                    IncidentKind::Collision => {
-                        if let Some(&g) = IMPACT.get((tau / DT).round() as usize) {
-                            let dir = [-0.75, side * 0.45, 0.48];
-                            let norm = dir.iter().map(|d| d * d).sum::<f64>().sqrt();
-                            jolt = dir.map(|d| d / norm * g * G);
-                        }
-                    }
-                }
-                if stopped_in_incident == Some(k) {
+            .zip(&plan.sides)
+            .find(|(i, _)| (i.t..i.t + script_length(i.kind)).contains(&t));
+        let (lateral, jolt) = match active {
+            Some((incident, &side)) => {
+                let now = scripted(incident.kind, t - incident.t, side, speed, along);
+                if incident.kind == IncidentKind::SuddenStop && speed == 0.0 {
                     phase = Phase::Standing(incident.t + script_length(incident.kind));
                 }
+                along = now.along;
+                (now.lateral, now.jolt)
             }
             None => {
                 if let Some(stop) = plan.stops.get(next_stop) {
@@ -291,11 +326,14 @@ pub(crate) fn drive(
                 };
                 let step = NORMAL_JERK * DT;
                 along += (wanted - along).clamp(-step, step);
-                if speed > 4.0 {
-                    lateral = plan.curve_accel(t);
-                }
+                let curve = if speed > 4.0 {
+                    plan.curve_accel(t)
+                } else {
+                    0.0
+                };
+                (curve, [0.0; 3])
             }
-        }
+        };
         if let Phase::Standing(until) = phase {
             along = 0.0;
             if t >= until {
@@ -308,25 +346,16 @@ pub(crate) fn drive(
         out.push(CarSample {
             t,
             speed,
-            heading,
-            lat,
-            lon,
+            heading: pose.heading,
+            lat: pose.lat,
+            lon: pose.lon,
             accel: [along + jolt[0], lateral + jolt[1], jolt[2]],
         });
         let new_speed = (speed + along * DT).max(0.0);
-        if new_speed == 0.0 {
-            if let Phase::Stopping(s) = phase {
-                phase = Phase::Standing(t + plan.stops[s].wait);
-            }
+        if let (0.0, Phase::Stopping(s)) = (new_speed, phase) {
+            phase = Phase::Standing(t + plan.stops[s].wait);
         }
-        let mean = 0.5 * (speed + new_speed);
-        // Lateral acceleration v·ω, positive to the left: the compass heading decreases.
-        if mean > 0.5 {
-            heading = (heading - (lateral / mean * DT).to_degrees()).rem_euclid(360.0);
-        }
-        let course = heading.to_radians();
-        lat += (mean * DT * course.cos() / EARTH_RADIUS).to_degrees();
-        lon += (mean * DT * course.sin() / (EARTH_RADIUS * lat.to_radians().cos())).to_degrees();
+        pose.advance(0.5 * (speed + new_speed), lateral);
         speed = new_speed;
     }
     out

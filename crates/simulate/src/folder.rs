@@ -68,6 +68,13 @@ impl Folder {
     /// Returns the paths deleted to make room.
     pub(crate) fn write(&mut self, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>> {
         let size: u64 = files.iter().map(|(_, data)| data.len() as u64).sum();
+        // A file rewritten under the same name no longer counts with its old size.
+        for (name, _) in files {
+            let path = self.dir.join(name);
+            for recording in self.recordings.values_mut() {
+                recording.retain(|(old, _)| *old != path);
+            }
+        }
         let mut deleted = Vec::new();
         if let Some(capacity) = self.capacity {
             if size > capacity {
@@ -136,6 +143,8 @@ mod tests {
         );
         let reopened = Folder::open(dir.path(), Some(250)).unwrap();
         assert_eq!(reopened.used(), 200);
+        assert!(folder.write(&minute("20261120_081700")).unwrap().is_empty());
+        assert_eq!(folder.used(), 200, "a rewritten file counts once");
         let err = folder.write(&[("20261120_081800_NF.mp4".into(), vec![0; 300])]);
         assert!(err.unwrap_err().is_options());
     }
