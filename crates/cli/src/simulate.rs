@@ -13,9 +13,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// Subcommands of `dashvault simulate`.
 #[derive(Debug, Subcommand)]
 pub enum SimulateCommand {
-    /// Record a simulated drive like a BlackVue dashcam: per minute `Record/YYYYMMDD_HHMMSS_NF.mp4`
-    /// (road; `_NI.mp4` cabin with --cabin), `_N.gps` (NMEA) and `_N.3gf` (accelerometer),
-    /// then `simulation.json` with the ground truth (start, camera mount, incidents, files).
+    /// Record a simulated drive as a BlackVue dashcam writes it.
+    ///
+    /// Per minute: `OUT/Record/YYYYMMDD_HHMMSS_NF.mp4` (road; `_NI.mp4` cabin with --cabin),
+    /// `_N.gps` (NMEA) and `_N.3gf` (accelerometer); then `OUT/simulation.json` with the
+    /// ground truth (start, camera mount, incidents, files).
     Camera(CameraArgs),
 }
 
@@ -34,7 +36,7 @@ pub struct CameraArgs {
     /// Incidents as KIND@SECONDS from the start, comma-separated, e.g.
     /// hard_brake@130,sharp_turn@340. Kinds: hard_brake (slows, does not stop), sudden_stop
     /// (brakes to standstill), hard_accel, sharp_turn, swerve, collision (an impact). The
-    /// first may start at 30 s; each must end 5 s before the next and 10 s before the drive.
+    /// first may start at 30 s; each must end 5 s before the next starts and 10 s before the drive ends.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     incidents: Vec<Incident>,
     /// Size of the card: the oldest recordings are deleted to make room (loop recording).
