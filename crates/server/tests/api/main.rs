@@ -7,6 +7,7 @@ mod clients;
 mod devices;
 mod helpers;
 mod jobs;
+mod library;
 mod service;
 mod shares;
 mod sms;
