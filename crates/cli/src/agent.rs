@@ -19,6 +19,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod network;
+
 /// Subcommands of `dashvault agent`.
 #[derive(Debug, Subcommand)]
 pub enum AgentCommand {
@@ -35,6 +37,9 @@ pub enum AgentCommand {
     },
     /// Make a manual clip of any length (uploaded on WiFi, or on cellular when allowed).
     Clip(ClipArgs),
+    /// The network uploads go over (wifi|cellular|offline|auto), manual clips on
+    /// cellular, the monthly cellular budget; shows them.
+    Network(network::NetworkArgs),
 }
 
 /// `--storage DIR`, taken by every `agent` subcommand.
@@ -120,6 +125,7 @@ pub fn run(cmd: AgentCommand) -> anyhow::Result<()> {
             AgentCommand::Run(args) => run_loop(args).await,
             AgentCommand::Status { storage, json } => show_status(&storage.storage, json).await,
             AgentCommand::Clip(args) => clip(args).await,
+            AgentCommand::Network(args) => network::run(args).await,
         }
     })
 }

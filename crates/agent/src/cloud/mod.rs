@@ -238,6 +238,11 @@ async fn ok(response: Response, what: &'static str) -> Result<Response, CloudErr
         .ok()
         .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
         .unwrap_or(body);
+    let message = if status == StatusCode::UNAUTHORIZED {
+        format!("{message} (the device token is not valid: pass the one from registering the device, or make a new one)")
+    } else {
+        message
+    };
     Err(CloudError::Status {
         what,
         status,

@@ -33,7 +33,7 @@ pub enum Until {
 }
 
 /// What one run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     /// Uploads the server accepted.
     pub uploaded: usize,
@@ -44,6 +44,10 @@ pub struct Report {
     pub failed: usize,
     /// Bytes the server acknowledged in this run.
     pub bytes_sent: u64,
+    /// Why the run stopped before the end of the queue: the server could not be reached
+    /// (after the retries of one upload) or refused the device token. What was left is
+    /// counted as held back, untouched, for the next run.
+    pub stopped: Option<String>,
 }
 
 /// How an upload is getting on, for a progress bar.
@@ -112,10 +116,12 @@ impl std::fmt::Debug for Uploader {
     }
 }
 
-/// How one upload ended in a run.
+/// How one upload ended in a run (with the bytes the server acknowledged).
 enum Outcome {
     Uploaded(u64),
     Failed(u64),
+    /// Failed in a way every other upload would too (no server, token refused).
+    Stop(u64, CloudError),
     /// Its file is gone (loop deletion).
     Gone,
 }
@@ -174,7 +180,7 @@ impl Uploader {
                 report.held_back += 1;
                 continue;
             }
-            if waiting || late {
+            if waiting || late || report.stopped.is_some() {
                 report.held_back += 1;
                 continue;
             }
@@ -186,6 +192,12 @@ impl Uploader {
                 Outcome::Failed(bytes) => {
                     report.failed += 1;
                     report.bytes_sent += bytes;
+                }
+                Outcome::Stop(bytes, error) => {
+                    tracing::warn!(%error, "uploads stopped until the next run");
+                    report.failed += 1;
+                    report.bytes_sent += bytes;
+                    report.stopped = Some(error.to_string());
                 }
                 Outcome::Gone => {}
             }
@@ -218,6 +230,12 @@ impl Uploader {
                 Err(AttemptError::State(e)) => return Err(e.into()),
                 Err(AttemptError::Cloud(e)) => e,
             };
+            if matches!(
+                error.status(),
+                Some(StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+            ) {
+                return Ok(Outcome::Stop(sent, error));
+            }
             let wait = self.retry.backoff(attempt);
             let last = attempt + 1 >= self.retry.attempts
                 || deadline.is_some_and(|at| Instant::now() + wait >= at);
@@ -235,6 +253,9 @@ impl Uploader {
                 queue
                     .mark_failed(upload.id, &error.to_string(), Some(retry_at))
                     .await?;
+                if matches!(error, CloudError::Transport(_)) {
+                    return Ok(Outcome::Stop(sent, error));
+                }
                 return Ok(Outcome::Failed(sent));
             }
             tracing::info!(file = %upload.item.filename, %error, ?wait, "upload attempt failed; retrying");
@@ -366,6 +387,67 @@ fn metadata(upload: &QueuedUpload) -> Vec<(&'static str, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::State;
+    use crate::upload::queue::{NewUpload, Status, View};
+
+    #[tokio::test]
+    async fn an_unreachable_server_stops_the_run_and_keeps_the_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::open(dir.path()).await.unwrap();
+        let queue = Queue::new(state);
+        let mut ids = Vec::new();
+        for name in ["a.mp4", "b.mp4"] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"bytes").unwrap();
+            let start = Utc::now();
+            ids.push(
+                queue
+                    .enqueue(&NewUpload {
+                        path,
+                        kind: Kind::Clip,
+                        priority: Priority::AutoClip,
+                        start,
+                        end: start,
+                        view: View::Road,
+                        clip: None,
+                        incidents: Vec::new(),
+                        sha256: "0".repeat(64),
+                        size: 5,
+                        filename: name.into(),
+                    })
+                    .await
+                    .unwrap(),
+            );
+        }
+        // Nothing listens on port 1.
+        let client = Client::new("http://127.0.0.1:1".parse().unwrap(), "dvd_x").unwrap();
+        let policy = Policy {
+            network: Network::Wifi,
+            allow_manual_on_cellular: false,
+            cellular_budget: None,
+            uploads_drives: true,
+        };
+        let retry = Retry {
+            base: Duration::from_millis(1),
+            max: Duration::from_millis(5),
+            attempts: 3,
+        };
+        let report = Uploader::new()
+            .with_retry(retry)
+            .run(&queue, &client, &policy, Until::Idle)
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.uploaded, report.failed, report.held_back),
+            (0, 1, 1)
+        );
+        assert!(report.stopped.is_some());
+        let first = queue.get(ids[0]).await.unwrap().unwrap();
+        assert_eq!((first.status, first.attempts), (Status::Queued, 1));
+        assert!(first.next_attempt_at.is_some(), "retried after a backoff");
+        let second = queue.get(ids[1]).await.unwrap().unwrap();
+        assert_eq!((second.status, second.attempts), (Status::Queued, 0));
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

@@ -21,14 +21,14 @@ const STARTS: [&str; 3] = [
 ];
 
 /// A `dashvault serve` process on the embedded defaults in `data`.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     stdout: Receiver<String>,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
-    fn start(data: &Path) -> Self {
+    pub(crate) fn start(data: &Path) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_dashvault"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data)
@@ -49,17 +49,24 @@ impl Server {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// SIGKILL: no graceful shutdown, no flushing, like a power cut of the process.
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
 
-    async fn sign_in(&self, http: &reqwest::Client, phone: &str) -> String {
+    /// The sign-in code of the next message the console sender prints.
+    pub(crate) fn next_code(&self) -> String {
+        let line = wait_for(&self.stdout, "code ");
+        let at = line.find("code ").unwrap() + 5;
+        line[at..at + 6].to_owned()
+    }
+
+    pub(crate) async fn sign_in(&self, http: &reqwest::Client, phone: &str) -> String {
         let response = http
             .post(self.url("/api/v1/auth/code"))
             .json(&serde_json::json!({ "phone": phone }))
@@ -67,9 +74,7 @@ impl Server {
             .await
             .unwrap();
         assert_eq!(response.status(), 202);
-        let line = wait_for(&self.stdout, "code ");
-        let at = line.find("code ").unwrap() + 5;
-        let code = &line[at..at + 6];
+        let code = self.next_code();
         let body: serde_json::Value = http
             .post(self.url("/api/v1/auth/verify"))
             .json(&serde_json::json!({ "phone": phone, "code": code }))
@@ -85,7 +90,7 @@ impl Server {
 
 /// A 2 s 320x240 H.264 clip from ffmpeg, made unique and `padding` bytes longer by a
 /// trailing `free` box.
-fn video(dir: &Path, seed: u8, padding: usize) -> Vec<u8> {
+pub(crate) fn video(dir: &Path, seed: u8, padding: usize) -> Vec<u8> {
     let path = dir.join(format!("v{seed}.mp4"));
     let status = Command::new("ffmpeg")
         .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
@@ -120,11 +125,11 @@ fn sha256_of(path: &Path) -> String {
         .to_owned()
 }
 
-fn tus(request: reqwest::RequestBuilder, token: &str) -> reqwest::RequestBuilder {
+pub(crate) fn tus(request: reqwest::RequestBuilder, token: &str) -> reqwest::RequestBuilder {
     request.bearer_auth(token).header("Tus-Resumable", "1.0.0")
 }
 
-async fn patch(
+pub(crate) async fn patch(
     http: &reqwest::Client,
     url: &str,
     token: &str,
@@ -168,7 +173,7 @@ fn half_sent_patch(base: &str, path: &str, token: &str, offset: usize, bytes: &[
     stream
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
