@@ -10,6 +10,7 @@ use crate::auth::session::ClientIp;
 use crate::auth::sign_in::limited;
 use crate::error::{ApiError, ErrorBody};
 use crate::json::AppJson;
+use crate::library::telemetry::{self, Marker, TelemetrySeries};
 use crate::routes::library::IncidentItem;
 use crate::routes::media::{clip_thumbnail_ms, clip_video_response, DownloadQuery};
 use crate::state::AppState;
@@ -84,6 +85,20 @@ pub struct SharedClip {
     pub share: Share,
     /// The clip.
     pub clip: Clip,
+}
+
+/// The shared clip with what its player shows: speed and G-force over time, the route
+/// only when the owner included the location, and the incident markers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SharedClipDetail {
+    /// The clip.
+    #[serde(flatten)]
+    pub clip: SharedClipView,
+    /// `route` (empty unless the location is shared), `speed`, `g`; `t` in seconds from
+    /// the clip's start.
+    pub telemetry: TelemetrySeries,
+    /// Incidents on the clip's timeline.
+    pub markers: Vec<Marker>,
 }
 
 /// The one clip a share shows, with nothing of the owner's besides it.
@@ -289,7 +304,7 @@ pub async fn revoke(
 #[utoipa::path(get, path = "/api/v1/shared/{token}", tag = "shares",
     params(("token" = String, Path, description = "The link's token")),
     responses(
-        (status = 200, description = "The clip", body = SharedClipView),
+        (status = 200, description = "The clip", body = SharedClipDetail),
         (status = 404, description = "No such link", body = ErrorBody),
         (status = 410, description = "Expired, revoked, or the clip was deleted", body = ErrorBody),
         (status = 429, description = "Too many lookups from this address", body = ErrorBody),
@@ -298,9 +313,25 @@ pub async fn shared(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(token): Path<String>,
-) -> Result<Json<SharedClipView>, ApiError> {
+) -> Result<Json<SharedClipDetail>, ApiError> {
     let shared = resolve(&state, &ip, &token).await?;
-    Ok(Json(SharedClipView::new(&shared, &token)))
+    let clip = SharedClipView::new(&shared, &token);
+    let mut series = telemetry::series(
+        &state,
+        shared.share.user_id,
+        shared.clip.device_id,
+        (clip.start, clip.end),
+        std::slice::from_ref(&shared.clip.file),
+    )
+    .await?;
+    if !shared.share.include_location {
+        series.route.clear();
+    }
+    Ok(Json(SharedClipDetail {
+        markers: telemetry::markers(clip.start, &shared.clip.incidents),
+        clip,
+        telemetry: series,
+    }))
 }
 
 /// The shared clip's video (anonymous); without the owner's consent it carries no
