@@ -4,6 +4,7 @@
 mod admin;
 mod agent;
 mod config;
+mod demo;
 mod detect;
 mod media;
 mod serve;
@@ -23,7 +24,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the cloud service (embedded SQLite and files on disk by default).
-    Serve(Box<config::Settings>),
+    Serve(Box<serve::ServeArgs>),
     /// Work with MP4 recordings: probe, cut, time-lapse, thumbnails, telemetry.
     #[command(subcommand)]
     Media(media::MediaCommand),

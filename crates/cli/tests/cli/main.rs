@@ -1,6 +1,7 @@
 //! Tests of the real `dashvault` binary.
 
 mod admin;
+mod agent;
 mod agent_upload;
 mod detect;
 mod jobs;

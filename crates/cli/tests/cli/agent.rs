@@ -1,0 +1,323 @@
+//! `dashvault agent` end to end: a real `dashvault serve`, a camera folder written by
+//! `dashvault simulate camera`, and `dashvault agent run --once` in between. The cloud is
+//! checked through the JSON API; the phone through `agent status --json` and its files.
+
+use crate::uploads::Server;
+use chrono::{DateTime, Duration, Utc};
+use dashvault_agent::state::State;
+use dashvault_agent::upload::policy::NETWORK_SETTING;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// A server with a signed-in user and a camera registered for them.
+struct Cloud {
+    server: Server,
+    http: reqwest::Client,
+    session: String,
+    device_token: String,
+}
+
+impl Cloud {
+    async fn start(data: &Path) -> Self {
+        let server = Server::start(data);
+        let http = reqwest::Client::new();
+        let session = server.sign_in(&http, "+14155550177").await;
+        let device: serde_json::Value = http
+            .post(server.url("/api/v1/devices"))
+            .bearer_auth(&session)
+            .json(&serde_json::json!({
+                "model": "BlackVue DR900X-2CH", "serial": "CORE-1", "uploads_drives": true
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Self {
+            device_token: device["token"].as_str().expect("a device token").to_owned(),
+            server,
+            http,
+            session,
+        }
+    }
+
+    async fn get(&self, path: &str) -> serde_json::Value {
+        let response = self
+            .http
+            .get(self.server.url(path))
+            .bearer_auth(&self.session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    /// `dashvault agent run --once` on `camera` with storage `storage`; must succeed.
+    fn run_once(&self, camera: &Path, storage: &Path, extra: &[&str]) -> String {
+        let (camera, storage) = (camera.to_string_lossy(), storage.to_string_lossy());
+        let mut args = vec!["agent", "run", "--once", "--server", &self.server.base];
+        args.extend(["--token", &self.device_token, "--camera", &camera]);
+        args.extend(["--storage", &storage]);
+        args.extend(extra);
+        let out = dashvault(&args);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+/// Runs `dashvault ARGS`, which must succeed.
+fn dashvault(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_dashvault"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run dashvault");
+    assert!(
+        out.status.success(),
+        "dashvault {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A simulated drive into `camera`; returns its ground truth (`simulation.json`).
+fn simulate(
+    camera: &Path,
+    minutes: u32,
+    start: &str,
+    incidents: &str,
+    extra: &[&str],
+) -> serde_json::Value {
+    let minutes = minutes.to_string();
+    let camera_text = camera.to_string_lossy();
+    let mut args = vec![
+        "simulate",
+        "camera",
+        "--out",
+        &camera_text,
+        "--minutes",
+        &minutes,
+        "--start",
+        start,
+    ];
+    if !incidents.is_empty() {
+        args.extend(["--incidents", incidents]);
+    }
+    args.extend(extra);
+    dashvault(&args);
+    serde_json::from_slice(&std::fs::read(camera.join("simulation.json")).unwrap()).unwrap()
+}
+
+async fn set_network(storage: &Path, network: &str) {
+    State::open(storage)
+        .await
+        .unwrap()
+        .set_setting(NETWORK_SETTING, network)
+        .await
+        .unwrap();
+}
+
+fn status(storage: &Path) -> serde_json::Value {
+    let out = dashvault(&[
+        "agent",
+        "status",
+        "--json",
+        "--storage",
+        &storage.to_string_lossy(),
+    ]);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn time(value: &serde_json::Value) -> DateTime<Utc> {
+    value.as_str().unwrap().parse().unwrap()
+}
+
+fn close(a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
+    (a - b).abs() <= Duration::seconds(2)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ten_minute_drive_with_three_incidents_gives_three_clips_in_the_cloud() {
+    let dir = tempfile::tempdir().unwrap();
+    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let (camera, storage) = (dir.path().join("camera"), dir.path().join("phone"));
+    let truth = simulate(
+        &camera,
+        10,
+        "2026-11-20T08:15:02Z",
+        "hard_brake@130,sharp_turn@340,collision@500",
+        &[],
+    );
+    set_network(&storage, "wifi").await;
+    let printed = cloud.run_once(&camera, &storage, &[]);
+    assert!(printed.contains("cut 3 clips"), "{printed}");
+
+    let clips = cloud.get("/api/v1/clips?limit=200").await["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(clips.len(), 3, "{clips:#?}");
+    let mut clips: Vec<_> = clips
+        .iter()
+        .map(|c| (time(&c["start"]), c.clone()))
+        .collect();
+    clips.sort_by_key(|(start, _)| *start);
+    for ((start, clip), expected) in clips.iter().zip(truth["incidents"].as_array().unwrap()) {
+        let at = time(&expected["at"]);
+        assert_eq!(clip["kind"], "auto");
+        let incidents = clip["incidents"].as_array().unwrap();
+        assert_eq!(incidents.len(), 1, "{clip:#?}");
+        assert_eq!(incidents[0]["type"], expected["type"], "{clip:#?}");
+        assert!(
+            close(time(&incidents[0]["at"]), at),
+            "{clip:#?} vs {expected}"
+        );
+        // 25 s before the incident to 15 s after (dashvault_detect::clip_windows),
+        // starting on the keyframe at or before.
+        assert!(
+            close(*start, at - Duration::seconds(25)),
+            "{clip:#?} vs {expected}"
+        );
+        let duration_ms = clip["duration_ms"].as_i64().unwrap();
+        assert!((38_000..=42_000).contains(&duration_ms), "{clip:#?}");
+    }
+
+    // A second round finds nothing new and uploads nothing again.
+    let printed = cloud.run_once(&camera, &storage, &[]);
+    assert!(
+        printed.contains("imported 0 recordings, cut 0 clips, uploaded 0"),
+        "{printed}"
+    );
+    let status = status(&storage);
+    assert_eq!(status["queue"]["queued"], 0, "{status:#}");
+    assert_eq!(status["phone"]["clips_not_in_cloud"], 0, "{status:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_phone_deletes_the_oldest_drive_but_keeps_a_clip_not_yet_in_the_cloud() {
+    let dir = tempfile::tempdir().unwrap();
+    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let (camera, storage) = (dir.path().join("camera"), dir.path().join("phone"));
+    simulate(&camera, 3, "2026-11-20T08:00:00Z", "hard_brake@60", &[]);
+    set_network(&storage, "offline").await;
+    cloud.run_once(&camera, &storage, &[]);
+    let first = status(&storage);
+    assert_eq!(first["phone"]["clips_not_in_cloud"], 1, "{first:#}");
+    let used = first["phone"]["used_bytes"].as_u64().unwrap();
+    let old_recordings: Vec<_> = walk(&storage.join("phone/recordings"));
+    assert_eq!(old_recordings.len(), 3);
+
+    // A second drive, an hour later, the same size: with the quota at what the phone
+    // holds now, it fits only if the first drive goes.
+    simulate(&camera, 3, "2026-11-20T09:00:00Z", "", &[]);
+    cloud.run_once(&camera, &storage, &["--quota", &used.to_string()]);
+    let second = status(&storage);
+    let drives = second["drives"].as_array().unwrap();
+    assert_eq!(drives.len(), 2, "{second:#}");
+    assert_eq!(
+        drives[0]["recordings_on_phone"], 0,
+        "the oldest drive left the phone"
+    );
+    assert_eq!(
+        drives[1]["recordings_on_phone"], 3,
+        "the new drive is on the phone"
+    );
+    assert!(old_recordings.iter().all(|p| !p.exists()));
+    assert_eq!(second["phone"]["clips"], 1, "{second:#}");
+    assert_eq!(second["phone"]["clips_not_in_cloud"], 1, "{second:#}");
+    let clips = walk(&storage.join("phone/clips"));
+    assert_eq!(clips.len(), 1, "the clip not yet in the cloud is kept");
+    assert!(second["phone"]["used_bytes"].as_u64().unwrap() <= used + drives_timelapse(&storage));
+
+    // Back online, the kept clip goes up.
+    set_network(&storage, "wifi").await;
+    cloud.run_once(&camera, &storage, &["--quota", &used.to_string()]);
+    let clips = cloud.get("/api/v1/clips").await;
+    assert_eq!(clips["items"].as_array().unwrap().len(), 1, "{clips:#}");
+    assert_eq!(status(&storage)["phone"]["clips_not_in_cloud"], 0);
+}
+
+/// Bytes of the time-lapses on the phone (made after the import, outside its quota check).
+fn drives_timelapse(storage: &Path) -> u64 {
+    walk(&storage.join("phone/timelapses"))
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_blackvue_card_imports_with_its_telemetry_and_the_cloud_shows_the_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let cloud = Cloud::start(&dir.path().join("server")).await;
+    // The card as a BlackVue mounts it: BlackVue/Record/ with road and cabin recordings
+    // and the .gps / .3gf sidecars of each minute.
+    let card = dir.path().join("sdcard");
+    let storage = dir.path().join("phone");
+    simulate(
+        &card.join("BlackVue"),
+        2,
+        "2026-11-20T10:00:00Z",
+        "",
+        &["--cabin"],
+    );
+    let record = card.join("BlackVue/Record");
+    let names: Vec<String> = walk(&record)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for name in [
+        "20261120_100000_NF.mp4",
+        "20261120_100000_NI.mp4",
+        "20261120_100000_N.gps",
+        "20261120_100000_N.3gf",
+    ] {
+        assert!(names.contains(&name.to_owned()), "{names:?}");
+    }
+    set_network(&storage, "wifi").await;
+    cloud.run_once(&card, &storage, &[]);
+
+    let status = status(&storage);
+    assert_eq!(status["camera"]["road"], 2, "{status:#}");
+    assert_eq!(status["camera"]["cabin"], 2, "{status:#}");
+    assert_eq!(status["camera"]["sidecars"], 4, "{status:#}");
+    assert_eq!(
+        walk(&storage.join("phone/recordings")).len(),
+        2,
+        "cabin view stays on the camera"
+    );
+    assert_eq!(walk(&storage.join("phone/sidecars")).len(), 4);
+
+    let drives = cloud.get("/api/v1/drives").await;
+    let drives = drives["items"].as_array().unwrap();
+    assert_eq!(drives.len(), 1, "{drives:#?}");
+    assert!(close(
+        time(&drives[0]["start"]),
+        "2026-11-20T10:00:00Z".parse().unwrap()
+    ));
+    let id = drives[0]["id"].as_str().unwrap();
+    let drive = cloud.get(&format!("/api/v1/drives/{id}")).await;
+    let route = drive["telemetry"]["route"].as_array().unwrap();
+    assert!(!route.is_empty(), "{drive:#}");
+    let speed = drive["telemetry"]["speed"].as_array().unwrap();
+    assert!(!speed.is_empty(), "{drive:#}");
+}
+
+/// Every file under `dir`, recursively (none when it does not exist).
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
