@@ -112,6 +112,22 @@ async fn openapi_covers_every_endpoint() {
         ("/api/v1/uploads/{id}", "head"),
         ("/api/v1/uploads/{id}", "patch"),
         ("/api/v1/uploads/{id}", "delete"),
+        ("/api/v1/drives/{id}", "get"),
+        ("/api/v1/drives/{id}", "delete"),
+        ("/api/v1/clips/{id}", "get"),
+        ("/api/v1/clips/{id}", "delete"),
+        ("/api/v1/tombstones", "get"),
+        ("/api/v1/clips/{id}/video", "get"),
+        ("/api/v1/clips/{id}/thumbnail", "get"),
+        ("/api/v1/drives/{id}/video", "get"),
+        ("/api/v1/drives/{id}/segments", "get"),
+        ("/api/v1/drives/{id}/thumbnail", "get"),
+        ("/api/v1/clips/{id}/shares", "post"),
+        ("/api/v1/clips/{id}/shares", "get"),
+        ("/api/v1/shares/{id}", "delete"),
+        ("/api/v1/shared/{token}", "get"),
+        ("/s/{token}/video", "get"),
+        ("/s/{token}/thumbnail", "get"),
     ];
     for (path, method) in expected {
         assert!(
