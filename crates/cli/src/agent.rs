@@ -19,6 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod delete;
 mod network;
 
 /// Subcommands of `dashvault agent`.
@@ -40,6 +41,8 @@ pub enum AgentCommand {
     /// The network uploads go over (wifi|cellular|offline|auto), manual clips on
     /// cellular, the monthly cellular budget; shows them.
     Network(network::NetworkArgs),
+    /// Delete a clip on the phone and, at the next `agent run`, in the cloud.
+    Delete(delete::DeleteArgs),
 }
 
 /// `--storage DIR`, taken by every `agent` subcommand.
@@ -126,6 +129,7 @@ pub fn run(cmd: AgentCommand) -> anyhow::Result<()> {
             AgentCommand::Status { storage, json } => show_status(&storage.storage, json).await,
             AgentCommand::Clip(args) => clip(args).await,
             AgentCommand::Network(args) => network::run(args).await,
+            AgentCommand::Delete(args) => delete::run(args).await,
         }
     })
 }

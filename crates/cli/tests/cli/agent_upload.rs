@@ -190,7 +190,11 @@ async fn timelapse_waits_for_wifi_and_manual_clip_for_cellular_permission() {
         async move { queue.get(id).await.unwrap().unwrap().status }
     };
 
-    let shown = agent_network(&storage, &["cellular", "--cellular-budget", "off"]);
+    let shown = agent(
+        "network",
+        &storage,
+        &["cellular", "--cellular-budget", "off"],
+    );
     assert!(
         shown.contains("network             cellular (set by hand"),
         "{shown}"
@@ -208,7 +212,7 @@ async fn timelapse_waits_for_wifi_and_manual_clip_for_cellular_permission() {
         "nothing but the automatic clip went"
     );
 
-    let shown = agent_network(&storage, &["--manual-on-cellular", "yes"]);
+    let shown = agent("network", &storage, &["--manual-on-cellular", "yes"]);
     assert!(shown.contains("manual on cellular  yes"), "{shown}");
     let report = upload_now(&queue, &cloud).await;
     assert_eq!((report.uploaded, report.held_back), (1, 1), "{report:?}");
@@ -222,7 +226,7 @@ async fn timelapse_waits_for_wifi_and_manual_clip_for_cellular_permission() {
     );
     assert_eq!(cloud.received().await, auto.size + manual.size);
 
-    agent_network(&storage, &["wifi"]);
+    agent("network", &storage, &["wifi"]);
     let report = upload_now(&queue, &cloud).await;
     assert_eq!((report.uploaded, report.held_back), (1, 0), "{report:?}");
     assert_eq!(report.bytes_sent, timelapse.size);
@@ -237,19 +241,20 @@ async fn timelapse_waits_for_wifi_and_manual_clip_for_cellular_permission() {
     );
 }
 
-/// `dashvault agent network ARGS --storage STORAGE`; what it prints.
-fn agent_network(storage: &Path, args: &[&str]) -> String {
+/// `dashvault agent SUBCOMMAND ARGS --storage STORAGE`, which must succeed; what it prints.
+fn agent(subcommand: &str, storage: &Path, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_dashvault"))
-        .args(["agent", "network"])
+        .args(["agent", subcommand])
         .args(args)
         .arg("--storage")
         .arg(storage)
+        .env_remove("RUST_LOG")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "{stdout}{}",
+        "agent {subcommand} {args:?}: {stdout}{}",
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
@@ -456,4 +461,91 @@ async fn deletions_sync_both_ways_and_a_fresh_install_lists_the_cloud() {
         .collect();
     listed.sort();
     assert_eq!(listed, left);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agent_run_follows_the_network_and_syncs_deletions() {
+    let dir = tempfile::tempdir().unwrap();
+    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let (camera, storage) = (dir.path().join("camera"), dir.path().join("agent"));
+    let output = Command::new(env!("CARGO_BIN_EXE_dashvault"))
+        .args([
+            "simulate",
+            "camera",
+            "--minutes",
+            "2",
+            "--incidents",
+            "hard_brake@60",
+        ])
+        .args(["--start", "2026-11-20T08:00:00Z", "--out"])
+        .arg(&camera)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let camera_text = camera.to_string_lossy().into_owned();
+    let run_once = || {
+        let token = cloud.device_token.as_str();
+        let args = ["--once", "--server", &cloud.server.base, "--token", token];
+        agent(
+            "run",
+            &storage,
+            &[&args[..], &["--camera", &camera_text]].concat(),
+        )
+    };
+
+    agent("network", &storage, &["cellular"]);
+    run_once();
+    let clips = cloud.clips().await;
+    assert_eq!(clips.len(), 1, "the automatic clip goes over cellular");
+    assert_eq!(clips[0]["kind"], "auto");
+    assert!(
+        cloud.drives().await.is_empty(),
+        "no time-lapse over cellular"
+    );
+
+    let made = agent("clip", &storage, &["--from", "10", "--to", "20"]);
+    let manual = made.split_whitespace().nth(1).unwrap().to_owned();
+    run_once();
+    assert_eq!(cloud.clips().await.len(), 1, "the manual clip waits");
+    agent("network", &storage, &["--manual-on-cellular", "yes"]);
+    run_once();
+    assert_eq!(
+        cloud.clips().await.len(),
+        2,
+        "the manual clip went over cellular"
+    );
+    assert!(cloud.drives().await.is_empty());
+    agent("network", &storage, &["wifi"]);
+    run_once();
+    assert_eq!(
+        cloud.drives().await.len(),
+        1,
+        "the time-lapse went over WiFi"
+    );
+
+    // Deleted on the phone → deleted in the cloud at the next run.
+    agent("delete", &storage, &[&manual]);
+    run_once();
+    let left = cloud.clips().await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["kind"], "auto");
+
+    // Deleted in the cloud → removed from the phone at the next run.
+    let phone_clips = |status: &str| -> u64 {
+        let status: serde_json::Value = serde_json::from_str(status).unwrap();
+        status["phone"]["clips"].as_u64().unwrap()
+    };
+    assert_eq!(phone_clips(&agent("status", &storage, &["--json"])), 1);
+    let id = left[0]["id"].as_str().unwrap();
+    let response = cloud
+        .http
+        .delete(cloud.server.url(&format!("/api/v1/clips/{id}")))
+        .bearer_auth(&cloud.session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    run_once();
+    assert_eq!(phone_clips(&agent("status", &storage, &["--json"])), 0);
+    assert!(cloud.clips().await.is_empty(), "nothing uploaded again");
 }
