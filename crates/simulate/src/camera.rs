@@ -12,7 +12,7 @@ use crate::folder::Folder;
 use crate::imu::{gaussian, Accelerometer, Mount};
 use crate::incident::{Incident, IncidentKind};
 use crate::mp4::write_recording;
-use crate::video::{self, View, GOPS};
+use crate::video::{self, Encoded, View, GOPS};
 
 /// Seconds per recording file.
 const FILE_S: u32 = 60;
@@ -203,48 +203,29 @@ pub fn simulate_camera_with(
     let per_file = (FILE_S * HZ) as usize;
     for (minute, steps) in (0..options.minutes).zip(car.chunks(per_file)) {
         let file_start = start + Duration::seconds(i64::from(minute * FILE_S));
-        let file_t0 = f64::from(minute * FILE_S);
-        let fixes: Vec<(f64, CarSample)> = steps
+        let minute_files = record_minute(
+            file_start,
+            f64::from(minute * FILE_S),
+            steps,
+            &mut sensor,
+            &mut gps_rng,
+            &views,
+        )?;
+        let payload: Vec<(&str, &[u8])> = minute_files
             .iter()
-            .step_by(HZ as usize)
-            .map(|c| (c.t - file_t0, with_gps_noise(*c, &mut gps_rng)))
+            .map(|f| (f.name.as_str(), f.data.as_slice()))
             .collect();
-        let readings: Vec<(f64, [f64; 3])> = steps
-            .iter()
-            .map(|c| (c.t - file_t0, sensor.measure(c)))
-            .collect();
-        let stem = blackvue::stem(file_start);
-        let mut payload = vec![
-            (
-                format!("{stem}.gps"),
-                blackvue::gps_log(file_start, &fixes).into_bytes(),
-            ),
-            (format!("{stem}.3gf"), blackvue::accel_log(&readings)),
-        ];
-        let mut kinds = vec![(FileKind::Gps, None), (FileKind::Accel, None)];
-        let first_second = file_start.timestamp();
-        let seconds: Vec<usize> = (0..i64::from(FILE_S))
-            .map(|s| (first_second + s).rem_euclid(GOPS as i64) as usize)
-            .collect();
-        for (view, encoded) in &views {
-            let mut mp4 = Vec::new();
-            write_recording(&mut mp4, encoded, &seconds, file_start)?;
-            payload.push((blackvue::video_name(file_start, *view), mp4));
-            kinds.push((FileKind::Video, Some(*view)));
-        }
         for path in folder.write(&payload)? {
             overwritten.push(relative(&options.out, &path));
         }
-        for ((name, data), (kind, view)) in payload.iter().zip(kinds) {
-            files.push(RecordedFile {
-                path: format!("Record/{name}"),
-                kind,
-                view,
-                start: file_start,
-                duration: f64::from(FILE_S),
-                size: data.len() as u64,
-            });
-        }
+        files.extend(minute_files.into_iter().map(|f| RecordedFile {
+            path: format!("Record/{}", f.name),
+            kind: f.kind,
+            view: f.view,
+            start: file_start,
+            duration: f64::from(FILE_S),
+            size: f.data.len() as u64,
+        }));
         progress(Progress {
             done: minute + 1,
             total: options.minutes,
@@ -269,11 +250,81 @@ pub fn simulate_camera_with(
         files,
         overwritten,
     };
-    let truth = options.out.join(TRUTH_FILE);
-    let json = serde_json::to_vec_pretty(&camera)
-        .map_err(|e| Error::io("encoding simulation.json")(e.into()))?;
-    std::fs::write(&truth, json).map_err(Error::io(format!("writing {}", truth.display())))?;
+    write_truth(&options.out, &camera)?;
     Ok(camera)
+}
+
+/// One file of a minute's recording, before it is written.
+struct MinuteFile {
+    name: String,
+    kind: FileKind,
+    view: Option<View>,
+    data: Vec<u8>,
+}
+
+/// The files of the minute starting at `file_start` (`file_t0` seconds into the drive):
+/// the `.gps` and `.3gf` sidecars, then a video per view.
+fn record_minute(
+    file_start: DateTime<Utc>,
+    file_t0: f64,
+    steps: &[CarSample],
+    sensor: &mut Accelerometer,
+    gps_rng: &mut fastrand::Rng,
+    views: &[(View, Encoded)],
+) -> Result<Vec<MinuteFile>> {
+    let fixes: Vec<(f64, CarSample)> = steps
+        .iter()
+        .step_by(HZ as usize)
+        .map(|c| (c.t - file_t0, with_gps_noise(*c, gps_rng)))
+        .collect();
+    let readings: Vec<(f64, [f64; 3])> = steps
+        .iter()
+        .map(|c| (c.t - file_t0, sensor.measure(c)))
+        .collect();
+    let stem = blackvue::stem(file_start);
+    let mut files = vec![
+        MinuteFile {
+            name: format!("{stem}.gps"),
+            kind: FileKind::Gps,
+            view: None,
+            data: blackvue::gps_log(file_start, &fixes).into_bytes(),
+        },
+        MinuteFile {
+            name: format!("{stem}.3gf"),
+            kind: FileKind::Accel,
+            view: None,
+            data: blackvue::accel_log(&readings),
+        },
+    ];
+    // The picture's clock shows the wall-clock second's last digit.
+    let first_second = file_start.timestamp();
+    let seconds: Vec<usize> = (0..i64::from(FILE_S))
+        .map(|s| (first_second + s).rem_euclid(GOPS as i64) as usize)
+        .collect();
+    for (view, encoded) in views {
+        let mut data = Vec::new();
+        write_recording(&mut data, encoded, &seconds, file_start)?;
+        files.push(MinuteFile {
+            name: blackvue::video_name(file_start, *view),
+            kind: FileKind::Video,
+            view: Some(*view),
+            data,
+        });
+    }
+    Ok(files)
+}
+
+/// Writes `simulation.json` under a temporary name, then renames it: a watcher that sees
+/// it sees it whole.
+fn write_truth(out: &Path, camera: &Camera) -> Result<()> {
+    let truth = out.join(TRUTH_FILE);
+    let part = out.join(format!(".{TRUTH_FILE}.part"));
+    let json = serde_json::to_vec_pretty(camera).map_err(|e| Error::Io {
+        context: "encoding simulation.json".into(),
+        source: e.into(),
+    })?;
+    std::fs::write(&part, json).map_err(Error::io(format!("writing {}", part.display())))?;
+    std::fs::rename(&part, &truth).map_err(Error::io(format!("renaming to {}", truth.display())))
 }
 
 /// A GPS fix's position off by a metre or two, as a receiver gives it.

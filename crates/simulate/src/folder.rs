@@ -66,7 +66,7 @@ impl Folder {
     /// Writes the files of one recording (sidecars first, each under a hidden temporary
     /// name then renamed, so a watcher never sees half a file) after making room for it.
     /// Returns the paths deleted to make room.
-    pub(crate) fn write(&mut self, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>> {
+    pub(crate) fn write(&mut self, files: &[(&str, &[u8])]) -> Result<Vec<PathBuf>> {
         let size: u64 = files.iter().map(|(_, data)| data.len() as u64).sum();
         // A file rewritten under the same name no longer counts with its old size.
         for (name, _) in files {
@@ -119,15 +119,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("notes.txt"), [0; 500]).unwrap();
         let mut folder = Folder::open(dir.path(), Some(250)).unwrap();
-        let minute = |time: &str| {
-            vec![
-                (format!("{time}_N.gps"), vec![0; 20]),
-                (format!("{time}_NF.mp4"), vec![0; 80]),
-            ]
+        let mut minute = |time: &str| {
+            let (gps, mp4) = (format!("{time}_N.gps"), format!("{time}_NF.mp4"));
+            folder.write(&[(gps.as_str(), &[0; 20]), (mp4.as_str(), &[0; 80])])
         };
-        assert!(folder.write(&minute("20261120_081500")).unwrap().is_empty());
-        assert!(folder.write(&minute("20261120_081600")).unwrap().is_empty());
-        let deleted = folder.write(&minute("20261120_081700")).unwrap();
+        assert!(minute("20261120_081500").unwrap().is_empty());
+        assert!(minute("20261120_081600").unwrap().is_empty());
+        let deleted = minute("20261120_081700").unwrap();
         let names: Vec<_> = deleted
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -141,11 +139,11 @@ mod tests {
             dir.path().join("notes.txt").exists(),
             "other files are left alone"
         );
+        assert!(minute("20261120_081700").unwrap().is_empty());
         let reopened = Folder::open(dir.path(), Some(250)).unwrap();
         assert_eq!(reopened.used(), 200);
-        assert!(folder.write(&minute("20261120_081700")).unwrap().is_empty());
         assert_eq!(folder.used(), 200, "a rewritten file counts once");
-        let err = folder.write(&[("20261120_081800_NF.mp4".into(), vec![0; 300])]);
+        let err = folder.write(&[("20261120_081800_NF.mp4", &[0; 300])]);
         assert!(err.unwrap_err().is_options());
     }
 }
