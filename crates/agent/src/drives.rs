@@ -236,3 +236,58 @@ fn append(
         f
     }));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// BlackVue sidecars recorded by a real camera (shared media samples).
+    const SAMPLES: &str = "../../../shared/media-samples/acolomba__blackvuesync";
+
+    #[test]
+    fn sidecars_land_on_the_drive_clock() {
+        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join(SAMPLES);
+        let dir = tempfile::tempdir().unwrap();
+        // A .gps log whose first stamp is 2019-03-21T09:46:15Z, a second after its
+        // recording's start (the sample's own .gps has anonymised, checksum-broken lines).
+        let rmc = "GPRMC,094615.000,A,4807.038,N,01131.000,E,022.4,084.4,210319,,,A";
+        let checksum = rmc.bytes().fold(0u8, |a, b| a ^ b);
+        let gps = dir.path().join("20190321_094614_N.gps");
+        std::fs::write(&gps, format!("[1553161575000]${rmc}*{checksum:02X}\n")).unwrap();
+        let drive_start = Utc.with_ymd_and_hms(2019, 3, 21, 9, 45, 14).unwrap();
+        let minute = drive_start + Duration::minutes(1);
+        let recording = Recording {
+            id: 2,
+            camera_path: PathBuf::from("Record/20190321_094614_NF.mp4"),
+            drive_id: 1,
+            start: minute,
+            duration_ms: 60_000,
+            camera_event: false,
+            size: 0,
+            sha256: String::new(),
+            phone_path: None,
+        };
+        let sidecar = |path: PathBuf| Sidecar {
+            id: 0,
+            camera_path: path.clone(),
+            drive_id: Some(1),
+            start: minute,
+            size: 0,
+            sha256: String::new(),
+            phone_path: Some(path),
+        };
+        let telemetry = drive_telemetry(
+            drive_start,
+            &[recording],
+            &[sidecar(samples.join("mock.3gf")), sidecar(gps)],
+        );
+        // The real .3gf counts from its recording's start, one minute into the drive.
+        assert_eq!(telemetry.accel.len(), 155);
+        assert_eq!(telemetry.accel[0].t, 60.0);
+        assert!((telemetry.accel[154].t - 76.87).abs() < 1e-9);
+        // The .gps counts from its first stamp.
+        assert_eq!(telemetry.gps.len(), 1, "{telemetry:?}");
+        assert_eq!(telemetry.gps[0].t, 61.0);
+    }
+}

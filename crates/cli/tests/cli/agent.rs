@@ -321,3 +321,87 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     files.sort();
     files
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn manual_clips_of_the_road_and_the_cabin_go_up_on_wifi() {
+    let dir = tempfile::tempdir().unwrap();
+    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let (camera, storage) = (dir.path().join("camera"), dir.path().join("phone"));
+    simulate(&camera, 2, "2026-11-20T11:00:00Z", "", &["--cabin"]);
+    set_network(&storage, "offline").await;
+    cloud.run_once(&camera, &storage, &[]);
+    let storage_text = storage.to_string_lossy();
+    // Road from the phone's copy, across the two recordings, in RFC 3339; cabin from the
+    // camera's files, in seconds from the drive's start.
+    dashvault(&[
+        "agent",
+        "clip",
+        "--storage",
+        &storage_text,
+        "--from",
+        "2026-11-20T11:00:50Z",
+        "--to",
+        "2026-11-20T11:01:20Z",
+    ]);
+    dashvault(&[
+        "agent",
+        "clip",
+        "--storage",
+        &storage_text,
+        "--view",
+        "cabin",
+        "--from",
+        "10",
+        "--to",
+        "25",
+    ]);
+    let clips = walk(&storage.join("phone/clips"));
+    assert_eq!(clips.len(), 2);
+    for clip in &clips {
+        let probe = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "format=duration",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(clip)
+            .output()
+            .expect("ffprobe is needed (apt-get install ffmpeg)");
+        assert!(probe.status.success(), "ffprobe refuses {}", clip.display());
+    }
+    // Offline: the two clips wait, with the drive's time-lapse and its four sidecars.
+    assert_eq!(status(&storage)["queue"]["queued"], 7);
+
+    set_network(&storage, "wifi").await;
+    cloud.run_once(&camera, &storage, &[]);
+    let items = cloud.get("/api/v1/clips").await["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let mut got: Vec<(String, String, DateTime<Utc>)> = items
+        .iter()
+        .map(|c| {
+            let kind = c["kind"].as_str().unwrap().to_owned();
+            (
+                kind,
+                c["view"].as_str().unwrap().to_owned(),
+                time(&c["start"]),
+            )
+        })
+        .collect();
+    got.sort_by_key(|(_, view, _)| view.clone());
+    assert_eq!(got.len(), 2, "{items:#?}");
+    assert_eq!((got[0].0.as_str(), got[0].1.as_str()), ("manual", "cabin"));
+    assert!(
+        close(got[0].2, "2026-11-20T11:00:10Z".parse().unwrap()),
+        "{items:#?}"
+    );
+    assert_eq!((got[1].0.as_str(), got[1].1.as_str()), ("manual", "road"));
+    assert!(
+        close(got[1].2, "2026-11-20T11:00:50Z".parse().unwrap()),
+        "{items:#?}"
+    );
+}
