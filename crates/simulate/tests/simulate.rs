@@ -96,6 +96,15 @@ fn every_kind_is_detected_on_other_mounts() {
 }
 
 #[test]
+fn incidents_close_together_are_each_detected() {
+    // 10 to 25 s apart: one 40 s clip window of the agent covers several of them.
+    check_detection(
+        "collision@45,swerve@62,hard_brake@80,sudden_stop@95,hard_accel@120",
+        7,
+    );
+}
+
+#[test]
 fn a_drive_writes_minute_files_and_its_ground_truth() {
     let dir = tempfile::tempdir().unwrap();
     let mut options = Options::new(dir.path(), 3);
