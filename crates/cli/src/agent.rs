@@ -13,6 +13,7 @@ use dashvault_agent::quota::Quota;
 use dashvault_agent::residency::Residency;
 use dashvault_agent::state::State;
 use dashvault_agent::status::{status, Status};
+use dashvault_agent::upload::policy::UPLOADS_DRIVES_SETTING;
 use dashvault_agent::upload::{Progress, Queue, Uploader};
 use dashvault_detect::Detector;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -76,6 +77,10 @@ pub struct RunArgs {
     /// Share of the disk the phone storage may use: bytes (2000000000) or a percentage (50%).
     #[arg(long, value_name = "BYTES|PERCENT", default_value = "50%")]
     quota: Quota,
+    /// This camera model does not upload drives: only clips and sidecars go up (as the
+    /// device was registered with `uploads_drives: false`).
+    #[arg(long)]
+    no_drive_uploads: bool,
     /// One round (every drive on the camera taken as finished), then exit.
     #[arg(long)]
     once: bool,
@@ -163,6 +168,16 @@ async fn run_loop(args: RunArgs) -> anyhow::Result<()> {
             .set_setting("model", model)
             .await?;
     }
+    let uploads_drives = if args.no_drive_uploads {
+        "false"
+    } else {
+        "true"
+    };
+    agent
+        .residency()
+        .state()
+        .set_setting(UPLOADS_DRIVES_SETTING, uploads_drives)
+        .await?;
     let client = Client::new(args.server.clone(), args.token.clone())
         .with_context(|| format!("client of {}", args.server))?;
     let upload_bar = ProgressBar::new(0).with_style(

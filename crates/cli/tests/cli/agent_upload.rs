@@ -75,6 +75,21 @@ impl Cloud {
             .unwrap()
     }
 
+    /// `dashvault agent run --once` of this cloud's device on `camera`.
+    fn run_once(&self, camera: &Path, storage: &Path, extra: &[&str]) -> String {
+        let camera = camera.to_string_lossy();
+        let args = [
+            "--once",
+            "--server",
+            &self.server.base,
+            "--token",
+            &self.device_token,
+            "--camera",
+            &camera,
+        ];
+        agent("run", storage, &[&args[..], extra].concat())
+    }
+
     /// The user's clips in the cloud (one page is plenty here).
     async fn clips(&self) -> Vec<serde_json::Value> {
         let body: serde_json::Value = self
@@ -239,6 +254,24 @@ async fn timelapse_waits_for_wifi_and_manual_clip_for_cellular_permission() {
         cloud.received().await,
         auto.size + manual.size + timelapse.size
     );
+}
+
+/// A simulated 2-minute drive with a hard brake at 60 s in the camera folder `camera`.
+fn simulate_drive(camera: &Path) {
+    let output = Command::new(env!("CARGO_BIN_EXE_dashvault"))
+        .args([
+            "simulate",
+            "camera",
+            "--minutes",
+            "2",
+            "--incidents",
+            "hard_brake@60",
+        ])
+        .args(["--start", "2026-11-20T08:00:00Z", "--out"])
+        .arg(camera)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
 }
 
 /// `dashvault agent SUBCOMMAND ARGS --storage STORAGE`, which must succeed; what it prints.
@@ -468,30 +501,8 @@ async fn agent_run_follows_the_network_and_syncs_deletions() {
     let dir = tempfile::tempdir().unwrap();
     let cloud = Cloud::start(&dir.path().join("server")).await;
     let (camera, storage) = (dir.path().join("camera"), dir.path().join("agent"));
-    let output = Command::new(env!("CARGO_BIN_EXE_dashvault"))
-        .args([
-            "simulate",
-            "camera",
-            "--minutes",
-            "2",
-            "--incidents",
-            "hard_brake@60",
-        ])
-        .args(["--start", "2026-11-20T08:00:00Z", "--out"])
-        .arg(&camera)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let camera_text = camera.to_string_lossy().into_owned();
-    let run_once = || {
-        let token = cloud.device_token.as_str();
-        let args = ["--once", "--server", &cloud.server.base, "--token", token];
-        agent(
-            "run",
-            &storage,
-            &[&args[..], &["--camera", &camera_text]].concat(),
-        )
-    };
+    simulate_drive(&camera);
+    let run_once = || cloud.run_once(&camera, &storage, &[]);
 
     agent("network", &storage, &["cellular"]);
     run_once();
@@ -548,4 +559,22 @@ async fn agent_run_follows_the_network_and_syncs_deletions() {
     run_once();
     assert_eq!(phone_clips(&agent("status", &storage, &["--json"])), 0);
     assert!(cloud.clips().await.is_empty(), "nothing uploaded again");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_camera_that_does_not_upload_drives_sends_no_timelapse_even_on_wifi() {
+    let dir = tempfile::tempdir().unwrap();
+    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let (camera, storage) = (dir.path().join("camera"), dir.path().join("agent"));
+    simulate_drive(&camera);
+    agent("network", &storage, &["wifi"]);
+    cloud.run_once(&camera, &storage, &["--no-drive-uploads"]);
+    assert_eq!(cloud.clips().await.len(), 1);
+    assert!(cloud.drives().await.is_empty());
+    let status: serde_json::Value =
+        serde_json::from_str(&agent("status", &storage, &["--json"])).unwrap();
+    assert_eq!(
+        status["queue"]["queued"], 1,
+        "the time-lapse is held back: {status}"
+    );
 }
