@@ -13,9 +13,14 @@ use dashvault_media::{cut, timeline, Mp4Index, Retime, TimelapseOptions};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// Speed-up of a drive's time-lapse: every keyframe, shown 30 times faster (a one-hour
-/// drive becomes a two-minute video).
-pub const TIMELAPSE_SPEED: f64 = 30.0;
+/// Playback speed of a drive's time-lapse: 1, real time. The time-lapse keeps only the
+/// keyframes (about one frame a second, a fraction of the bytes) and shows each until the
+/// next, so it lasts as long as the drive: the server files it as the drive's video from
+/// its `start` and its duration (upload metadata has no speed-up factor), and the cloud's
+/// drive then spans the whole drive — its route, 2-minute segments and the incidents'
+/// places on its timeline match the wall clock. A sped-up video would make a one-hour
+/// drive a two-minute one in the cloud.
+pub const TIMELAPSE_SPEED: f64 = 1.0;
 
 /// A file made on the phone from camera files.
 #[derive(Debug, Clone, PartialEq)]

@@ -184,6 +184,22 @@ async fn a_ten_minute_drive_with_three_incidents_gives_three_clips_in_the_cloud(
         assert!((38_000..=42_000).contains(&duration_ms), "{clip:#?}");
     }
 
+    // The drive went up (WiFi) as its time-lapse, spanning the whole drive, its clips in it.
+    let drives = cloud.get("/api/v1/drives").await;
+    let drives = drives["items"].as_array().unwrap();
+    assert_eq!(drives.len(), 1, "{drives:#?}");
+    let start = time(&truth["start"]);
+    assert!(close(time(&drives[0]["start"]), start), "{drives:#?}");
+    assert!(
+        close(time(&drives[0]["end"]), start + Duration::minutes(10)),
+        "{drives:#?}"
+    );
+    assert_eq!(
+        drives[0]["clips"].as_array().unwrap().len(),
+        3,
+        "{drives:#?}"
+    );
+
     // A second round finds nothing new and uploads nothing again.
     let printed = cloud.run_once(&camera, &storage, &[]);
     assert!(
@@ -298,8 +314,13 @@ async fn a_blackvue_card_imports_with_its_telemetry_and_the_cloud_shows_the_rout
     ));
     let id = drives[0]["id"].as_str().unwrap();
     let drive = cloud.get(&format!("/api/v1/drives/{id}")).await;
+    assert!(
+        close(time(&drive["end"]), "2026-11-20T10:02:00Z".parse().unwrap()),
+        "{drive:#}"
+    );
+    // The whole drive's route: downsampled to about a point a second or two.
     let route = drive["telemetry"]["route"].as_array().unwrap();
-    assert!(!route.is_empty(), "{drive:#}");
+    assert!(route.len() >= 60, "{drive:#}");
     let speed = drive["telemetry"]["speed"].as_array().unwrap();
     assert!(!speed.is_empty(), "{drive:#}");
 }
