@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, ValueEnum};
 use dashvault_server::config::{
-    AuthConfig, LimitsConfig, ServerConfig, SmsConfig, UploadConfig, WebConfig,
+    ArchiveConfig, AuthConfig, LimitsConfig, ServerConfig, SmsConfig, UploadConfig, WebConfig,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -221,6 +221,39 @@ pub struct Settings {
         default_value = ""
     )]
     pub map_tiles_url: String,
+
+    /// Archive blob store for drives past `--archive-after`: `file://PATH` or `s3://…`
+    /// [default: file://<data-dir>/archive].
+    #[arg(long, env = "DASHVAULT_ARCHIVE_URL", value_name = "URL")]
+    pub archive_url: Option<String>,
+
+    /// Drives that ended longer ago than this move to the archive store (clips never do).
+    #[arg(
+        long,
+        env = "DASHVAULT_ARCHIVE_AFTER",
+        value_name = "DURATION",
+        default_value = "60days"
+    )]
+    pub archive_after: HumanDuration,
+
+    /// How long an approved restore keeps a drive downloadable before it returns to the archive.
+    #[arg(
+        long,
+        env = "DASHVAULT_RESTORE_FOR",
+        value_name = "DURATION",
+        default_value = "7days"
+    )]
+    pub restore_for: HumanDuration,
+
+    /// Bearer token that opens the operator API (`/api/v1/admin/…`: restore requests)
+    /// [default: none, the operator API is off; `dashvault admin` works without it].
+    #[arg(
+        long,
+        env = "DASHVAULT_OPERATOR_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub operator_token: Option<String>,
 }
 
 /// Log line format.
@@ -367,6 +400,19 @@ impl Settings {
             },
             web: WebConfig {
                 map_tiles_url: self.map_tiles_url.clone(),
+            },
+            archive: ArchiveConfig {
+                url: self.archive_url.clone().unwrap_or_else(|| {
+                    format!("file://{}", self.data_dir.join("archive").display())
+                }),
+                after: self.archive_after.0,
+                restore_for: self.restore_for.0,
+                operator_token: match &self.operator_token {
+                    Some(token) if token.len() < 32 => {
+                        bail!("--operator-token must be at least 32 characters")
+                    }
+                    token => token.clone(),
+                },
             },
         })
     }

@@ -74,9 +74,17 @@ impl AppState {
                 url: redact_password(&config.blob_url),
                 source,
             })?;
+        let archive = dashvault_store::open_blob_store(&config.archive.url)
+            .await
+            .map_err(|source| ServeError::Blobs {
+                url: redact_password(&config.archive.url),
+                source,
+            })?;
         Ok(Self {
             repo,
             blobs,
+            archive,
+            archive_config: Arc::new(config.archive.clone()),
             uploads: Arc::new(Uploads::new(config.uploads.clone())),
             videos: Arc::default(),
             share_lookups: Arc::new(RateLimiter::new(

@@ -23,6 +23,35 @@ pub struct ServerConfig {
     pub uploads: UploadConfig,
     /// The web UI's settings.
     pub web: WebConfig,
+    /// The archive tier and restores.
+    pub archive: ArchiveConfig,
+}
+
+/// The archive tier: where old drives go, when, and how restores work.
+#[derive(Debug, Clone)]
+pub struct ArchiveConfig {
+    /// The archive blob store, e.g. `file:///var/lib/dashvault/archive` or
+    /// `s3://cold-bucket?…`; a store of its own, never the hot one.
+    pub url: String,
+    /// Drives that ended longer ago than this are archived (recordings and time-lapses;
+    /// clips never are).
+    pub after: Duration,
+    /// How long an approved restore keeps a drive in the hot store.
+    pub restore_for: Duration,
+    /// Bearer token of the operator API (`/api/v1/admin/…`); `None`: that API is off.
+    pub operator_token: Option<String>,
+}
+
+impl ArchiveConfig {
+    /// Sixty days to the archive, seven days restored, the archive store at `url`.
+    pub fn with_url(url: String) -> Self {
+        Self {
+            url,
+            after: Duration::from_secs(60 * 24 * 3600),
+            restore_for: Duration::from_secs(7 * 24 * 3600),
+            operator_token: None,
+        }
+    }
 }
 
 /// The web UI's settings.

@@ -25,6 +25,14 @@ pub enum ApiError {
     /// The thing does not exist, or belongs to someone else (404).
     #[error("not found")]
     NotFound,
+    /// The request clashes with the thing's state, e.g. an archived drive (409).
+    #[error("{message}")]
+    Conflict {
+        /// Stable machine-readable code, e.g. `archived`.
+        code: &'static str,
+        /// Human-readable explanation, saying what to do.
+        message: String,
+    },
     /// The thing existed but is no more: an expired, revoked or orphaned share (410).
     #[error("{0}")]
     Gone(String),
@@ -82,6 +90,7 @@ impl ApiError {
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             Self::Gone(_) => (StatusCode::GONE, "gone"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")

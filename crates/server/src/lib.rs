@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod archive;
 pub mod auth;
 pub mod clock;
 pub mod config;

@@ -3,7 +3,7 @@
 
 use crate::auth::sms::SmsSender;
 use crate::clock::Clock;
-use crate::config::{AuthConfig, LimitsConfig, WebConfig};
+use crate::config::{ArchiveConfig, AuthConfig, LimitsConfig, WebConfig};
 use crate::metrics::Metrics;
 use crate::tus::Uploads;
 use dashvault_store::{BlobStore, Repo};
@@ -26,6 +26,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Where uploaded files are kept.
     pub blobs: Arc<dyn BlobStore>,
+    /// Where drives older than the archive age are kept.
+    pub archive: Arc<dyn BlobStore>,
+    /// Archive age, restores and the operator token.
+    pub archive_config: Arc<ArchiveConfig>,
     /// Upload settings and the uploads being written by this process.
     pub uploads: Arc<Uploads>,
     /// Indexes of stored videos, cached for streaming.

@@ -1,5 +1,6 @@
 //! Built-in periodic jobs: pruning what sign-in leaves behind (expired codes, the send
-//! log, expired sessions), finished jobs, and uploads that expired unfinished. Every worker loop enqueues them once per
+//! log, expired sessions), finished jobs, uploads that expired unfinished, and the archive pass
+//! ([`crate::archive`]). Every worker loop enqueues them once per
 //! hour under a dedupe key naming the hour, so however many replicas run, each runs
 //! once an hour.
 
@@ -130,9 +131,14 @@ impl Schedule {
         if self.enqueued_for.as_deref() == Some(hour.as_str()) {
             return Ok(());
         }
-        for kind in [PRUNE_AUTH, PRUNE_JOBS, UPLOAD_EXPIRY]
-            .into_iter()
-            .filter(|k| runs.contains(k))
+        for kind in [
+            PRUNE_AUTH,
+            PRUNE_JOBS,
+            UPLOAD_EXPIRY,
+            crate::archive::ARCHIVE_PASS,
+        ]
+        .into_iter()
+        .filter(|k| runs.contains(k))
         {
             let job = NewJob::new(kind, serde_json::json!({})).dedupe_key(format!("{kind}:{hour}"));
             repo.enqueue(&job, now).await?;

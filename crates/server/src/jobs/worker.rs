@@ -148,6 +148,12 @@ impl Worker {
             .with_handler(Arc::new(super::delete_blobs::DeleteBlobsHandler {
                 state: state.clone(),
             }))
+            .with_handler(Arc::new(crate::archive::ArchiveDriveHandler {
+                state: state.clone(),
+            }))
+            .with_handler(Arc::new(crate::archive::ArchivePassHandler {
+                state: state.clone(),
+            }))
     }
 
     /// The same worker, also running jobs of `handler.kind()` (replacing any handler

@@ -6,6 +6,7 @@ pub mod devices;
 pub mod health;
 pub mod library;
 pub mod media;
+pub mod restore;
 pub mod shares;
 
 use crate::state::AppState;
@@ -38,6 +39,15 @@ impl Modify for SessionAuth {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "operator",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The operator token set with `--operator-token`"))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -59,6 +69,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(library::drive, library::delete_drive))
         .routes(routes!(library::clip, library::delete_clip))
         .routes(routes!(library::tombstones))
+        .routes(routes!(restore::request))
+        .routes(routes!(restore::list))
+        .routes(routes!(restore::approve))
+        .routes(routes!(restore::deny))
         .routes(routes!(media::clip_video))
         .routes(routes!(media::clip_thumbnail))
         .routes(routes!(media::drive_video))

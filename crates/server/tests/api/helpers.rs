@@ -6,7 +6,7 @@ use chrono::{TimeZone, Utc};
 use dashvault_server::auth::sms::SmsSender;
 use dashvault_server::clock::ManualClock;
 use dashvault_server::config::{
-    AuthConfig, LimitsConfig, ServerConfig, SmsConfig, UploadConfig, WebConfig,
+    ArchiveConfig, AuthConfig, LimitsConfig, ServerConfig, SmsConfig, UploadConfig, WebConfig,
 };
 use dashvault_server::state::AppState;
 use dashvault_server::Server;
@@ -106,6 +106,7 @@ pub fn test_config(database_url: String, dir: &std::path::Path) -> ServerConfig 
         limits: LimitsConfig::default(),
         uploads: UploadConfig::default(),
         web: WebConfig::default(),
+        archive: ArchiveConfig::with_url(format!("file://{}", dir.join("archive").display())),
     }
 }
 

@@ -13,7 +13,7 @@ use serde_json::{json as json_value, Value};
 use std::time::Instant;
 
 /// A device of the user signed in with `session`: its id and token.
-async fn device(app: &TestApp, session: &str, serial: &str) -> (String, String) {
+pub async fn device(app: &TestApp, session: &str, serial: &str) -> (String, String) {
     let created: Value = app
         .http
         .post(app.url("/api/v1/devices"))

@@ -1,6 +1,7 @@
 //! The server's API tests: a real server on a free port over a real SQLite file or a
 //! fresh PostgreSQL database, driven over HTTP.
 
+mod archive;
 mod auth;
 mod bad_input;
 mod clients;

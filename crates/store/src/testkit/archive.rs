@@ -92,7 +92,7 @@ pub async fn restore_requests_are_decided_once(repo: Arc<dyn Repo>) {
         .restore_requests(&[RestoreState::Requested], 10)
         .await
         .expect("list");
-    assert_eq!(waiting, [asked.clone()]);
+    assert_eq!(waiting, std::slice::from_ref(&asked));
 
     let until = at(200 * HOUR);
     let approved = repo
