@@ -2,7 +2,8 @@
 //! file by):
 //!
 //! * deleted in the agent (`dashvault agent delete`: [`delete_everywhere`]) → its upload
-//!   is cancelled and a cloud deletion queued, sent by [`sync_deletions`];
+//!   is cancelled (the server told to drop the bytes it has) and a cloud deletion queued,
+//!   sent by [`sync_deletions`];
 //! * deleted in the cloud → the server's tombstones since the last one seen (its `seq`
 //!   kept in the settings) name the files, which [`sync_deletions`] removes here;
 //! * deleted by the loop (the phone's quota) → local only: the loop just removes its
@@ -12,7 +13,7 @@
 
 use crate::cloud::{Client, CloudClip, CloudError};
 use crate::state::{State, StateError};
-use crate::upload::Queue;
+use crate::upload::{Queue, Status};
 use chrono::Utc;
 use std::future::Future;
 use uuid::Uuid;
@@ -59,13 +60,23 @@ pub struct SyncReport {
     pub deleted_in_cloud: usize,
     /// Local copies removed because the cloud deleted them.
     pub removed_locally: usize,
+    /// Uploads cancelled under way whose bytes the server was told to drop.
+    pub terminated: usize,
 }
 
 /// The user deleted the file with this SHA-256 here: stop its upload and queue the
 /// deletion of its cloud copy (sent by the next [`sync_deletions`]). The caller removes
 /// its own file and records.
 pub async fn delete_everywhere(state: &State, sha256: &str) -> Result<(), StateError> {
-    Queue::new(state.clone()).cancel_sha256(sha256).await?;
+    let rows = Queue::new(state.clone()).cancel_sha256(sha256).await?;
+    // Nothing to delete in the cloud when no upload of it ever started and the cloud's
+    // listing does not have it.
+    let started = rows
+        .iter()
+        .any(|r| r.status == Status::Done || r.tus_url.is_some());
+    if !started && cloud_ids(state, sha256).await?.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO cloud_deletes (sha256, created_at) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING",
     )
@@ -111,6 +122,7 @@ pub async fn sync_deletions<L: LocalFiles>(
             .await?;
     }
     report.deleted_in_cloud = send_deletes(state, client, &mut report.listed).await?;
+    report.terminated = terminate_cancelled(state, client).await?;
     report.removed_locally = apply_tombstones(state, client, local).await?;
     Ok(report)
 }
@@ -192,6 +204,20 @@ async fn send_deletes(
             .map_err(StateError::from)?;
     }
     Ok(deleted)
+}
+
+/// Tell the server to drop the bytes of uploads cancelled under way (rather than keep
+/// them until they expire); how many.
+async fn terminate_cancelled(state: &State, client: &Client) -> Result<usize, SyncError> {
+    let queue = Queue::new(state.clone());
+    let cancelled = queue.cancelled_in_flight().await?;
+    for row in &cancelled {
+        if let Some(url) = &row.tus_url {
+            client.tus_terminate(url).await?;
+        }
+        queue.set_tus_url(row.id, None).await?;
+    }
+    Ok(cancelled.len())
 }
 
 /// Apply the cloud's deletions since the last seen; how many local copies went.

@@ -287,9 +287,14 @@ impl Queue {
         .await
     }
 
-    /// Every upload, oldest first (for `agent status`).
-    pub async fn all(&self) -> Result<Vec<QueuedUpload>, StateError> {
-        self.select("ORDER BY start_at, id", &[]).await
+    /// Cancelled uploads the server may still hold bytes of (their URL is kept), for
+    /// deletion sync to terminate.
+    pub async fn cancelled_in_flight(&self) -> Result<Vec<QueuedUpload>, StateError> {
+        self.select(
+            "WHERE status = 'cancelled' AND tus_url IS NOT NULL ORDER BY id",
+            &[],
+        )
+        .await
     }
 
     /// Queued or done clips, recordings and time-lapses overlapping `start..end` (the

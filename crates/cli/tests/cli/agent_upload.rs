@@ -449,6 +449,18 @@ async fn deletions_sync_both_ways_and_a_fresh_install_lists_the_cloud() {
     local.remove(&deleted_here.sha256).await.unwrap();
     // Deleted by the loop → local only.
     local.remove(&looped.sha256).await.unwrap();
+    // Deleted here while its upload was under way → the server drops its bytes.
+    let started = file(&dir_files, 5, 1024, Kind::Clip, Priority::AutoClip, 5).await;
+    let started_id = queue.enqueue(&started).await.unwrap();
+    let metadata = [
+        ("kind", "clip".to_owned()),
+        ("start", started.start.to_rfc3339()),
+    ];
+    let url = client.tus_create(started.size, &metadata).await.unwrap();
+    queue.set_tus_url(started_id, Some(&url)).await.unwrap();
+    sync::delete_everywhere(&state, &started.sha256)
+        .await
+        .unwrap();
     // Deleted in the cloud → removed here.
     let id = cloud
         .clips()
@@ -469,6 +481,12 @@ async fn deletions_sync_both_ways_and_a_fresh_install_lists_the_cloud() {
     let report = sync::sync_deletions(&state, &client, &local).await.unwrap();
     assert_eq!(report.deleted_in_cloud, 1, "{report:?}");
     assert_eq!(report.removed_locally, 1, "{report:?}");
+    assert_eq!(report.terminated, 1, "{report:?}");
+    assert_eq!(client.tus_offset(&url).await.unwrap(), None);
+    assert_eq!(
+        queue.get(started_id).await.unwrap().unwrap().status,
+        Status::Cancelled
+    );
     assert!(!deleted_in_cloud.path.exists());
     assert!(kept.path.exists());
     let mut left = vec![looped.sha256.clone(), kept.sha256.clone()];
