@@ -3,7 +3,8 @@
 //! * automatic clips: at once, over any network, first in line;
 //! * telemetry sidecars: with the first clip or recording of their time, any network;
 //! * manual clips: on WiFi, or on cellular when the user allowed it and the monthly
-//!   cellular budget (if one is set) is not spent;
+//!   cellular budget (if one is set) is not spent — every upload over cellular counts
+//!   against it, automatic clips too, though they go regardless;
 //! * drives (time-lapses, recordings): only on WiFi, and never for camera models that
 //!   don't upload drives;
 //! * nothing while offline.
@@ -44,7 +45,8 @@ pub struct Policy {
     pub network: Network,
     /// Whether manual clips may go over cellular.
     pub allow_manual_on_cellular: bool,
-    /// Bytes a month that manual clips may use over cellular (`None`: no limit).
+    /// Bytes a month sent over cellular (all uploads count) after which manual clips
+    /// wait for WiFi (`None`: no limit).
     pub cellular_budget: Option<u64>,
     /// Whether this camera model uploads drives.
     pub uploads_drives: bool,

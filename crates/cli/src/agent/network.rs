@@ -21,7 +21,8 @@ pub struct NetworkArgs {
     /// Whether manual clips may go over cellular (automatic clips always do).
     #[arg(long, value_name = "yes|no", value_parser = clap::builder::BoolishValueParser::new())]
     manual_on_cellular: Option<bool>,
-    /// Bytes a month manual clips may use over cellular, or `off` for no limit.
+    /// Bytes a month over cellular (every upload counts) after which manual clips wait
+    /// for WiFi, or `off` for no limit.
     #[arg(long, value_name = "BYTES|off", value_parser = parse_budget)]
     cellular_budget: Option<Budget>,
     #[command(flatten)]

@@ -185,7 +185,7 @@ fn shas(clips: &[serde_json::Value]) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn timelapse_waits_for_wifi_and_manual_clip_for_cellular_permission() {
+async fn timelapse_waits_for_wifi_and_manual_clip_for_cellular_permission_and_budget() {
     let dir = tempfile::tempdir().unwrap();
     let cloud = Cloud::start(&dir.path().join("server")).await;
     let storage = dir.path().join("agent");
@@ -227,8 +227,22 @@ async fn timelapse_waits_for_wifi_and_manual_clip_for_cellular_permission() {
         "nothing but the automatic clip went"
     );
 
-    let shown = agent("network", &storage, &["--manual-on-cellular", "yes"]);
+    // The automatic clip spent the month's budget: the manual clip still waits.
+    let budget = auto.size.to_string();
+    let shown = agent(
+        "network",
+        &storage,
+        &["--manual-on-cellular", "yes", "--cellular-budget", &budget],
+    );
     assert!(shown.contains("manual on cellular  yes"), "{shown}");
+    assert!(
+        shown.contains(&format!("{budget} bytes a month, {budget} spent")),
+        "{shown}"
+    );
+    let report = upload_now(&queue, &cloud).await;
+    assert_eq!((report.uploaded, report.held_back), (0, 2), "{report:?}");
+
+    agent("network", &storage, &["--cellular-budget", "off"]);
     let report = upload_now(&queue, &cloud).await;
     assert_eq!((report.uploaded, report.held_back), (1, 1), "{report:?}");
     let mut both = vec![auto.sha256.clone(), manual.sha256.clone()];
