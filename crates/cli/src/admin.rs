@@ -10,12 +10,20 @@ use clap::{ArgMatches, Args, Subcommand};
 use dashvault_store::model::{Job, JobCounts, JobState};
 use std::fmt::Write as _;
 
+mod archive;
+
 /// Operator commands.
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
     /// List background jobs: what is queued, running and failed (add `--state done` for
     /// finished ones), next to run first.
     Jobs(Box<JobsArgs>),
+    /// The archive tier: move drives past the archive age to the archive store now.
+    #[command(subcommand)]
+    Archive(archive::ArchiveCommand),
+    /// Owners' requests to restore archived drives: list, approve, deny.
+    #[command(subcommand)]
+    Restores(archive::RestoresCommand),
 }
 
 /// Flags of `admin jobs`.
@@ -49,6 +57,14 @@ pub fn run(command: AdminCommand, matches: &ArgMatches) -> anyhow::Result<()> {
             let matches = matches.subcommand_matches("jobs").unwrap_or(matches);
             jobs(*args, matches)
         }
+        AdminCommand::Archive(command) => {
+            let matches = matches.subcommand_matches("archive").unwrap_or(matches);
+            archive::run_archive(command, matches)
+        }
+        AdminCommand::Restores(command) => {
+            let matches = matches.subcommand_matches("restores").unwrap_or(matches);
+            archive::run_restores(command, matches)
+        }
     }
 }
 
@@ -59,10 +75,7 @@ fn jobs(args: JobsArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     } else {
         args.state
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = runtime()?;
     let (jobs, counts) = runtime.block_on(async {
         let repo = dashvault_store::open(&config.database_url)
             .await
@@ -89,7 +102,6 @@ const ERROR_WIDTH: usize = 60;
 
 /// The jobs as an aligned table, then the count in each state.
 fn table(jobs: &[Job], counts: &JobCounts) -> String {
-    let header = ["ID", "KIND", "STATE", "ATTEMPTS", "RUN AT", "LAST ERROR"].map(String::from);
     let rows: Vec<[String; 6]> = jobs
         .iter()
         .map(|job| {
@@ -103,32 +115,49 @@ fn table(jobs: &[Job], counts: &JobCounts) -> String {
             ]
         })
         .collect();
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    if rows.is_empty() {
-        out.push_str("no jobs\n");
-    } else {
-        for row in std::iter::once(&header).chain(&rows) {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(widths)
-                .map(|(cell, width)| format!("{cell:<width$}"))
-                .collect();
-            out.push_str(cells.join("  ").trim_end());
-            out.push('\n');
-        }
-    }
+    let header = ["ID", "KIND", "STATE", "ATTEMPTS", "RUN AT", "LAST ERROR"];
+    let mut out = aligned(header, &rows, "no jobs");
     let _ = writeln!(
         out,
         "\n{} queued, {} running, {} failed, {} done",
         counts.queued, counts.running, counts.failed, counts.done
     );
     out
+}
+
+/// `rows` under `header` in aligned columns, or `empty` on a line of its own.
+fn aligned<const N: usize>(header: [&str; N], rows: &[[String; N]], empty: &str) -> String {
+    let header = header.map(String::from);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    if rows.is_empty() {
+        out.push_str(empty);
+        out.push('\n');
+        return out;
+    }
+    for row in std::iter::once(&header).chain(rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The async runtime an admin command runs its work on.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 fn time(t: DateTime<Utc>) -> String {

@@ -1,6 +1,7 @@
 //! Tests of the real `dashvault` binary.
 
 mod admin;
+mod archive;
 mod agent;
 mod agent_upload;
 mod detect;
