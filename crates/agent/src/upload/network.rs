@@ -1,7 +1,7 @@
 //! Which network the phone is on, read from the OS where it can tell: NetworkManager
 //! (`nmcli`: a mobile broadband device, or any connection NetworkManager calls metered —
 //! a phone hotspot is — counts as cellular), else `/sys/class/net` (a `ww*` interface is
-//! cellular; WiFi and Ethernet are taken as unmetered: sysfs knows nothing of hotspots).
+//! cellular; any other is taken as unmetered: sysfs knows nothing of hotspots).
 
 use std::path::Path;
 use std::process::Command;
@@ -75,18 +75,21 @@ fn nm_metered(device: &str) -> bool {
         })
 }
 
-/// From the kernel's interfaces: the ones up, but loopback and virtual ones.
+/// From the kernel's interfaces that are up, loopback aside: cellular when all are
+/// mobile broadband (`ww*`), else WiFi. `None` when none is up: sysfs can not tell
+/// offline from a container's virtual interfaces, and taking a wrong "offline" would
+/// stop every upload.
 fn from_sysfs(root: &Path) -> Option<Network> {
-    let entries = std::fs::read_dir(root).ok()?;
     let mut up = Vec::new();
-    for entry in entries.flatten() {
+    for entry in std::fs::read_dir(root).ok()?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let dir = entry.path();
-        let state = std::fs::read_to_string(dir.join("operstate")).unwrap_or_default();
-        let physical = dir.join("device").exists();
-        if name != "lo" && physical && state.trim() == "up" {
+        let state = std::fs::read_to_string(entry.path().join("operstate")).unwrap_or_default();
+        if name != "lo" && matches!(state.trim(), "up" | "unknown") {
             up.push(name);
         }
+    }
+    if up.is_empty() {
+        return None;
     }
     Some(classify(up.iter().map(|name| name.starts_with("ww"))))
 }
@@ -128,10 +131,11 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let add = |name: &str, state: &str| {
             let dir = root.path().join(name);
-            std::fs::create_dir_all(dir.join("device")).unwrap();
+            std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join("operstate"), format!("{state}\n")).unwrap();
         };
-        assert_eq!(from_sysfs(root.path()), Some(Network::Offline));
+        add("lo", "unknown");
+        assert_eq!(from_sysfs(root.path()), None);
         add("wwan0", "up");
         assert_eq!(from_sysfs(root.path()), Some(Network::Cellular));
         add("wlan0", "down");
