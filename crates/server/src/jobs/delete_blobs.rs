@@ -2,6 +2,8 @@
 //! in the same transaction that removed their rows (so a crash leaves neither rows
 //! pointing at nothing nor, once the job has run, orphan blobs).
 //!
+//! Files are removed from the hot and the archive store alike.
+//!
 //! Idempotent: a blob already gone is fine, and a blob some row still refers to (a file
 //! stored again since) is kept. Thumbnails made of a deleted file's content go too,
 //! unless a stored file with the same content remains.
@@ -37,6 +39,8 @@ impl JobHandler for DeleteBlobsHandler {
             let key = BlobKey::new(key.clone())
                 .map_err(|e| JobError::Permanent(format!("stored blob key {key:?}: {e}")))?;
             blobs.delete(&key).await.map_err(retry)?;
+            // An archived drive's files are in the archive store.
+            self.state.archive.delete(&key).await.map_err(retry)?;
         }
         let mut gone = Vec::new();
         for sha in &payload.sha256 {

@@ -157,13 +157,27 @@ pub enum SourceKind {
 
 /// The files a drive's video of `view` is cut from, in time order: its recordings of
 /// that view, else its time-lapses. `404` for a drive that is not the owner's or has
-/// neither.
+/// neither; `409` for an archived drive, which needs a restore first.
 async fn drive_files(
     state: &AppState,
     owner: &Owner,
     drive_id: Uuid,
     view: View,
 ) -> Result<(SourceKind, Vec<Recording>), ApiError> {
+    let drive = state
+        .repo
+        .drive(owner.user_id, drive_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if drive.archived {
+        return Err(ApiError::Conflict {
+            code: "archived",
+            message: format!(
+                "this drive is in the archive: request a restore (POST /api/v1/drives/{drive_id}/restore) \
+                 and support will make it available to download"
+            ),
+        });
+    }
     let all = state.repo.drive_recordings(owner.user_id, drive_id).await?;
     for (source, kind) in [
         (SourceKind::Recordings, RecordingKind::Recording),
@@ -209,6 +223,7 @@ pub struct DriveVideoQuery {
         (status = 206, description = "A byte range of it", content_type = "video/mp4"),
         (status = 400, description = "Window empty, outside the drive or longer than ten minutes", body = ErrorBody),
         (status = 404, description = "No such drive of yours", body = ErrorBody),
+        (status = 409, description = "The drive is archived: request a restore", body = ErrorBody),
         (status = 416, description = "Range past the end"),
     ),
     security(("session" = [])))]
@@ -295,6 +310,7 @@ pub struct SegmentList {
     responses(
         (status = 200, description = "The segments", body = SegmentList),
         (status = 404, description = "No such drive of yours", body = ErrorBody),
+        (status = 409, description = "The drive is archived: request a restore", body = ErrorBody),
     ),
     security(("session" = [])))]
 pub async fn drive_segments(

@@ -154,6 +154,14 @@ async fn archive_and_restore_round_trip(engine: Engine) {
     assert!(placement(&app, &recent_keys).await[0].1.is_none());
     assert_eq!(drive_item(&app, &session, old).await["archived"], true);
     assert_eq!(drive_item(&app, &session, recent).await["archived"], false);
+    for path in ["video", "segments"] {
+        let response = app
+            .get_with(&format!("/api/v1/drives/{old}/{path}"), &session)
+            .await;
+        assert_eq!(response.status(), 409, "{path} of an archived drive");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "archived");
+    }
     let clip = json(&app, &format!("/api/v1/clips/{clip_id}"), &session).await;
     let clip_key = app
         .state
@@ -219,6 +227,11 @@ async fn archive_and_restore_round_trip(engine: Engine) {
     assert_eq!(placement(&app, &old_keys).await, restored);
     let item = drive_item(&app, &session, old).await;
     assert_eq!(item["archived"], false);
+    let segments = json(&app, &format!("/api/v1/drives/{old}/segments"), &session).await;
+    assert!(
+        !segments["items"].as_array().unwrap().is_empty(),
+        "restored: downloadable"
+    );
     let until = app.clock.now() + chrono::TimeDelta::days(7);
     assert_eq!(item["restored_until"], serde_json::to_value(until).unwrap());
 
