@@ -243,8 +243,9 @@ pub struct RunReport {
 
 /// Runs the agent: pass, deletion sync, uploads; with `once`, a single round treating
 /// every drive on the camera as finished, then returns once the server accepted what the
-/// policy allows now. Otherwise repeats every `interval` until `stop` completes (the
-/// round under way finishes first).
+/// policy allows now. Otherwise repeats every `interval`. Returns as soon as `stop`
+/// completes, even in the middle of a round: every step leaves the state consistent
+/// (atomic files, transactions, uploads resumed from the server's offset next time).
 pub async fn run(
     agent: &Agent,
     client: &Client,
@@ -257,33 +258,10 @@ pub async fn run(
     let mut report = RunReport::default();
     tokio::pin!(stop);
     loop {
-        let pass = agent.pass(once, progress).await?;
-        report.imported += pass.import.recordings;
-        report.clips += pass.processed.iter().map(|p| p.clips.len()).sum::<usize>();
-        match crate::sync::sync_deletions(agent.queue.state(), client, &agent.residency).await {
-            Ok(sync) if sync != Default::default() => {
-                tracing::info!(?sync, "deletions in sync")
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "deletion sync failed; trying again next round"),
+        tokio::select! {
+            round = round(agent, client, uploader, once, progress, &mut report) => round?,
+            _ = &mut stop => return Ok(report),
         }
-        let policy = Policy::load(agent.queue.state()).await?;
-        let uploads = uploader
-            .run(&agent.queue, client, &policy, Until::Idle)
-            .await
-            .map_err(|upload::UploadError::State(e)| AgentError::State(e))?;
-        report.uploaded += uploads.uploaded;
-        report.failed += uploads.failed;
-        report.held_back = uploads.held_back;
-        tracing::info!(
-            imported = pass.import.recordings,
-            drives = pass.processed.len(),
-            queued = pass.queued,
-            uploaded = uploads.uploaded,
-            held_back = uploads.held_back,
-            failed = uploads.failed,
-            "agent round done"
-        );
         if once {
             return Ok(report);
         }
@@ -292,4 +270,43 @@ pub async fn run(
             _ = tokio::time::sleep(interval) => {}
         }
     }
+}
+
+/// One round of [`run`], added to `report`.
+async fn round(
+    agent: &Agent,
+    client: &Client,
+    uploader: &Uploader,
+    once: bool,
+    progress: &ProgressBar,
+    report: &mut RunReport,
+) -> Result<(), AgentError> {
+    let pass = agent.pass(once, progress).await?;
+    report.imported += pass.import.recordings;
+    report.clips += pass.processed.iter().map(|p| p.clips.len()).sum::<usize>();
+    match crate::sync::sync_deletions(agent.queue.state(), client, &agent.residency).await {
+        Ok(sync) if sync != Default::default() => {
+            tracing::info!(?sync, "deletions in sync")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "deletion sync failed; trying again next round"),
+    }
+    let policy = Policy::load(agent.queue.state()).await?;
+    let uploads = uploader
+        .run(&agent.queue, client, &policy, Until::Idle)
+        .await
+        .map_err(|upload::UploadError::State(e)| AgentError::State(e))?;
+    report.uploaded += uploads.uploaded;
+    report.failed += uploads.failed;
+    report.held_back = uploads.held_back;
+    tracing::info!(
+        imported = pass.import.recordings,
+        drives = pass.processed.len(),
+        queued = pass.queued,
+        uploaded = uploads.uploaded,
+        held_back = uploads.held_back,
+        failed = uploads.failed,
+        "agent round done"
+    );
+    Ok(())
 }

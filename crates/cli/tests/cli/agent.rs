@@ -426,3 +426,54 @@ async fn manual_clips_of_the_road_and_the_cabin_go_up_on_wifi() {
         "{items:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_watching_agent_picks_up_a_new_drive_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let (camera, storage) = (dir.path().join("camera"), dir.path().join("phone"));
+    std::fs::create_dir_all(&camera).unwrap();
+    set_network(&storage, "wifi").await;
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_dashvault"))
+        .args([
+            "agent",
+            "run",
+            "--interval",
+            "200ms",
+            "--server",
+            &cloud.server.base,
+        ])
+        .args(["--token", &cloud.device_token, "--camera"])
+        .arg(&camera)
+        .arg("--storage")
+        .arg(&storage)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = crate::process::lines(agent.stderr.take().unwrap());
+    crate::process::wait_for(&stderr, "agent round done");
+
+    // A drive that ended 5 minutes ago appears on the camera: the next rounds import it,
+    // take it as finished and upload its clip.
+    let start = (Utc::now() - Duration::minutes(8)).to_rfc3339();
+    simulate(&camera, 3, &start, "sudden_stop@80", &[]);
+    crate::process::wait_for(&stderr, "automatic clip cut");
+    let line = crate::process::wait_for(&stderr, "uploaded=");
+    assert!(!line.contains("uploaded=0"), "{line}");
+    let clips = cloud.get("/api/v1/clips").await;
+    assert_eq!(
+        clips["items"][0]["incidents"][0]["type"], "sudden_stop",
+        "{clips:#}"
+    );
+
+    let pid = agent.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = agent.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
