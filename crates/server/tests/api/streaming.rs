@@ -169,7 +169,10 @@ async fn clip_video_answers_ranges(app: TestApp) {
         .is_none());
 }
 
-all_backends!(clip_video_answers_ranges);
+all_backends!(
+    clip_video_answers_ranges,
+    drive_segments_are_two_minute_videos
+);
 
 /// A 60 s 160x120 H.264 video (a keyframe every second), made once per run.
 fn minute_video() -> &'static [u8] {
@@ -460,7 +463,6 @@ async fn another_users_media_is_not_found(app: TestApp) {
 }
 
 both_engines!(
-    drive_segments_are_two_minute_videos,
     segments_fall_back_to_the_timelapse,
     thumbnails_are_cached_jpegs,
     another_users_media_is_not_found,
