@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 
 /// Setting: the camera folder of the last `agent run` (for `status` and cabin clips).
 pub const CAMERA_SETTING: &str = "camera";
+/// Setting: the camera model given to `agent run --model`.
+pub const MODEL_SETTING: &str = "model";
 /// Setting: the phone quota of the last `agent run`, as given (`50%`, `2000000000`).
 pub const QUOTA_SETTING: &str = "quota";
 
@@ -243,7 +245,8 @@ pub struct RunReport {
 
 /// Runs the agent: pass, deletion sync, uploads; with `once`, a single round treating
 /// every drive on the camera as finished, then returns once the server accepted what the
-/// policy allows now. Otherwise repeats every `interval`. Returns as soon as `stop`
+/// policy allows now. Otherwise repeats every `interval`, logging a failed round and
+/// going on. Returns as soon as `stop`
 /// completes, even in the middle of a round: every step leaves the state consistent
 /// (atomic files, transactions, uploads resumed from the server's offset next time).
 pub async fn run(
@@ -258,12 +261,16 @@ pub async fn run(
     let mut report = RunReport::default();
     tokio::pin!(stop);
     loop {
-        tokio::select! {
-            round = round(agent, client, uploader, once, progress, &mut report) => round?,
+        let result = tokio::select! {
+            round = round(agent, client, uploader, once, progress, &mut report) => round,
             _ = &mut stop => return Ok(report),
-        }
-        if once {
-            return Ok(report);
+        };
+        match result {
+            Err(e) if once => return Err(e),
+            // A watching agent outlives a bad round (camera unplugged, disk full for now).
+            Err(e) => tracing::error!("agent round failed, trying again: {e}"),
+            Ok(()) if once => return Ok(report),
+            Ok(()) => {}
         }
         tokio::select! {
             _ = &mut stop => return Ok(report),

@@ -7,11 +7,12 @@
 //! when that is not enough (only clips not yet in the cloud are left), importing stops
 //! and the rest stays on the camera until uploads free space.
 
-use crate::camera::{self, CameraFile, View};
+use crate::camera::{self, View};
 use crate::error::AgentError;
 use crate::evict::make_room;
 use crate::phone::{copy_file, Phone};
 use crate::residency::{Recording, Residency, Sidecar};
+use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
 
@@ -30,6 +31,8 @@ pub struct ImportReport {
     pub left_on_camera: usize,
     /// Recordings not readable yet (still being written), tried again next pass.
     pub not_ready: usize,
+    /// Recordings whose copy failed (gone from the camera meanwhile, …), tried again next pass.
+    pub failed: usize,
 }
 
 /// Imports what is new on the camera in `camera_dir`; `quota` is in bytes. `progress`
@@ -81,7 +84,16 @@ pub async fn import(
         }
         let name = file_name(&file.path);
         let to = phone.recording(file.start, &name);
-        let written = copy(&file.path, &to).await?;
+        let written = match copy(&file.path, &to).await {
+            Ok(written) => written,
+            Err(e) => {
+                // The camera may have overwritten it (loop recording) or be unplugged:
+                // nothing was recorded, so the next pass tries again if it is still there.
+                tracing::warn!(error = %e, "recording not imported this pass");
+                report.failed += 1;
+                continue;
+            }
+        };
         residency
             .add_recording(&Recording {
                 id: 0,
@@ -98,26 +110,37 @@ pub async fn import(
         report.recordings += 1;
         report.bytes += written.size;
         progress.inc(written.size);
-        report.sidecars += import_sidecars(residency, phone, &inventory.sidecars, file).await?;
+        report.sidecars +=
+            import_sidecars(residency, phone, &inventory.sidecars, file.start).await?;
+    }
+    // Sidecars the camera finished after their recording was imported.
+    for start in late_sidecars(residency, &inventory.sidecars).await? {
+        report.sidecars += import_sidecars(residency, phone, &inventory.sidecars, start).await?;
     }
     progress.finish_and_clear();
     Ok(report)
 }
 
-/// Copies the sidecars of the recording `file` (same start time) not imported yet.
+/// Copies the sidecars of the recording started at `start` not imported yet.
 async fn import_sidecars(
     residency: &Residency,
     phone: &Phone,
     sidecars: &[camera::SidecarFile],
-    file: &CameraFile,
+    start: DateTime<Utc>,
 ) -> Result<usize, AgentError> {
     let mut count = 0;
-    for sidecar in sidecars.iter().filter(|s| s.start == file.start) {
+    for sidecar in sidecars.iter().filter(|s| s.start == start) {
         if residency.is_imported(&sidecar.path).await? {
             continue;
         }
         let to = phone.sidecar(sidecar.start, &file_name(&sidecar.path));
-        let written = copy(&sidecar.path, &to).await?;
+        let written = match copy(&sidecar.path, &to).await {
+            Ok(written) => written,
+            Err(e) => {
+                tracing::warn!(error = %e, "sidecar not imported this pass");
+                continue;
+            }
+        };
         residency
             .add_sidecar(&Sidecar {
                 id: 0,
@@ -132,6 +155,23 @@ async fn import_sidecars(
         count += 1;
     }
     Ok(count)
+}
+
+/// Start times of sidecars not imported yet whose recording was.
+async fn late_sidecars(
+    residency: &Residency,
+    sidecars: &[camera::SidecarFile],
+) -> Result<Vec<DateTime<Utc>>, AgentError> {
+    let mut starts = Vec::new();
+    for sidecar in sidecars {
+        if !starts.contains(&sidecar.start)
+            && !residency.is_imported(&sidecar.path).await?
+            && residency.has_recording_at(sidecar.start).await?
+        {
+            starts.push(sidecar.start);
+        }
+    }
+    Ok(starts)
 }
 
 /// Duration (ms) and size of a camera recording, `None` while it can not be indexed.

@@ -213,6 +213,16 @@ impl Residency {
         Ok(found.is_some())
     }
 
+    /// True when a recording started at `start` was imported.
+    pub async fn has_recording_at(&self, start: DateTime<Utc>) -> Result<bool, StateError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM recordings WHERE start_ms = ? LIMIT 1")
+                .bind(ms(start))
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(found.is_some())
+    }
+
     /// Records an imported recording, in the drive it continues (extending it, and marking
     /// it to be processed again) or in a new one.
     pub async fn add_recording(&self, new: &Recording) -> Result<i64, StateError> {

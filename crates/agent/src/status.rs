@@ -1,7 +1,7 @@
 //! `agent status`: what is where — on the camera, on the phone, in the cloud — and what
 //! the upload queue still holds.
 
-use crate::agent::{CAMERA_SETTING, QUOTA_SETTING};
+use crate::agent::{CAMERA_SETTING, MODEL_SETTING, QUOTA_SETTING};
 use crate::camera::{self, View};
 use crate::error::AgentError;
 use crate::evict::in_cloud;
@@ -15,6 +15,8 @@ use std::path::PathBuf;
 /// Everything `agent status` shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
+    /// The camera model, when given to `agent run --model`.
+    pub model: Option<String>,
     /// The camera folder, when known and readable.
     pub camera: Option<CameraStatus>,
     /// The phone storage.
@@ -141,6 +143,7 @@ pub async fn status(residency: &Residency, queue: &Queue) -> Result<Status, Agen
     .fetch_one(state.pool())
     .await?;
     Ok(Status {
+        model: state.setting(MODEL_SETTING).await?,
         camera,
         phone: PhoneStatus {
             dir: phone_dir,

@@ -165,7 +165,7 @@ async fn run_loop(args: RunArgs) -> anyhow::Result<()> {
         agent
             .residency()
             .state()
-            .set_setting("model", model)
+            .set_setting(dashvault_agent::agent::MODEL_SETTING, model)
             .await?;
     }
     let uploads_drives = if args.no_drive_uploads {
@@ -234,6 +234,9 @@ fn mb(bytes: u64) -> String {
 
 fn text(s: &Status) -> String {
     let mut out = String::new();
+    if let Some(model) = &s.model {
+        out += &format!("model   {model}\n");
+    }
     match &s.camera {
         Some(c) => {
             out += &format!(
