@@ -4,7 +4,7 @@
 
 use super::network::Network;
 use super::policy::{self, Decision, Policy};
-use super::queue::{Kind, Priority, Queue, QueuedUpload};
+use super::queue::{Kind, Priority, Queue, QueuedUpload, Status};
 use crate::cloud::tus::{ChunkProgress, CHUNK_SIZE};
 use crate::cloud::{Client, CloudError};
 use crate::state::StateError;
@@ -122,7 +122,7 @@ enum Outcome {
     Failed(u64),
     /// Failed in a way every other upload would too (no server, token refused).
     Stop(u64, CloudError),
-    /// Its file is gone (loop deletion).
+    /// Its file is gone (loop deletion), or it was cancelled.
     Gone,
 }
 
@@ -217,6 +217,11 @@ impl Uploader {
         let mut sent = 0;
         let mut attempt = 0;
         loop {
+            let status = queue.get(upload.id).await?.map(|row| row.status);
+            if status != Some(Status::Queued) {
+                // Cancelled (the user deleted it) since the run listed the queue.
+                return Ok(Outcome::Gone);
+            }
             if !upload.item.path.exists() {
                 tracing::info!(path = %upload.item.path.display(), "file gone before upload");
                 queue.mark_gone(upload.id).await?;
@@ -388,7 +393,7 @@ fn metadata(upload: &QueuedUpload) -> Vec<(&'static str, String)> {
 mod tests {
     use super::*;
     use crate::state::State;
-    use crate::upload::queue::{NewUpload, Status, View};
+    use crate::upload::queue::{NewUpload, View};
 
     #[tokio::test]
     async fn an_unreachable_server_stops_the_run_and_keeps_the_queue() {
