@@ -90,3 +90,85 @@ async fn evict_drive(residency: &Residency, drive: &Drive) -> Result<u64, AgentE
     }
     Ok(freed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::clip_upload;
+    use crate::residency::{Clip, Recording};
+    use crate::state::State;
+    use crate::upload::Queue;
+    use chrono::{TimeZone, Utc};
+    use std::path::{Path, PathBuf};
+
+    fn file(dir: &Path, name: &str, size: usize) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, vec![7u8; size]).unwrap();
+        path
+    }
+
+    fn clip(path: PathBuf, sha256: &str, minute: u32) -> Clip {
+        let start = Utc.with_ymd_and_hms(2026, 11, 20, 8, minute, 0).unwrap();
+        Clip {
+            id: uuid::Uuid::now_v7(),
+            drive_id: Some(1),
+            kind: "auto".into(),
+            view: "road".into(),
+            start,
+            end: start + chrono::Duration::seconds(40),
+            incidents: Vec::new(),
+            size: 100,
+            sha256: sha256.into(),
+            path: Some(path),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_oldest_drive_goes_with_its_uploaded_clip_but_not_the_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::open(dir.path()).await.unwrap();
+        let residency = Residency::new(state.clone());
+        let recording = file(dir.path(), "rec.mp4", 1000);
+        residency
+            .add_recording(&Recording {
+                id: 0,
+                camera_path: "camera/rec.mp4".into(),
+                drive_id: 0,
+                start: Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap(),
+                duration_ms: 600_000,
+                camera_event: false,
+                size: 1000,
+                sha256: "aa".into(),
+                phone_path: Some(recording.clone()),
+            })
+            .await
+            .unwrap();
+        let uploaded = clip(file(dir.path(), "up.mp4", 100), "bb", 1);
+        let waiting = clip(file(dir.path(), "wait.mp4", 100), "cc", 5);
+        residency.add_clip(&uploaded).await.unwrap();
+        residency.add_clip(&waiting).await.unwrap();
+        let queue = Queue::new(state);
+        let id = queue.enqueue(&clip_upload(&uploaded)).await.unwrap();
+        queue.enqueue(&clip_upload(&waiting)).await.unwrap();
+        queue.mark_done(id).await.unwrap();
+
+        // Not processed yet: its incidents are not cut, so nothing may go.
+        let room = make_room(&residency, 500, 1000).await.unwrap();
+        assert!(!room.fits && room.drives.is_empty());
+
+        residency.set_processed(1, None).await.unwrap();
+        let room = make_room(&residency, 500, 1000).await.unwrap();
+        assert_eq!((room.fits, room.drives, room.freed), (true, vec![1], 1100));
+        assert!(!recording.exists() && !uploaded.path.unwrap().exists());
+        assert!(
+            waiting.path.as_ref().unwrap().exists(),
+            "not in the cloud yet"
+        );
+        assert_eq!(residency.phone_bytes().await.unwrap(), 100);
+
+        // Only the clip not in the cloud is left: it stays, whatever the quota.
+        let room = make_room(&residency, 500, 100).await.unwrap();
+        assert!(!room.fits && room.drives.is_empty());
+        assert!(waiting.path.unwrap().exists());
+    }
+}
