@@ -7,7 +7,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 use crate::stream::thumbnail;
 use crate::stream::video::{Content, PlannedVideo};
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 use axum::Json;
@@ -21,6 +22,28 @@ use uuid::Uuid;
 pub const MAX_WINDOW: Duration = Duration::minutes(10);
 /// Length of a drive's download segments.
 pub const SEGMENT: Duration = Duration::minutes(2);
+
+/// `Query<T>` whose rejection (an unknown view, a time that is not RFC 3339) is the
+/// API's JSON `400 invalid_query`, not axum's plain text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::bad_request(
+                "invalid_query",
+                format!(
+                    "{} (times are RFC 3339, view is road or cabin)",
+                    rejection.body_text()
+                ),
+            )),
+        }
+    }
+}
 
 /// `?download=1`: offer the video as a file to save.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -104,7 +127,7 @@ pub async fn clip_video(
     State(state): State<AppState>,
     owner: Owner,
     Path(id): Path<Uuid>,
-    Query(query): Query<DownloadQuery>,
+    ApiQuery(query): ApiQuery<DownloadQuery>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -231,7 +254,7 @@ pub async fn drive_video(
     State(state): State<AppState>,
     owner: Owner,
     Path(id): Path<Uuid>,
-    Query(query): Query<DriveVideoQuery>,
+    ApiQuery(query): ApiQuery<DriveVideoQuery>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -317,7 +340,7 @@ pub async fn drive_segments(
     State(state): State<AppState>,
     owner: Owner,
     Path(id): Path<Uuid>,
-    Query(query): Query<SegmentsQuery>,
+    ApiQuery(query): ApiQuery<SegmentsQuery>,
 ) -> Result<Json<SegmentList>, ApiError> {
     let view = query.view.unwrap_or(View::Road);
     let (source, recordings) = drive_files(&state, &owner, id, view).await?;

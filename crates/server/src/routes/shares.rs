@@ -12,11 +12,11 @@ use crate::error::{ApiError, ErrorBody};
 use crate::json::AppJson;
 use crate::library::telemetry::{self, Marker, TelemetrySeries};
 use crate::routes::library::IncidentItem;
-use crate::routes::media::{clip_thumbnail_ms, clip_video_response, DownloadQuery};
+use crate::routes::media::{clip_thumbnail_ms, clip_video_response, ApiQuery, DownloadQuery};
 use crate::state::AppState;
 use crate::stream::thumbnail;
 use crate::stream::video::Content;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::Json;
@@ -348,7 +348,7 @@ pub async fn video(
     State(state): State<AppState>,
     ip: ClientIp,
     Path(token): Path<String>,
-    Query(query): Query<DownloadQuery>,
+    ApiQuery(query): ApiQuery<DownloadQuery>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

@@ -319,6 +319,18 @@ async fn drive_segments_are_two_minute_videos(app: TestApp) {
     let backwards =
         format!("/api/v1/drives/{id}/video?from=2026-11-20T07:31:00Z&to=2026-11-20T07:30:00Z");
     assert_eq!(get(&app, &backwards, &token, &[]).await.status(), 400);
+    for bad in ["from=yesterday", "view=rear"] {
+        let response = get(
+            &app,
+            &format!("/api/v1/drives/{id}/video?{bad}"),
+            &token,
+            &[],
+        )
+        .await;
+        assert_eq!(response.status(), 400, "{bad}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_query", "{bad}");
+    }
     let whole = get(&app, &format!("/api/v1/drives/{id}/video"), &token, &[]).await;
     let duration = ffprobe_duration(&whole.bytes().await.unwrap());
     assert!(
