@@ -212,13 +212,21 @@ pub fn drive_telemetry(
     all
 }
 
+/// Farthest a telemetry file's own start may be from its recording's name and still be
+/// trusted: a camera whose clock is on local time names files hours away from the GPS's
+/// UTC, and then the name (the video's clock) is what the telemetry must follow.
+const MAX_CLOCK_SKEW_S: i64 = 120;
+
 fn append(
     all: &mut Telemetry,
     part: &Telemetry,
     drive_start: DateTime<Utc>,
     file_start: DateTime<Utc>,
 ) {
-    let origin = part.start.unwrap_or(file_start);
+    let origin = part
+        .start
+        .filter(|s| (*s - file_start).num_seconds().abs() <= MAX_CLOCK_SKEW_S)
+        .unwrap_or(file_start);
     let shift = (origin - drive_start).num_milliseconds() as f64 / 1000.0;
     all.accel.extend(part.accel.iter().map(|s| {
         let mut s = *s;
@@ -279,8 +287,8 @@ mod tests {
         };
         let telemetry = drive_telemetry(
             drive_start,
-            &[recording],
-            &[sidecar(samples.join("mock.3gf")), sidecar(gps)],
+            std::slice::from_ref(&recording),
+            &[sidecar(samples.join("mock.3gf")), sidecar(gps.clone())],
         );
         // The real .3gf counts from its recording's start, one minute into the drive.
         assert_eq!(telemetry.accel.len(), 155);
@@ -289,5 +297,13 @@ mod tests {
         // The .gps counts from its first stamp.
         assert_eq!(telemetry.gps.len(), 1, "{telemetry:?}");
         assert_eq!(telemetry.gps[0].t, 61.0);
+
+        // Named on a local-time clock an hour ahead of the GPS: the name wins.
+        let mut ahead = recording.clone();
+        ahead.start = minute + Duration::hours(1);
+        let mut gps_ahead = sidecar(gps);
+        gps_ahead.start = ahead.start;
+        let telemetry = drive_telemetry(ahead.start, &[ahead], &[gps_ahead]);
+        assert_eq!(telemetry.gps[0].t, 0.0);
     }
 }
