@@ -12,14 +12,16 @@ use dashvault_agent::cloud::Client;
 use dashvault_agent::state::State;
 use dashvault_agent::sync::{self, LocalFiles};
 use dashvault_agent::upload::{
-    sha256_file, ClipKind, Incident, Kind, NewUpload, Policy, Priority, Queue, Status, Until,
-    Uploader, View,
+    sha256_file, ClipKind, Incident, Kind, NewUpload, Policy, Priority, Queue, Retry, Status,
+    Until, Uploader, View,
 };
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 const MIB: usize = 1024 * 1024;
 
@@ -609,4 +611,90 @@ async fn a_camera_that_does_not_upload_drives_sends_no_timelapse_even_on_wifi() 
         status["queue"]["queued"], 1,
         "the time-lapse is held back: {status}"
     );
+}
+
+/// A TCP proxy to the server at `base` (`http://host:port`) that cuts its first
+/// connection once `cut_after` bytes went from the client to the server (a connection
+/// dropped mid-upload); later connections pass untouched. Its base URL.
+async fn flaky_proxy(base: &str, cut_after: u64) -> String {
+    let target = base.trim_start_matches("http://").to_owned();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut limit = Some(cut_after);
+        loop {
+            let (client, _) = listener.accept().await.unwrap();
+            let server = TcpStream::connect(&target).await.unwrap();
+            tokio::spawn(pipe(client, server, limit.take()));
+        }
+    });
+    format!("http://{address}")
+}
+
+/// Forward both ways until either side closes, or drop both once more than `limit`
+/// bytes would go to the server.
+async fn pipe(mut client: TcpStream, mut server: TcpStream, limit: Option<u64>) {
+    let (mut client_read, mut client_write) = client.split();
+    let (mut server_read, mut server_write) = server.split();
+    let up = async {
+        let mut sent = 0u64;
+        let mut buffer = vec![0; 64 * 1024];
+        loop {
+            let read = client_read.read(&mut buffer).await?;
+            if read == 0 {
+                return server_write.shutdown().await;
+            }
+            if limit.is_some_and(|limit| sent + read as u64 > limit) {
+                return Err(std::io::Error::other("connection cut"));
+            }
+            server_write.write_all(&buffer[..read]).await?;
+            sent += read as u64;
+        }
+    };
+    let down = async {
+        tokio::io::copy(&mut server_read, &mut client_write)
+            .await
+            .map(drop)
+    };
+    let _ = tokio::try_join!(up, down);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_connection_resumes_from_the_server_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let queue = Queue::new(State::open(&dir.path().join("agent")).await.unwrap());
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    let clip = file(&files, 9, 12 * MIB, Kind::Clip, Priority::AutoClip, 0).await;
+    queue.enqueue(&clip).await.unwrap();
+    let chunk = MIB as u64;
+    // Cut in the middle of the sixth chunk.
+    let proxy = flaky_proxy(&cloud.server.base, 5 * chunk + chunk / 2).await;
+    let client = Client::new(proxy.parse().unwrap(), &cloud.device_token).unwrap();
+    let retry = Retry {
+        base: Duration::from_millis(20),
+        max: Duration::from_millis(200),
+        attempts: 10,
+    };
+    let report = Uploader::new()
+        .with_chunk_size(chunk)
+        .with_retry(retry)
+        .run(
+            &queue,
+            &client,
+            &Policy::load(queue.state()).await.unwrap(),
+            Until::Idle,
+        )
+        .await
+        .unwrap();
+    assert_eq!((report.uploaded, report.failed), (1, 0), "{report:?}");
+    assert_eq!(report.bytes_sent, clip.size);
+    let received = cloud.received().await;
+    assert!(
+        received > clip.size && received < clip.size + chunk,
+        "the server read {received} bytes for a file of {}: only the cut chunk's part again",
+        clip.size
+    );
+    assert_eq!(shas(&cloud.clips().await), [clip.sha256]);
 }
