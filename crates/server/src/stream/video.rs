@@ -77,21 +77,6 @@ impl PlannedVideo {
         })
     }
 
-    /// Exact length of the output file in bytes.
-    pub fn len(&self) -> u64 {
-        self.plan.len()
-    }
-
-    /// True for an empty output (never the case for a planned cut).
-    pub fn is_empty(&self) -> bool {
-        self.plan.is_empty()
-    }
-
-    /// Presentation duration of the output in seconds.
-    pub fn duration(&self) -> f64 {
-        self.plan.duration()
-    }
-
     /// The answer to `method` with `headers` (`Range`, `If-Range`): the whole file
     /// (`200`) or one range (`206`), or `416` for a range it can not satisfy. With
     /// `attachment`, a `Content-Disposition` offers the file for download under that name.
