@@ -477,3 +477,67 @@ async fn a_watching_agent_picks_up_a_new_drive_and_stops_on_sigterm() {
     let status = agent.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_shows_rides_and_incidents_to_the_number_it_prints() {
+    use crate::process::{base_url, lines, wait_for};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dashvault"))
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = lines(child.stdout.take().unwrap());
+    let stderr = lines(child.stderr.take().unwrap());
+    let base = base_url(&wait_for(&stderr, "listening on http://"));
+    let hint = wait_for(&stderr, "demo: open");
+    assert!(hint.contains("+1 415-555-0199"), "{hint}");
+    wait_for(&stderr, "agent round done");
+
+    let http = reqwest::Client::new();
+    let phone = serde_json::json!({ "phone": "+1 415-555-0199" });
+    let sent = http
+        .post(format!("{base}/api/v1/auth/code"))
+        .json(&phone)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 202);
+    let line = wait_for(&stdout, "code ");
+    let at = line.find("code ").unwrap() + 5;
+    let body: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/verify"))
+        .json(&serde_json::json!({ "phone": "+14155550199", "code": &line[at..at + 6] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = body["token"].as_str().unwrap();
+    let get = |path: &str| {
+        http.get(format!("{base}{path}"))
+            .bearer_auth(session)
+            .send()
+    };
+    let drives: serde_json::Value = get("/api/v1/drives").await.unwrap().json().await.unwrap();
+    assert_eq!(drives["items"].as_array().unwrap().len(), 1, "{drives:#}");
+    let clips: serde_json::Value = get("/api/v1/clips").await.unwrap().json().await.unwrap();
+    let mut kinds: Vec<&str> = clips["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["incidents"][0]["type"].as_str().unwrap())
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        ["collision", "hard_brake", "sharp_turn"],
+        "{clips:#}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
