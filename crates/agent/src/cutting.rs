@@ -62,7 +62,15 @@ fn open(
     window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> Result<Opened, AgentError> {
     let (mut files, mut indexes, mut first) = (Vec::new(), Vec::new(), None);
-    for (path, start) in sources {
+    for (i, (path, start)) in sources.iter().enumerate() {
+        if let Some((from, to)) = window {
+            // A file ends at the latest where the next one starts: files that can not
+            // touch the window are not even opened (a camera card holds thousands).
+            let next = sources.get(i + 1).map(|(_, s)| *s);
+            if *start >= to || next.is_some_and(|n| n <= from) {
+                continue;
+            }
+        }
         let file = File::open(path).map_err(AgentError::io(path))?;
         let index = Mp4Index::read(&file).map_err(media(path))?;
         let end = *start + Duration::milliseconds((index.duration_seconds() * 1000.0) as i64);
