@@ -77,12 +77,24 @@ impl Client {
                 what: WHAT,
                 why: "no Location header".into(),
             })?;
-        self.server
+        let url = self
+            .server
             .join(location)
             .map_err(|e| CloudError::Protocol {
                 what: WHAT,
                 why: format!("Location {location:?}: {e}"),
-            })
+            })?;
+        // The device token goes with every request to it: never to another origin.
+        if url.origin() != self.server.origin() {
+            return Err(CloudError::Protocol {
+                what: WHAT,
+                why: format!(
+                    "Location {location:?} is not on {}: give --server the URL the server calls itself",
+                    self.server
+                ),
+            });
+        }
+        Ok(url)
     }
 
     /// The offset the server holds for the upload at `url`; `None` when the upload is
