@@ -440,11 +440,32 @@ impl Residency {
 
 impl Residency {
     /// Removes every phone copy (file and record) of the file with this SHA-256 — a
-    /// recording, a sidecar, a time-lapse or a clip; how many there were. The rows of
-    /// recordings and sidecars stay (so the camera file is not imported again).
+    /// recording, a sidecar, a time-lapse or a clip; how many there were. A drive's
+    /// time-lapse takes the drive's recordings and sidecars with it (the drive was deleted
+    /// in the cloud; its clips are not, as there). The rows of recordings and sidecars
+    /// stay (so the camera file is not imported again).
     pub async fn remove_sha256(&self, sha256: &str) -> std::io::Result<usize> {
         let db = |e: sqlx::Error| std::io::Error::other(e);
         let mut removed = 0;
+        let drives: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM drives WHERE timelapse_sha256 = ?")
+                .bind(sha256)
+                .fetch_all(self.pool())
+                .await
+                .map_err(db)?;
+        for drive in drives {
+            let files: Vec<String> = sqlx::query_scalar(
+                "SELECT sha256 FROM recordings WHERE drive_id = ?1 AND phone_path IS NOT NULL \
+                 UNION SELECT sha256 FROM sidecars WHERE drive_id = ?1 AND phone_path IS NOT NULL",
+            )
+            .bind(drive)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db)?;
+            for file in files {
+                removed += Box::pin(self.remove_sha256(&file)).await?;
+            }
+        }
         let tables = [
             ("recordings", "phone_path", "sha256", "id"),
             ("sidecars", "phone_path", "sha256", "id"),
@@ -535,5 +556,52 @@ mod tests {
             .await
             .unwrap());
         assert_eq!(residency.phone_bytes().await.unwrap(), 40);
+    }
+
+    #[tokio::test]
+    async fn a_drive_deleted_in_the_cloud_leaves_the_phone_but_its_clips_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let residency = Residency::new(State::open(dir.path()).await.unwrap());
+        let file = |name: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"x").unwrap();
+            path
+        };
+        for (name, minute) in [("a", 0), ("b", 1)] {
+            let mut new = recording(name, minute);
+            new.sha256 = format!("sha-{name}");
+            new.phone_path = Some(file(name));
+            residency.add_recording(&new).await.unwrap();
+        }
+        let timelapse = file("timelapse.mp4");
+        let written = crate::phone::Written {
+            size: 1,
+            sha256: "sha-timelapse".into(),
+        };
+        residency
+            .set_processed(1, Some((&timelapse, &written)))
+            .await
+            .unwrap();
+        let clip_path = file("clip.mp4");
+        residency
+            .add_clip(&Clip {
+                id: Uuid::now_v7(),
+                drive_id: Some(1),
+                kind: "auto".into(),
+                view: "road".into(),
+                start: time(0),
+                end: time(40_000),
+                incidents: Vec::new(),
+                size: 1,
+                sha256: "sha-clip".into(),
+                path: Some(clip_path.clone()),
+            })
+            .await
+            .unwrap();
+        assert_eq!(residency.remove_sha256("sha-timelapse").await.unwrap(), 3);
+        assert!(!timelapse.exists() && !dir.path().join("a").exists());
+        assert!(clip_path.exists());
+        assert_eq!(residency.phone_bytes().await.unwrap(), 1);
+        assert_eq!(residency.remove_sha256("sha-timelapse").await.unwrap(), 0);
     }
 }
