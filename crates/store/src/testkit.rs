@@ -16,6 +16,7 @@ pub mod library;
 pub mod login_codes;
 pub mod media;
 pub mod sessions;
+pub mod shares;
 pub mod uploads;
 pub mod users;
 

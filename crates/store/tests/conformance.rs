@@ -88,6 +88,7 @@ conformance! {
         deleting_a_clip_leaves_a_tombstone_and_a_job,
         deleting_a_drive_keeps_its_clips,
     ],
+    shares: [shares_are_found_listed_and_revoked],
     jobs: [
         claims_follow_run_at,
         jobs_wait_for_run_at,
