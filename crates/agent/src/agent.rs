@@ -61,8 +61,16 @@ pub struct Agent {
 
 impl Agent {
     /// Opens the storage (creating it) and remembers the camera and quota for `status`.
-    pub async fn open(options: Options) -> Result<Self, AgentError> {
+    pub async fn open(mut options: Options) -> Result<Self, AgentError> {
         let state = State::open(&options.storage).await?;
+        // Absolute, so that the paths kept in the database hold from any working directory.
+        options.storage = state.dir().to_owned();
+        options.camera = std::fs::canonicalize(&options.camera).map_err(|error| {
+            AgentError::Request(format!(
+                "camera folder {}: {error} (give the folder of the camera's card with --camera)",
+                options.camera.display()
+            ))
+        })?;
         state
             .set_setting(CAMERA_SETTING, &options.camera.to_string_lossy())
             .await?;

@@ -41,9 +41,9 @@ fn seconds(d: Duration) -> f64 {
 }
 
 fn media(path: &Path) -> impl FnOnce(dashvault_media::Error) -> AgentError + '_ {
-    move |source| AgentError::Media {
+    move |error| AgentError::Media {
         path: path.to_owned(),
-        source,
+        error,
     }
 }
 

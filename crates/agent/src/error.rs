@@ -8,23 +8,23 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum AgentError {
     /// A file or folder could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file or folder.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (in the message, not as a `source`, so that it is printed once).
+        error: std::io::Error,
     },
     /// The state database failed.
     #[error(transparent)]
     State(#[from] StateError),
     /// A video could not be read or cut.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Media {
         /// The file (or the first file of a cut).
         path: PathBuf,
-        /// Why.
-        source: dashvault_media::Error,
+        /// Why (in the message, not as a `source`, so that it is printed once).
+        error: dashvault_media::Error,
     },
     /// The request can not be met as given (a clip outside every drive, …).
     #[error("{0}")]
@@ -35,7 +35,7 @@ impl AgentError {
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> AgentError {
         let path = path.into();
-        move |source| AgentError::Io { path, source }
+        move |error| AgentError::Io { path, error }
     }
 }
 

@@ -39,10 +39,13 @@ impl State {
     /// Open (creating when missing) the state in `storage_dir` and bring its schema up to
     /// date. WAL and a busy timeout let `agent status` read while `agent run` writes.
     pub async fn open(storage_dir: &Path) -> Result<Self, StateError> {
-        std::fs::create_dir_all(storage_dir).map_err(|source| StateError::CreateDir {
+        let create = |source| StateError::CreateDir {
             path: storage_dir.to_owned(),
             source,
-        })?;
+        };
+        std::fs::create_dir_all(storage_dir).map_err(create)?;
+        // Absolute, so that the paths kept in the database hold from any working directory.
+        let storage_dir = &std::fs::canonicalize(storage_dir).map_err(create)?;
         let options = SqliteConnectOptions::new()
             .filename(storage_dir.join(DATABASE_FILE))
             .create_if_missing(true)

@@ -327,7 +327,7 @@ async fn clip(args: ClipArgs) -> anyhow::Result<()> {
     };
     let clip = make_clip(
         &residency,
-        &Phone::new(storage),
+        &Phone::new(state.dir()),
         from,
         to,
         view,
