@@ -8,6 +8,7 @@ mod library;
 mod list;
 mod player;
 mod session;
+mod shared;
 mod templates;
 
 use crate::state::AppState;
@@ -23,6 +24,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/incidents", get(list::incidents))
         .route("/rides/{id}", get(player::ride))
         .route("/clips/{id}", get(player::clip))
+        .route("/s/{token}", get(shared::page))
         .route("/assets/{name}", get(assets::asset))
         .layer(middleware::map_response_with_state(
             headers::Policy::new(&state.web.map_tiles_url),

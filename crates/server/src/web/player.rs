@@ -1,6 +1,7 @@
-//! The players: `/clips/{id}` and `/rides/{id}`. The page carries the item as the API shows it; `player.js` draws the route and
-//! the charts from the item's detail (`GET /api/v1/clips/{id}` or `/api/v1/drives/{id}`),
-//! places the incident markers, and keeps them all in step with the video.
+//! The players: `/clips/{id}` and `/rides/{id}` (and, through [`render`], the share
+//! page). The page carries the item's detail as the API shows it (`GET /api/v1/clips/{id}`
+//! or `/api/v1/drives/{id}`, telemetry included); `player.js` draws the route and the
+//! charts from it, places the incident markers, and keeps them all in step with the video.
 
 use super::session::Viewer;
 use super::{library, templates};
@@ -18,6 +19,8 @@ pub enum Mode {
     Clip,
     /// An owner's drive: segments, delete.
     Ride,
+    /// A clip seen through a share link: nothing but the clip.
+    Shared,
 }
 
 impl Mode {
@@ -25,6 +28,7 @@ impl Mode {
         match self {
             Self::Clip => "clip",
             Self::Ride => "ride",
+            Self::Shared => "shared",
         }
     }
 }
@@ -73,8 +77,8 @@ pub async fn ride(
     }
 }
 
-/// The player page for `item` (an API item), whose detail with telemetry is at
-/// `detail_url`.
+/// The player page for `item` (an API detail), which lives at `detail_url` (where the
+/// owner's page deletes it and makes share links).
 pub fn render(
     state: &AppState,
     mode: Mode,

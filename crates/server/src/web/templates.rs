@@ -144,6 +144,43 @@ mod tests {
     }
 
     #[test]
+    fn the_pages_render_api_items() {
+        let clip = serde_json::json!({
+            "id": "c1", "kind": "auto", "view": "road", "start": "2026-11-20T08:15:02Z",
+            "end": "2026-11-20T08:15:22Z", "cloud_saved": true,
+            "incidents": [{"type": "hard_brake", "at": "2026-11-20T08:15:10Z", "severity": 0.5}],
+            "thumbnail_url": "/t", "video_url": "/v", "download_url": "/d",
+            "telemetry": {"route": [], "speed": [[0.0, "</script>"]], "g": []},
+        });
+        let drive = serde_json::json!({
+            "id": "d1", "start": "2026-11-20T08:00:00Z", "end": "2026-11-20T08:30:00Z",
+            "views": ["road"], "clips": [clip.clone()], "segments_url": "/s",
+        });
+        for (section, item) in [("incidents", &clip), ("rides", &drive)] {
+            let html = environment()
+                .get_template("list.html")
+                .unwrap()
+                .render(minijinja::context! { section, path => "/x", items => [item], form => {} })
+                .unwrap();
+            assert!(html.contains("Hard brake"), "{html}");
+        }
+        for (mode, item) in [("clip", &clip), ("ride", &drive), ("shared", &clip)] {
+            let html = environment()
+                .get_template("player.html")
+                .unwrap()
+                .render(minijinja::context! {
+                    mode, item, incidents => clip["incidents"], detail_url => "/api/v1/clips/c1",
+                })
+                .unwrap();
+            assert!(html.contains(r#"data-at="2026-11-20T08:15:10Z""#), "{html}");
+            assert!(
+                !html.contains("</script>\""),
+                "JSON in a script is escaped: {html}"
+            );
+        }
+    }
+
+    #[test]
     fn every_template_compiles_and_escapes() {
         let html = environment()
             .get_template("message.html")

@@ -1,6 +1,7 @@
 // The player: incident markers on the timeline (click to seek), the route from GPS (over
 // map tiles when a tile URL is configured), and speed and G-force charts, all following
-// the video's current time. Data: the page's #player-data and the item's detail from the API.
+// the video's current time. Data: the page's #player-data (the item's telemetry as the API
+// gives it).
 'use strict';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -123,7 +124,7 @@ function drawChart(chart, series, columns, total, readout, format) {
   };
 }
 
-document.addEventListener('DOMContentLoaded', async () => {
+document.addEventListener('DOMContentLoaded', () => {
   const data = JSON.parse(document.getElementById('player-data').textContent);
   const video = document.getElementById('video');
   const cursor = document.getElementById('timeline-cursor');
@@ -161,13 +162,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   }
 
   const note = document.getElementById('route-note');
-  const response = await fetch(data.detail, { credentials: 'same-origin' }).catch(() => null);
-  if (!response || !response.ok) {
-    note.textContent = 'The route and charts could not be loaded.';
-    return;
-  }
-  const detail = await response.json();
-  const telemetry = detail.telemetry || {};
+  const telemetry = data.telemetry || {};
   if (data.mode === 'shared' && !(telemetry.route || []).length) {
     note.textContent = 'The location is not shared.';
     document.getElementById('map').hidden = true;
