@@ -196,7 +196,8 @@ pub struct QueuedUpload {
     pub attempts: u32,
     /// The last failure.
     pub last_error: Option<String>,
-    /// Not to be tried again before this time (backoff after failures).
+    /// When the agent that last failed it means to try again (its backoff; shown by
+    /// `agent status`, while a new agent process tries at once).
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
@@ -387,8 +388,8 @@ impl Queue {
         Ok(())
     }
 
-    /// An attempt failed: count it and keep `error`; with `retry_at` it stays queued until
-    /// then, without it the server refused it for good.
+    /// An attempt failed: count it and keep `error`; with `retry_at` (the backoff's end)
+    /// it stays queued, without it the server refused it for good.
     pub async fn mark_failed(
         &self,
         id: i64,

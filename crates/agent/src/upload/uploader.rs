@@ -10,7 +10,8 @@ use crate::cloud::{Client, CloudError};
 use crate::state::StateError;
 use chrono::Utc;
 use reqwest::StatusCode;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -66,8 +67,9 @@ pub struct Progress {
 /// A progress hook.
 pub type ProgressHook = Arc<dyn Fn(&Progress) + Send + Sync>;
 
-/// Backoff between failed attempts: `base · 2^attempt`, at most `max`, with full jitter
-/// (a random wait between zero and that), so many agents do not retry in step.
+/// Backoff between failed attempts: `base · 2^attempt`, at most `max`, with "equal
+/// jitter" (a random wait between half of that and all of it), so many agents do not
+/// retry in step and none retries at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retry {
     /// The first backoff's upper bound.
@@ -95,16 +97,19 @@ impl Retry {
             .base
             .saturating_mul(1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX))
             .min(self.max);
-        ceiling.mul_f64(fastrand::f64())
+        ceiling.mul_f64(0.5 + fastrand::f64() / 2.0)
     }
 }
 
-/// Sends the queue's uploads.
+/// Sends the queue's uploads. The backoff after failures holds for the runs of one
+/// uploader (the watching loop); a new process tries every upload at once.
 #[derive(Clone, Default)]
 pub struct Uploader {
     chunk_size: Option<u64>,
     retry: Retry,
     progress: Option<ProgressHook>,
+    /// Queue rows not to be tried again before these instants.
+    backoff: Arc<Mutex<HashMap<i64, Instant>>>,
 }
 
 impl std::fmt::Debug for Uploader {
@@ -173,7 +178,10 @@ impl Uploader {
             } else {
                 policy.decide(&upload, spent)
             };
-            let waiting = upload.next_attempt_at.is_some_and(|at| at > Utc::now());
+            let waiting = self
+                .backoff_map()
+                .get(&upload.id)
+                .is_some_and(|at| *at > Instant::now());
             let late = deadline.is_some_and(|at| Instant::now() >= at);
             if let Decision::HeldBack(why) = decision {
                 tracing::debug!(file = %upload.item.filename, why, "held back");
@@ -229,6 +237,7 @@ impl Uploader {
             }
             let error = match self.attempt(queue, client, policy, upload, &mut sent).await {
                 Ok(()) => {
+                    self.backoff_map().remove(&upload.id);
                     queue.mark_done(upload.id).await?;
                     return Ok(Outcome::Uploaded(sent));
                 }
@@ -253,6 +262,7 @@ impl Uploader {
             }
             if last {
                 let later = self.retry.backoff(upload.attempts + attempt + 1);
+                self.backoff_map().insert(upload.id, Instant::now() + later);
                 let retry_at = Utc::now() + chrono::Duration::from_std(later).unwrap_or_default();
                 tracing::warn!(file = %upload.item.filename, %error, "upload failed; tried again later");
                 queue
@@ -327,6 +337,10 @@ impl Uploader {
             offset = next;
         }
         Ok(())
+    }
+
+    fn backoff_map(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Instant>> {
+        self.backoff.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The progress hook of one chunk starting at `offset`.
@@ -437,8 +451,8 @@ mod tests {
             max: Duration::from_millis(5),
             attempts: 3,
         };
-        let report = Uploader::new()
-            .with_retry(retry)
+        let uploader = Uploader::new().with_retry(retry);
+        let report = uploader
             .run(&queue, &client, &policy, Until::Idle)
             .await
             .unwrap();
@@ -452,6 +466,33 @@ mod tests {
         assert!(first.next_attempt_at.is_some(), "retried after a backoff");
         let second = queue.get(ids[1]).await.unwrap().unwrap();
         assert_eq!((second.status, second.attempts), (Status::Queued, 0));
+
+        // Between runs the same uploader waits out the backoff (at least half of a
+        // minute here); a new one (a new process) tries at once.
+        let patient = Uploader::new().with_retry(Retry {
+            base: Duration::from_secs(60),
+            max: Duration::from_secs(60),
+            attempts: 1,
+        });
+        patient
+            .run(&queue, &client, &policy, Until::Idle)
+            .await
+            .unwrap();
+        patient
+            .run(&queue, &client, &policy, Until::Idle)
+            .await
+            .unwrap();
+        let attempts = |id| {
+            let queue = queue.clone();
+            async move { queue.get(id).await.unwrap().unwrap().attempts }
+        };
+        assert_eq!((attempts(ids[0]).await, attempts(ids[1]).await), (2, 1));
+        Uploader::new()
+            .with_retry(retry)
+            .run(&queue, &client, &policy, Until::Idle)
+            .await
+            .unwrap();
+        assert_eq!(attempts(ids[0]).await, 3, "a new uploader tries at once");
     }
 
     #[test]
@@ -462,8 +503,10 @@ mod tests {
             attempts: 3,
         };
         for _ in 0..100 {
-            assert!(retry.backoff(0) <= Duration::from_millis(100));
-            assert!(retry.backoff(2) <= Duration::from_millis(400));
+            let first = retry.backoff(0);
+            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+            let third = retry.backoff(2);
+            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
             assert!(retry.backoff(30) <= Duration::from_secs(1));
         }
         let waits: Vec<Duration> = (0..100).map(|_| retry.backoff(3)).collect();
