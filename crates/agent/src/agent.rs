@@ -90,11 +90,6 @@ impl Agent {
         &self.residency
     }
 
-    /// The upload queue.
-    pub fn queue(&self) -> &Queue {
-        &self.queue
-    }
-
     /// Imports, processes finished drives (all drives when `all_final`) and queues their
     /// uploads. `progress` shows the import.
     pub async fn pass(&self, all_final: bool, progress: &ProgressBar) -> Result<Pass, AgentError> {
@@ -175,12 +170,6 @@ impl Agent {
             self.queue.enqueue(item).await?;
         }
         Ok(items.len())
-    }
-
-    /// Queues the upload of a clip made on the phone (a manual clip goes by the manual rules).
-    pub async fn enqueue_clip(&self, clip: &Clip) -> Result<(), AgentError> {
-        self.queue.enqueue(&clip_upload(clip)).await?;
-        Ok(())
     }
 }
 

@@ -65,13 +65,6 @@ pub struct Recording {
     pub phone_path: Option<PathBuf>,
 }
 
-impl Recording {
-    /// When its video ends.
-    pub fn end(&self) -> DateTime<Utc> {
-        self.start + chrono::Duration::milliseconds(self.duration_ms)
-    }
-}
-
 /// One telemetry sidecar imported from the camera.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sidecar {
