@@ -305,6 +305,12 @@ async fn round(
     report.held_back = uploads.held_back;
     tracing::info!(
         imported = pass.import.recordings,
+        imported_bytes = pass.import.bytes,
+        sidecars = pass.import.sidecars,
+        not_ready = pass.import.not_ready,
+        copy_failed = pass.import.failed,
+        left_on_camera = pass.import.left_on_camera,
+        loop_deleted_drives = ?pass.import.evicted_drives,
         drives = pass.processed.len(),
         queued = pass.queued,
         uploaded = uploads.uploaded,
