@@ -398,7 +398,7 @@ async fn delete_removes_rows_then_blobs(app: TestApp) {
     );
     assert_eq!(
         ids(&json(&app, "/api/v1/clips", &session).await),
-        [inside.clone()]
+        std::slice::from_ref(&inside)
     );
     assert!(
         app.state.blobs.exists(&blob).await.unwrap(),

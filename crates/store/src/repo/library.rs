@@ -172,27 +172,33 @@ pub(crate) fn drives_page(dialect: Dialect, user_id: Uuid, page: &PageRequest) -
     sql
 }
 
-/// The query of the clips covered by `drives` (none when `drives` is empty).
+/// The query of the clips covered by `drives` (none when `drives` is empty): one
+/// indexed range per drive (owner, device, window), joined by `OR` alone so the engines
+/// read each range from the index rather than scan the table.
 pub(crate) fn clips_of_drives(dialect: Dialect, user_id: Uuid, drives: &[Drive]) -> Sql {
     let mut sql = Sql::new(
         dialect,
-        &format!(
-            "SELECT t.*, {} FROM clips t WHERE t.user_id = ",
-            COVERING_DRIVE
-        ),
+        &format!("SELECT t.*, {COVERING_DRIVE} FROM clips t WHERE "),
     );
-    sql.bind(Param::Uuid(user_id));
-    sql.push(" AND (1 = 0");
-    for d in drives {
-        sql.push(" OR (t.device_id = ")
-            .bind(Param::Uuid(d.device_id))
-            .push(" AND t.start_at >= ")
-            .bind(Param::Time(d.start))
-            .push(" AND t.start_at <= ")
-            .bind(Param::Time(d.end))
-            .push(")");
+    if drives.is_empty() {
+        sql.push("1 = 0");
     }
-    sql.push(") ORDER BY t.start_at, t.id");
+    for (i, d) in drives.iter().enumerate() {
+        sql.push(if i == 0 {
+            "(t.user_id = "
+        } else {
+            " OR (t.user_id = "
+        })
+        .bind(Param::Uuid(user_id))
+        .push(" AND t.device_id = ")
+        .bind(Param::Uuid(d.device_id))
+        .push(" AND t.start_at >= ")
+        .bind(Param::Time(d.start))
+        .push(" AND t.start_at <= ")
+        .bind(Param::Time(d.end))
+        .push(")");
+    }
+    sql.push(" ORDER BY t.start_at, t.id");
     sql
 }
 

@@ -211,8 +211,11 @@ pub(crate) fn gap(ms: u64) -> chrono::Duration {
 }
 
 /// The subquery giving the drive that covers a clip's or sidecar's start (`t` is the
-/// table alias); identical SQL for both engines.
+/// table alias): the device's latest drive starting at or before it, if that one lasts
+/// until it (a device's drives do not overlap). Two index seeks per row, however many
+/// drives the device has; identical SQL for both engines.
 pub(crate) const COVERING_DRIVE: &str = "(SELECT d.id FROM drives d
-      WHERE d.user_id = t.user_id AND d.device_id = t.device_id
-        AND d.start_at <= t.start_at AND d.end_at >= t.start_at
-      ORDER BY d.start_at LIMIT 1) AS drive_id";
+      WHERE d.end_at >= t.start_at AND d.id = (SELECT p.id FROM drives p
+          WHERE p.user_id = t.user_id AND p.device_id = t.device_id
+            AND p.start_at <= t.start_at
+          ORDER BY p.start_at DESC LIMIT 1)) AS drive_id";
