@@ -141,7 +141,7 @@ pub fn app(state: AppState) -> Router {
 pub struct Server {
     listener: TcpListener,
     router: Router,
-    jobs: Worker,
+    jobs: Option<Worker>,
 }
 
 impl Server {
@@ -160,8 +160,15 @@ impl Server {
         Ok(Self {
             listener,
             router: app(state),
-            jobs,
+            jobs: Some(jobs),
         })
+    }
+
+    /// The same server without its background job worker: for tests that run the queue
+    /// themselves ([`Worker::run_one`]), so that no other worker races them.
+    pub fn without_jobs(mut self) -> Self {
+        self.jobs = None;
+        self
     }
 
     /// The address actually bound.
@@ -178,9 +185,11 @@ impl Server {
         // The worker stops when `shutdown` completes, or when serving fails (the sender
         // is dropped with the graceful-shutdown future).
         let (stop_jobs, mut jobs_stopped) = tokio::sync::watch::channel(());
-        let jobs = tokio::spawn(self.jobs.run_until(async move {
-            let _ = jobs_stopped.changed().await;
-        }));
+        let jobs = self.jobs.map(|worker| {
+            tokio::spawn(worker.run_until(async move {
+                let _ = jobs_stopped.changed().await;
+            }))
+        });
         let served = axum::serve(
             self.listener,
             self.router
@@ -191,7 +200,10 @@ impl Server {
             let _ = stop_jobs.send(());
         })
         .await;
-        if let Err(err) = jobs.await {
+        if let Some(Err(err)) = match jobs {
+            Some(jobs) => Some(jobs.await),
+            None => None,
+        } {
             tracing::error!(%err, "the job worker crashed");
         }
         served?;

@@ -14,6 +14,7 @@ mod backoff;
 pub mod delete_blobs;
 mod handler;
 pub mod housekeeping;
+pub mod thumbnail;
 mod worker;
 
 pub use backoff::retry_delay;

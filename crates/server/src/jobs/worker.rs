@@ -148,6 +148,9 @@ impl Worker {
             .with_handler(Arc::new(super::delete_blobs::DeleteBlobsHandler {
                 state: state.clone(),
             }))
+            .with_handler(Arc::new(super::thumbnail::ThumbnailHandler {
+                state: state.clone(),
+            }))
             .with_handler(Arc::new(crate::archive::ArchiveDriveHandler {
                 state: state.clone(),
             }))

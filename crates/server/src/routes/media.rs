@@ -399,14 +399,18 @@ pub async fn drive_thumbnail(
     owner: Owner,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let mut all = state.repo.drive_recordings(owner.user_id, id).await?;
-    all.sort_by_key(|r| {
+    let all = state.repo.drive_recordings(owner.user_id, id).await?;
+    let first = drive_thumbnail_source(&all).ok_or(ApiError::NotFound)?;
+    thumbnail::respond(&state, &first.file, 0).await
+}
+
+/// The file a drive's thumbnail shows: its first road recording, else its first file.
+pub fn drive_thumbnail_source(recordings: &[Recording]) -> Option<&Recording> {
+    recordings.iter().min_by_key(|r| {
         (
             r.view != View::Road,
             r.kind != RecordingKind::Recording,
             r.file.start,
         )
-    });
-    let first = all.first().ok_or(ApiError::NotFound)?;
-    thumbnail::respond(&state, &first.file, 0).await
+    })
 }

@@ -1,4 +1,5 @@
-//! JPEG thumbnails of stored videos, made on first request from one keyframe (read with
+//! JPEG thumbnails of stored videos, made by the `thumbnail` job after an upload (or on
+//! first request) from one keyframe (read with
 //! ranged reads) and kept in the blob store under a key derived from the file and the
 //! time, so each is made once whatever the replica.
 
@@ -32,16 +33,7 @@ pub fn cache_key(file: &VideoFile, ms: u64) -> Result<BlobKey, ApiError> {
 /// milliseconds into `file` (or of its first keyframe when none follows), from the store
 /// when it was made before.
 pub async fn respond(state: &AppState, file: &VideoFile, ms: u64) -> Result<Response, ApiError> {
-    let key = cache_key(file, ms)?;
-    let jpeg = match cached(state, &key).await? {
-        Some(jpeg) => jpeg,
-        None => {
-            let jpeg = make(state, file, ms).await?;
-            let body = stream::iter([Ok(jpeg.clone())]).boxed();
-            state.blobs.put(&key, body).await?;
-            jpeg
-        }
-    };
+    let jpeg = ensure(state, file, ms).await?;
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
@@ -50,6 +42,19 @@ pub async fn respond(state: &AppState, file: &VideoFile, ms: u64) -> Result<Resp
         jpeg,
     )
         .into_response())
+}
+
+/// The thumbnail of `file` at `ms`, made and kept in the store unless it was before (the
+/// `thumbnail` job calls this right after an upload, so lists show it at once).
+pub async fn ensure(state: &AppState, file: &VideoFile, ms: u64) -> Result<Bytes, ApiError> {
+    let key = cache_key(file, ms)?;
+    if let Some(jpeg) = cached(state, &key).await? {
+        return Ok(jpeg);
+    }
+    let jpeg = make(state, file, ms).await?;
+    let body = stream::iter([Ok(jpeg.clone())]).boxed();
+    state.blobs.put(&key, body).await?;
+    Ok(jpeg)
 }
 
 async fn cached(state: &AppState, key: &BlobKey) -> Result<Option<Bytes>, ApiError> {

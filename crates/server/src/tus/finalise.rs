@@ -8,6 +8,7 @@
 use super::metadata::{Kind, UploadMetadata};
 use super::writer::{best_effort_delete, key, scratch_prefix};
 use super::TusError;
+use crate::jobs::thumbnail::{MakeThumbnail, ThumbnailOf};
 use crate::state::AppState;
 use crate::stream::reader::BlobReader;
 use dashvault_media::telemetry::mp4::read_mp4;
@@ -156,7 +157,9 @@ async fn file(state: &AppState, upload: &Upload, blob_key: &BlobKey) -> Result<(
                 file: video.into_file(upload, &meta, sha256),
                 created_at: now,
             };
-            state.repo.add_clip(&clip).await?.file.blob_key
+            let clip = state.repo.add_clip(&clip).await?;
+            queue_thumbnail(state, upload.user_id, ThumbnailOf::Clip(clip.id)).await;
+            clip.file.blob_key
         }
         (Inspected::Video(video), kind) => {
             let recording = NewRecording {
@@ -174,7 +177,10 @@ async fn file(state: &AppState, upload: &Upload, blob_key: &BlobKey) -> Result<(
                     .unwrap_or(u64::MAX),
                 created_at: now,
             };
-            state.repo.add_recording(&recording).await?.file.blob_key
+            let recording = state.repo.add_recording(&recording).await?;
+            let drive = ThumbnailOf::Drive(recording.drive_id);
+            queue_thumbnail(state, upload.user_id, drive).await;
+            recording.file.blob_key
         }
     };
     if stored_key != upload.blob_key {
@@ -182,6 +188,15 @@ async fn file(state: &AppState, upload: &Upload, blob_key: &BlobKey) -> Result<(
         best_effort_delete(state, blob_key).await;
     }
     Ok(())
+}
+
+/// Queue the thumbnail the item is listed with. A failure only delays the picture: it is
+/// made on its first request then.
+async fn queue_thumbnail(state: &AppState, user: Uuid, of: ThumbnailOf) {
+    let job = MakeThumbnail { user, of }.job();
+    if let Err(err) = state.repo.enqueue(&job, state.clock.now()).await {
+        tracing::warn!(%err, "could not queue a thumbnail job");
+    }
 }
 
 /// Copy the blob to a local temporary file (the media crate reads files at random

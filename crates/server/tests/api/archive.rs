@@ -7,7 +7,7 @@ use crate::library::device;
 use crate::tus::{json, metadata, recording, sha256_hex, video, Tus};
 use async_trait::async_trait;
 use dashvault_server::archive::{self, ArchiveDrive, ARCHIVE_PASS};
-use dashvault_server::clock::Clock;
+use dashvault_server::clock::{Clock, ManualClock};
 use dashvault_server::jobs::{JobEnd, Outcome, Worker, WorkerConfig};
 use dashvault_store::blob::{
     BlobKey, BlobMeta, BlobStore, ByteStream, PartReceipt, Result as BlobResult, UploadId,
@@ -29,7 +29,8 @@ async fn app(engine: Engine) -> TestApp {
 }
 
 /// A user with an old drive of two recordings (and a clip in it) and a recent drive; the
-/// session, the user id and the ids of the old and the recent drive.
+/// session, the user id and the ids of the old and the recent drive. The jobs the
+/// uploads queued (thumbnails) have run.
 async fn library(app: &TestApp) -> (String, Uuid, Uuid, Uuid) {
     let session = app.sign_in("+14155550100").await;
     let (_, token) = device(app, &session, "car").await;
@@ -47,6 +48,7 @@ async fn library(app: &TestApp) -> (String, Uuid, Uuid, Uuid) {
     let clip = metadata(&[("kind", "clip"), ("start", "2026-09-01T08:00:02Z")]);
     let (_, done) = tus.upload(&video("clip", 0), &clip, 1 << 20).await;
     assert_eq!(done.status(), 204);
+    settle(app).await;
     let me = json(app, "/api/v1/me", &session).await;
     let user = me["id"].as_str().unwrap().parse().unwrap();
     let drives = json(app, "/api/v1/drives", &session).await;
@@ -92,18 +94,34 @@ async fn placement(app: &TestApp, keys: &[BlobKey]) -> Vec<(Option<String>, Opti
     out
 }
 
-/// Run queued jobs until none is left, each to success.
-async fn drain(app: &TestApp) {
+/// Run queued jobs until none is left or running, each to success. The server's own
+/// worker runs jobs too, so jobs it holds are waited for.
+pub async fn settle(app: &TestApp) {
     let worker = Worker::for_state(&app.state, WorkerConfig::default());
-    while let Outcome::Ran(ran) = worker.run_one().await.unwrap() {
-        assert_eq!(ran.end, JobEnd::Done, "{ran:?}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        match worker.run_one().await.unwrap() {
+            Outcome::Ran(ran) => assert_eq!(ran.end, JobEnd::Done, "{ran:?}"),
+            Outcome::Empty => {
+                let counts = app.state.repo.count_jobs().await.unwrap();
+                assert_eq!(counts.failed, 0, "a job failed");
+                if counts.queued == 0 && counts.running == 0 {
+                    return;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "jobs never finished: {counts:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
     }
 }
 
 async fn archive_pass(app: &TestApp) {
     let job = NewJob::new(ARCHIVE_PASS, serde_json::json!({}));
     app.state.repo.enqueue(&job, app.clock.now()).await.unwrap();
-    drain(app).await;
+    settle(app).await;
 }
 
 async fn drive_item(app: &TestApp, session: &str, drive: Uuid) -> Value {
@@ -154,6 +172,15 @@ async fn archive_and_restore_round_trip(engine: Engine) {
     assert!(placement(&app, &recent_keys).await[0].1.is_none());
     assert_eq!(drive_item(&app, &session, old).await["archived"], true);
     assert_eq!(drive_item(&app, &session, recent).await["archived"], false);
+    let thumbnail = app
+        .get_with(&format!("/api/v1/drives/{old}/thumbnail"), &session)
+        .await;
+    assert_eq!(
+        thumbnail.status(),
+        200,
+        "made after the upload, kept in the hot store"
+    );
+    assert_eq!(thumbnail.headers()["content-type"], "image/jpeg");
     for path in ["video", "segments"] {
         let response = app
             .get_with(&format!("/api/v1/drives/{old}/{path}"), &session)
@@ -320,22 +347,24 @@ async fn killed_between_copy_and_delete(engine: Engine) {
     let (session, user, old, _) = library(&app).await;
     let old_keys = keys(&app, user, old).await;
     let digests: Vec<_> = placement(&app, &old_keys).await;
+    // The workers of this test live an hour ahead of the server's own worker, so the
+    // job they queue (runnable in an hour) is theirs alone.
+    let later = Arc::new(ManualClock::new(
+        app.clock.now() + chrono::TimeDelta::hours(1),
+    ));
+    let mut ahead = app.state.clone();
+    ahead.clock = later.clone();
     let deleting = Arc::new(Notify::new());
-    let mut doomed = app.state.clone();
+    let mut doomed = ahead.clone();
     doomed.blobs = Arc::new(StallOnDelete {
         inner: Arc::clone(&app.state.blobs),
         deleting: Arc::clone(&deleting),
     });
-    let candidates = archive::due(
-        &app.state,
-        Duration::from_secs(60 * 86400),
-        app.clock.now(),
-        10,
-    )
-    .await
-    .unwrap();
+    let candidates = archive::due(&ahead, Duration::from_secs(60 * 86400), app.clock.now(), 10)
+        .await
+        .unwrap();
     assert_eq!(candidates.len(), 1);
-    archive::enqueue(&app.state, &candidates[0], "test")
+    archive::enqueue(&ahead, &candidates[0], "test")
         .await
         .unwrap();
 
@@ -360,12 +389,12 @@ async fn killed_between_copy_and_delete(engine: Engine) {
     );
     assert_eq!(drive_item(&app, &session, old).await["archived"], true);
 
-    let rescuer = Worker::for_state(&app.state, config);
+    let rescuer = Worker::for_state(&ahead, config);
     assert!(
         matches!(rescuer.run_one().await.unwrap(), Outcome::Empty),
         "still leased"
     );
-    app.clock.advance(chrono::TimeDelta::seconds(61));
+    later.advance(chrono::TimeDelta::seconds(61));
     match rescuer.run_one().await.unwrap() {
         Outcome::Ran(ran) => {
             assert_eq!(ran.end, JobEnd::Done);

@@ -135,9 +135,11 @@ pub async fn spawn_app_with(engine: Engine, adjust: impl FnOnce(&mut ServerConfi
     if matches!(config.sms, SmsConfig::Console) {
         state.sms = sms.clone();
     }
+    // Tests run the job queue themselves (Worker::run_one), without a racing worker.
     let server = Server::bind_with_state(config.listen, state.clone())
         .await
-        .expect("bind");
+        .expect("bind")
+        .without_jobs();
     let addr = server.local_addr().unwrap();
     tokio::spawn(server.run(std::future::pending()));
     TestApp {

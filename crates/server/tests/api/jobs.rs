@@ -423,6 +423,14 @@ async fn wait_for_done(app: &TestApp, kind: &str, dedupe_key: &str) {
 /// the next hour (whichever takes it first), pruning sends older than a day, and stops
 /// when told to.
 async fn server_runs_housekeeping(app: TestApp) {
+    // The test app serves without a worker; this server on the same state runs one.
+    let server = dashvault_server::Server::bind_with_state(
+        "127.0.0.1:0".parse().unwrap(),
+        app.state.clone(),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(server.run(std::future::pending()));
     let hour = |t: DateTime<Utc>| format!("{PRUNE_AUTH}:{}", t.format("%Y-%m-%dT%H"));
     wait_for_done(&app, PRUNE_AUTH, &hour(app.clock.now())).await;
 

@@ -13,5 +13,6 @@ mod service;
 mod shares;
 mod sms;
 mod streaming;
+mod thumbnails;
 mod tus;
 mod uploads;

@@ -17,7 +17,7 @@ fn share(user: Uuid, clip: Uuid, hash: u8, expires_ms: Option<i64>) -> Share {
         user_id: user,
         clip_id: clip,
         token_hash: vec![hash; 32],
-        include_location: hash % 2 == 0,
+        include_location: hash.is_multiple_of(2),
         created_at: at(i64::from(hash)),
         expires_at: expires_ms.map(at),
         revoked_at: None,
