@@ -12,3 +12,4 @@ mod process;
 mod serve;
 mod simulate;
 mod uploads;
+mod web;

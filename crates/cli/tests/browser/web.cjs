@@ -1,0 +1,163 @@
+// The web UI driven in Debian's Chromium through playwright-core, as a user would: sign in,
+// MY RIDES and MY INCIDENTS, a filter, play and seek by an incident marker, share and open
+// the link as a stranger, revoke it, download a ride's 2-minute segment, delete a clip, sign
+// out. Saves a screenshot of every page; prints what it saw as one JSON line at the end.
+// Asks on stdout ({"need": "code"}, {"need": "upload TOKEN"}) and reads each answer from stdin.
+// Usage: node web.cjs BASE_URL PHONE SCREENSHOT_DIR DOWNLOAD_DIR   (NODE_PATH reaches playwright-core)
+'use strict';
+const { chromium } = require('playwright-core');
+const path = require('path');
+const readline = require('readline');
+
+const [base, phone, shots, downloads] = process.argv.slice(2);
+const answers = readline.createInterface({ input: process.stdin });
+const input = answers[Symbol.asyncIterator]();
+const seen = { screenshots: [], errors: [] };
+
+async function ask(what) {
+  console.log(JSON.stringify({ need: what }));
+  const { value } = await input.next();
+  return value.trim();
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  seen.screenshots.push(`${name}.png`);
+}
+
+function watch(page, who) {
+  page.on('console', (m) => { if (m.type() === 'error') seen.errors.push(`${who}: ${m.text()}`); });
+  page.on('pageerror', (e) => seen.errors.push(`${who}: ${e}`));
+}
+
+const cards = (page) => page.$$eval('.card a.card-link', (as) => as.map((a) => a.getAttribute('href')));
+const videoTime = (page) => page.evaluate(() => document.getElementById('video').currentTime);
+
+async function play(page) {
+  await page.waitForFunction(() => document.getElementById('video').readyState >= 1);
+  await page.evaluate(() => { const v = document.getElementById('video'); v.muted = true; return v.play(); });
+  await page.waitForFunction(() => document.getElementById('video').currentTime > 1, null, { timeout: 30000 });
+  const t = await videoTime(page);
+  await page.evaluate(() => document.getElementById('video').pause());
+  return t;
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required'],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    watch(page, 'owner');
+
+    // Sign in: phone, then the code the console sender printed.
+    await page.goto(`${base}/`);
+    await shot(page, '01-sign-in');
+    await page.fill('#phone', phone);
+    await page.click('#phone-form button[type=submit]');
+    await page.waitForSelector('#code-form:not([hidden])');
+    await page.fill('#code', await ask('code'));
+    await Promise.all([page.waitForURL(`${base}/rides`), page.click('#code-form button[type=submit]')]);
+    seen.empty = await page.textContent('.empty');
+    await shot(page, '02-rides-empty');
+
+    // The camera's files arrive (uploaded with the session the browser holds).
+    const [session] = (await context.cookies()).filter((c) => c.name === 'dashvault_session');
+    await ask(`upload ${session.value}`);
+    await page.reload();
+    seen.rides = await cards(page);
+    await shot(page, '02-rides');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot(page, '03-rides-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // MY INCIDENTS, then filtered by incident type.
+    await Promise.all([page.waitForURL(`${base}/incidents`), page.click('nav a[href="/incidents"]')]);
+    seen.incidents = await cards(page);
+    await shot(page, '04-incidents');
+    await page.selectOption('#type', 'hard_brake');
+    await Promise.all([page.waitForURL(/type=hard_brake/), page.click('.filters button[type=submit]')]);
+    seen.filtered = await cards(page);
+    await shot(page, '05-incidents-filtered');
+
+    // The player: it plays, and an incident marker (pressed from the keyboard) seeks.
+    await Promise.all([page.waitForURL(/\/clips\//), page.click('.card a.card-link')]);
+    const clipPath = new URL(page.url()).pathname;
+    seen.clip = clipPath;
+    seen.played = await play(page);
+    const marker = page.locator('.marker').first();
+    seen.marker = Number(await marker.getAttribute('data-t'));
+    await marker.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((t) => Math.abs(document.getElementById('video').currentTime - t) < 0.5,
+      Math.max(0, seen.marker - 1));
+    seen.seeked = await videoTime(page);
+    await page.waitForSelector('body[data-telemetry="ready"]');
+    await shot(page, '06-clip');
+
+    // Share, open the link in a fresh context (a stranger), revoke, open it again.
+    await page.click('#share-open');
+    await page.selectOption('#share-expiry', '86400');
+    await page.click('#share-form button[type=submit]');
+    await page.waitForSelector('#share-result:not([hidden])');
+    const shareUrl = await page.inputValue('#share-url');
+    seen.shareUrl = shareUrl;
+    await shot(page, '07-share-dialog');
+    const stranger = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const guest = await stranger.newPage();
+    watch(guest, 'stranger');
+    const opened = await guest.goto(shareUrl);
+    seen.shared = {
+      status: opened.status(),
+      links: await guest.$$eval('a[href]', (as) => as.map((a) => a.getAttribute('href'))),
+      text: await guest.textContent('body'),
+      videos: await guest.$$eval('video', (vs) => vs.map((v) => v.getAttribute('src'))),
+      played: await play(guest),
+    };
+    await shot(guest, '08-shared');
+    await page.click('#share-list .revoke');
+    await page.waitForFunction(() => document.getElementById('share-status').textContent.includes('revoked'));
+    const gone = await guest.goto(shareUrl);
+    seen.revoked = gone.status();
+    await shot(guest, '09-shared-revoked');
+    await stranger.close();
+    await page.click('#share-close');
+
+    // A ride: its 2-minute segments; download the first.
+    await page.goto(`${base}/rides`);
+    await Promise.all([page.waitForURL(/\/rides\/./), page.click('.card a.card-link')]);
+    await page.waitForSelector('#segment-list a.segment');
+    seen.segments = await page.$$eval('#segment-list a.segment', (as) => as.map((a) => a.textContent));
+    await shot(page, '10-ride');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#segment-list a.segment >> nth=0'),
+    ]);
+    seen.download = path.join(downloads, download.suggestedFilename());
+    await download.saveAs(seen.download);
+
+    // Delete the clip, confirmed in the dialog.
+    await page.goto(`${base}${clipPath}`);
+    await page.click('#delete-open');
+    await shot(page, '11-delete-confirm');
+    await Promise.all([page.waitForURL(`${base}/incidents`), page.click('#delete-confirm')]);
+    seen.afterDelete = await cards(page);
+    await shot(page, '12-incidents-after-delete');
+
+    // Sign out: back to the sign-in form, and the library is closed.
+    await Promise.all([page.waitForURL(`${base}/`), page.click('#sign-out')]);
+    await page.waitForSelector('#phone-form');
+    await page.goto(`${base}/incidents`);
+    seen.signedOut = new URL(page.url()).pathname;
+  } finally {
+    await browser.close();
+    answers.close();
+  }
+  console.log(JSON.stringify({ result: seen }));
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

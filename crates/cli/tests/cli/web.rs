@@ -1,0 +1,303 @@
+//! The web UI end to end: a real `dashvault serve` (SQLite and files), real MP4s uploaded
+//! with tus, and Debian's Chromium driven by playwright-core (`tests/browser/web.cjs`):
+//! sign in with the code from the console, lists and a filter, playing and seeking by an
+//! incident marker, a share link opened by a stranger and revoked, a ride's 2-minute
+//! segment downloaded and checked with ffprobe, and a clip deleted down to its blob.
+//! Screenshots of every page land in `target/screenshots/`. `scripts/test` installs
+//! Chromium and playwright-core; without them this test fails.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+
+use crate::process::lines;
+use crate::uploads::{files_under, patch, tus, Server};
+
+const PHONE: &str = "+14155550123";
+const FPS: u32 = 25;
+
+/// `Upload-Metadata` from plain pairs.
+fn metadata(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(key, value)| {
+            let value = base64::engine::general_purpose::STANDARD.encode(value);
+            format!("{key} {value}")
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A `seconds`-long 320x240 H.264 video at 25 fps with a keyframe every second, its colours
+/// turned by `hue` degrees so that every file differs.
+fn video(dir: &Path, name: &str, seconds: u32, hue: u32) -> PathBuf {
+    let path = dir.join(name);
+    let keyint = FPS.to_string();
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!(
+            "testsrc=size=320x240:rate={FPS}:duration={seconds},hue=h={hue}"
+        ))
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-g", &keyint, "-keyint_min", &keyint, "-sc_threshold", "0"])
+        .arg(&path)
+        .status()
+        .unwrap_or_else(|e| panic!("ffmpeg is needed (apt-get install ffmpeg): {e}"));
+    assert!(status.success(), "ffmpeg made {name}");
+    path
+}
+
+async fn upload(server: &Server, http: &reqwest::Client, token: &str, file: &Path, meta: &str) {
+    let bytes = std::fs::read(file).unwrap();
+    let created = tus(http.post(server.url("/api/v1/uploads")), token)
+        .header("Upload-Length", bytes.len())
+        .header("Upload-Metadata", meta)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "{:?}", created.text().await);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let done = patch(http, &server.url(&location), token, 0, &bytes).await;
+    assert_eq!(done.status(), 204, "{:?}", done.text().await);
+}
+
+fn sha256_of(path: &Path) -> String {
+    let output = Command::new("sha256sum").arg(path).output().unwrap();
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Whether a file with `file`'s bytes is under `blobs`.
+fn stored(blobs: &Path, file: &Path) -> bool {
+    let sha = sha256_of(file);
+    files_under(blobs).iter().any(|p| sha256_of(p) == sha)
+}
+
+/// What ffprobe counts in a file's video stream: frames and duration in seconds.
+fn probe(path: &Path) -> (u64, f64) {
+    let output = Command::new("ffprobe")
+        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+        .args([
+            "-show_entries",
+            "stream=nb_read_frames,duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    assert!(
+        output.status.success(),
+        "ffprobe rejects {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut fields = text.trim().split(',');
+    let duration = fields.next().unwrap().parse().unwrap();
+    let frames = fields.next().unwrap().parse().unwrap();
+    (frames, duration)
+}
+
+/// The camera's files: a drive of three consecutive 1-minute recordings, and two clips in
+/// it (an automatic one with a hard brake 6 s in, and a manual one). Returns the path of
+/// the hard-brake clip.
+async fn upload_library(server: &Server, token: &str, dir: &Path) -> PathBuf {
+    let http = reqwest::Client::new();
+    for minute in 0..3u32 {
+        let file = video(dir, &format!("rec{minute}.mp4"), 60, minute * 40);
+        let start = format!("2026-11-20T08:0{minute}:00Z");
+        let meta = metadata(&[("kind", "recording"), ("start", &start)]);
+        upload(server, &http, token, &file, &meta).await;
+    }
+    let brake = video(dir, "brake.mp4", 10, 200);
+    let incidents = r#"[{"type":"hard_brake","at":"2026-11-20T08:00:36Z","severity":0.8}]"#;
+    let meta = metadata(&[
+        ("kind", "clip"),
+        ("clip", "auto"),
+        ("start", "2026-11-20T08:00:30Z"),
+        ("incidents", incidents),
+    ]);
+    upload(server, &http, token, &brake, &meta).await;
+    let manual = video(dir, "manual.mp4", 10, 300);
+    let meta = metadata(&[
+        ("kind", "clip"),
+        ("clip", "manual"),
+        ("start", "2026-11-20T08:01:40Z"),
+    ]);
+    upload(server, &http, token, &manual, &meta).await;
+    brake
+}
+
+/// Run `web.cjs` against `server`, answering its requests: the sign-in code from the
+/// console, and the uploads (with the browser's session) once it is signed in. Returns
+/// what it saw and the hard-brake clip's file.
+fn drive_browser(
+    server: &Server,
+    runtime: &tokio::runtime::Runtime,
+    dir: &Path,
+    shots: &Path,
+) -> (serde_json::Value, PathBuf) {
+    let tools = std::env::var("DASHVAULT_BROWSER_TOOLS").unwrap_or_else(|_| {
+        panic!("DASHVAULT_BROWSER_TOOLS is not set: run ./scripts/test, which installs Chromium and playwright-core")
+    });
+    let downloads = dir.join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/web.cjs");
+    let mut node = Command::new("node")
+        .arg(script)
+        .arg(&server.base)
+        .arg(PHONE)
+        .arg(shots)
+        .arg(&downloads)
+        .env("NODE_PATH", Path::new(&tools).join("node_modules"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node runs (install Node.js)");
+    let mut stdin = node.stdin.take().unwrap();
+    let output = lines(node.stdout.take().unwrap());
+    let (mut result, mut brake) = (None, None);
+    while let Ok(line) = output.recv_timeout(Duration::from_secs(300)) {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        let need = message["need"].as_str().unwrap_or_default();
+        if need == "code" {
+            writeln!(stdin, "{}", server.next_code()).unwrap();
+        } else if let Some(token) = need.strip_prefix("upload ") {
+            let clip = runtime.block_on(upload_library(server, token, dir));
+            assert!(stored(&dir.join("data/blobs"), &clip), "the clip is stored");
+            brake = Some(clip);
+            writeln!(stdin, "uploaded").unwrap();
+        } else if !message["result"].is_null() {
+            result = Some(message["result"].clone());
+            break;
+        }
+    }
+    drop(stdin);
+    assert!(
+        node.wait().unwrap().success(),
+        "web.cjs failed (its error is above)"
+    );
+    (
+        result.expect("web.cjs printed its result"),
+        brake.expect("web.cjs asked for the uploads"),
+    )
+}
+
+#[test]
+fn the_web_ui_in_chromium() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let server = Server::start(&data);
+
+    let (seen, brake) = drive_browser(&server, &runtime, dir.path(), &shots);
+
+    let blobs = data.join("blobs");
+    let links = |key: &str| -> Vec<String> {
+        seen[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key} in {seen}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(
+        seen["empty"]
+            .as_str()
+            .unwrap()
+            .contains("Register your camera"),
+        "{seen}"
+    );
+    assert_eq!(links("rides").len(), 1, "one ride: {seen}");
+    assert_eq!(links("incidents").len(), 2, "two clips: {seen}");
+    let clip = seen["clip"].as_str().unwrap().to_owned();
+    assert_eq!(links("filtered"), vec![clip.clone()], "only the hard brake");
+    assert!(seen["played"].as_f64().unwrap() > 1.0, "{seen}");
+    assert!(
+        (seen["marker"].as_f64().unwrap() - 6.0).abs() < 0.01,
+        "{seen}"
+    );
+    assert!(
+        (seen["seeked"].as_f64().unwrap() - 5.0).abs() < 0.5,
+        "{seen}"
+    );
+
+    // The stranger sees that clip and nothing else of the owner's.
+    let shared = &seen["shared"];
+    assert_eq!(shared["status"], 200, "{seen}");
+    assert!(shared["played"].as_f64().unwrap() > 1.0, "{seen}");
+    let token_path = seen["shareUrl"]
+        .as_str()
+        .unwrap()
+        .split("/s/")
+        .nth(1)
+        .unwrap();
+    assert_eq!(
+        shared["videos"],
+        serde_json::json!([format!("/s/{token_path}/video")])
+    );
+    let text = shared["text"].as_str().unwrap();
+    assert!(
+        !text.contains(PHONE) && !text.contains("MY RIDES"),
+        "{text}"
+    );
+    for link in shared["links"].as_array().unwrap() {
+        let link = link.as_str().unwrap();
+        assert!(
+            !link.starts_with("/clips") && !link.starts_with("/rides") && !link.contains("/api/"),
+            "the share page links to {link}"
+        );
+    }
+    assert_eq!(seen["revoked"], 410, "{seen}");
+
+    // The first 2-minute segment of the ride: valid, 120 s ± 1 frame.
+    assert_eq!(seen["segments"].as_array().unwrap().len(), 2, "{seen}");
+    let (frames, duration) = probe(Path::new(seen["download"].as_str().unwrap()));
+    assert!(
+        (duration - 120.0).abs() <= 1.0 / f64::from(FPS),
+        "{duration} s"
+    );
+    assert!(
+        frames.abs_diff(120 * u64::from(FPS)) <= 1,
+        "{frames} frames"
+    );
+
+    // Deleted: gone from the list, and its blob from the store (a background job).
+    assert_eq!(links("afterDelete").len(), 1, "{seen}");
+    assert!(!links("afterDelete").contains(&clip));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while stored(&blobs, &brake) {
+        assert!(
+            Instant::now() < deadline,
+            "the deleted clip's blob is still stored"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(seen["signedOut"], "/", "{seen}");
+    let csp: Vec<_> = links("errors")
+        .into_iter()
+        .filter(|e| e.contains("Content Security Policy"))
+        .collect();
+    assert!(csp.is_empty(), "{csp:?}");
+    assert_eq!(seen["screenshots"].as_array().unwrap().len(), 13);
+    server.kill();
+}
