@@ -96,7 +96,9 @@ async function main() {
     await page.waitForFunction((t) => Math.abs(document.getElementById('video').currentTime - t) < 0.5,
       Math.max(0, seen.marker - 1));
     seen.seeked = await videoTime(page);
-    await page.waitForSelector('body[data-telemetry="ready"]');
+    await page.waitForSelector('body[data-telemetry="ready"]', { state: 'attached' });
+    seen.route = await page.$eval('#route polyline', (p) => p.points.numberOfItems).catch(() => 0);
+    seen.charts = await page.$$eval('.chart polyline', (ps) => ps.length);
     await shot(page, '06-clip');
 
     // Share, open the link in a fresh context (a stranger), revoke, open it again.

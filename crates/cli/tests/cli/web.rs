@@ -80,6 +80,53 @@ fn sha256_of(path: &Path) -> String {
         .to_owned()
 }
 
+/// A BlackVue `.gps` log from 08:00:00 for `seconds`: one fix a second heading north-east
+/// from Munich at 10 to 20 m/s.
+fn gps_log(seconds: u32) -> String {
+    let start = 1_795_161_600_000u64; // 2026-11-20T08:00:00Z, in ms
+    let mut log = String::new();
+    for t in 0..seconds {
+        let (lat, lon) = (
+            48.137 + f64::from(t) * 0.0001,
+            11.575 + f64::from(t) * 0.00015,
+        );
+        let knots = (15.0 + 5.0 * (f64::from(t) / 20.0).sin()) / 0.514_444;
+        let body = format!(
+            "GPRMC,08{:02}{:02}.00,A,{:02}{:07.4},N,{:03}{:07.4},E,{knots:.2},45.0,201126,,,A",
+            t / 60,
+            t % 60,
+            lat.trunc(),
+            lat.fract() * 60.0,
+            lon.trunc(),
+            lon.fract() * 60.0,
+        );
+        let checksum = body.bytes().fold(0u8, |sum, b| sum ^ b);
+        log.push_str(&format!(
+            "[{}]${body}*{checksum:02X}\n",
+            start + u64::from(t) * 1000
+        ));
+    }
+    log
+}
+
+/// A BlackVue `.3gf` accelerometer log for `seconds` at 10 Hz (128 counts per g): 1 g
+/// down, and a 0.6 g brake at 36 s.
+fn accel_log(seconds: u32) -> Vec<u8> {
+    let mut log = Vec::new();
+    for ms in (0..seconds * 1000).step_by(100) {
+        let forward: i16 = if (36_000..37_000).contains(&ms) {
+            -77
+        } else {
+            0
+        };
+        log.extend_from_slice(&ms.to_be_bytes());
+        for axis in [forward, 0, 128] {
+            log.extend_from_slice(&axis.to_be_bytes());
+        }
+    }
+    log
+}
+
 /// Whether a file with `file`'s bytes is under `blobs`.
 fn stored(blobs: &Path, file: &Path) -> bool {
     let sha = sha256_of(file);
@@ -121,6 +168,19 @@ async fn upload_library(server: &Server, token: &str, dir: &Path) -> PathBuf {
         let file = video(dir, &format!("rec{minute}.mp4"), 60, minute * 40);
         let start = format!("2026-11-20T08:0{minute}:00Z");
         let meta = metadata(&[("kind", "recording"), ("start", &start)]);
+        upload(server, &http, token, &file, &meta).await;
+    }
+    for (name, bytes) in [
+        ("20261120_080000_N.gps", gps_log(180).into_bytes()),
+        ("20261120_080000_N.3gf", accel_log(180)),
+    ] {
+        let file = dir.join(name);
+        std::fs::write(&file, bytes).unwrap();
+        let meta = metadata(&[
+            ("kind", "sidecar"),
+            ("start", "2026-11-20T08:00:00Z"),
+            ("filename", name),
+        ]);
         upload(server, &http, token, &file, &meta).await;
     }
     let brake = video(dir, "brake.mp4", 10, 200);
@@ -240,6 +300,9 @@ fn the_web_ui_in_chromium() {
         (seen["seeked"].as_f64().unwrap() - 5.0).abs() < 0.5,
         "{seen}"
     );
+    // The route (10 fixes) and the speed and G-force lines from the sidecars.
+    assert!(seen["route"].as_u64().unwrap() >= 10, "{seen}");
+    assert_eq!(seen["charts"], 3, "speed, and G-force on two axes: {seen}");
 
     // The stranger sees that clip and nothing else of the owner's.
     let shared = &seen["shared"];
