@@ -162,13 +162,14 @@ document.addEventListener('DOMContentLoaded', () => {
   }
 
   const note = document.getElementById('route-note');
-  const telemetry = data.telemetry || {};
-  if (data.mode === 'shared' && !(telemetry.route || []).length) {
-    note.textContent = 'The location is not shared.';
-    document.getElementById('map').hidden = true;
-  } else {
-    followers.push(drawRoute(telemetry.route || [], data.tiles, note));
+  if (!data.telemetry) {
+    // A shared clip comes without telemetry unless the owner shared the location.
+    document.querySelector('.panels').hidden = true;
+    document.body.dataset.telemetry = 'none';
+    return;
   }
+  const telemetry = data.telemetry;
+  followers.push(drawRoute(telemetry.route || [], data.tiles, note));
   followers.push(drawChart(document.getElementById('speed-chart'), telemetry.speed || [], [1], total,
     document.getElementById('speed-now'), (row) => `${(row[1] * 3.6).toFixed(0)} km/h`));
   followers.push(drawChart(document.getElementById('g-chart'), telemetry.g || [], [1, 2], total,
