@@ -99,6 +99,8 @@ async function main() {
     await page.waitForSelector('body[data-telemetry="ready"]', { state: 'attached' });
     seen.route = await page.$eval('#route polyline', (p) => p.points.numberOfItems).catch(() => 0);
     seen.charts = await page.$$eval('.chart polyline', (ps) => ps.length);
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#map-tiles img')).every((i) => i.complete));
+    seen.tiles = await page.$$eval('#map-tiles img', (imgs) => imgs.filter((i) => i.naturalWidth === 256).length);
     await shot(page, '06-clip');
 
     // Share, open the link in a fresh context (a stranger), revoke, open it again.

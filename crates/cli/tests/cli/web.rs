@@ -6,9 +6,12 @@
 //! Screenshots of every page land in `target/screenshots/`. `scripts/test` installs
 //! Chromium and playwright-core; without them this test fails.
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -125,6 +128,52 @@ fn accel_log(seconds: u32) -> Vec<u8> {
         }
     }
     log
+}
+
+/// A map tile server on a free port: every request gets the same 256x256 PNG. Returns
+/// its URL template and the count of tiles served.
+fn tile_server(dir: &Path) -> (String, Arc<AtomicUsize>) {
+    let tile = dir.join("tile.png");
+    let status = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0xd8e4d0:s=256x256",
+        ])
+        .args(["-frames:v", "1"])
+        .arg(&tile)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success());
+    let png = std::fs::read(&tile).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/{{z}}/{{x}}/{{y}}.png",
+        listener.local_addr().unwrap()
+    );
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&served);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let mut request = [0u8; 4096];
+            if stream.read(&mut request).unwrap_or(0) == 0 {
+                continue;
+            }
+            count.fetch_add(1, Ordering::SeqCst);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n",
+                png.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&png);
+        }
+    });
+    (url, served)
 }
 
 /// Whether a file with `file`'s bytes is under `blobs`.
@@ -267,7 +316,8 @@ fn the_web_ui_in_chromium() {
     let data = dir.path().join("data");
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let server = Server::start(&data);
+    let (tiles, tiles_served) = tile_server(dir.path());
+    let server = Server::start_with(&data, &["--map-tiles-url", &tiles]);
 
     let (seen, brake) = drive_browser(&server, &runtime, dir.path(), &shots);
 
@@ -300,7 +350,9 @@ fn the_web_ui_in_chromium() {
         (seen["seeked"].as_f64().unwrap() - 5.0).abs() < 0.5,
         "{seen}"
     );
-    // The route (10 fixes) and the speed and G-force lines from the sidecars.
+    // The route (10 fixes) over map tiles, and the speed and G-force lines from the sidecars.
+    assert!(seen["tiles"].as_u64().unwrap() >= 1, "{seen}");
+    assert!(tiles_served.load(Ordering::SeqCst) >= 1);
     assert!(seen["route"].as_u64().unwrap() >= 10, "{seen}");
     assert_eq!(seen["charts"], 3, "speed, and G-force on two axes: {seen}");
 
