@@ -79,6 +79,12 @@ async function main() {
     await Promise.all([page.waitForURL(`${base}/incidents`), page.click('nav a[href="/incidents"]')]);
     seen.incidents = await cards(page);
     await shot(page, '04-incidents');
+    // A page at a time: "Load more" follows the cursor.
+    await page.goto(`${base}/incidents?limit=1`);
+    seen.firstPage = await cards(page);
+    await Promise.all([page.waitForURL(/cursor=/), page.click('.more a')]);
+    seen.secondPage = await cards(page);
+    await page.goto(`${base}/incidents`);
     await page.selectOption('#type', 'hard_brake');
     await Promise.all([page.waitForURL(/type=hard_brake/), page.click('.filters button[type=submit]')]);
     seen.filtered = await cards(page);

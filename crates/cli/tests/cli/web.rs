@@ -339,6 +339,9 @@ fn the_web_ui_in_chromium() {
     );
     assert_eq!(links("rides").len(), 1, "one ride: {seen}");
     assert_eq!(links("incidents").len(), 2, "two clips: {seen}");
+    let mut paged = links("firstPage");
+    paged.extend(links("secondPage"));
+    assert_eq!(paged, links("incidents"), "two pages of one");
     let clip = seen["clip"].as_str().unwrap().to_owned();
     assert_eq!(links("filtered"), vec![clip.clone()], "only the hard brake");
     assert!(seen["played"].as_f64().unwrap() > 1.0, "{seen}");

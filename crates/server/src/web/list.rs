@@ -48,6 +48,9 @@ pub struct ListForm {
     /// Where the page starts (from the previous page's `next_cursor`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub cursor: String,
+    /// Items per page (the API's default when empty).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub limit: String,
 }
 
 impl ListForm {
