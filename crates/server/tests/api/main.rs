@@ -16,3 +16,4 @@ mod streaming;
 mod thumbnails;
 mod tus;
 mod uploads;
+mod web;
