@@ -239,10 +239,13 @@ fn common_filters(sql: &mut Sql, f: &LibraryFilter) {
     }
 }
 
-/// Continue after the cursor, newest first, and limit.
+/// Continue after the cursor, newest first, and limit. The first bound alone is what
+/// an index range can start from (neither engine seeks on the `OR`).
 fn keyset(sql: &mut Sql, page: &PageRequest) {
     if let Some(after) = page.after {
-        sql.push(" AND (t.start_at < ")
+        sql.push(" AND t.start_at <= ")
+            .bind(Param::Time(after.start))
+            .push(" AND (t.start_at < ")
             .bind(Param::Time(after.start))
             .push(" OR (t.start_at = ")
             .bind(Param::Time(after.start))
