@@ -8,17 +8,8 @@ use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use dashvault_store::model::IncidentType;
 use serde::{Deserialize, Serialize};
-
-/// Incident types, as the filter offers them.
-pub const INCIDENT_TYPES: [&str; 6] = [
-    "hard_brake",
-    "sudden_stop",
-    "hard_accel",
-    "sharp_turn",
-    "swerve",
-    "collision",
-];
 
 /// The filter form; an empty field is no filter. Names are the list API's query names.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -128,7 +119,7 @@ async fn render(
             items => page.items,
             more => form.next_page(path, page.next_cursor),
             filtered => form.filtered(),
-            types => INCIDENT_TYPES,
+            types => IncidentType::ALL.map(IncidentType::as_str),
             devices,
             form,
         },
