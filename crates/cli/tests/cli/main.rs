@@ -1,9 +1,9 @@
 //! Tests of the real `dashvault` binary.
 
 mod admin;
-mod archive;
 mod agent;
 mod agent_upload;
+mod archive;
 mod detect;
 mod jobs;
 mod media;
