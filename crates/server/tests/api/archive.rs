@@ -181,6 +181,10 @@ async fn archive_and_restore_round_trip(engine: Engine) {
         "made after the upload, kept in the hot store"
     );
     assert_eq!(thumbnail.headers()["content-type"], "image/jpeg");
+    let page = app.get_with(&format!("/rides/{old}"), &session).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Request restore"), "the ride page offers a restore");
     for path in ["video", "segments"] {
         let response = app
             .get_with(&format!("/api/v1/drives/{old}/{path}"), &session)
@@ -254,6 +258,9 @@ async fn archive_and_restore_round_trip(engine: Engine) {
     assert_eq!(placement(&app, &old_keys).await, restored);
     let item = drive_item(&app, &session, old).await;
     assert_eq!(item["archived"], false);
+    let page = app.get_with(&format!("/rides/{old}"), &session).await;
+    let page = page.text().await.unwrap();
+    assert!(!page.contains("Request restore") && page.contains("Restored from the archive"));
     let segments = json(&app, &format!("/api/v1/drives/{old}/segments"), &session).await;
     assert!(
         !segments["items"].as_array().unwrap().is_empty(),

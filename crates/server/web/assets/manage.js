@@ -1,6 +1,6 @@
 // The owner's actions on a player page: delete (with a confirmation dialog), share links
 // (create with an expiry and the location choice, copy, list, revoke), and a drive's
-// 2-minute segments to download.
+// 2-minute segments to download, or a restore request for an archived one.
 'use strict';
 
 async function problem(response) {
@@ -131,8 +131,25 @@ async function listSegments() {
   status.textContent = items.length ? '' : 'No segments: nothing of this ride is stored.';
 }
 
+function setUpRestore() {
+  const button = document.getElementById('restore-request');
+  if (!button) return;
+  const status = document.getElementById('restore-status');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    const response = await fetch(button.dataset.url, { method: 'POST', credentials: 'same-origin' });
+    if (response.ok) {
+      status.textContent = (await response.json()).message;
+      return;
+    }
+    status.textContent = await problem(response);
+    button.disabled = false;
+  });
+}
+
 document.addEventListener('DOMContentLoaded', () => {
   setUpDelete();
+  setUpRestore();
   setUpShare();
   listSegments();
 });
