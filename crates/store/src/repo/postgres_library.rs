@@ -63,6 +63,10 @@ async fn tombstone(
         .transpose()
 }
 
+/// First key of the advisory lock that orders one user's tombstones (the second is the
+/// user's hash): any constant no other lock of this database uses.
+const TOMBSTONE_LOCK: i32 = 0x646f_6d62;
+
 /// Write the tombstone and queue the blob removal; the end of every deletion.
 async fn bury(
     conn: &mut PgConnection,
@@ -73,6 +77,14 @@ async fn bury(
     now: DateTime<Utc>,
 ) -> Result<Deletion> {
     let (blob_keys, sha256): (Vec<String>, Vec<String>) = files.into_iter().unzip();
+    // Sequence numbers are taken at insert but seen at commit: under this lock (held to
+    // the commit) one user's tombstones commit in `seq` order, so an agent that synced
+    // past a seq can never miss a smaller one that committed later.
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2::text))")
+        .bind(TOMBSTONE_LOCK)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
     let row = sqlx::query(
         "INSERT INTO tombstones (user_id, kind, object_id, sha256, deleted_at)
          VALUES ($1, $2, $3, $4, $5) RETURNING *",
