@@ -315,9 +315,19 @@ pub async fn shared(
     Path(token): Path<String>,
 ) -> Result<Json<SharedClipDetail>, ApiError> {
     let shared = resolve(&state, &ip, &token).await?;
-    let clip = SharedClipView::new(&shared, &token);
+    Ok(Json(detail(&state, &shared, &token).await?))
+}
+
+/// The shared clip as the anonymous API and the share page show it: its telemetry for
+/// display, the route only with the owner's consent.
+pub async fn detail(
+    state: &AppState,
+    shared: &SharedClip,
+    token: &str,
+) -> Result<SharedClipDetail, ApiError> {
+    let clip = SharedClipView::new(shared, token);
     let mut series = telemetry::series(
-        &state,
+        state,
         shared.share.user_id,
         shared.clip.device_id,
         (clip.start, clip.end),
@@ -327,11 +337,11 @@ pub async fn shared(
     if !shared.share.include_location {
         series.route.clear();
     }
-    Ok(Json(SharedClipDetail {
+    Ok(SharedClipDetail {
         markers: telemetry::markers(clip.start, &shared.clip.incidents),
         clip,
         telemetry: series,
-    }))
+    })
 }
 
 /// The shared clip's video (anonymous); without the owner's consent it carries no

@@ -1,11 +1,12 @@
 //! `/s/{token}`: the one shared clip, for anyone holding the link — its video, its
-//! incidents and (if the owner chose) its route; nothing else of the owner's. A link that
+//! incidents, speed and G-force, and (if the owner chose) its route; nothing else of the
+//! owner's. A link that
 //! expired, was revoked or whose clip was deleted answers `410`.
 
 use super::player::{self, Mode};
 use super::templates;
 use crate::auth::session::ClientIp;
-use crate::routes::shares::{self, SharedClipView};
+use crate::routes::shares;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -21,8 +22,15 @@ pub async fn page(
         Ok(shared) => shared,
         Err(err) => return refused(err.into_response().status()),
     };
-    let view = SharedClipView::new(&shared, &token);
-    match serde_json::to_value(view) {
+    let detail = match shares::detail(&state, &shared, &token).await {
+        Ok(detail) => detail,
+        Err(err) => return refused(err.into_response().status()),
+    };
+    let item = serde_json::to_value(&detail.clip).and_then(|mut item| {
+        item["telemetry"] = serde_json::to_value(&detail.telemetry)?;
+        Ok(item)
+    });
+    match item {
         Ok(item) => player::render(
             &state,
             Mode::Shared,

@@ -184,7 +184,10 @@ async fn archive_and_restore_round_trip(engine: Engine) {
     let page = app.get_with(&format!("/rides/{old}"), &session).await;
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
-    assert!(page.contains("Request restore"), "the ride page offers a restore");
+    assert!(
+        page.contains("Request restore"),
+        "the ride page offers a restore"
+    );
     for path in ["video", "segments"] {
         let response = app
             .get_with(&format!("/api/v1/drives/{old}/{path}"), &session)

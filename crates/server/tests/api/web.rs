@@ -91,6 +91,10 @@ async fn share_page_shows_one_clip_until_revoked(app: TestApp) {
     assert!(body.contains(&format!("{url}/video")) && body.contains("Hard brake"));
     assert!(!body.contains(&clip) && !body.contains("+14155550100"));
     assert!(
+        body.contains(r#""speed":"#) && body.contains(r#""route":[]"#),
+        "speed and G-force are shown, the route only when shared: {body}"
+    );
+    assert!(
         !body.contains("/rides") && !body.contains("/api/"),
         "{body}"
     );

@@ -34,11 +34,11 @@ function at(series, t) {
   return series[lo];
 }
 
-function drawRoute(route, tiles, note) {
+function drawRoute(route, tiles, note, shared) {
   const map = document.getElementById('map');
   const line = document.getElementById('route');
   if (!route.length) {
-    note.textContent = 'No GPS positions for this video.';
+    note.textContent = shared ? 'The owner did not share the location.' : 'No GPS positions for this video.';
     map.hidden = true;
     return () => {};
   }
@@ -163,13 +163,13 @@ document.addEventListener('DOMContentLoaded', () => {
 
   const note = document.getElementById('route-note');
   if (!data.telemetry) {
-    // A shared clip comes without telemetry unless the owner shared the location.
+    // An item without telemetry to show.
     document.querySelector('.panels').hidden = true;
     document.body.dataset.telemetry = 'none';
     return;
   }
   const telemetry = data.telemetry;
-  followers.push(drawRoute(telemetry.route || [], data.tiles, note));
+  followers.push(drawRoute(telemetry.route || [], data.tiles, note, data.mode === 'shared'));
   followers.push(drawChart(document.getElementById('speed-chart'), telemetry.speed || [], [1], total,
     document.getElementById('speed-now'), (row) => `${(row[1] * 3.6).toFixed(0)} km/h`));
   followers.push(drawChart(document.getElementById('g-chart'), telemetry.g || [], [1, 2], total,
