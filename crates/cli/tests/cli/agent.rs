@@ -2,69 +2,12 @@
 //! `dashvault simulate camera`, and `dashvault agent run --once` in between. The cloud is
 //! checked through the JSON API; the phone through `agent status --json` and its files.
 
-use crate::uploads::Server;
+use crate::cloud::Cloud;
 use chrono::{DateTime, Duration, Utc};
 use dashvault_agent::state::State;
 use dashvault_agent::upload::policy::NETWORK_SETTING;
 use std::path::Path;
 use std::process::{Command, Output};
-
-/// A server with a signed-in user and a camera registered for them.
-struct Cloud {
-    server: Server,
-    http: reqwest::Client,
-    session: String,
-    device_token: String,
-}
-
-impl Cloud {
-    async fn start(data: &Path) -> Self {
-        let server = Server::start(data);
-        let http = reqwest::Client::new();
-        let session = server.sign_in(&http, "+14155550177").await;
-        let device: serde_json::Value = http
-            .post(server.url("/api/v1/devices"))
-            .bearer_auth(&session)
-            .json(&serde_json::json!({
-                "model": "BlackVue DR900X-2CH", "serial": "CORE-1", "uploads_drives": true
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Self {
-            device_token: device["token"].as_str().expect("a device token").to_owned(),
-            server,
-            http,
-            session,
-        }
-    }
-
-    async fn get(&self, path: &str) -> serde_json::Value {
-        let response = self
-            .http
-            .get(self.server.url(path))
-            .bearer_auth(&self.session)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "GET {path}");
-        response.json().await.unwrap()
-    }
-
-    /// `dashvault agent run --once` on `camera` with storage `storage`; must succeed.
-    fn run_once(&self, camera: &Path, storage: &Path, extra: &[&str]) -> String {
-        let (camera, storage) = (camera.to_string_lossy(), storage.to_string_lossy());
-        let mut args = vec!["agent", "run", "--once", "--server", &self.server.base];
-        args.extend(["--token", &self.device_token, "--camera", &camera]);
-        args.extend(["--storage", &storage]);
-        args.extend(extra);
-        let out = dashvault(&args);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
 
 /// Runs `dashvault ARGS`, which must succeed.
 fn dashvault(args: &[&str]) -> Output {
@@ -141,7 +84,7 @@ fn close(a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_ten_minute_drive_with_three_incidents_gives_three_clips_in_the_cloud() {
     let dir = tempfile::tempdir().unwrap();
-    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let cloud = Cloud::start(&dir.path().join("server"), "+14155550177", "CORE-1").await;
     let (camera, storage) = (dir.path().join("camera"), dir.path().join("phone"));
     let truth = simulate(
         &camera,
@@ -154,7 +97,7 @@ async fn a_ten_minute_drive_with_three_incidents_gives_three_clips_in_the_cloud(
     let printed = cloud.run_once(&camera, &storage, &[]);
     assert!(printed.contains("cut 3 clips"), "{printed}");
 
-    let clips = cloud.get("/api/v1/clips?limit=200").await["items"]
+    let clips = cloud.get_json("/api/v1/clips?limit=200").await["items"]
         .as_array()
         .unwrap()
         .clone();
@@ -185,7 +128,7 @@ async fn a_ten_minute_drive_with_three_incidents_gives_three_clips_in_the_cloud(
     }
 
     // The drive went up (WiFi) as its time-lapse, spanning the whole drive, its clips in it.
-    let drives = cloud.get("/api/v1/drives").await;
+    let drives = cloud.get_json("/api/v1/drives").await;
     let drives = drives["items"].as_array().unwrap();
     assert_eq!(drives.len(), 1, "{drives:#?}");
     let start = time(&truth["start"]);
@@ -214,7 +157,7 @@ async fn a_ten_minute_drive_with_three_incidents_gives_three_clips_in_the_cloud(
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_phone_deletes_the_oldest_drive_but_keeps_a_clip_not_yet_in_the_cloud() {
     let dir = tempfile::tempdir().unwrap();
-    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let cloud = Cloud::start(&dir.path().join("server"), "+14155550177", "CORE-1").await;
     let (camera, storage) = (dir.path().join("camera"), dir.path().join("phone"));
     simulate(&camera, 3, "2026-11-20T08:00:00Z", "hard_brake@60", &[]);
     set_network(&storage, "offline").await;
@@ -250,7 +193,7 @@ async fn a_full_phone_deletes_the_oldest_drive_but_keeps_a_clip_not_yet_in_the_c
     // Back online, the kept clip goes up.
     set_network(&storage, "wifi").await;
     cloud.run_once(&camera, &storage, &["--quota", &used.to_string()]);
-    let clips = cloud.get("/api/v1/clips").await;
+    let clips = cloud.get_json("/api/v1/clips").await;
     assert_eq!(clips["items"].as_array().unwrap().len(), 1, "{clips:#}");
     assert_eq!(status(&storage)["phone"]["clips_not_in_cloud"], 0);
 }
@@ -266,7 +209,7 @@ fn drives_timelapse(storage: &Path) -> u64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_blackvue_card_imports_with_its_telemetry_and_the_cloud_shows_the_route() {
     let dir = tempfile::tempdir().unwrap();
-    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let cloud = Cloud::start(&dir.path().join("server"), "+14155550177", "CORE-1").await;
     // The card as a BlackVue mounts it: BlackVue/Record/ with road and cabin recordings
     // and the .gps / .3gf sidecars of each minute.
     let card = dir.path().join("sdcard");
@@ -305,7 +248,7 @@ async fn a_blackvue_card_imports_with_its_telemetry_and_the_cloud_shows_the_rout
     );
     assert_eq!(walk(&storage.join("phone/sidecars")).len(), 4);
 
-    let drives = cloud.get("/api/v1/drives").await;
+    let drives = cloud.get_json("/api/v1/drives").await;
     let drives = drives["items"].as_array().unwrap();
     assert_eq!(drives.len(), 1, "{drives:#?}");
     assert!(close(
@@ -313,7 +256,7 @@ async fn a_blackvue_card_imports_with_its_telemetry_and_the_cloud_shows_the_rout
         "2026-11-20T10:00:00Z".parse().unwrap()
     ));
     let id = drives[0]["id"].as_str().unwrap();
-    let drive = cloud.get(&format!("/api/v1/drives/{id}")).await;
+    let drive = cloud.get_json(&format!("/api/v1/drives/{id}")).await;
     assert!(
         close(time(&drive["end"]), "2026-11-20T10:02:00Z".parse().unwrap()),
         "{drive:#}"
@@ -346,7 +289,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 #[tokio::test(flavor = "multi_thread")]
 async fn manual_clips_of_the_road_and_the_cabin_go_up_on_wifi() {
     let dir = tempfile::tempdir().unwrap();
-    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let cloud = Cloud::start(&dir.path().join("server"), "+14155550177", "CORE-1").await;
     let (camera, storage) = (dir.path().join("camera"), dir.path().join("phone"));
     simulate(&camera, 2, "2026-11-20T11:00:00Z", "", &["--cabin"]);
     set_network(&storage, "offline").await;
@@ -398,7 +341,7 @@ async fn manual_clips_of_the_road_and_the_cabin_go_up_on_wifi() {
 
     set_network(&storage, "wifi").await;
     cloud.run_once(&camera, &storage, &[]);
-    let items = cloud.get("/api/v1/clips").await["items"]
+    let items = cloud.get_json("/api/v1/clips").await["items"]
         .as_array()
         .unwrap()
         .clone();
@@ -430,7 +373,7 @@ async fn manual_clips_of_the_road_and_the_cabin_go_up_on_wifi() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_watching_agent_picks_up_a_new_drive_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let cloud = Cloud::start(&dir.path().join("server"), "+14155550177", "CORE-1").await;
     let (camera, storage) = (dir.path().join("camera"), dir.path().join("phone"));
     std::fs::create_dir_all(&camera).unwrap();
     set_network(&storage, "wifi").await;
@@ -462,7 +405,7 @@ async fn a_watching_agent_picks_up_a_new_drive_and_stops_on_sigterm() {
     crate::process::wait_for(&stderr, "automatic clip cut");
     let line = crate::process::wait_for(&stderr, "uploaded=");
     assert!(!line.contains("uploaded=0"), "{line}");
-    let clips = cloud.get("/api/v1/clips").await;
+    let clips = cloud.get_json("/api/v1/clips").await;
     assert_eq!(
         clips["items"][0]["incidents"][0]["type"], "sudden_stop",
         "{clips:#}"

@@ -6,7 +6,8 @@
 //! test binary run again as a child process ([`agent_child`]) so that SIGKILL hits a real
 //! process in the middle of its upload.
 
-use crate::uploads::{video, Server};
+use crate::cloud::Cloud;
+use crate::uploads::video;
 use chrono::{DateTime, Utc};
 use dashvault_agent::cloud::Client;
 use dashvault_agent::state::State;
@@ -32,64 +33,9 @@ const CHILD_TOKEN: &str = "DASHVAULT_TEST_AGENT_TOKEN";
 /// Chunk size of the child agent: small, so that a large file takes many `PATCH`es.
 const CHILD_CHUNK: u64 = MIB as u64;
 
-/// A server with a signed-in user and a device of theirs.
-struct Cloud {
-    server: Server,
-    http: reqwest::Client,
-    session: String,
-    device_token: String,
-}
-
 impl Cloud {
-    async fn start(data: &Path) -> Self {
-        let server = Server::start(data);
-        let http = reqwest::Client::new();
-        let session = server.sign_in(&http, "+14155550123").await;
-        let device: serde_json::Value = http
-            .post(server.url("/api/v1/devices"))
-            .bearer_auth(&session)
-            .json(&serde_json::json!({"model": "BlackVue DR900X-2CH", "serial": "AGENT-1"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let device_token = device["token"].as_str().expect("a device token").to_owned();
-        Self {
-            server,
-            http,
-            session,
-            device_token,
-        }
-    }
-
     fn client(&self) -> Client {
         Client::new(self.server.base.parse().unwrap(), &self.device_token).unwrap()
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(self.server.url(path))
-            .bearer_auth(&self.session)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// `dashvault agent run --once` of this cloud's device on `camera`.
-    fn run_once(&self, camera: &Path, storage: &Path, extra: &[&str]) -> String {
-        let camera = camera.to_string_lossy();
-        let args = [
-            "--once",
-            "--server",
-            &self.server.base,
-            "--token",
-            &self.device_token,
-            "--camera",
-            &camera,
-        ];
-        agent("run", storage, &[&args[..], extra].concat())
     }
 
     /// The user's clips in the cloud (one page is plenty here).
@@ -189,7 +135,7 @@ fn shas(clips: &[serde_json::Value]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn timelapse_waits_for_wifi_and_manual_clip_for_cellular_permission_and_budget() {
     let dir = tempfile::tempdir().unwrap();
-    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let cloud = Cloud::start(&dir.path().join("server"), "+14155550123", "AGENT-1").await;
     let storage = dir.path().join("agent");
     let queue = Queue::new(State::open(&storage).await.unwrap());
     let files = dir.path().join("files");
@@ -343,7 +289,7 @@ fn spawn_child(storage: &Path, cloud: &Cloud) -> std::process::Child {
 #[tokio::test(flavor = "multi_thread")]
 async fn killed_agent_resumes_without_resending() {
     let dir = tempfile::tempdir().unwrap();
-    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let cloud = Cloud::start(&dir.path().join("server"), "+14155550123", "AGENT-1").await;
     let storage = dir.path().join("agent");
     let state = State::open(&storage).await.unwrap();
     let queue = Queue::new(state.clone());
@@ -425,7 +371,7 @@ impl LocalFiles for Files {
 #[tokio::test(flavor = "multi_thread")]
 async fn deletions_sync_both_ways_and_a_fresh_install_lists_the_cloud() {
     let dir = tempfile::tempdir().unwrap();
-    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let cloud = Cloud::start(&dir.path().join("server"), "+14155550123", "AGENT-1").await;
     let state = State::open(&dir.path().join("agent")).await.unwrap();
     let queue = Queue::new(state.clone());
     let dir_files = dir.path().join("files");
@@ -533,7 +479,7 @@ async fn deletions_sync_both_ways_and_a_fresh_install_lists_the_cloud() {
 #[tokio::test(flavor = "multi_thread")]
 async fn agent_run_follows_the_network_and_syncs_deletions() {
     let dir = tempfile::tempdir().unwrap();
-    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let cloud = Cloud::start(&dir.path().join("server"), "+14155550123", "AGENT-1").await;
     let (camera, storage) = (dir.path().join("camera"), dir.path().join("agent"));
     simulate_drive(&camera);
     let run_once = || cloud.run_once(&camera, &storage, &[]);
@@ -598,7 +544,7 @@ async fn agent_run_follows_the_network_and_syncs_deletions() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_camera_that_does_not_upload_drives_sends_no_timelapse_even_on_wifi() {
     let dir = tempfile::tempdir().unwrap();
-    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let cloud = Cloud::start(&dir.path().join("server"), "+14155550123", "AGENT-1").await;
     let (camera, storage) = (dir.path().join("camera"), dir.path().join("agent"));
     simulate_drive(&camera);
     agent("network", &storage, &["wifi"]);
@@ -662,7 +608,7 @@ async fn pipe(mut client: TcpStream, mut server: TcpStream, limit: Option<u64>) 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dropped_connection_resumes_from_the_server_offset() {
     let dir = tempfile::tempdir().unwrap();
-    let cloud = Cloud::start(&dir.path().join("server")).await;
+    let cloud = Cloud::start(&dir.path().join("server"), "+14155550123", "AGENT-1").await;
     let queue = Queue::new(State::open(&dir.path().join("agent")).await.unwrap());
     let files = dir.path().join("files");
     std::fs::create_dir_all(&files).unwrap();

@@ -4,6 +4,7 @@ mod admin;
 mod agent;
 mod agent_upload;
 mod archive;
+mod cloud;
 mod detect;
 mod jobs;
 mod media;
