@@ -49,8 +49,8 @@ pub async fn list_clips(
     user_id: Uuid,
     request: &PageRequest,
 ) -> Result<Page<ClipItem>, ApiError> {
-    let clips = state.repo.list_clips(user_id, request).await?;
-    let next_cursor = next_cursor(request, &clips, |c| (c.file.start, c.id));
+    let mut clips = state.repo.list_clips(user_id, &one_more(request)).await?;
+    let next_cursor = next_cursor(request, &mut clips, |c| (c.file.start, c.id));
     let names = DeviceNames::new(state.repo.devices(user_id).await?);
     Ok(Page {
         items: clips
@@ -70,8 +70,8 @@ pub async fn list_drives(
     user_id: Uuid,
     request: &PageRequest,
 ) -> Result<Page<DriveItem>, ApiError> {
-    let drives = state.repo.list_drives(user_id, request).await?;
-    let next_cursor = next_cursor(request, &drives, |d| (d.start, d.id));
+    let mut drives = state.repo.list_drives(user_id, &one_more(request)).await?;
+    let next_cursor = next_cursor(request, &mut drives, |d| (d.start, d.id));
     let names = DeviceNames::new(state.repo.devices(user_id).await?);
     let clips = state.repo.clips_of_drives(user_id, &drives).await?;
     Ok(Page {
@@ -173,14 +173,28 @@ fn drive_items(drives: Vec<Drive>, clips: Vec<Clip>, names: &DeviceNames) -> Vec
     items
 }
 
-/// The cursor after the last of a full page; `None` when the page was not full.
+/// `request` asking for one item more than the page holds, to tell whether another
+/// page follows.
+fn one_more(request: &PageRequest) -> PageRequest {
+    PageRequest {
+        limit: request.limit.saturating_add(1),
+        ..request.clone()
+    }
+}
+
+/// Cut `items` (fetched with [`one_more`]) to the page and give the cursor after its
+/// last item, `None` when no item follows: the last page never offers an empty next one.
 fn next_cursor<T>(
     request: &PageRequest,
-    items: &[T],
+    items: &mut Vec<T>,
     key: impl Fn(&T) -> (chrono::DateTime<chrono::Utc>, Uuid),
 ) -> Option<String> {
-    let full = items.len() >= usize::try_from(request.limit).unwrap_or(usize::MAX);
-    items.last().filter(|_| full).map(|last| {
+    let page = usize::try_from(request.limit).unwrap_or(usize::MAX);
+    if items.len() <= page {
+        return None;
+    }
+    items.truncate(page);
+    items.last().map(|last| {
         let (start, id) = key(last);
         query::encode_cursor(start, id)
     })

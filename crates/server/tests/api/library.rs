@@ -155,6 +155,14 @@ async fn clips_list_with_filters_and_cursors(app: TestApp) {
     .await;
     assert_eq!([ids(&first), ids(&second)].concat(), ids(&all));
     assert_eq!(second["next_cursor"], Value::Null);
+    let exact = ids(&all).len();
+    let whole = json(&app, &format!("/api/v1/clips?limit={exact}"), &session).await;
+    assert_eq!(ids(&whole).len(), exact);
+    assert_eq!(
+        whole["next_cursor"],
+        Value::Null,
+        "an exactly full last page offers no empty next one"
+    );
 
     let filtered = |query: &'static str| {
         let (app, session) = (&app, &session);
