@@ -173,20 +173,20 @@ pub async fn clip_thumbnail(
 pub enum SourceKind {
     /// Its full-quality recordings.
     Recordings,
-    /// Its time-lapse (no full-quality recording of the view is stored); times are the
-    /// time-lapse's start plus its playback time.
+    /// Its time-lapse, where no full-quality recording of the view was uploaded; times
+    /// are the time-lapse's start plus its playback time.
     Timelapse,
 }
 
-/// The files a drive's video of `view` is cut from, in time order: its recordings of
-/// that view, else its time-lapses. `404` for a drive that is not the owner's or has
-/// neither; `409` for an archived drive, which needs a restore first.
+/// The files of `view` a drive's video is cut from, recordings and time-lapses, in time
+/// order. `404` for a drive that is not the owner's or has neither; `409` for an archived
+/// drive, which needs a restore first.
 async fn drive_files(
     state: &AppState,
     owner: &Owner,
     drive_id: Uuid,
     view: View,
-) -> Result<(SourceKind, Vec<Recording>), ApiError> {
+) -> Result<Vec<Recording>, ApiError> {
     let drive = state
         .repo
         .drive(owner.user_id, drive_id)
@@ -201,22 +201,40 @@ async fn drive_files(
             ),
         });
     }
-    let all = state.repo.drive_recordings(owner.user_id, drive_id).await?;
-    for (source, kind) in [
-        (SourceKind::Recordings, RecordingKind::Recording),
-        (SourceKind::Timelapse, RecordingKind::Timelapse),
-    ] {
-        let mut files: Vec<Recording> = all
-            .iter()
-            .filter(|r| r.view == view && r.kind == kind)
-            .cloned()
-            .collect();
-        if !files.is_empty() {
-            files.sort_by_key(|r| r.file.start);
-            return Ok((source, files));
-        }
+    let mut files: Vec<Recording> = state
+        .repo
+        .drive_recordings(owner.user_id, drive_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.view == view)
+        .collect();
+    if files.is_empty() {
+        return Err(ApiError::NotFound);
     }
-    Err(ApiError::NotFound)
+    files.sort_by_key(|r| r.file.start);
+    Ok(files)
+}
+
+/// What a window `[from, to)` of a drive is cut from: the full-quality recordings that
+/// overlap it where there are any, otherwise the time-lapses that do (empty when neither).
+fn window_source(
+    files: &[Recording],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> (SourceKind, Vec<VideoFile>) {
+    let overlapping = |kind: RecordingKind| -> Vec<VideoFile> {
+        files
+            .iter()
+            .filter(|r| r.kind == kind && r.file.start < to && end_of(&r.file) > from)
+            .map(|r| r.file.clone())
+            .collect()
+    };
+    let recordings = overlapping(RecordingKind::Recording);
+    if recordings.is_empty() {
+        (SourceKind::Timelapse, overlapping(RecordingKind::Timelapse))
+    } else {
+        (SourceKind::Recordings, recordings)
+    }
 }
 
 fn end_of(file: &VideoFile) -> DateTime<Utc> {
@@ -258,13 +276,12 @@ pub async fn drive_video(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (_, recordings) = drive_files(&state, &owner, id, query.view.unwrap_or(View::Road)).await?;
-    let (Some(first), Some(last)) = (recordings.first(), recordings.last()) else {
-        return Err(ApiError::NotFound);
-    };
+    let files = drive_files(&state, &owner, id, query.view.unwrap_or(View::Road)).await?;
     let explicit = query.from.is_some() || query.to.is_some();
-    let from = query.from.unwrap_or(first.file.start);
-    let to = query.to.unwrap_or_else(|| end_of(&last.file));
+    let from = query.from.unwrap_or(files[0].file.start);
+    let to = query
+        .to
+        .unwrap_or_else(|| files.iter().map(|r| end_of(&r.file)).max().unwrap_or(from));
     if to <= from {
         return Err(ApiError::bad_request(
             "invalid_window",
@@ -277,11 +294,7 @@ pub async fn drive_video(
             "a drive video window is at most 10 minutes; download longer stretches as its segments (/segments)",
         ));
     }
-    let touched: Vec<VideoFile> = recordings
-        .iter()
-        .filter(|r| r.file.start < to && end_of(&r.file) > from)
-        .map(|r| r.file.clone())
-        .collect();
+    let (_, touched) = window_source(&files, from, to);
     let Some(origin) = touched.first().map(|f| f.start) else {
         return Err(ApiError::bad_request(
             "invalid_window",
@@ -326,8 +339,8 @@ pub struct SegmentList {
     pub items: Vec<Segment>,
 }
 
-/// A drive as two-minute segments to download, cut from its full-quality recordings, or
-/// from its time-lapse when none of the view was uploaded.
+/// A drive as two-minute segments to download, each cut from its full-quality recordings
+/// where they were uploaded, otherwise from its time-lapse.
 #[utoipa::path(get, path = "/api/v1/drives/{id}/segments", tag = "media",
     params(("id" = Uuid, Path, description = "Drive id"), SegmentsQuery),
     responses(
@@ -343,9 +356,9 @@ pub async fn drive_segments(
     ApiQuery(query): ApiQuery<SegmentsQuery>,
 ) -> Result<Json<SegmentList>, ApiError> {
     let view = query.view.unwrap_or(View::Road);
-    let (source, recordings) = drive_files(&state, &owner, id, view).await?;
+    let files = drive_files(&state, &owner, id, view).await?;
     let mut items = Vec::new();
-    for (start, end) in segments(&recordings) {
+    for (start, end, source) in segments(&files) {
         let time = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
         let url = format!(
             "/api/v1/drives/{id}/video?from={}&to={}&view={}&download=1",
@@ -363,24 +376,78 @@ pub async fn drive_segments(
     Ok(Json(SegmentList { items }))
 }
 
-/// Two-minute windows over the stretches the recordings cover (a gap longer than a
-/// segment between recordings starts a new run of windows).
-fn segments(recordings: &[Recording]) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+/// Files closer than this in time are one stretch (cameras leave a moment between files).
+const JOIN_GAP: Duration = Duration::seconds(5);
+
+/// Two-minute windows over the stretches the drive's files cover, each with its source:
+/// full-quality recordings where there are any, the time-lapse over the rest.
+fn segments(files: &[Recording]) -> Vec<(DateTime<Utc>, DateTime<Utc>, SourceKind)> {
+    let stretches = |kind: RecordingKind| {
+        join(
+            files
+                .iter()
+                .filter(|r| r.kind == kind)
+                .map(|r| (r.file.start, end_of(&r.file))),
+        )
+    };
+    let recorded = stretches(RecordingKind::Recording);
+    let mut runs: Vec<_> = recorded
+        .iter()
+        .map(|&(start, end)| (start, end, SourceKind::Recordings))
+        .collect();
+    for lapse in stretches(RecordingKind::Timelapse) {
+        runs.extend(
+            uncovered(lapse, &recorded)
+                .into_iter()
+                .map(|(start, end)| (start, end, SourceKind::Timelapse)),
+        );
+    }
+    runs.sort_by_key(|run| run.0);
     let mut out = Vec::new();
+    for (mut at, end, source) in runs {
+        while at < end {
+            let next = (at + SEGMENT).min(end);
+            out.push((at, next, source));
+            at = next;
+        }
+    }
+    out
+}
+
+/// The intervals merged where they overlap or lie within [`JOIN_GAP`] of each other.
+fn join(
+    intervals: impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)>,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut sorted: Vec<_> = intervals.collect();
+    sorted.sort();
     let mut runs: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
-    for r in recordings {
-        let (start, end) = (r.file.start, end_of(&r.file));
+    for (start, end) in sorted {
         match runs.last_mut() {
-            Some(run) if start <= run.1 + SEGMENT => run.1 = run.1.max(end),
+            Some(run) if start <= run.1 + JOIN_GAP => run.1 = run.1.max(end),
             _ => runs.push((start, end)),
         }
     }
-    for (mut at, end) in runs {
-        while at < end {
-            let next = (at + SEGMENT).min(end);
-            out.push((at, next));
-            at = next;
+    runs
+}
+
+/// The parts of `span` that none of the sorted, disjoint `covered` intervals covers.
+fn uncovered(
+    span: (DateTime<Utc>, DateTime<Utc>),
+    covered: &[(DateTime<Utc>, DateTime<Utc>)],
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let (mut at, end) = span;
+    let mut out = Vec::new();
+    for &(start, stop) in covered {
+        if stop <= at || start >= end {
+            continue;
         }
+        if start > at {
+            out.push((at, start));
+        }
+        at = at.max(stop);
+    }
+    if at < end {
+        out.push((at, end));
     }
     out
 }

@@ -371,6 +371,42 @@ async fn segments_fall_back_to_the_timelapse(app: TestApp) {
     );
 }
 
+/// Where full-quality recordings were uploaded for part of a drive, its segments come
+/// from them there and from the time-lapse elsewhere; each plays as long as it says.
+async fn segments_mix_recordings_and_timelapse(app: TestApp) {
+    let token = app.sign_in("+14155550100").await;
+    let tus = Tus::new(&app, &token);
+    for (seed, kind, start) in [
+        ("lapse-1", "timelapse", "2026-11-20T07:30:00Z"),
+        ("full", "recording", "2026-11-20T07:31:00Z"),
+        ("lapse-2", "timelapse", "2026-11-20T07:32:00Z"),
+    ] {
+        let meta = metadata(&[("kind", kind), ("start", start)]);
+        let (_, done) = tus.upload(&minute(seed), &meta, 8 << 20).await;
+        assert_eq!(done.status(), 204, "{:?}", done.text().await);
+    }
+    let drives = json(&app, "/api/v1/drives", &token).await;
+    assert_eq!(drives["items"].as_array().unwrap().len(), 1, "one drive");
+    let id = drives["items"][0]["id"].as_str().unwrap().to_owned();
+    let segments = json(&app, &format!("/api/v1/drives/{id}/segments"), &token).await;
+    let items = segments["items"].as_array().unwrap();
+    let sources: Vec<&str> = items
+        .iter()
+        .map(|i| i["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sources,
+        ["timelapse", "recordings", "timelapse"],
+        "{segments}"
+    );
+    for item in items {
+        let response = get(&app, item["url"].as_str().unwrap(), &token, &[]).await;
+        assert_eq!(response.status(), 200);
+        let duration = ffprobe_duration(&response.bytes().await.unwrap());
+        assert!((duration - 60.0).abs() <= 0.04, "{item}: {duration}");
+    }
+}
+
 /// Thumbnails are 320 px wide JPEGs, made once and kept in the blob store.
 async fn thumbnails_are_cached_jpegs(app: TestApp) {
     let token = app.sign_in("+14155550100").await;
@@ -476,6 +512,7 @@ async fn another_users_media_is_not_found(app: TestApp) {
 
 both_engines!(
     segments_fall_back_to_the_timelapse,
+    segments_mix_recordings_and_timelapse,
     thumbnails_are_cached_jpegs,
     another_users_media_is_not_found,
 );
