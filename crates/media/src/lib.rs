@@ -32,6 +32,7 @@ mod error;
 mod index;
 mod nal;
 mod plan;
+mod sample_entry;
 mod source;
 pub mod telemetry;
 pub mod thumbnail;

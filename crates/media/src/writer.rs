@@ -12,6 +12,7 @@ use crate::boxes::write_box;
 use crate::error::{Error, Result};
 use crate::index::{Mp4Index, Track};
 use crate::plan::{CutPlan, Part};
+use crate::sample_entry::without_bitrates;
 
 /// Ticks per second of movie-level times in the output.
 const MOVIE_TIMESCALE: u32 = 1000;
@@ -226,8 +227,9 @@ fn trak(
         .flatten()
         .next()
         .ok_or_else(|| Error::Request("output track without a source".into()))?;
-    // Distinct sample descriptions across the files, in order of first use.
+    // Distinct sample descriptions across the files (bitrates aside), in order of first use.
     let mut entries: Vec<&[u8]> = Vec::new();
+    let mut compared: Vec<Vec<u8>> = Vec::new();
     let mut entry_of: HashMap<(usize, u16), u32> = HashMap::new();
     for s in &t.samples {
         if let std::collections::hash_map::Entry::Vacant(slot) = entry_of.entry((s.file, s.entry)) {
@@ -255,10 +257,12 @@ fn trak(
                     .in_file(s.file));
                 }
             }
-            let n = match entries.iter().position(|e| *e == raw.as_slice()) {
+            let key = without_bitrates(raw, first.handler);
+            let n = match compared.iter().position(|e| *e == key) {
                 Some(n) => n,
                 None => {
                     entries.push(raw);
+                    compared.push(key);
                     entries.len() - 1
                 }
             };

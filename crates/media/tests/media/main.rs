@@ -8,3 +8,4 @@ mod samples;
 mod telemetry;
 mod thumbnail;
 mod timelapse;
+mod vlc;
