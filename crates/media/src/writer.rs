@@ -75,39 +75,58 @@ pub(crate) fn build(
             )));
         }
     }
-    let mdat_header: Vec<u8> = match u32::try_from(payload + 8) {
-        Ok(size) => [&size.to_be_bytes()[..], b"mdat"].concat(),
-        Err(_) => [
-            &1u32.to_be_bytes()[..],
-            b"mdat",
-            &(payload + 16).to_be_bytes(),
-        ]
-        .concat(),
-    };
+    // At most this much padding goes in front of the ranges (see [`layout`]).
+    let most = payload + PAGE * ranges.len() as u64;
+    let long_mdat = most + 8 > u64::from(u32::MAX);
     let ftyp = ftyp();
-    let prefix = ftyp.len() as u64 + mdat_header.len() as u64;
+    let prefix = ftyp.len() as u64 + if long_mdat { 16 } else { 8 };
     // The header size does not depend on the offsets, only on their width: lay out once
     // to measure, then again with the real base.
     let mut wide = false;
-    let moov = loop {
-        let probe = moov(tracks, &ranges, 0, wide)?;
+    let (moov, starts) = loop {
+        let probe = moov(tracks, &ranges, &layout(&ranges, 0), wide)?;
         let base = prefix + probe.len() as u64;
-        if !wide && base + payload > u64::from(u32::MAX) {
+        if !wide && base + most > u64::from(u32::MAX) {
             wide = true;
             continue;
         }
-        break moov(tracks, &ranges, base, wide)?;
+        let starts = layout(&ranges, base);
+        break (moov(tracks, &ranges, &starts, wide)?, starts);
+    };
+    let base = prefix + moov.len() as u64;
+    let end = ranges
+        .iter()
+        .zip(&starts)
+        .next_back()
+        .map_or(base, |(r, &at)| at + r.2 - r.1);
+    let mdat_header = if long_mdat {
+        [
+            &1u32.to_be_bytes()[..],
+            b"mdat",
+            &(end - base + 16).to_be_bytes(),
+        ]
+        .concat()
+    } else {
+        // `most` fits in 32 bits, and the payload is no larger.
+        [&((end - base + 8) as u32).to_be_bytes()[..], b"mdat"].concat()
     };
     let duration = tracks
         .iter()
         .map(|t| t.edit.delay + t.edit.duration)
         .fold(0.0, f64::max);
     let mut parts = vec![Part::Bytes([ftyp, moov, mdat_header].concat())];
-    parts.extend(ranges.iter().map(|&(file, start, end)| Part::Source {
-        file,
-        offset: start,
-        len: end - start,
-    }));
+    let mut at = base;
+    for (&(file, start, end), &placed) in ranges.iter().zip(&starts) {
+        if placed > at {
+            parts.push(Part::Bytes(vec![0; (placed - at) as usize]));
+        }
+        parts.push(Part::Source {
+            file,
+            offset: start,
+            len: end - start,
+        });
+        at = placed + end - start;
+    }
     Ok(CutPlan::new(parts, duration))
 }
 
@@ -131,7 +150,35 @@ fn source_ranges(tracks: &[OutTrack<'_>], how: Ranges) -> Vec<(usize, u64, u64)>
     out
 }
 
-/// Output offset of a sample, given the ranges and the offset of the `mdat` payload.
+/// Page size that output ranges are aligned to.
+const PAGE: u64 = 4096;
+/// Ranges at least this long are aligned; shorter ones (a time-lapse's single frames)
+/// follow each other unpadded.
+const ALIGN_MIN: u64 = 1 << 20;
+
+/// Where each range starts in the output, the `mdat` payload starting at `base`.
+///
+/// A long range is placed at the same offset within a page as it has in its source (up
+/// to `PAGE - 1` bytes of padding before it, which no sample references). The kernel's
+/// file-to-file copy (`copy_file_range` on a file system without shared extents) then
+/// moves whole pages; misaligned, it splits every page in two, which measured 1.5× as
+/// long for a 150 MB cut on ext4.
+fn layout(ranges: &[(usize, u64, u64)], base: u64) -> Vec<u64> {
+    let mut at = base;
+    ranges
+        .iter()
+        .map(|&(_, start, end)| {
+            if end - start >= ALIGN_MIN {
+                at += (start % PAGE + PAGE - at % PAGE) % PAGE;
+            }
+            let placed = at;
+            at += end - start;
+            placed
+        })
+        .collect()
+}
+
+/// Output offset of a sample, given the ranges and where each starts in the output.
 fn output_offset(ranges: &[(usize, u64, u64)], starts: &[u64], s: &OutSample) -> Option<u64> {
     let i = ranges
         .partition_point(|r| (r.0, r.1) <= (s.file, s.offset))
@@ -169,15 +216,9 @@ fn seconds_to(ticks_per_second: u32, seconds: f64) -> u64 {
 fn moov(
     tracks: &[OutTrack<'_>],
     ranges: &[(usize, u64, u64)],
-    base: u64,
+    starts: &[u64],
     wide: bool,
 ) -> Result<Vec<u8>> {
-    let mut starts = Vec::with_capacity(ranges.len());
-    let mut at = base;
-    for r in ranges {
-        starts.push(at);
-        at += r.2 - r.1;
-    }
     let duration = tracks
         .iter()
         .map(|t| seconds_to(MOVIE_TIMESCALE, t.edit.delay + t.edit.duration))
@@ -202,7 +243,7 @@ fn moov(
             put32(b, tracks.len() as u32 + 1);
         });
         for (i, t) in tracks.iter().enumerate() {
-            if let Err(e) = trak(b, t, i as u32 + 1, ranges, &starts, wide) {
+            if let Err(e) = trak(b, t, i as u32 + 1, ranges, starts, wide) {
                 failure = Some(e);
             }
         }

@@ -3,7 +3,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use dashvault_media::{cut, CutPlan, Mp4Index};
+use dashvault_media::{cut, CutPlan, Mp4Index, Part};
 
 use crate::fixtures::{consecutive, decode_errors, ffprobe, recording, Layout, Spec};
 
@@ -162,17 +162,28 @@ fn whole_single_file_keeps_every_frame() {
 }
 
 #[test]
-fn output_is_a_few_big_ranges() {
+fn output_is_a_few_big_page_aligned_ranges() {
     let paths = consecutive(Spec::h264(4));
     let (_, idx) = indexes(&paths);
     let plan = cut(&idx, 1.0, 11.0).expect("cut");
-    // Header, then one range per file.
-    assert_eq!(
-        plan.parts().len(),
-        4,
-        "{:?}",
-        plan.parts().iter().map(std::mem::discriminant).count()
-    );
+    // Header, then one range per file, each at its source's offset within a page so the
+    // kernel copies whole pages (padding between them).
+    let mut at = 0;
+    let mut ranges = 0;
+    for part in plan.parts() {
+        match *part {
+            Part::Bytes(ref b) => at += b.len() as u64,
+            Part::Source { offset, len, .. } => {
+                ranges += 1;
+                if len >= 1 << 20 {
+                    assert_eq!(at % 4096, offset % 4096, "range {ranges} misaligned");
+                }
+                at += len;
+            }
+        }
+    }
+    assert_eq!(ranges, 3, "{:?}", plan.parts().len());
+    assert_eq!(at, plan.len());
 }
 
 #[test]
