@@ -2,14 +2,18 @@
 //!
 //! Writes go to a temporary file under `ROOT/.tmp`, are fsynced, renamed over the key's path
 //! (atomic), and the directory is fsynced. Multipart uploads live in `ROOT/.uploads/ID/`:
-//! a `key` file, one `data` file the parts are written into at their offsets, and one
-//! small marker file per part (`part-INDEX-ETAG`, holding its size) created only once the
-//! part's bytes are fsynced. Completion cuts `data` to the parts' total and renames it
-//! into place, so every byte is written once, as a plain append would. Parts are therefore
-//! stored in order (a part whose predecessor is missing is refused); storing part `i` again
-//! drops the markers of `i` and later first, so no marker ever names bytes that were
-//! overwritten. Keys never start a segment with `.`, so these directories never meet a
+//! a `key` file, one `data` file the parts are written into at their offsets, and a part
+//! journal (`parts`, see [`journal`]) where a part is recorded only once its bytes are
+//! fdatasynced: storing a part costs two fdatasyncs and no directory fsync. Completion cuts
+//! `data` to the parts' total and renames it into place, so every byte is written once, as
+//! a plain append would. Parts are therefore stored in order (a part whose predecessor is
+//! missing is refused); storing part `i` again clears the records of `i` and later first,
+//! so no record ever names bytes that were overwritten. Bodies are written in batches
+//! ([`write`]). Keys never start a segment with `.`, so these directories never meet a
 //! blob.
+
+mod journal;
+mod write;
 
 use std::fs::File;
 use std::io;
@@ -20,10 +24,12 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use futures_util::stream::{self, BoxStream};
 use futures_util::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 use uuid::Uuid;
 
+use self::journal::StoredPart;
+use self::write::write_body;
 use super::{
     check_part_index, check_parts, check_range, part_too_large, BlobError, BlobKey, BlobMeta,
     BlobStore, ByteStream, PartReceipt, Result, UploadId, MAX_PART_SIZE,
@@ -81,22 +87,23 @@ impl FsBlobStore {
             .join(TMP_DIR)
             .join(Uuid::new_v4().simple().to_string())
     }
+}
 
-    /// The directory of `upload`, after checking that it exists and is for `key`.
-    async fn upload_dir(&self, key: &BlobKey, upload: &UploadId) -> Result<PathBuf> {
-        let no_such_upload = || BlobError::NoSuchUpload {
-            key: key.to_string(),
-            upload_id: upload.to_string(),
-        };
-        let id = Uuid::try_parse(upload.as_str()).map_err(|_| no_such_upload())?;
-        let dir = self.root.join(UPLOADS_DIR).join(id.simple().to_string());
-        let key_file = dir.join(UPLOAD_KEY_FILE);
-        match tokio::fs::read_to_string(&key_file).await {
-            Ok(stored) if stored == key.as_str() => Ok(dir),
-            Ok(_) => Err(no_such_upload()),
-            Err(e) if is_missing(&e) => Err(no_such_upload()),
-            Err(e) => Err(BlobError::fs("read", key_file)(e)),
-        }
+/// The directory of `upload` under `root`, after checking that it exists and is for
+/// `key` (blocking).
+fn upload_dir(root: &Path, key: &BlobKey, upload: &UploadId) -> Result<PathBuf> {
+    let no_such_upload = || BlobError::NoSuchUpload {
+        key: key.to_string(),
+        upload_id: upload.to_string(),
+    };
+    let id = Uuid::try_parse(upload.as_str()).map_err(|_| no_such_upload())?;
+    let dir = root.join(UPLOADS_DIR).join(id.simple().to_string());
+    let key_file = dir.join(UPLOAD_KEY_FILE);
+    match std::fs::read_to_string(&key_file) {
+        Ok(stored) if stored == key.as_str() => Ok(dir),
+        Ok(_) => Err(no_such_upload()),
+        Err(e) if is_missing(&e) => Err(no_such_upload()),
+        Err(e) => Err(BlobError::fs("read", key_file)(e)),
     }
 }
 
@@ -124,38 +131,6 @@ impl Drop for TempFile {
             let _ = std::fs::remove_file(&self.path);
         }
     }
-}
-
-/// Write `body` to a new file at `path` and fsync it. Fails with `too_large()` once more
-/// than `max` bytes arrive.
-async fn write_durably(
-    path: &Path,
-    mut body: ByteStream,
-    max: u64,
-    too_large: impl Fn() -> BlobError,
-) -> Result<u64> {
-    let mut file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .await
-        .map_err(BlobError::fs("create", path))?;
-    let mut len = 0u64;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(BlobError::Body)?;
-        len += chunk.len() as u64;
-        if len > max {
-            return Err(too_large());
-        }
-        file.write_all(&chunk)
-            .await
-            .map_err(BlobError::fs("write", path))?;
-    }
-    file.flush().await.map_err(BlobError::fs("write", path))?;
-    file.sync_all()
-        .await
-        .map_err(BlobError::fs("fsync", path))?;
-    Ok(len)
 }
 
 /// Fsync a directory, so that entries created, renamed or removed in it are durable.
@@ -224,48 +199,6 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| BlobError::fs("blocking task", PathBuf::new())(io::Error::other(e)))?
 }
 
-/// The file name of a stored part; `etag` has been checked to be 32 hex digits.
-fn part_file_name(part_index: u32, etag: &str) -> String {
-    format!("part-{part_index:05}-{etag}")
-}
-
-/// A part whose bytes are durable in an upload's `data` file, as its marker says.
-struct StoredPart {
-    index: u32,
-    etag: String,
-    size: u64,
-}
-
-/// The parts an upload's markers name, by index.
-fn stored_parts(dir: &Path) -> Result<Vec<StoredPart>> {
-    let mut parts = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(BlobError::fs("read_dir", dir))? {
-        let entry = entry.map_err(BlobError::fs("read_dir", dir))?;
-        let name = entry.file_name();
-        let Some((index, etag)) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("part-"))
-            .and_then(|n| n.split_once('-'))
-        else {
-            continue;
-        };
-        let (Ok(index), etag) = (index.parse::<u32>(), etag.to_owned()) else {
-            continue;
-        };
-        let path = entry.path();
-        let size = std::fs::read_to_string(&path)
-            .map_err(BlobError::fs("read", &path))?
-            .trim()
-            .parse::<u64>()
-            .map_err(|e| {
-                BlobError::fs("parse", &path)(io::Error::new(io::ErrorKind::InvalidData, e))
-            })?;
-        parts.push(StoredPart { index, etag, size });
-    }
-    parts.sort_by_key(|p| p.index);
-    Ok(parts)
-}
-
 /// Open an upload's `data` file (creating it when `create`) with an exclusive lock, so two
 /// writers (two replicas on a shared filesystem) never write one upload at once.
 fn lock_data(path: &Path, upload_id: &str, create: bool) -> Result<File> {
@@ -286,38 +219,29 @@ fn lock_data(path: &Path, upload_id: &str, create: bool) -> Result<File> {
     }
 }
 
-/// Lock the upload's `data` file and make room for part `index`: forget the markers of
-/// it and every later part (before their bytes can be overwritten), cut the file to the
-/// end of part `index - 1`, and return it with that offset. Part `index - 1` must be stored.
-fn open_data_at(dir: &Path, upload_id: &str, index: u32) -> Result<(File, u64)> {
+/// Lock the upload's `data` file and make room for part `index`: clear the records of it
+/// and every later part (before their bytes can be overwritten), cut the file to the end
+/// of part `index - 1`, and return it and the journal with that offset. Part `index - 1`
+/// must be stored.
+fn open_data_at(dir: &Path, upload_id: &str, index: u32) -> Result<(File, File, u64)> {
     let data_path = dir.join(UPLOAD_DATA_FILE);
     let data = lock_data(&data_path, upload_id, true)?;
-    let stored = stored_parts(dir)?;
-    let mut offset = 0u64;
-    for expected in 0..index {
-        match stored.iter().find(|p| p.index == expected) {
-            Some(part) => offset += part.size,
-            None => {
-                return Err(BlobError::InvalidParts {
-                    upload_id: upload_id.to_owned(),
-                    reason: format!(
-                        "part {index} before part {expected}: the filesystem store takes parts in order"
-                    ),
-                })
-            }
-        }
-    }
-    let later: Vec<_> = stored.iter().filter(|p| p.index >= index).collect();
-    for part in &later {
-        let marker = dir.join(part_file_name(part.index, &part.etag));
-        std::fs::remove_file(&marker).map_err(BlobError::fs("remove", &marker))?;
-    }
-    if !later.is_empty() {
-        sync_dir(dir)?;
-    }
+    let parts = journal::open(dir)?;
+    let stored = journal::read(&parts, dir)?;
+    let recorded = u32::try_from(stored.len()).unwrap_or(u32::MAX);
+    let Some(before) = stored.get(..usize::try_from(index).unwrap_or(usize::MAX)) else {
+        return Err(BlobError::InvalidParts {
+            upload_id: upload_id.to_owned(),
+            reason: format!(
+                "part {index} before part {recorded}: the filesystem store takes parts in order"
+            ),
+        });
+    };
+    let offset = before.iter().map(|p| p.size).sum();
+    journal::clear(&parts, dir, index, recorded)?;
     data.set_len(offset)
         .map_err(BlobError::fs("truncate", &data_path))?;
-    Ok((data, offset))
+    Ok((data, parts, offset))
 }
 
 #[async_trait]
@@ -338,12 +262,19 @@ impl BlobStore for FsBlobStore {
 
     async fn put(&self, key: &BlobKey, body: ByteStream) -> Result<u64> {
         let tmp = TempFile::new(self.new_tmp_path());
-        let len = write_durably(&tmp.path, body, u64::MAX, || {
+        let path = tmp.path.clone();
+        let file = blocking(move || File::create_new(&path).map_err(BlobError::fs("create", path)))
+            .await?;
+        let (file, len) = write_body(file, &tmp.path, body, 0, u64::MAX, || {
             BlobError::Body(io::Error::other("a blob cannot exceed 2^64 bytes"))
         })
         .await?;
         let (root, dest, tmp_path) = (self.root.clone(), self.path_of(key), tmp.path.clone());
-        blocking(move || publish(&root, &tmp_path, &dest)).await?;
+        blocking(move || {
+            file.sync_all().map_err(BlobError::fs("fsync", &tmp_path))?;
+            publish(&root, &tmp_path, &dest)
+        })
+        .await?;
         tmp.keep();
         Ok(len)
     }
@@ -419,6 +350,7 @@ impl BlobStore for FsBlobStore {
             std::fs::write(&key_file, key_text.as_bytes())
                 .and_then(|()| File::open(&key_file)?.sync_all())
                 .map_err(BlobError::fs("write", &key_file))?;
+            journal::create(&dir)?;
             sync_dir(&dir)?;
             sync_dir(&uploads)
         })
@@ -431,48 +363,36 @@ impl BlobStore for FsBlobStore {
         key: &BlobKey,
         upload: &UploadId,
         part_index: u32,
-        mut body: ByteStream,
+        body: ByteStream,
     ) -> Result<PartReceipt> {
         check_part_index(upload, part_index)?;
-        let dir = self.upload_dir(key, upload).await?;
-        let etag = Uuid::new_v4().simple().to_string();
-        let upload_id = upload.to_string();
-        let (data, offset) = {
-            let dir = dir.clone();
-            blocking(move || open_data_at(&dir, &upload_id, part_index)).await?
-        };
-        let data_path = dir.join(UPLOAD_DATA_FILE);
-        let mut file = tokio::fs::File::from_std(data);
-        file.seek(io::SeekFrom::Start(offset))
-            .await
-            .map_err(BlobError::fs("seek", &data_path))?;
-        let mut size = 0u64;
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(BlobError::Body)?;
-            size += chunk.len() as u64;
-            if size > MAX_PART_SIZE {
-                return Err(part_too_large(upload, part_index));
-            }
-            file.write_all(&chunk)
-                .await
-                .map_err(BlobError::fs("write", &data_path))?;
-        }
-        file.flush()
-            .await
-            .map_err(BlobError::fs("write", &data_path))?;
-        file.sync_data()
-            .await
-            .map_err(BlobError::fs("fsync", &data_path))?;
-        let marker = dir.join(part_file_name(part_index, &etag));
-        blocking(move || {
-            std::fs::write(&marker, size.to_string())
-                .and_then(|()| File::open(&marker)?.sync_all())
-                .map_err(BlobError::fs("write", &marker))?;
-            sync_dir(&dir)
+        let (root, key_owned, upload_owned) = (self.root.clone(), key.clone(), upload.clone());
+        let (dir, data, parts, offset) = blocking(move || {
+            let dir = upload_dir(&root, &key_owned, &upload_owned)?;
+            let (data, parts, offset) = open_data_at(&dir, upload_owned.as_str(), part_index)?;
+            Ok((dir, data, parts, offset))
         })
         .await?;
-        // The lock on `data` is released when `file` is dropped, after the marker is durable.
-        drop(file);
+        let data_path = dir.join(UPLOAD_DATA_FILE);
+        let (data, size) = write_body(data, &data_path, body, offset, MAX_PART_SIZE, || {
+            part_too_large(upload, part_index)
+        })
+        .await?;
+        let part = StoredPart {
+            index: part_index,
+            etag: Uuid::new_v4().simple().to_string(),
+            size,
+        };
+        let etag = part.etag.clone();
+        blocking(move || {
+            data.sync_data()
+                .map_err(BlobError::fs("fsync", &data_path))?;
+            journal::append(&parts, &dir, &part)?;
+            // The lock on `data` is released here, once the record is durable.
+            drop(data);
+            Ok(())
+        })
+        .await?;
         Ok(PartReceipt {
             part_index,
             etag,
@@ -486,12 +406,17 @@ impl BlobStore for FsBlobStore {
         upload: &UploadId,
         parts: &[PartReceipt],
     ) -> Result<BlobMeta> {
-        let dir = self.upload_dir(key, upload).await?;
         let len = check_parts(upload, parts)?;
+        let meta = BlobMeta {
+            key: key.clone(),
+            len,
+        };
         let (root, dest) = (self.root.clone(), self.path_of(key));
+        let (key, upload) = (key.clone(), upload.clone());
         let upload_id = upload.to_string();
         let parts = parts.to_vec();
         blocking(move || {
+            let dir = upload_dir(&root, &key, &upload)?;
             let data_path = dir.join(UPLOAD_DATA_FILE);
             let data = match lock_data(&data_path, &upload_id, false) {
                 Ok(data) => data,
@@ -510,7 +435,7 @@ impl BlobStore for FsBlobStore {
                 }
                 Err(e) => return Err(e),
             };
-            let stored = stored_parts(&dir)?;
+            let stored = journal::read(&journal::open(&dir)?, &dir)?;
             for part in &parts {
                 let matches = stored.iter().any(|s| {
                     s.index == part.part_index && s.etag == part.etag && s.size == part.size
@@ -525,31 +450,38 @@ impl BlobStore for FsBlobStore {
                     });
                 }
             }
-            data.set_len(len)
-                .map_err(BlobError::fs("truncate", &data_path))?;
-            data.sync_all()
-                .map_err(BlobError::fs("fsync", &data_path))?;
+            // Each part's fdatasync made its bytes and the file's length durable: only
+            // bytes of a part stored again and not recorded can be left to cut.
+            let stored_len = data
+                .metadata()
+                .map_err(BlobError::fs("stat", &data_path))?
+                .len();
+            if stored_len != len {
+                data.set_len(len)
+                    .and_then(|()| data.sync_data())
+                    .map_err(BlobError::fs("truncate", &data_path))?;
+            }
             publish(&root, &data_path, &dest)?;
             std::fs::remove_dir_all(&dir).map_err(BlobError::fs("remove_dir_all", &dir))?;
             sync_dir(dir.parent().unwrap_or(&root))
         })
         .await?;
-        Ok(BlobMeta {
-            key: key.clone(),
-            len,
-        })
+        Ok(meta)
     }
 
     async fn abort_multipart(&self, key: &BlobKey, upload: &UploadId) -> Result<()> {
-        let dir = match self.upload_dir(key, upload).await {
-            Ok(dir) => dir,
-            Err(e) if e.is_not_found() => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        blocking(move || match std::fs::remove_dir_all(&dir) {
-            Ok(()) => sync_dir(dir.parent().unwrap_or(&dir)),
-            Err(e) if is_missing(&e) => Ok(()),
-            Err(e) => Err(BlobError::fs("remove_dir_all", dir)(e)),
+        let (root, key, upload) = (self.root.clone(), key.clone(), upload.clone());
+        blocking(move || {
+            let dir = match upload_dir(&root, &key, &upload) {
+                Ok(dir) => dir,
+                Err(e) if e.is_not_found() => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => sync_dir(dir.parent().unwrap_or(&dir)),
+                Err(e) if is_missing(&e) => Ok(()),
+                Err(e) => Err(BlobError::fs("remove_dir_all", dir)(e)),
+            }
         })
         .await
     }
