@@ -43,16 +43,19 @@ print(f"{statistics.median(times):.4f}")
 PY
 }
 
-# Each run starts from no output file (PREPARE, untimed, removes them): overwriting the
-# previous round's output would also time ext4 freeing its blocks and flushing the new
-# data at close (its `auto_da_alloc` for truncated files), which is not cutting.
+# Each run starts without its output file (OUTPUTS, one per command, removed untimed by
+# hyperfine's --prepare): overwriting the previous round's output would also time ext4
+# freeing its blocks and flushing the new data at close (its `auto_da_alloc` for
+# truncated files), which is not cutting.
 rounds_of() { # prefix rounds command...
-    local prefix=$1 n=$2; shift 2
+    local prefix=$1 n=$2 out prepare=()
+    shift 2
+    for out in $OUTPUTS; do prepare+=(--prepare "rm -f $out"); done
     rm -f "$prefix"*.json
     for r in $(seq 1 "$n"); do
-        hyperfine -N --runs 1 --style none --prepare "${PREPARE:-true}" \
+        hyperfine -N --runs 1 --style none "${prepare[@]}" \
             --export-json "$prefix$r.json" "$@" >/dev/null 2>&1 ||
-            hyperfine --runs 1 --style none --prepare "${PREPARE:-true}" \
+            hyperfine --runs 1 --style none "${prepare[@]}" \
                 --export-json "$prefix$r.json" "$@" >/dev/null
     done
 }
@@ -67,7 +70,7 @@ printf "file '%s'\n" "$work/cam1.mp4" "$work/cam2.mp4" "$work/cam3.mp4" > cut.tx
 echo "== 1. cut 0:30-2:30 across three 1-minute 1080p files" >&2
 "$bin" media cut --from 30 --to 150 -o ours.mp4 cam1.mp4 cam2.mp4 cam3.mp4
 cp ours.mp4 same-size.bin
-PREPARE="rm -f ours.mp4 ffmpeg.mp4 cp.bin ffmpeg-out.mp4" rounds_of cut "$rounds" \
+OUTPUTS="ours.mp4 ffmpeg.mp4 cp.bin ffmpeg-out.mp4" rounds_of cut "$rounds" \
     "$bin media cut --from 30 --to 150 -o ours.mp4 cam1.mp4 cam2.mp4 cam3.mp4" \
     "ffmpeg -v error -y -ss 30 -to 150 -f concat -safe 0 -i cut.txt -c copy ffmpeg.mp4" \
     "cp same-size.bin cp.bin" \
@@ -83,7 +86,7 @@ gen_minute m360.mp4 640x360 2M
 drive=()
 for i in $(seq -w 1 60); do [ -f "drive$i.mp4" ] || cp m360.mp4 "drive$i.mp4"; drive+=("drive$i.mp4"); done
 printf "file '$work/%s'\n" "${drive[@]}" > drive.txt
-PREPARE="rm -f tl-ours.mp4 tl-ffmpeg.mp4" rounds_of tl "$tl_rounds" \
+OUTPUTS="tl-ours.mp4 tl-ffmpeg.mp4" rounds_of tl "$tl_rounds" \
     "$bin media timelapse --speed 30 -o tl-ours.mp4 ${drive[*]}" \
     "ffmpeg -v error -y -f concat -safe 0 -i drive.txt -an -vf select=key,setpts=N/30/TB -r 30 -c:v libx264 -preset ultrafast tl-ffmpeg.mp4"
 ours=$(median tl 0); ff=$(median tl 1)
