@@ -1,5 +1,6 @@
 //! A request body (or any byte stream) handed out in pieces of exact lengths — one per
-//! multipart part or tail blob — while the checksum of everything handed out is computed.
+//! multipart part or tail blob — while the checksum of everything handed out is computed,
+//! and the running SHA-256 of the whole upload ([`super::running`]) continued.
 
 use super::headers::Algorithm;
 use bytes::Bytes;
@@ -57,6 +58,7 @@ struct Source {
     stream: ByteStream,
     leftover: Bytes,
     hasher: Option<Hasher>,
+    running: Option<Sha256>,
 }
 
 /// The body being consumed, shared by the pieces cut from it one after another.
@@ -64,12 +66,14 @@ struct Source {
 pub struct Body(Arc<Mutex<Source>>);
 
 impl Body {
-    /// Wrap `stream`, hashing what is handed out with `hasher` if given.
-    pub fn new(stream: ByteStream, hasher: Option<Hasher>) -> Self {
+    /// Wrap `stream`, hashing what is handed out with `hasher` (the request's checksum)
+    /// and continuing `running` (the upload's SHA-256 so far), each if given.
+    pub fn new(stream: ByteStream, hasher: Option<Hasher>, running: Option<Sha256>) -> Self {
         Self(Arc::new(Mutex::new(Source {
             stream,
             leftover: Bytes::new(),
             hasher,
+            running,
         })))
     }
 
@@ -125,12 +129,21 @@ impl Body {
         if let Some(hasher) = source.hasher.as_mut() {
             hasher.update(&chunk);
         }
+        if let Some(running) = source.running.as_mut() {
+            running.update(&chunk);
+        }
         Ok(chunk)
     }
 
     /// The digest of everything handed out so far (`None` without a hasher).
     pub async fn digest(&self) -> Option<Vec<u8>> {
         self.0.lock().await.hasher.take().map(Hasher::finish)
+    }
+
+    /// The upload's running SHA-256, now covering everything handed out (`None` without
+    /// one).
+    pub async fn running(&self) -> Option<Sha256> {
+        self.0.lock().await.running.take()
     }
 }
 
@@ -156,9 +169,12 @@ mod tests {
 
     #[tokio::test]
     async fn pieces_split_chunks_exactly_and_are_hashed() {
+        let mut so_far = Sha256::new();
+        so_far.update(b"say ");
         let source = Body::new(
             body(&[b"hel", b"", b"lo wor", b"ld"]),
             Some(Hasher::new(Algorithm::Sha256)),
+            Some(so_far),
         );
         assert_eq!(collect(source.take(4)).await.ok(), Some(b"hell".to_vec()));
         assert_eq!(collect(source.take(0)).await.ok(), Some(Vec::new()));
@@ -170,6 +186,10 @@ mod tests {
             source.digest().await,
             Some(Sha256::digest(b"hello world").to_vec())
         );
+        assert_eq!(
+            source.running().await.map(Sha256::finalize),
+            Some(Sha256::digest(b"say hello world"))
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -177,14 +197,14 @@ mod tests {
         let stalled = stream::iter([Ok(Bytes::from_static(b"abc"))])
             .chain(stream::pending())
             .boxed();
-        let source = Body::new(stalled, None);
+        let source = Body::new(stalled, None, None);
         let err = collect(source.take(5)).await.err();
         assert_eq!(err.map(|e| e.kind()), Some(io::ErrorKind::TimedOut));
     }
 
     #[tokio::test]
     async fn a_short_body_fails_the_piece() {
-        let source = Body::new(body(&[b"abc"]), None);
+        let source = Body::new(body(&[b"abc"]), None, None);
         let err = collect(source.take(5)).await.err();
         assert_eq!(err.map(|e| e.kind()), Some(io::ErrorKind::UnexpectedEof));
     }

@@ -25,11 +25,14 @@ use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 /// Assemble the completed upload's object from `progress` (unless a previous attempt
-/// already did) and, unless it is a partial upload, file it.
+/// already did) and, unless it is a partial upload, file it. `sha256` is the object's
+/// SHA-256 (hex) when it was computed as the bytes arrived; without it the object is read
+/// to compute it.
 pub async fn complete(
     state: &AppState,
     upload: &Upload,
     progress: &UploadProgress,
+    sha256: Option<String>,
 ) -> Result<(), TusError> {
     let blob_key = key(&upload.blob_key)?;
     if !state.blobs.exists(&blob_key).await? {
@@ -48,7 +51,7 @@ pub async fn complete(
     if upload.partial {
         return Ok(());
     }
-    match file(state, upload, &blob_key).await {
+    match file(state, upload, &blob_key, sha256).await {
         Err(err @ (TusError::Unprocessable(_) | TusError::ChecksumMismatch(_))) => {
             discard(state, upload).await?;
             Err(err)
@@ -60,6 +63,7 @@ pub async fn complete(
 /// Forget an upload and every blob it made (its multipart upload, its tail and scratch
 /// blobs, and its object unless that is a filed file).
 pub async fn discard(state: &AppState, upload: &Upload) -> Result<(), TusError> {
+    state.uploads.hashes.forget(upload.id);
     let blob_key = key(&upload.blob_key)?;
     let filed = upload.offset == upload.length && !upload.partial;
     if !filed {
@@ -86,8 +90,14 @@ pub async fn abort_multipart(state: &AppState, blob_key: &BlobKey, id: &str) {
     }
 }
 
-/// File the object of a completed upload as what its metadata says.
-async fn file(state: &AppState, upload: &Upload, blob_key: &BlobKey) -> Result<(), TusError> {
+/// File the object of a completed upload as what its metadata says (`sha256`: its
+/// SHA-256 if known).
+async fn file(
+    state: &AppState,
+    upload: &Upload,
+    blob_key: &BlobKey,
+    sha256: Option<String>,
+) -> Result<(), TusError> {
     let meta = UploadMetadata::parse(&upload.metadata).map_err(TusError::internal)?;
     // Sidecars are small and read by path; videos are indexed in place in the store.
     let local = if meta.kind == Kind::Sidecar {
@@ -95,9 +105,10 @@ async fn file(state: &AppState, upload: &Upload, blob_key: &BlobKey) -> Result<(
     } else {
         None
     };
-    let sha256 = match &local {
-        Some((_, sha256)) => sha256.clone(),
-        None => hash(state, blob_key, upload.length).await?,
+    let sha256 = match (&local, sha256) {
+        (Some((_, copied)), _) => copied.clone(),
+        (None, Some(known)) => known,
+        (None, None) => hash(state, blob_key, upload.length).await?,
     };
     if let Some(expected) = &meta.sha256 {
         if *expected != sha256 {

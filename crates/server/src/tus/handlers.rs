@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use dashvault_store::blob::ByteStream;
 use dashvault_store::model::{NewDevice, Upload};
 use futures_util::{stream, StreamExt, TryStreamExt};
+use sha2::Digest;
 use std::io;
 use uuid::Uuid;
 
@@ -283,9 +284,16 @@ async fn write(
     len: u64,
     checksum: Option<&Checksum>,
 ) -> Result<(), TusError> {
-    let body = Body::new(source, checksum.map(|c| Hasher::new(c.algorithm)));
+    let hashes = &state.uploads.hashes;
+    let running = if upload.partial {
+        None
+    } else {
+        hashes.take(upload.id, upload.offset)
+    };
+    let body = Body::new(source, checksum.map(|c| Hasher::new(c.algorithm)), running);
     let completes = upload.offset + len == upload.length;
-    let mut progress = if completes && state.blobs.exists(&key(&upload.blob_key)?).await? {
+    let (mut progress, sha256) = if completes && state.blobs.exists(&key(&upload.blob_key)?).await?
+    {
         // A previous attempt assembled the object and stopped (a crash) before recording
         // the offset: the object is whole, so the resent bytes are not needed.
         tracing::info!(upload = %upload.id, "resuming the filing of an assembled upload");
@@ -299,12 +307,22 @@ async fn write(
         progress.offset = upload.length;
         progress.tail_key = None;
         progress.tail_len = 0;
-        progress
+        // The stored object is filed, not the resent bytes: it is hashed itself.
+        (progress, None)
     } else {
-        append(state, upload, &body, len, checksum).await?
+        let progress = append(state, upload, &body, len, checksum).await?;
+        let running = body.running().await;
+        if completes {
+            (progress, running.map(|r| hex::encode(r.finalize())))
+        } else {
+            if let Some(running) = running {
+                hashes.keep(upload.id, upload.offset, running);
+            }
+            (progress, None)
+        }
     };
     if completes {
-        complete(state, upload, &progress).await?;
+        complete(state, upload, &progress, sha256).await?;
         // The multipart upload became the object; there is nothing left to abort.
         progress.multipart_id = None;
         let tail = upload.tail_key.clone();

@@ -23,6 +23,7 @@ pub mod finalise;
 mod handlers;
 mod headers;
 pub mod metadata;
+mod running;
 mod writer;
 
 /// Who is uploading: the [`Owner`](crate::auth::owner::Owner) of the uploads.
@@ -56,14 +57,15 @@ pub const TUS_CHECKSUMS: &str = "sha1,sha256";
 /// Where uploads live.
 pub const UPLOADS_PATH: &str = "/api/v1/uploads";
 
-/// Upload settings and the uploads this process is writing right now (so two requests
+/// Upload settings, the uploads this process is writing right now (so two requests
 /// never write one upload at once here; across replicas the repository's compare-and-set
-/// on the offset decides).
+/// on the offset decides), and the running SHA-256 of those it receives.
 #[derive(Debug)]
 pub struct Uploads {
     /// The settings.
     pub config: UploadConfig,
     writing: Mutex<HashSet<Uuid>>,
+    hashes: running::RunningHashes,
 }
 
 impl Uploads {
@@ -72,6 +74,7 @@ impl Uploads {
         Self {
             config,
             writing: Mutex::new(HashSet::new()),
+            hashes: running::RunningHashes::default(),
         }
     }
 

@@ -277,7 +277,8 @@ pub async fn json(app: &TestApp, path: &str, token: &str) -> Value {
     response.json().await.unwrap()
 }
 
-/// The stored bytes of the one drive's recordings, through the repository and blob store.
+/// The stored bytes of the one drive's recordings, through the repository and blob store
+/// (checking the SHA-256 filed with them).
 pub async fn stored_recording(app: &TestApp, user_token: &str) -> Vec<u8> {
     let drives = json(app, "/api/v1/drives", user_token).await;
     let drive_id: uuid::Uuid = drives["items"][0]["id"].as_str().unwrap().parse().unwrap();
@@ -296,5 +297,10 @@ pub async fn stored_recording(app: &TestApp, user_token: &str) -> Vec<u8> {
     while let Some(chunk) = body.next().await {
         bytes.extend_from_slice(&chunk.unwrap());
     }
+    assert_eq!(
+        file.sha256,
+        sha256_hex(&bytes),
+        "the SHA-256 filed is the stored bytes'"
+    );
     bytes
 }
