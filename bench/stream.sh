@@ -7,10 +7,8 @@
 #         the blob store), the server restarted before each round;
 #   warm  the same request again (indexes cached).
 # Figures are medians of curl's time_starttransfer. A cold request reads each
-# recording's head and `moov` (two ranged reads, the recordings in parallel), so on S3 it
-# costs two round trips of the store; s3s-fs answers a ranged read of more than a few
-# KiB in about 45 ms (measured with boto3: 48 ms for 256 KiB, 2.5 ms for 16 bytes), which
-# dominates the S3 cold figure.
+# recording's first and last 256 KiB (its box headers and its `moov`), all in parallel:
+# one round trip of the store.
 #
 #   bench/stream.sh            # ROUNDS=5
 set -euo pipefail

@@ -92,7 +92,15 @@ impl IndexCache {
             return Ok(index);
         }
         let key = blob_key(file)?;
-        let reader = BlobReader::new(Arc::clone(blobs), key, file.size);
+        let reader = BlobReader::new(Arc::clone(blobs), key, file.size)
+            .with_ends()
+            .await
+            .map_err(|e| {
+                ApiError::Internal(format!(
+                    "stored video {} can not be read: {e}",
+                    file.blob_key
+                ))
+            })?;
         let index = tokio::task::spawn_blocking(move || Mp4Index::read(&reader))
             .await
             .map_err(|e| ApiError::Internal(format!("indexing task failed: {e}")))?
