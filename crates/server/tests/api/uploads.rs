@@ -183,11 +183,13 @@ async fn checksums_are_checked_per_patch(app: TestApp) {
         .patch_with(&path, MIB as u64, big, &[("Upload-Checksum", right)])
         .await;
     assert_eq!(response.status(), 204);
+    // A short body: the answer comes before the body is read, and a client still sending
+    // megabytes then may see the connection close under it instead of the answer.
     let unsupported = tus
         .patch_with(
             &path,
             8 * MIB as u64,
-            &file[8 * MIB..],
+            &file[8 * MIB..8 * MIB + 16],
             &[("Upload-Checksum", "md5 AAAA".into())],
         )
         .await;
