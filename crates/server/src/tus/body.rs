@@ -46,10 +46,6 @@ impl Hasher {
     }
 }
 
-/// Largest chunk handed on: the writers downstream copy each chunk into a buffer of
-/// their own (and keep its capacity), so bounding chunks bounds their memory per upload.
-const MAX_CHUNK: u64 = 64 * 1024;
-
 /// A body that sends nothing for this long is given up, so a stalled client does not
 /// hold its upload (and a connection) forever; it resumes from the recorded offset.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -95,7 +91,6 @@ impl Body {
     }
 
     async fn next_chunk(&self, max: u64) -> io::Result<Bytes> {
-        let max = max.min(MAX_CHUNK);
         let mut source = self.0.lock().await;
         let mut chunk = if source.leftover.is_empty() {
             loop {
