@@ -20,8 +20,10 @@ CHUNK_MIB="${CHUNK_MIB:-8}"
 RSS_UPLOADS="${RSS_UPLOADS:-50}"
 RSS_SIZE_MIB="${RSS_SIZE_MIB:-40}"
 
-log() { printf '\033[1mbench/upload:\033[0m %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+dashvault="$PWD/target/release/dashvault"
+server_pid=
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 for tool in ffmpeg node npm python3 curl; do
     command -v "$tool" >/dev/null || die "$tool is needed"
@@ -41,29 +43,13 @@ if [ ! -d "$clients/node_modules/tus-js-client" ]; then
 fi
 log "building dashvault (release)"
 cargo build --release -p dashvault
-dashvault="$PWD/target/release/dashvault"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/dashvault-bench.XXXXXX")"
-server_pid=
 cleanup() {
     if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() {
-    for _ in $(seq 1 200); do
-        curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
-        sleep 0.05
-    done
-    die "nothing answers on port $1"
-}
-stop_server() {
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
-}
 
 # --- Test files: a real 2 s H.264 MP4 made as long as wanted by a trailing `free` box
 #     (still a valid video, so dashvault files it as a recording), unique per file.
@@ -92,25 +78,6 @@ log "making $PARALLEL files of $SIZE_MIB MiB and $RSS_UPLOADS of $RSS_SIZE_MIB M
 make_files bench "$PARALLEL" "$SIZE_MIB"
 make_files rss "$RSS_UPLOADS" "$RSS_SIZE_MIB"
 
-start_dashvault() { # sets server_pid, port, token
-    port="$(free_port)"
-    rm -rf "$work/dv"
-    "$dashvault" serve --listen "127.0.0.1:$port" --data-dir "$work/dv" \
-        --max-upload-size $((1 << 40)) >"$work/dv.out" 2>"$work/dv.err" &
-    server_pid=$!
-    wait_port "$port"
-    curl -sf -o /dev/null -H 'Content-Type: application/json' \
-        -d '{"phone":"+14155550100"}' "http://127.0.0.1:$port/api/v1/auth/code"
-    local code
-    for _ in $(seq 1 100); do
-        code="$(grep -o 'code [0-9]\{6\}' "$work/dv.out" | tail -1 | cut -d' ' -f2)" && [ -n "$code" ] && break
-        sleep 0.05
-    done
-    token="$(curl -sf -H 'Content-Type: application/json' \
-        -d "{\"phone\":\"+14155550100\",\"code\":\"$code\"}" \
-        "http://127.0.0.1:$port/api/v1/auth/verify" |
-        python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')"
-}
 start_rustus() { # sets server_pid, port
     port="$(free_port)"
     rm -rf "$work/rustus"
@@ -129,7 +96,7 @@ bench_files=("$work"/bench*.mp4)
 ours=()
 theirs=()
 for round in $(seq 1 "$ROUNDS"); do
-    start_dashvault
+    start_dashvault "$work/dv" --max-upload-size $((1 << 40))
     ours+=("$(run_client "http://127.0.0.1:$port/api/v1/uploads" "$token" "${bench_files[@]}")")
     stop_server
     start_rustus
@@ -138,7 +105,7 @@ for round in $(seq 1 "$ROUNDS"); do
     log "round $round: dashvault ${ours[-1]} MiB/s, rustus ${theirs[-1]} MiB/s"
 done
 
-start_dashvault
+start_dashvault "$work/dv" --max-upload-size $((1 << 40))
 run_client "http://127.0.0.1:$port/api/v1/uploads" "$token" "$work"/rss*.mp4 >/dev/null
 rss_kib="$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")"
 stop_server
