@@ -190,12 +190,7 @@ impl Server {
                 let _ = jobs_stopped.changed().await;
             }))
         });
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let served = crate::connections::serve(self.listener, self.router, async move {
             shutdown.await;
             let _ = stop_jobs.send(());
         })

@@ -15,6 +15,7 @@ pub mod archive;
 pub mod auth;
 pub mod clock;
 pub mod config;
+mod connections;
 pub mod error;
 pub mod jobs;
 pub mod json;
