@@ -95,7 +95,12 @@ pub async fn create(
             )
         })?,
     };
-    check_size(&state, uploader.user_id, length).await?;
+    // A final upload's bytes are its partial uploads', already counted in the quota.
+    let new_bytes = match &concat {
+        Some(Concat::Final(_)) => 0,
+        _ => length,
+    };
+    check_size(&state, uploader.user_id, length, new_bytes).await?;
     let device_id = device_for(&state, &uploader, named_device).await?;
     let now = state.clock.now();
     let id = Uuid::now_v7();
@@ -440,8 +445,14 @@ async fn device_for(
     Ok(state.repo.create_device(&device).await?.id)
 }
 
-/// Refuse an upload above the maximum size (413) or the owner's quota (507).
-async fn check_size(state: &AppState, user_id: Uuid, length: u64) -> Result<(), TusError> {
+/// Refuse an upload above the maximum size (413), or one whose `new_bytes` (those not
+/// counted yet) do not fit in the owner's quota (507).
+async fn check_size(
+    state: &AppState,
+    user_id: Uuid,
+    length: u64,
+    new_bytes: u64,
+) -> Result<(), TusError> {
     let config = &state.uploads.config;
     if length > config.max_size {
         return Err(TusError::TooLarge(format!(
@@ -451,7 +462,7 @@ async fn check_size(state: &AppState, user_id: Uuid, length: u64) -> Result<(), 
     }
     if let Some(quota) = config.user_quota {
         let used = state.repo.used_bytes(user_id).await?;
-        if used.saturating_add(length) > quota {
+        if used.saturating_add(new_bytes) > quota {
             return Err(TusError::QuotaExceeded(format!(
                 "this upload of {length} bytes does not fit in your quota: {used} of {quota} bytes are used"
             )));
