@@ -5,10 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use dashvault_media::{cut, timelapse, Retime, TimelapseOptions};
-
-use crate::cut::{indexes, write};
-use crate::fixtures::{consecutive, Spec};
+use crate::cut::{small_cut, small_timelapse};
 
 /// What Chromium saw while playing a file to its end.
 #[derive(Debug)]
@@ -49,11 +46,7 @@ fn play_in_chromium(file: &Path) -> Played {
 
 #[test]
 fn a_cut_across_three_files_plays_to_its_end() {
-    let paths = consecutive(Spec::h264(4).size(640, 360));
-    let (files, idx) = indexes(&paths);
-    // 2.5 s falls back to the keyframe at 2 s; the window ends in the third file.
-    let plan = cut(&idx, 2.5, 10.0).expect("cut");
-    let (_dir, out) = write(&plan, &files, "cut.mp4");
+    let (_dir, out) = small_cut();
     let played = play_in_chromium(&out);
     assert!(played.error.is_null(), "{played:?}");
     assert!(played.ended, "{played:?}");
@@ -64,14 +57,7 @@ fn a_cut_across_three_files_plays_to_its_end() {
 
 #[test]
 fn a_timelapse_plays_to_its_end() {
-    let paths = consecutive(Spec::h264(4).size(640, 360));
-    let (files, idx) = indexes(&paths);
-    let options = TimelapseOptions {
-        every: 1,
-        retime: Retime::FrameRate(10.0),
-    };
-    let plan = timelapse(&idx, options).expect("time-lapse");
-    let (_dir, out) = write(&plan, &files, "timelapse.mp4");
+    let (_dir, out) = small_timelapse();
     let played = play_in_chromium(&out);
     assert!(played.error.is_null(), "{played:?}");
     assert!(played.ended, "{played:?}");

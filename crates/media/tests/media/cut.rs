@@ -3,7 +3,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use dashvault_media::{cut, CutPlan, Mp4Index, Part};
+use dashvault_media::{cut, timelapse, CutPlan, Mp4Index, Part, Retime, TimelapseOptions};
 
 use crate::fixtures::{consecutive, decode_errors, ffprobe, recording, Layout, Spec};
 
@@ -16,6 +16,29 @@ pub fn indexes(paths: &[PathBuf]) -> (Vec<File>, Vec<Mp4Index>) {
             (f, i)
         })
         .unzip()
+}
+
+/// What the players play: three consecutive 4-second 640x360 H.264 recordings with AAC.
+fn three_small_files() -> (Vec<File>, Vec<Mp4Index>) {
+    indexes(&consecutive(Spec::h264(4).size(640, 360)))
+}
+
+/// A cut of [`three_small_files`] from 2.5 s (back to the keyframe at 2 s) to 10 s, in
+/// the third file: 8 s long.
+pub fn small_cut() -> (tempfile::TempDir, PathBuf) {
+    let (files, idx) = three_small_files();
+    write(&cut(&idx, 2.5, 10.0).expect("cut"), &files, "cut.mp4")
+}
+
+/// A time-lapse of [`three_small_files`] at 10 frames per second: 12 keyframes, 1.2 s.
+pub fn small_timelapse() -> (tempfile::TempDir, PathBuf) {
+    let (files, idx) = three_small_files();
+    let options = TimelapseOptions {
+        every: 1,
+        retime: Retime::FrameRate(10.0),
+    };
+    let plan = timelapse(&idx, options).expect("time-lapse");
+    write(&plan, &files, "timelapse.mp4")
 }
 
 /// Writes a plan to a fresh file and checks that serving it by ranges gives the same bytes.

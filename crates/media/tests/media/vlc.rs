@@ -15,9 +15,9 @@ use std::fs::File;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use dashvault_media::{cut, timelapse, Mp4Index, Retime, TimelapseOptions};
+use dashvault_media::{cut, Mp4Index};
 
-use crate::cut::{indexes, write};
+use crate::cut::{indexes, small_cut, small_timelapse, write};
 use crate::fixtures::{consecutive, Spec};
 use crate::samples::sample;
 
@@ -78,10 +78,7 @@ fn play_in_vlc(file: &Path) -> Vec<String> {
 
 #[test]
 fn a_cut_across_three_files_plays_clean() {
-    let paths = consecutive(Spec::h264(4).size(640, 360));
-    let (files, idx) = indexes(&paths);
-    let plan = cut(&idx, 2.5, 10.0).expect("cut");
-    let (_dir, out) = write(&plan, &files, "cut.mp4");
+    let (_dir, out) = small_cut();
     assert_eq!(play_in_vlc(&out), Vec::<String>::new());
 }
 
@@ -96,23 +93,13 @@ fn an_h265_cut_with_two_second_gops_plays_clean() {
 
 #[test]
 fn a_timelapse_plays_clean() {
-    let paths = consecutive(Spec::h264(4).size(640, 360));
-    let (files, idx) = indexes(&paths);
-    let options = TimelapseOptions {
-        every: 1,
-        retime: Retime::FrameRate(10.0),
-    };
-    let plan = timelapse(&idx, options).expect("time-lapse");
-    let (_dir, out) = write(&plan, &files, "timelapse.mp4");
+    let (_dir, out) = small_timelapse();
     assert_eq!(play_in_vlc(&out), Vec::<String>::new());
 }
 
 #[test]
 fn a_truncated_cut_is_reported() {
-    let paths = consecutive(Spec::h264(4).size(640, 360));
-    let (files, idx) = indexes(&paths);
-    let plan = cut(&idx, 0.0, 12.0).expect("cut");
-    let (_dir, out) = write(&plan, &files, "cut.mp4");
+    let (_dir, out) = small_cut();
     let len = std::fs::metadata(&out).expect("cut written").len();
     File::options()
         .write(true)
