@@ -3,15 +3,16 @@
 //! `run` reads a CSV (`t, ax, ay, az[, gx, gy, gz][, speed]`) or a camera file's
 //! telemetry and prints events and clip
 //! windows; `eval` scores the detector on labelled trips of the driverBehaviorDataset
-//! layout, each mounted at random orientations.
+//! layout, each mounted at random orientations; `convert` writes one such trip as the CSV
+//! `run` reads, so that what `eval` scores can be looked at sample by sample.
 
 use anyhow::Context;
 use clap::Subcommand;
-use dashvault_detect::eval::{evaluate, load_trips, EvalOptions};
+use dashvault_detect::eval::{evaluate, load_trips, EvalOptions, LabelledTrip, Mount};
 use dashvault_detect::{Detection, Detector, Thresholds, Trace};
 use dashvault_media::telemetry::read_telemetry;
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// Subcommands of `dashvault detect`.
@@ -46,6 +47,16 @@ pub enum DetectCommand {
         /// Drop the gyroscope, as with a BlackVue `.3gf`.
         #[arg(long)]
         accel_only: bool,
+    },
+    /// Write a labelled trip as a dashcam records it, as CSV (t, ax, ay, az, gx, gy, gz)
+    /// on standard output: the input `eval` scores.
+    Convert {
+        /// A trip folder in the driverBehaviorDataset layout.
+        dir: PathBuf,
+        /// Mount the camera at the random rotation of this seed (as `eval --seed`);
+        /// without it, the camera is aligned with the car (x forward, y left, z up).
+        #[arg(long)]
+        mount: Option<u64>,
     },
 }
 
@@ -92,7 +103,27 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
+        DetectCommand::Convert { dir, mount } => {
+            let trip = LabelledTrip::load(&dir)?;
+            let mount = mount.map_or(Mount::IDENTITY, Mount::random);
+            write_csv(&trip.device_trace(&mount), std::io::stdout().lock())
+        }
     }
+}
+
+/// The trace as `t,ax,ay,az,gx,gy,gz` rows at the accelerometer's times; each gyroscope
+/// sample goes with the accelerometer sample of the same rank (the dataset's files have
+/// the same rows, a few milliseconds apart).
+fn write_csv(trace: &Trace, out: impl Write) -> anyhow::Result<()> {
+    let mut out = BufWriter::new(out);
+    writeln!(out, "t,ax,ay,az,gx,gy,gz")?;
+    for (a, g) in trace.accel.iter().zip(&trace.gyro) {
+        let [ax, ay, az] = a.v;
+        let [gx, gy, gz] = g.v;
+        writeln!(out, "{},{ax},{ay},{az},{gx},{gy},{gz}", a.t)?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 fn load_thresholds(path: Option<&Path>) -> anyhow::Result<Thresholds> {

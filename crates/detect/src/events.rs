@@ -12,12 +12,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
-    /// Deceleration along the forward axis above `hard_brake_g`.
+    /// Deceleration along the forward axis above `hard_brake_g`, the horizontal
+    /// acceleration pointing within 45° of backward (nearer the side it is cornering).
     HardBrake,
     /// A hard brake that ends at a standstill (only when speed is known); reported instead
     /// of `hard_brake`, not as well.
     SuddenStop,
-    /// Acceleration along the forward axis above `hard_accel_g`.
+    /// Acceleration along the forward axis above `hard_accel_g`, pointing within 45° of
+    /// forward.
     HardAccel,
     /// Lateral acceleration above `sharp_turn_g` in one direction.
     SharpTurn,
@@ -150,7 +152,16 @@ pub(crate) fn manoeuvres(segment: &Segment, axes: &CarAxes, th: &Thresholds) -> 
     let time = |i: usize| grid.time(i);
     let mut events = Vec::new();
 
-    let braking: Vec<f64> = axes.long.iter().map(|a| -a / G).collect();
+    // Longitudinal only where the horizontal acceleration points within 45° of the
+    // car's axis; nearer the side it is cornering, whose longitudinal part is as much
+    // the forward axis's error times the lateral pull as it is speed change.
+    let longitudinal = |long: f64, lat: f64| if long.abs() > lat.abs() { long } else { 0.0 };
+    let braking: Vec<f64> = axes
+        .long
+        .iter()
+        .zip(&axes.lat)
+        .map(|(&a, &l)| -longitudinal(a, l) / G)
+        .collect();
     for r in regions(
         &braking,
         th.hard_brake_g,
@@ -173,7 +184,12 @@ pub(crate) fn manoeuvres(segment: &Segment, axes: &CarAxes, th: &Thresholds) -> 
         ));
     }
 
-    let accelerating: Vec<f64> = axes.long.iter().map(|a| a / G).collect();
+    let accelerating: Vec<f64> = axes
+        .long
+        .iter()
+        .zip(&axes.lat)
+        .map(|(&a, &l)| longitudinal(a, l) / G)
+        .collect();
     for r in regions(
         &accelerating,
         th.hard_accel_g,

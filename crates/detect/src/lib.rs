@@ -10,7 +10,8 @@
 //!   (split at gaps over a second), finds the vertical and the car's forward axis from
 //!   the data alone ([`orientation`] says what it assumes), projects the acceleration on
 //!   the car's axes and finds [`Event`]s of each [`EventKind`] with [`Thresholds`]
-//!   (published harsh-driving levels, configurable per camera model).
+//!   (published harsh-driving levels but for acceleration, configurable per camera
+//!   model).
 //! - [`ClipWindow`]: 40 s around each event, overlapping windows merged
 //!   ([`clip_windows`] says where the window sits and why).
 //! - [`eval`]: the real labelled drives the detector is measured on, turned into what a

@@ -126,8 +126,8 @@ fn bad_csv_exits_1_naming_the_problem() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/drive.csv"));
 }
 
-#[test]
-fn eval_prints_precision_and_recall_on_real_trips() {
+/// The real labelled trips 17 and 20, or a panic saying what is missing.
+fn dataset_trips() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/driving-events/jair-jr__driverBehaviorDataset/data");
     let trips: Vec<PathBuf> = ["17", "20"].iter().map(|t| root.join(t)).collect();
@@ -139,6 +139,12 @@ fn eval_prints_precision_and_recall_on_real_trips() {
             trip.display()
         );
     }
+    trips
+}
+
+#[test]
+fn eval_prints_precision_and_recall_on_real_trips() {
+    let trips = dataset_trips();
     let mut args = vec!["eval", "--rotations", "2"];
     args.extend(trips.iter().map(|t| t.to_str().expect("utf-8 path")));
     let out = dashvault(&args);
@@ -157,6 +163,49 @@ fn eval_prints_precision_and_recall_on_real_trips() {
         "calm manoeuvres",
     ] {
         assert!(text.contains(needle), "{needle} missing from {text}");
+    }
+}
+
+#[test]
+fn a_converted_trip_runs_as_a_mounted_camera_records_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let trip = &dataset_trips()[0];
+    let out = dashvault(&[
+        "convert",
+        "--mount",
+        "3",
+        trip.to_str().expect("utf-8 path"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("t,ax,ay,az,gx,gy,gz\n"), "{}", &text[..80]);
+    let csv = dir.path().join("trip17.csv");
+    std::fs::write(&csv, &out.stdout).expect("write csv");
+    let run = dashvault(&["run", "--json", csv.to_str().expect("utf-8 path")]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let found: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
+    let events = found["events"].as_array().expect("events");
+    // Trip 17's labelled brakes and launches (groundTruth.csv), each found as its kind.
+    for (kind, start, end) in [
+        ("hard_brake", 141.0, 143.3),
+        ("hard_brake", 234.0, 236.2),
+        ("hard_accel", 304.6, 308.2),
+        ("hard_accel", 395.7, 400.2),
+    ] {
+        assert!(
+            events.iter().any(|e| e["type"] == kind
+                && e["start"].as_f64() <= Some(end + 1.0)
+                && e["end"].as_f64() >= Some(start - 1.0)),
+            "no {kind} at {start}–{end} s: {events:?}"
+        );
     }
 }
 

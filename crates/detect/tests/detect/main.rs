@@ -2,6 +2,7 @@
 //! real driving, bad input, CSV and telemetry input.
 
 mod bad_input;
+mod classification;
 mod incidents;
 mod inputs;
 mod orientation;

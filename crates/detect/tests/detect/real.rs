@@ -34,15 +34,14 @@ fn real_trips_meet_targets() {
     let report = report();
     println!("{report}");
     assert_eq!(report.runs, 2 * ROTATIONS);
-    check(&report, EventKind::SharpTurn, 0.9, 0.9);
-    check(&report, EventKind::Swerve, 0.9, 0.9);
-    // Below target (0.9 / 0.9), held here as regression floors; see the crate docs.
-    // Hard brakes are all found, but the driver also brakes (0.35 g) right after one
-    // labelled launch, within 1 s of it.
-    check(&report, EventKind::HardBrake, 0.9, 0.85);
-    // A third of the labelled launches stay under the published 0.20 g; detections of
-    // the re-acceleration right after two labelled brakes count against precision.
-    check(&report, EventKind::HardAccel, 0.65, 0.65);
+    for kind in [
+        EventKind::HardBrake,
+        EventKind::HardAccel,
+        EventKind::SharpTurn,
+        EventKind::Swerve,
+    ] {
+        check(&report, kind, 0.9, 0.9);
+    }
     let calm = report.calm_flagged_rate().expect("calm manoeuvres exist");
     assert!(
         calm <= 0.1,
@@ -75,16 +74,17 @@ fn accelerometer_only_is_weaker_but_works() {
     println!("accelerometer only:\n{report}");
     // Without a gyroscope the forward axis comes from the skewness of braking: on the
     // trip with hard brakes, brakes and launches are found as with one; on the trip of
-    // turns (no hard brake) the skewness is a poor guide. Turns and swerves are told
-    // apart only by their lobes cancelling, which the data's post-turn rebound defeats
-    // for more than half the turns. Floors at the measured level.
-    check(&report, EventKind::HardBrake, 0.9, 0.45);
-    check(&report, EventKind::HardAccel, 0.65, 0.4);
+    // turns (no hard brake) the skewness is a poor guide, and one calm turn of five is
+    // followed by what reads as a 0.17 g launch. Turns and swerves are told apart only by
+    // their lobes cancelling, which the data's post-turn rebound defeats for more than
+    // half the turns. Floors at the measured level.
+    check(&report, EventKind::HardBrake, 0.9, 0.5);
+    check(&report, EventKind::HardAccel, 0.9, 0.8);
     check(&report, EventKind::SharpTurn, 0.4, 0.9);
     check(&report, EventKind::Swerve, 0.9, 0.2);
     let calm = report.calm_flagged_rate().expect("calm manoeuvres exist");
     assert!(
-        calm <= 0.1,
+        calm <= 0.2,
         "{calm:.3} of calm manoeuvres flagged\n{report}"
     );
 }
