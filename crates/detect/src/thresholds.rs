@@ -7,7 +7,7 @@
 //!   by FleetFreedom: HARSH_TURN 300 mg);
 //! - acceleration 0.15 g, below the 0.20 g those same sources give: the real labelled
 //!   aggressive launches we measure on (a 2011 Honda Civic, [`crate::eval`]) peak at
-//!   0.17–0.31 g in the 0.5 s average, so 0.20 g misses half of them. Measured over
+//!   0.17–0.31 g in the 0.5 s average, and 0.20 g finds only a third of them. Measured over
 //!   random mounts, every level from 0.145 to 0.155 g keeps recall and precision at 1 on
 //!   those trips (0.14 g also flags the re-acceleration right after a labelled brake,
 //!   0.16 g misses a launch), so this one value is fitted to the data it is then scored
