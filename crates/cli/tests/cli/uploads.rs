@@ -119,16 +119,16 @@ pub(crate) fn video(dir: &Path, seed: u8, padding: usize) -> Vec<u8> {
 fn sha256(bytes: &[u8], dir: &Path) -> String {
     let path = dir.join("to-hash");
     std::fs::write(&path, bytes).unwrap();
-    sha256_of(&path)
+    sha256_of(&path).expect("the file just written")
 }
 
-fn sha256_of(path: &Path) -> String {
+/// A file's SHA-256 in hex; `None` when it cannot be read (e.g. a blob deleted meanwhile).
+pub(crate) fn sha256_of(path: &Path) -> Option<String> {
     let output = Command::new("sha256sum").arg(path).output().unwrap();
     String::from_utf8_lossy(&output.stdout)
         .split_whitespace()
         .next()
-        .unwrap()
-        .to_owned()
+        .map(str::to_owned)
 }
 
 pub(crate) fn tus(request: reqwest::RequestBuilder, token: &str) -> reqwest::RequestBuilder {
@@ -287,7 +287,7 @@ async fn uploads_survive_sigkill_and_resume() {
     assert_eq!(listed, expected);
     let mut stored: Vec<String> = files_under(&data.join("blobs/media"))
         .iter()
-        .map(|p| sha256_of(p))
+        .map(|p| sha256_of(p).expect("a stored blob"))
         .collect();
     stored.sort();
     assert_eq!(

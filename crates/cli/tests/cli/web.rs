@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 
 use crate::process::lines;
-use crate::uploads::{files_under, patch, tus, Server};
+use crate::uploads::{files_under, patch, sha256_of, tus, Server};
 
 const PHONE: &str = "+14155550123";
 const FPS: u32 = 25;
@@ -72,15 +72,6 @@ async fn upload(server: &Server, http: &reqwest::Client, token: &str, file: &Pat
     let location = created.headers()["location"].to_str().unwrap().to_owned();
     let done = patch(http, &server.url(&location), token, 0, &bytes).await;
     assert_eq!(done.status(), 204, "{:?}", done.text().await);
-}
-
-fn sha256_of(path: &Path) -> String {
-    let output = Command::new("sha256sum").arg(path).output().unwrap();
-    String::from_utf8_lossy(&output.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 /// A BlackVue `.gps` log from 08:00:00 for `seconds`: one fix a second heading north-east
@@ -176,10 +167,13 @@ fn tile_server(dir: &Path) -> (String, Arc<AtomicUsize>) {
     (url, served)
 }
 
-/// Whether a file with `file`'s bytes is under `blobs`.
+/// Whether a file with `file`'s bytes is under `blobs` (a blob that the delete job
+/// removes while it is being looked at does not count).
 fn stored(blobs: &Path, file: &Path) -> bool {
-    let sha = sha256_of(file);
-    files_under(blobs).iter().any(|p| sha256_of(p) == sha)
+    let sha = sha256_of(file).expect("the uploaded file");
+    files_under(blobs)
+        .iter()
+        .any(|p| sha256_of(p).as_ref() == Some(&sha))
 }
 
 /// What ffprobe counts in a file's video stream: frames and duration in seconds.
