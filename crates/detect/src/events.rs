@@ -155,13 +155,13 @@ pub(crate) fn manoeuvres(segment: &Segment, axes: &CarAxes, th: &Thresholds) -> 
     // Longitudinal only where the horizontal acceleration points within 45° of the
     // car's axis; nearer the side it is cornering, whose longitudinal part is as much
     // the forward axis's error times the lateral pull as it is speed change.
-    let longitudinal = |long: f64, lat: f64| if long.abs() > lat.abs() { long } else { 0.0 };
-    let braking: Vec<f64> = axes
+    let accelerating: Vec<f64> = axes
         .long
         .iter()
         .zip(&axes.lat)
-        .map(|(&a, &l)| -longitudinal(a, l) / G)
+        .map(|(&a, &l)| if a.abs() > l.abs() { a / G } else { 0.0 })
         .collect();
+    let braking: Vec<f64> = accelerating.iter().map(|a| -a).collect();
     for r in regions(
         &braking,
         th.hard_brake_g,
@@ -184,12 +184,6 @@ pub(crate) fn manoeuvres(segment: &Segment, axes: &CarAxes, th: &Thresholds) -> 
         ));
     }
 
-    let accelerating: Vec<f64> = axes
-        .long
-        .iter()
-        .zip(&axes.lat)
-        .map(|(&a, &l)| longitudinal(a, l) / G)
-        .collect();
     for r in regions(
         &accelerating,
         th.hard_accel_g,

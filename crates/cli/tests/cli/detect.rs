@@ -13,6 +13,17 @@ fn dashvault(args: &[&str]) -> Output {
         .expect("run dashvault")
 }
 
+/// `dashvault detect ARGS…`, which must succeed (its stderr shown if not).
+fn dashvault_ok(args: &[&str]) -> Output {
+    let out = dashvault(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Two minutes at 50 Hz of a dashcam tilted on the windshield: a left turn at 20 s, a
 /// right turn at 90 s and a 0.4 g brake at 60 s, with a speed column at 1 Hz.
 fn drive_csv(dir: &Path, extra_row: Option<&str>) -> PathBuf {
@@ -62,12 +73,7 @@ fn drive_csv(dir: &Path, extra_row: Option<&str>) -> PathBuf {
 fn run_json_lists_events_and_clips() {
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = drive_csv(dir.path(), None);
-    let out = dashvault(&["run", csv.to_str().expect("utf-8 path"), "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = dashvault_ok(&["run", csv.to_str().expect("utf-8 path"), "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
     let events = json["events"].as_array().expect("events array");
     let brake = events
@@ -100,12 +106,7 @@ fn run_json_lists_events_and_clips() {
 fn run_prints_a_table() {
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = drive_csv(dir.path(), None);
-    let out = dashvault(&["run", csv.to_str().expect("utf-8 path")]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = dashvault_ok(&["run", csv.to_str().expect("utf-8 path")]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("hard_brake") && text.contains("clip from"),
@@ -147,12 +148,7 @@ fn eval_prints_precision_and_recall_on_real_trips() {
     let trips = dataset_trips();
     let mut args = vec!["eval", "--rotations", "2"];
     args.extend(trips.iter().map(|t| t.to_str().expect("utf-8 path")));
-    let out = dashvault(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = dashvault_ok(&args);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("4 runs"), "{text}");
     for needle in [
@@ -170,27 +166,17 @@ fn eval_prints_precision_and_recall_on_real_trips() {
 fn a_converted_trip_runs_as_a_mounted_camera_records_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let trip = &dataset_trips()[0];
-    let out = dashvault(&[
+    let out = dashvault_ok(&[
         "convert",
         "--mount",
         "3",
         trip.to_str().expect("utf-8 path"),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("t,ax,ay,az,gx,gy,gz\n"), "{}", &text[..80]);
     let csv = dir.path().join("trip17.csv");
     std::fs::write(&csv, &out.stdout).expect("write csv");
-    let run = dashvault(&["run", "--json", csv.to_str().expect("utf-8 path")]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let run = dashvault_ok(&["run", "--json", csv.to_str().expect("utf-8 path")]);
     let found: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
     let events = found["events"].as_array().expect("events");
     // Trip 17's labelled brakes and launches (groundTruth.csv), each found as its kind.
@@ -240,18 +226,13 @@ fn thresholds_file_sets_the_levels() {
     let csv = csv.to_str().expect("utf-8 path");
     let strict = dir.path().join("model.toml");
     std::fs::write(&strict, "hard_brake_g = 0.6\nhard_brake_severe_g = 0.9\n").expect("write");
-    let out = dashvault(&[
+    let out = dashvault_ok(&[
         "run",
         csv,
         "--json",
         "--thresholds",
         strict.to_str().expect("utf-8"),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
     let kinds: Vec<&str> = json["events"]
         .as_array()

@@ -16,11 +16,11 @@
 //!   it swings by 25° through each hard brake and back within 3 s, and the accelerometer's
 //!   magnitude (which no frame changes) agrees: 0.52 g of true deceleration where the
 //!   frame shows 0.11 g, and none where it shows a 0.40 g "acceleration" right after. The
-//!   field says nothing of the tilt's East component, so the tilt is taken to lie along
-//!   the car's longitudinal axis (the gravity estimate leans toward the specific force,
-//!   which in trip 17's brakes and launches is longitudinal) and scaled from its North
-//!   component; on roads within 30° of East–West that scaling is capped rather than
-//!   trusted.
+//!   field says nothing of the tilt's East component, so the tilt is taken to lean the
+//!   way the modelled tilt term below points (the gravity estimate leans toward the
+//!   specific force: backward in a brake, toward the centre in a turn) and is scaled from
+//!   its North component; where that direction is within 30° of East–West the scaling is
+//!   capped rather than trusted.
 //! - **Modelled** (trips without it): the gravity estimate as a first-order low-pass of
 //!   the acceleration, so the recorded horizontal acceleration is `h − LPF_τ(h)`, undone
 //!   by adding back its integral over τ, with a 20 s leak against sensor bias. τ = 2 s
