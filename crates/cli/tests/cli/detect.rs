@@ -3,25 +3,14 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn dashvault(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dashvault"))
-        .arg("detect")
-        .args(args)
-        .output()
-        .expect("run dashvault")
+    crate::process::dashvault("detect", args)
 }
 
-/// `dashvault detect ARGS…`, which must succeed (its stderr shown if not).
 fn dashvault_ok(args: &[&str]) -> Output {
-    let out = dashvault(args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    crate::process::succeeds("detect", args)
 }
 
 /// Two minutes at 50 Hz of a dashcam tilted on the windshield: a left turn at 20 s, a

@@ -8,22 +8,11 @@ use std::process::{Command, Output};
 const START: &str = "2024-05-01T10:00:00Z";
 
 fn dashvault(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dashvault"))
-        .args(["media"])
-        .args(args)
-        .output()
-        .expect("run dashvault")
+    crate::process::dashvault("media", args)
 }
 
-/// `dashvault media ARGS`, which must succeed (its stderr is shown when it does not).
 fn succeeds(args: &[&str]) -> Output {
-    let out = dashvault(args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    crate::process::succeeds("media", args)
 }
 
 fn run(cmd: &mut Command) -> String {

@@ -1,9 +1,30 @@
-//! Reading a running `dashvault` process's output: its lines as a channel, waiting for a
-//! line, and the address it announces.
+//! Running `dashvault` and reading its output: one-shot subcommands, a running
+//! process's lines as a channel, waiting for a line, and the address it announces.
 
 use std::io::{BufRead, BufReader};
+use std::process::{Command, Output};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
+
+/// `dashvault COMMAND ARGS…`, run to its end.
+pub fn dashvault(command: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dashvault"))
+        .arg(command)
+        .args(args)
+        .output()
+        .expect("run dashvault")
+}
+
+/// `dashvault COMMAND ARGS…`, which must succeed (its stderr is shown when it does not).
+pub fn succeeds(command: &str, args: &[&str]) -> Output {
+    let out = dashvault(command, args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
 
 /// How long a test waits for an expected line before failing.
 pub const WAIT: Duration = Duration::from_secs(60);
