@@ -144,6 +144,9 @@ pub struct Mp4Index {
     pub tracks: Vec<Track>,
     /// Every top-level box, in file order.
     pub top_level: Vec<BoxInfo>,
+    /// Bytes after the last complete top-level box that are not a box (zero padding or
+    /// noise a camera left at the end); players ignore them, and so does the index.
+    pub trailing_bytes: u64,
     /// Body of the `moov` box.
     #[serde(skip)]
     moov: Vec<u8>,
@@ -153,7 +156,7 @@ impl Mp4Index {
     /// Reads and checks the index of the MP4 file in `src`.
     pub fn read<R: ReadAt + ?Sized>(src: &R) -> Result<Self> {
         let file_len = src.size()?;
-        let top_level = scan_top_level(src, file_len)?;
+        let (top_level, trailing_bytes) = scan_top_level(src, file_len)?;
         let moov_info = top_level
             .iter()
             .find(|b| b.kind.0 == *b"moov")
@@ -223,6 +226,7 @@ impl Mp4Index {
             fragmented,
             tracks,
             top_level,
+            trailing_bytes,
             moov,
         })
     }
@@ -266,17 +270,50 @@ impl Mp4Index {
     }
 }
 
-/// Lists the top-level boxes of the file, checking that they tile it exactly.
-fn scan_top_level<R: ReadAt + ?Sized>(src: &R, file_len: u64) -> Result<Vec<BoxInfo>> {
+/// Lists the top-level boxes of the file, which must tile it up to trailing bytes that
+/// are no box at all; returns the boxes and the number of trailing bytes.
+fn scan_top_level<R: ReadAt + ?Sized>(src: &R, file_len: u64) -> Result<(Vec<BoxInfo>, u64)> {
     let mut found = Vec::new();
     let mut offset = 0;
     while offset < file_len {
-        let info = boxes::read_header(src, offset, file_len, "file")?;
-        found.push(info);
-        offset = info.end();
+        match boxes::read_header(src, offset, file_len, "file") {
+            Ok(info) if is_box_type(&info.kind.0) => {
+                found.push(info);
+                offset = info.end();
+            }
+            Ok(_) => break,
+            Err(_) if is_trailing(src, offset, file_len)? => break,
+            Err(err) => return Err(err),
+        }
     }
-    if found.is_empty() {
+    if file_len == 0 {
         return Err(Error::malformed("file", "empty file"));
     }
-    Ok(found)
+    if found.is_empty() {
+        return Err(Error::malformed(
+            "file",
+            "no complete box (truncated, or not an MP4 file)",
+        ));
+    }
+    Ok((found, file_len - offset))
+}
+
+/// True for the four letters, digits or spaces of a real top-level box type.
+fn is_box_type(kind: &[u8; 4]) -> bool {
+    kind.iter().all(|b| b.is_ascii_alphanumeric() || *b == b' ')
+}
+
+/// Whether the bytes from `offset`, which do not hold a whole box, are trailing bytes
+/// rather than a box cut off: fewer than a header, or a header that is no box (its type
+/// is not letters, or its size is smaller than a header). A real box that runs past the
+/// end means the file was cut off, and stays an error.
+fn is_trailing<R: ReadAt + ?Sized>(src: &R, offset: u64, file_len: u64) -> Result<bool> {
+    if file_len - offset < 8 {
+        return Ok(true);
+    }
+    let mut head = [0u8; 8];
+    src.read_exact_at(&mut head, offset)?;
+    let size = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+    let kind = [head[4], head[5], head[6], head[7]];
+    Ok(!is_box_type(&kind) || (2..8).contains(&size))
 }

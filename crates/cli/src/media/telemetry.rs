@@ -4,21 +4,40 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use dashvault_media::telemetry::{read_telemetry, GpsFix, Telemetry, Vec3Sample};
+use dashvault_media::telemetry::{read_parsed, GpsFix, Skipped, Telemetry, Vec3Sample};
 
-/// Prints the telemetry of `file`: a summary, or the whole [`Telemetry`] as JSON.
+/// Prints the telemetry of `file`: a summary, or the whole [`Telemetry`] as JSON. What
+/// the reader skipped (noise, damaged records) is said in the summary, or on standard
+/// error beside the JSON.
 pub fn run(file: &Path, json: bool) -> anyhow::Result<()> {
-    let tel = read_telemetry(file).with_context(|| file.display().to_string())?;
+    let parsed = read_parsed(file).with_context(|| file.display().to_string())?;
+    let tel = &parsed.telemetry;
     let text = if json {
-        serde_json::to_string_pretty(&tel)? + "\n"
+        if let Some(note) = skipped(&parsed.skipped) {
+            eprintln!("{}: {note}", file.display());
+        }
+        serde_json::to_string_pretty(tel)? + "\n"
     } else {
-        summary(file, &tel)
+        let mut text = summary(file, tel);
+        if let Some(note) = skipped(&parsed.skipped) {
+            text += &format!("  {note}\n");
+        }
+        text
     };
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())
         .context("writing to standard output")?;
     Ok(())
+}
+
+/// What was skipped, in words; `None` when nothing was.
+fn skipped(skipped: &Skipped) -> Option<String> {
+    let first = skipped.first.as_deref()?;
+    Some(format!(
+        "skipped {} unreadable part(s), the first: {first}",
+        skipped.count
+    ))
 }
 
 fn summary(file: &Path, tel: &Telemetry) -> String {

@@ -20,9 +20,8 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::error::{Error, Result};
 use crate::telemetry::nmea::{parse_sentence, Sentence};
-use crate::telemetry::{GpsFix, Telemetry, Vec3Sample};
+use crate::telemetry::{GpsFix, Parsed, Skipped, Telemetry, Vec3Sample};
 
 /// Standard gravity, m/s².
 const G: f64 = 9.806_65;
@@ -31,19 +30,18 @@ const COUNTS_PER_G: f64 = 128.0;
 /// Bytes of one `.3gf` record.
 const RECORD_3GF: usize = 10;
 
-/// Reads a BlackVue `.3gf` accelerometer log.
-pub fn parse_3gf(data: &[u8]) -> Result<Telemetry> {
-    if !data.chunks_exact(RECORD_3GF).remainder().is_empty() {
-        return Err(Error::malformed(
-            "BlackVue .3gf",
-            format!(
-                "{} bytes is not a whole number of {RECORD_3GF}-byte records (truncated?)",
-                data.len()
-            ),
+/// Reads a BlackVue `.3gf` accelerometer log; a partial record at the end (the camera
+/// stopped while writing it) is skipped.
+pub fn parse_3gf(data: &[u8]) -> Parsed {
+    let records = data.chunks_exact(RECORD_3GF);
+    let mut skipped = Skipped::default();
+    if !records.remainder().is_empty() {
+        skipped.add(format!(
+            "BlackVue .3gf: partial record of {} bytes at the end",
+            records.remainder().len()
         ));
     }
-    let accel = data
-        .chunks_exact(RECORD_3GF)
+    let accel = records
         .map(|r| {
             let ms = u32::from_be_bytes([r[0], r[1], r[2], r[3]]);
             let axis =
@@ -54,16 +52,19 @@ pub fn parse_3gf(data: &[u8]) -> Result<Telemetry> {
             }
         })
         .collect();
-    Ok(Telemetry {
-        accel,
-        ..Telemetry::default()
-    })
+    Parsed {
+        telemetry: Telemetry {
+            accel,
+            ..Telemetry::default()
+        },
+        skipped,
+    }
 }
 
-/// True when `data` has the `.3gf` shape: whole records, non-decreasing times.
+/// True when `data` has the `.3gf` shape: at least one record, times non-decreasing
+/// (a partial record at the end allowed).
 pub fn looks_like_3gf(data: &[u8]) -> bool {
-    !data.is_empty()
-        && data.chunks_exact(RECORD_3GF).remainder().is_empty()
+    data.len() >= RECORD_3GF
         && data
             .chunks_exact(RECORD_3GF)
             .map(|r| u32::from_be_bytes([r[0], r[1], r[2], r[3]]))
@@ -85,10 +86,12 @@ pub fn is_embedded_block(head: &[u8]) -> bool {
 /// blocks `[u32 BE length (itself included)][tag][data]`, where a `gps ` block holds the
 /// `.gps` text up to a NUL byte and a `3gf ` block the `.3gf` records up to a record of
 /// ten 0xFF bytes (layout as read by the open-source `blackclue` tool). `None` when
-/// neither block is there.
-pub fn parse_embedded(body: &[u8]) -> Result<Option<Telemetry>> {
+/// neither block is there nor a damaged one; a block whose length runs past the box
+/// ends the walk and is counted as skipped.
+pub fn parse_embedded(body: &[u8]) -> Option<Parsed> {
     let mut gps = None;
     let mut accel = None;
+    let mut skipped = Skipped::default();
     let mut rest = body;
     while let Some(head) = rest.get(..4) {
         let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
@@ -96,34 +99,39 @@ pub fn parse_embedded(body: &[u8]) -> Result<Option<Telemetry>> {
             break;
         }
         let Some(block) = rest.get(..len).filter(|_| len >= 8) else {
-            return Err(Error::malformed(
-                "BlackVue free box",
-                format!("block of {len} bytes with {} bytes left", rest.len()),
+            skipped.add(format!(
+                "BlackVue free box: block of {len} bytes with {} bytes left",
+                rest.len()
             ));
+            break;
         };
         let data = &block[8..];
         match &block[4..8] {
             b"gps " => {
                 let text = data.split(|&b| b == 0).next().unwrap_or_default();
-                gps = Some(parse_gps(text)?);
+                gps = Some(parse_gps(text));
             }
             b"3gf " => {
                 let end = data
                     .chunks_exact(RECORD_3GF)
                     .position(|r| r.iter().all(|&b| b == 0xff))
                     .map_or(data.len(), |n| n * RECORD_3GF);
-                accel = Some(parse_3gf(&data[..end])?.accel);
+                accel = Some(parse_3gf(&data[..end]));
             }
             _ => {}
         }
         rest = &rest[len..];
     }
-    if gps.is_none() && accel.is_none() {
-        return Ok(None);
+    if gps.is_none() && accel.is_none() && skipped.count == 0 {
+        return None;
     }
     let mut out = gps.unwrap_or_default();
-    out.accel = accel.unwrap_or_default();
-    Ok(Some(out))
+    if let Some(accel) = accel {
+        out.telemetry.accel = accel.telemetry.accel;
+        out.skipped.merge(accel.skipped);
+    }
+    out.skipped.merge(skipped);
+    Some(out)
 }
 
 /// Sentences of one stamp, merged into one fix.
@@ -133,29 +141,67 @@ struct Second {
     gga: Option<Sentence>,
 }
 
-/// Reads a BlackVue `.gps` NMEA log.
-pub fn parse_gps(data: &[u8]) -> Result<Telemetry> {
-    let text = std::str::from_utf8(data.strip_suffix(b"\0").unwrap_or(data))
-        .map_err(|e| Error::malformed("BlackVue .gps", format!("not text: {e}")))?;
+/// True when some line of `data` holds a `[unix-ms]` stamp followed by a sentence or
+/// by nothing: the shape of a `.gps` log, whatever noise surrounds it.
+pub fn looks_like_gps(data: &[u8]) -> bool {
+    data.split(|&b| b == b'\n').any(|line| {
+        stamped(line).is_some_and(|(_, rest)| {
+            let rest = rest.trim_ascii();
+            rest.is_empty() || rest.starts_with(b"$")
+        })
+    })
+}
+
+/// The first `[digits]` stamp in a line: its value and the bytes after it.
+fn stamped(line: &[u8]) -> Option<(i64, &[u8])> {
+    line.iter().enumerate().find_map(|(at, &b)| {
+        if b != b'[' {
+            return None;
+        }
+        let after = line.get(at + 1..)?;
+        let digits = after.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 || after.get(digits) != Some(&b']') {
+            return None;
+        }
+        let ms = std::str::from_utf8(&after[..digits]).ok()?.parse().ok()?;
+        Some((ms, &after[digits + 1..]))
+    })
+}
+
+/// Reads a BlackVue `.gps` NMEA log, line by line. A line that is not
+/// `[unix-ms]sentence` (binary noise the GPS module wrote before its first fix, invalid
+/// UTF-8), a damaged sentence or a stamp out of range is skipped and counted; noise
+/// before a stamp on its line is skipped with it. A last line without its line end
+/// and without a checksum was cut off (the camera stopped mid-line): it is skipped too,
+/// since its last field may be cut short.
+pub fn parse_gps(data: &[u8]) -> Parsed {
     let mut out = Telemetry::default();
+    let mut skipped = Skipped::default();
     let mut first_ms = None;
     let mut current: Option<Second> = None;
-    let mut first_error = None;
-    let mut read_any = false;
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+    let body = &data[..data.iter().rposition(|&b| b != 0).map_or(0, |e| e + 1)];
+    let lines = body.split(|&b| b == b'\n').count();
+    let ends_cut = !body.ends_with(b"\n");
+    for (n, line) in body.split(|&b| b == b'\n').enumerate() {
+        let line = trim(line);
         if line.is_empty() {
             continue;
         }
         let at = || format!("BlackVue .gps line {}", n + 1);
-        let (ms, sentence) = line
-            .strip_prefix('[')
-            .and_then(|l| l.split_once(']'))
-            .and_then(|(ms, rest)| Some((ms.parse::<i64>().ok()?, rest)))
-            .ok_or_else(|| Error::malformed(at(), "does not start with [unix-ms]"))?;
+        let Some((ms, rest)) = stamped(line).filter(|&(ms, _)| stamp(ms).is_some()) else {
+            skipped.add(format!("{}: no [unix-ms] stamp", at()));
+            continue;
+        };
+        if !line.starts_with(b"[") {
+            skipped.add(format!("{}: noise before the stamp", at()));
+        }
+        let Ok(sentence) = std::str::from_utf8(rest) else {
+            skipped.add(format!("{}: not text", at()));
+            continue;
+        };
         let first = *first_ms.get_or_insert(ms);
         if current.as_ref().is_some_and(|c| c.ms != ms) {
-            flush(current.take(), first, &mut out)?;
+            flush(current.take(), first, &mut out);
         }
         let second = current.get_or_insert(Second {
             ms,
@@ -165,44 +211,46 @@ pub fn parse_gps(data: &[u8]) -> Result<Telemetry> {
         if sentence.is_empty() {
             continue;
         }
-        // A damaged sentence (bad checksum, cut line) loses that one reading, not the log:
-        // the file is refused only when no sentence in it reads.
-        let parsed = match parse_sentence(sentence) {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                first_error.get_or_insert_with(|| Error::malformed(at(), e.to_string()));
-                continue;
-            }
-        };
-        read_any = true;
-        match parsed {
-            Sentence::Rmc { .. } => second.rmc = Some(parsed),
-            Sentence::Gga { .. } => second.gga = Some(parsed),
-            Sentence::Other => {}
+        if ends_cut && n + 1 == lines && !sentence.contains('*') {
+            skipped.add(format!("{}: cut off", at()));
+            continue;
+        }
+        match parse_sentence(sentence) {
+            Ok(parsed @ Sentence::Rmc { .. }) => second.rmc = Some(parsed),
+            Ok(parsed @ Sentence::Gga { .. }) => second.gga = Some(parsed),
+            Ok(Sentence::Other) => {}
+            Err(e) => skipped.add(format!("{}: {e}", at())),
         }
     }
-    if let (false, Some(err)) = (read_any, first_error) {
-        return Err(err);
-    }
     if let Some(first) = first_ms {
-        flush(current.take(), first, &mut out)?;
-        out.start = Some(stamp(first)?);
+        flush(current.take(), first, &mut out);
+        out.start = stamp(first);
     }
     out.gps.sort_by(|a, b| a.t.total_cmp(&b.t));
-    Ok(out)
+    Parsed {
+        telemetry: out,
+        skipped,
+    }
 }
 
-fn stamp(ms: i64) -> Result<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms).ok_or_else(|| {
-        Error::malformed(
-            "BlackVue .gps",
-            format!("timestamp {ms} ms is out of range"),
-        )
-    })
+/// A line without the whitespace and NUL bytes around it.
+fn trim(line: &[u8]) -> &[u8] {
+    let blank = |b: &u8| b.is_ascii_whitespace() || *b == 0;
+    let start = line.iter().position(|b| !blank(b)).unwrap_or(line.len());
+    let end = line
+        .iter()
+        .rposition(|b| !blank(b))
+        .map_or(start, |e| e + 1);
+    &line[start..end]
 }
 
-fn flush(second: Option<Second>, first_ms: i64, out: &mut Telemetry) -> Result<()> {
-    let Some(second) = second else { return Ok(()) };
+/// A `[unix-ms]` stamp as a time, `None` out of range.
+fn stamp(ms: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+}
+
+fn flush(second: Option<Second>, first_ms: i64, out: &mut Telemetry) {
+    let Some(second) = second else { return };
     let (mut position, mut time, mut speed, mut heading, mut alt) = (None, None, None, None, None);
     if let Some(Sentence::Gga {
         position: p,
@@ -226,12 +274,8 @@ fn flush(second: Option<Second>, first_ms: i64, out: &mut Telemetry) -> Result<(
         heading = h;
         time = date.zip(t).map(|(d, t)| NaiveDateTime::new(d, t).and_utc());
     }
-    let Some((lat, lon)) = position else {
-        return Ok(());
-    };
-    let time = match time {
-        Some(time) => time,
-        None => stamp(second.ms)?,
+    let (Some((lat, lon)), Some(time)) = (position, time.or(stamp(second.ms))) else {
+        return;
     };
     let t = second.ms.saturating_sub(first_ms) as f64 / 1000.0;
     out.gps.push(GpsFix {
@@ -243,7 +287,6 @@ fn flush(second: Option<Second>, first_ms: i64, out: &mut Telemetry) -> Result<(
         heading,
         alt,
     });
-    Ok(())
 }
 
 #[cfg(test)]
@@ -255,7 +298,9 @@ mod tests {
         let log = "[1000]$GPRMC,220516,A,5133.82,N,00042.24,W,173.8,231.8,130694,004.2,W*70\n\
                    [1000]$GPGGA,220516,5133.82,N,00042.24,W,1,08,0.9,45.5,M,46.9,M,,*62\n\
                    [2000]\n";
-        let tel = parse_gps(log.as_bytes()).unwrap();
+        let parsed = parse_gps(log.as_bytes());
+        assert_eq!(parsed.skipped, Skipped::default());
+        let tel = parsed.telemetry;
         assert_eq!(tel.gps.len(), 1);
         let fix = tel.gps[0];
         assert_eq!(fix.alt, Some(45.5));
@@ -265,18 +310,27 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_sentence_is_skipped_but_an_all_damaged_log_is_refused() {
+    fn damaged_sentences_and_noise_are_skipped_and_counted() {
         let good = "[1000]$GPRMC,220516,A,5133.82,N,00042.24,W,173.8,231.8,130694,004.2,W*70";
         let damaged = "[2000]$GPRMC,220517,A,5133.90,N,00042.24,W,173.8,231.8,130694,004.2,W*70";
-        let tel = parse_gps(format!("{good}\n{damaged}\n").as_bytes()).unwrap();
-        assert_eq!(tel.gps.len(), 1, "the good fix is kept");
-        let err = parse_gps(format!("{damaged}\n").as_bytes()).unwrap_err();
-        assert!(err.to_string().contains("line 1"), "{err}");
+        let parsed = parse_gps(format!("\u{1}\u{2}{good}\n{damaged}\nnoise\n").as_bytes());
+        assert_eq!(parsed.telemetry.gps.len(), 1, "the good fix is kept");
+        assert_eq!(parsed.skipped.count, 3, "{:?}", parsed.skipped);
+        let first = parsed.skipped.first.unwrap();
+        assert!(
+            first.contains("line 1") && first.contains("noise"),
+            "{first}"
+        );
+        let parsed = parse_gps(format!("{damaged}\n").as_bytes());
+        assert!(parsed.telemetry.gps.is_empty());
+        assert!(parsed.skipped.first.unwrap().contains("checksum"));
     }
 
     #[test]
-    fn truncated_3gf_is_an_error() {
-        assert!(parse_3gf(&[0; 15]).is_err());
+    fn a_partial_3gf_record_is_skipped() {
+        let parsed = parse_3gf(&[0; 15]);
+        assert_eq!(parsed.telemetry.accel.len(), 1);
+        assert_eq!(parsed.skipped.count, 1);
         assert!(!looks_like_3gf(&[
             0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0
         ]));

@@ -31,7 +31,7 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 
 use crate::error::{Error, Result};
-use crate::telemetry::{GpsFix, Telemetry, Vec3Sample};
+use crate::telemetry::{GpsFix, Parsed, Telemetry, Vec3Sample};
 
 /// Deepest KLV nesting accepted; real payloads use 2 (`DEVC` → `STRM`).
 const MAX_DEPTH: usize = 8;
@@ -48,59 +48,72 @@ pub struct GpmfPayload<'a> {
 }
 
 /// Reads telemetry from timed GPMF payloads, e.g. the samples of an MP4 `gpmd` track.
-pub fn parse_payloads<'a>(
-    payloads: impl IntoIterator<Item = GpmfPayload<'a>>,
-) -> Result<Telemetry> {
-    let mut out = Telemetry::default();
+pub fn parse_payloads<'a>(payloads: impl IntoIterator<Item = GpmfPayload<'a>>) -> Parsed {
+    let mut out = Parsed::default();
     for payload in payloads {
-        add_payload(payload, &mut out)?;
+        add_payload(payload, &mut out);
     }
-    finish(&mut out);
-    Ok(out)
+    finish(&mut out.telemetry);
+    out
 }
 
-/// Adds one payload's samples to `out`; call [`finish`] after the last one.
-pub(crate) fn add_payload(payload: GpmfPayload<'_>, out: &mut Telemetry) -> Result<()> {
+/// Adds one payload's samples to `out`; call [`finish`] after the last one. A device
+/// that can not be read is skipped; an item whose length is wrong ends the payload
+/// (nothing after it can be found), counted as one skipped piece.
+pub(crate) fn add_payload(payload: GpmfPayload<'_>, out: &mut Parsed) {
     for item in Klvs::new(payload.data, 0) {
-        let item = item?;
-        if &item.key == b"DEVC" {
-            read_device(&item, payload, out)?;
+        match item {
+            Ok(item) if &item.key == b"DEVC" => {
+                if let Err(e) = read_device(&item, payload, &mut out.telemetry) {
+                    out.skipped.add(e);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => out.skipped.add(e),
         }
     }
-    Ok(())
 }
 
 /// Reads telemetry from a bare GPMF stream (payloads back to back, as extracted from a
 /// `gpmd` track without its MP4 index); the n-th `DEVC` of each device id is taken as
-/// the n-th second.
-pub fn parse_stream(data: &[u8]) -> Result<Telemetry> {
-    let mut out = Telemetry::default();
+/// the n-th second. Damaged devices and a cut-off end are skipped, as in
+/// [`parse_payloads`].
+pub fn parse_stream(data: &[u8]) -> Parsed {
+    let mut out = Parsed::default();
     let mut seen: Vec<(u32, u32)> = Vec::new();
     for item in Klvs::new(data, 0) {
-        let item = item?;
-        if &item.key != b"DEVC" {
-            continue;
+        let item = match item {
+            Ok(item) if &item.key == b"DEVC" => item,
+            Ok(_) => continue,
+            Err(e) => {
+                out.skipped.add(e);
+                continue;
+            }
+        };
+        let read = device_id(&item).and_then(|id| {
+            let n = match seen.iter_mut().find(|(d, _)| *d == id) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    seen.push((id, 0));
+                    0
+                }
+            };
+            let payload = GpmfPayload {
+                data: item.data,
+                t: f64::from(n),
+                duration: 1.0,
+            };
+            read_device(&item, payload, &mut out.telemetry)
+        });
+        if let Err(e) = read {
+            out.skipped.add(e);
         }
-        let id = device_id(&item)?;
-        let n = match seen.iter_mut().find(|(d, _)| *d == id) {
-            Some((_, n)) => {
-                *n += 1;
-                *n
-            }
-            None => {
-                seen.push((id, 0));
-                0
-            }
-        };
-        let payload = GpmfPayload {
-            data: item.data,
-            t: f64::from(n),
-            duration: 1.0,
-        };
-        read_device(&item, payload, &mut out)?;
     }
-    finish(&mut out);
-    Ok(out)
+    finish(&mut out.telemetry);
+    out
 }
 
 /// Sorts each series by time (devices and streams interleave) and sets `start`.

@@ -35,14 +35,29 @@ const MAX_SIDECAR: u64 = 64 << 20;
 /// content: an MP4 (GoPro `gpmd` track, Novatek `freeGPS` blocks, BlackVue embedded logs,
 /// Tesla SEI), a bare GPMF
 /// stream, a BlackVue `.gps` NMEA log or a BlackVue `.3gf` accelerometer log.
+/// What could not be read is skipped; [`read_parsed`] also says how much.
 pub fn read_telemetry(path: &Path) -> Result<Telemetry> {
-    read_telemetry_from(&File::open(path)?, Some(path))
+    read_parsed(path).map(|p| p.telemetry)
 }
 
 /// Same as [`read_telemetry`] on any positional source (a file, a buffer, ranged reads
 /// of an object store); `name` (the original file name, if known) only helps to tell a
-/// `.3gf` log by its extension.
+/// `.gps` or `.3gf` log by its extension.
 pub fn read_telemetry_from<R: ReadAt + ?Sized>(src: &R, name: Option<&Path>) -> Result<Telemetry> {
+    read_parsed_from(src, name).map(|p| p.telemetry)
+}
+
+/// Like [`read_telemetry`], with the count of what was skipped, for callers that report
+/// damaged files.
+pub fn read_parsed(path: &Path) -> Result<Parsed> {
+    read_parsed_from(&File::open(path)?, Some(path))
+}
+
+/// Like [`read_telemetry_from`], with the count of what was skipped.
+///
+/// A zero-length file is empty telemetry (cameras leave one when they stop before the
+/// first record); a file that is none of the formats is [`Error::Unsupported`].
+pub fn read_parsed_from<R: ReadAt + ?Sized>(src: &R, name: Option<&Path>) -> Result<Parsed> {
     let len = src.size()?;
     let mut head = [0u8; 8];
     if len >= 8 {
@@ -51,6 +66,9 @@ pub fn read_telemetry_from<R: ReadAt + ?Sized>(src: &R, name: Option<&Path>) -> 
             return mp4::read_mp4(src);
         }
     }
+    if len == 0 {
+        return Ok(Parsed::default());
+    }
     if len > MAX_SIDECAR {
         return Err(Error::Unsupported(format!(
             "{len} bytes is not an MP4 and too large for a telemetry sidecar (max {MAX_SIDECAR})"
@@ -58,19 +76,58 @@ pub fn read_telemetry_from<R: ReadAt + ?Sized>(src: &R, name: Option<&Path>) -> 
     }
     let mut data = vec![0u8; len as usize];
     src.read_exact_at(&mut data, 0)?;
-    let is_3gf = name
-        .and_then(Path::extension)
-        .is_some_and(|e| e.eq_ignore_ascii_case("3gf"));
+    let extension = |ext: &str| {
+        name.and_then(Path::extension)
+            .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+    };
     if data.starts_with(b"DEVC") {
-        gpmf::parse_stream(&data)
-    } else if data.starts_with(b"[") {
-        blackvue::parse_gps(&data)
-    } else if is_3gf || blackvue::looks_like_3gf(&data) {
-        blackvue::parse_3gf(&data)
+        Ok(gpmf::parse_stream(&data))
+    } else if extension("gps") || blackvue::looks_like_gps(&data) {
+        Ok(blackvue::parse_gps(&data))
+    } else if extension("3gf") || blackvue::looks_like_3gf(&data) {
+        Ok(blackvue::parse_3gf(&data))
     } else {
         Err(Error::Unsupported(
             "not a telemetry format we read (MP4 from GoPro, Novatek, BlackVue or Tesla; GPMF; BlackVue .gps or .3gf)".into(),
         ))
+    }
+}
+
+/// Telemetry read from one file, and what the reader went past to read it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed {
+    /// Everything that could be read.
+    pub telemetry: Telemetry,
+    /// What could not.
+    pub skipped: Skipped,
+}
+
+/// The pieces of a file a reader could not read and went past — a line of noise, a
+/// damaged sentence, a partial record, a KLV item, a block — so that a caller can say
+/// that a file was damaged rather than refuse it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// How many pieces were skipped.
+    pub count: u64,
+    /// Where the first one was and what was wrong with it.
+    pub first: Option<String>,
+}
+
+impl Skipped {
+    /// Counts one skipped piece; `problem` is kept if it is the first.
+    pub(crate) fn add(&mut self, problem: impl std::fmt::Display) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some(problem.to_string());
+        }
+    }
+
+    /// Adds the pieces another reader skipped.
+    pub(crate) fn merge(&mut self, other: Skipped) {
+        self.count += other.count;
+        if self.first.is_none() {
+            self.first = other.first;
+        }
     }
 }
 

@@ -15,8 +15,8 @@ use crate::index::Mp4Index;
 use crate::nal::AvcConfig;
 use crate::source::ReadAt;
 use crate::telemetry::gpmf::{self, GpmfPayload};
-use crate::telemetry::Telemetry;
 use crate::telemetry::{blackvue, novatek, tesla};
+use crate::telemetry::{Parsed, Skipped};
 
 /// Largest `gpmd` sample read (GoPro writes a few KiB a second).
 const MAX_GPMF_SAMPLE: u32 = 4 << 20;
@@ -38,8 +38,10 @@ pub fn is_mp4_box_type(kind: &[u8]) -> bool {
 
 /// Reads the telemetry of an MP4 file: the GoPro `gpmd` track if there is one, else the
 /// Novatek `freeGPS` blocks, else BlackVue's embedded logs, else Tesla SEI records;
-/// [`Error::Unsupported`] when it has none of them.
-pub fn read_mp4<R: ReadAt + ?Sized>(src: &R) -> Result<Telemetry> {
+/// [`Error::Unsupported`] when it has none of them. Samples, blocks and records that
+/// can not be read are skipped and counted; an MP4 whose index can not be read is an
+/// error.
+pub fn read_mp4<R: ReadAt + ?Sized>(src: &R) -> Result<Parsed> {
     let index = Mp4Index::read(src)?;
     if let Some(out) = read_gpmd(src, &index)? {
         return Ok(out);
@@ -60,21 +62,20 @@ pub fn read_mp4<R: ReadAt + ?Sized>(src: &R) -> Result<Telemetry> {
 }
 
 /// The GoPro `gpmd` track, payload by payload.
-fn read_gpmd<R: ReadAt + ?Sized>(src: &R, index: &Mp4Index) -> Result<Option<Telemetry>> {
+fn read_gpmd<R: ReadAt + ?Sized>(src: &R, index: &Mp4Index) -> Result<Option<Parsed>> {
     let Some(track) = index.tracks.iter().find(|t| t.codec.0 == *b"gpmd") else {
         return Ok(None);
     };
-    let mut out = Telemetry::default();
+    let mut out = Parsed::default();
     let mut buf = Vec::new();
     for (i, sample) in track.samples.iter().enumerate() {
+        let at = format!("gpmd track {} sample {i}", track.id);
         if sample.size > MAX_GPMF_SAMPLE {
-            return Err(Error::malformed(
-                format!("gpmd track {} sample {i}", track.id),
-                format!(
-                    "{} bytes, more than the {MAX_GPMF_SAMPLE} accepted",
-                    sample.size
-                ),
+            out.skipped.add(format!(
+                "{at}: {} bytes, more than the {MAX_GPMF_SAMPLE} accepted",
+                sample.size
             ));
+            continue;
         }
         buf.resize(sample.size as usize, 0);
         src.read_exact_at(&mut buf, sample.offset)?;
@@ -83,19 +84,24 @@ fn read_gpmd<R: ReadAt + ?Sized>(src: &R, index: &Mp4Index) -> Result<Option<Tel
             t: track.seconds(track.pts(sample)),
             duration: track.seconds(i64::from(sample.duration)),
         };
-        gpmf::add_payload(payload, &mut out).map_err(|e| match e {
-            Error::Malformed { at, problem } => {
-                Error::malformed(format!("gpmd track {} sample {i}: {at}", track.id), problem)
-            }
-            other => other,
-        })?;
+        let mut one = Parsed::default();
+        gpmf::add_payload(payload, &mut one);
+        if let Some(first) = &mut one.skipped.first {
+            *first = format!("{at}: {first}");
+        }
+        let tel = &mut out.telemetry;
+        tel.gps.append(&mut one.telemetry.gps);
+        tel.accel.append(&mut one.telemetry.accel);
+        tel.gyro.append(&mut one.telemetry.gyro);
+        out.skipped.merge(one.skipped);
     }
-    gpmf::finish(&mut out);
+    gpmf::finish(&mut out.telemetry);
     Ok(Some(out))
 }
 
-/// Novatek `freeGPS` blocks, through `moov/gps ` or among the top-level `free` boxes.
-fn read_novatek<R: ReadAt + ?Sized>(src: &R, index: &Mp4Index) -> Result<Option<Telemetry>> {
+/// Novatek `freeGPS` blocks, through `moov/gps ` or among the top-level `free` boxes;
+/// an index entry past the end of the file is skipped and counted.
+fn read_novatek<R: ReadAt + ?Sized>(src: &R, index: &Mp4Index) -> Result<Option<Parsed>> {
     let places: Vec<(u64, u64)> = match index.moov_box(&[b"gps "]) {
         Some(body) => novatek::parse_gps_index(body)?,
         None => free_boxes(index).map(|b| (b.offset, b.size)).collect(),
@@ -108,16 +114,17 @@ fn read_novatek<R: ReadAt + ?Sized>(src: &R, index: &Mp4Index) -> Result<Option<
         )));
     }
     let mut blocks = Vec::new();
+    let mut skipped = Skipped::default();
     for (offset, size) in places {
         let len = size.min(BLOCK_READ);
         if offset
             .checked_add(len)
             .is_none_or(|end| end > index.file_len)
         {
-            return Err(Error::malformed(
-                "moov/gps ",
-                format!("block at {offset} of {size} bytes is past the end of the file"),
+            skipped.add(format!(
+                "moov/gps : block at {offset} of {size} bytes is past the end of the file"
             ));
+            continue;
         }
         let mut block = vec![0u8; len as usize];
         src.read_exact_at(&mut block, offset)?;
@@ -125,14 +132,16 @@ fn read_novatek<R: ReadAt + ?Sized>(src: &R, index: &Mp4Index) -> Result<Option<
             blocks.push(block);
         }
     }
-    if blocks.is_empty() {
+    if blocks.is_empty() && skipped.count == 0 {
         return Ok(None);
     }
-    novatek::parse_blocks(blocks.iter().map(Vec::as_slice)).map(Some)
+    let mut out = novatek::parse_blocks(blocks.iter().map(Vec::as_slice));
+    out.skipped.merge(skipped);
+    Ok(Some(out))
 }
 
 /// BlackVue's copies of its `.gps` and `.3gf` logs, in a top-level `free` box.
-fn read_blackvue<R: ReadAt + ?Sized>(src: &R, index: &Mp4Index) -> Result<Option<Telemetry>> {
+fn read_blackvue<R: ReadAt + ?Sized>(src: &R, index: &Mp4Index) -> Result<Option<Parsed>> {
     for info in free_boxes(index) {
         let mut head = [0u8; 8];
         if info.body_len() < 8 {
@@ -153,7 +162,7 @@ fn read_blackvue<R: ReadAt + ?Sized>(src: &R, index: &Mp4Index) -> Result<Option
         }
         let mut body = vec![0u8; info.body_len() as usize];
         src.read_exact_at(&mut body, info.body_offset())?;
-        if let Some(out) = blackvue::parse_embedded(&body)? {
+        if let Some(out) = blackvue::parse_embedded(&body) {
             return Ok(Some(out));
         }
     }
@@ -165,8 +174,9 @@ fn free_boxes(index: &Mp4Index) -> impl Iterator<Item = &BoxInfo> {
     index.top_level.iter().filter(|b| b.kind.0 == *b"free")
 }
 
-/// Tesla SEI records of an H.264 video track; `None` when no frame has one.
-fn read_tesla<R: ReadAt + ?Sized>(src: &R, index: &Mp4Index) -> Result<Option<Telemetry>> {
+/// Tesla SEI records of an H.264 video track; `None` when no frame has one. A record
+/// that can not be decoded is skipped and counted.
+fn read_tesla<R: ReadAt + ?Sized>(src: &R, index: &Mp4Index) -> Result<Option<Parsed>> {
     let Some(track) = index
         .video()
         .filter(|t| matches!(&t.codec.0, b"avc1" | b"avc3"))
@@ -174,24 +184,26 @@ fn read_tesla<R: ReadAt + ?Sized>(src: &R, index: &Mp4Index) -> Result<Option<Te
         return Ok(None);
     };
     let config = AvcConfig::parse(&track.config).map_err(|p| Error::malformed("avcC", p))?;
-    let mut out = Telemetry::default();
+    let mut out = Parsed::default();
     let mut prefix = Vec::new();
     for (i, sample) in track.samples.iter().enumerate() {
         prefix.resize(sample.size.min(SEI_PREFIX) as usize, 0);
         src.read_exact_at(&mut prefix, sample.offset)?;
-        let record =
-            tesla::record_in_sample_prefix(&prefix, config.length_size).map_err(|e| match e {
-                Error::Malformed { at, problem } => Error::malformed(
-                    format!("video track {} sample {i}: {at}", track.id),
-                    problem,
-                ),
-                other => other,
-            })?;
-        if let Some(record) = record {
-            tesla::add_record(&record, track.seconds(track.pts(sample)), &mut out);
+        match tesla::record_in_sample_prefix(&prefix, config.length_size) {
+            Ok(Some(record)) => tesla::add_record(
+                &record,
+                track.seconds(track.pts(sample)),
+                &mut out.telemetry,
+            ),
+            Ok(None) => {}
+            Err(e) => out
+                .skipped
+                .add(format!("video track {} sample {i}: {e}", track.id)),
         }
     }
-    out.gps.sort_by(|a, b| a.t.total_cmp(&b.t));
-    out.accel.sort_by(|a, b| a.t.total_cmp(&b.t));
-    Ok((!out.gps.is_empty() || !out.accel.is_empty()).then_some(out))
+    let tel = &mut out.telemetry;
+    tel.gps.sort_by(|a, b| a.t.total_cmp(&b.t));
+    tel.accel.sort_by(|a, b| a.t.total_cmp(&b.t));
+    let found = !tel.gps.is_empty() || !tel.accel.is_empty();
+    Ok(found.then_some(out))
 }

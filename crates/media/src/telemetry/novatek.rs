@@ -26,7 +26,7 @@
 use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
-use crate::telemetry::{GpsFix, Telemetry};
+use crate::telemetry::{GpsFix, Parsed};
 
 /// Smallest block holding every field of the layout.
 pub const MIN_BLOCK: usize = 60;
@@ -70,24 +70,22 @@ pub fn is_freegps(block: &[u8]) -> bool {
     block.get(4..12) == Some(b"freeGPS ".as_slice())
 }
 
-/// Reads `freeGPS` blocks (each a whole `free` box, header included), in index order.
-pub fn parse_blocks<'a>(blocks: impl IntoIterator<Item = &'a [u8]>) -> Result<Telemetry> {
-    let mut out = Telemetry::default();
+/// Reads `freeGPS` blocks (each a whole `free` box, header included), in index order;
+/// a block that can not be read is skipped and counted.
+pub fn parse_blocks<'a>(blocks: impl IntoIterator<Item = &'a [u8]>) -> Parsed {
+    let mut out = Parsed::default();
     for (n, block) in blocks.into_iter().enumerate() {
-        if let Some(fix) = parse_block(block, n as f64).map_err(|e| match e {
-            Error::Malformed { problem, .. } => {
-                Error::malformed(format!("freeGPS block {n}"), problem)
-            }
-            other => other,
-        })? {
-            out.gps.push(fix);
+        match parse_block(block, n as f64) {
+            Ok(fix) => out.telemetry.gps.extend(fix),
+            Err(e) => out.skipped.add(format!("freeGPS block {n}: {e}")),
         }
     }
-    out.start = out.gps.first().and_then(|f| {
+    let gps = &out.telemetry.gps;
+    out.telemetry.start = gps.first().and_then(|f| {
         let offset = chrono::Duration::milliseconds((f.t * 1000.0).round() as i64);
         f.time?.checked_sub_signed(offset)
     });
-    Ok(out)
+    out
 }
 
 /// One block; `None` when the receiver had no fix (status `V`).

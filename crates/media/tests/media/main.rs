@@ -3,6 +3,7 @@
 mod browser;
 mod cut;
 mod fixtures;
+mod messy;
 mod robustness;
 mod samples;
 mod telemetry;

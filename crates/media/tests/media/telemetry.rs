@@ -4,13 +4,20 @@ use std::fs;
 use std::path::Path;
 
 use dashvault_media::telemetry::{
-    blackvue, gpmf, novatek, read_telemetry, read_telemetry_from, Telemetry,
+    blackvue, gpmf, novatek, read_parsed, read_telemetry, read_telemetry_from, Parsed, Skipped,
+    Telemetry,
 };
 
 use crate::samples::sample;
 
 fn bytes(name: &str) -> Vec<u8> {
     fs::read(sample(name)).expect("read sample")
+}
+
+/// The telemetry of a file that must read without skipping anything.
+fn clean(parsed: Parsed) -> Telemetry {
+    assert_eq!(parsed.skipped, Skipped::default());
+    parsed.telemetry
 }
 
 /// One GPS5 entry of a dustin/gpmf golden dump.
@@ -89,7 +96,9 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 /// gyroscope count and first value, and every GPS5 value of the payloads with a fix.
 /// Returns (payloads with a fix, payloads in all).
 fn check_against_golden(stem: &str) -> (usize, usize) {
-    let tel = gpmf::parse_stream(&bytes(&format!("dustin__gpmf/{stem}.gpmf"))).unwrap();
+    let tel = clean(gpmf::parse_stream(&bytes(&format!(
+        "dustin__gpmf/{stem}.gpmf"
+    ))));
     let golden = golden(&format!("dustin__gpmf/{stem}.golden"));
     assert!(!golden.is_empty(), "{stem}: golden has no payload");
     let in_second =
@@ -174,7 +183,7 @@ fn gpmf_streams_match_golden_dumps_and_drop_no_fix_payloads() {
             "{stem}: payloads with a fix, payloads"
         );
     }
-    let tel = gpmf::parse_stream(&bytes("dustin__gpmf/basement.gpmf")).unwrap();
+    let tel = clean(gpmf::parse_stream(&bytes("dustin__gpmf/basement.gpmf")));
     assert!(
         tel.gps.is_empty() && tel.start.is_none() && !tel.accel.is_empty(),
         "basement: bogus 2015 GPS dropped"
@@ -189,7 +198,7 @@ fn gpmf_single_payloads_have_the_documented_counts() {
         ("gopro__gpmf-parser/hero6.raw", 0, 0, 0),
         ("gopro__gpmf-parser/Fusion.raw", 19, 197, 3300),
     ] {
-        let tel = gpmf::parse_stream(&bytes(name)).unwrap();
+        let tel = clean(gpmf::parse_stream(&bytes(name)));
         assert_eq!(tel.gps.len(), gps, "{name} GPS");
         if accel > 0 {
             assert_eq!(
@@ -199,7 +208,9 @@ fn gpmf_single_payloads_have_the_documented_counts() {
             );
         }
     }
-    let ble = gpmf::parse_stream(&bytes("gopro__gpmf-parser/hero6+ble.raw")).unwrap();
+    let ble = clean(gpmf::parse_stream(&bytes(
+        "gopro__gpmf-parser/hero6+ble.raw",
+    )));
     assert!(
         !ble.accel.is_empty(),
         "hero6+ble: the camera device is read next to the BLE one"
@@ -208,9 +219,13 @@ fn gpmf_single_payloads_have_the_documented_counts() {
 
 #[test]
 fn gpmf_hero7_and_hero11_streams() {
-    let hero7 = gpmf::parse_stream(&bytes("JuanIrache__gopro-telemetry/hero7.raw")).unwrap();
+    let hero7 = clean(gpmf::parse_stream(&bytes(
+        "JuanIrache__gopro-telemetry/hero7.raw",
+    )));
     assert_eq!(hero7.gps.len(), 308);
-    let hero11 = gpmf::parse_stream(&bytes("JuanIrache__gopro-telemetry/hero11.raw")).unwrap();
+    let hero11 = clean(gpmf::parse_stream(&bytes(
+        "JuanIrache__gopro-telemetry/hero11.raw",
+    )));
     // GPS9 wins over the GPS5 written beside it: 110 fixes, not 220.
     assert_eq!(hero11.gps.len(), 110);
     let first = hero11.gps[0].time.unwrap();
@@ -230,8 +245,9 @@ fn gpmf_hero7_and_hero11_streams() {
         "GPS9 times in order"
     );
     for stream in ["consecutive1", "consecutive2"] {
-        let tel = gpmf::parse_stream(&bytes(&format!("JuanIrache__gopro-telemetry/{stream}.raw")))
-            .unwrap();
+        let tel = clean(gpmf::parse_stream(&bytes(&format!(
+            "JuanIrache__gopro-telemetry/{stream}.raw"
+        ))));
         assert!(
             tel.gps.is_empty() && !tel.accel.is_empty(),
             "{stream}: no fix, but motion"
@@ -292,13 +308,26 @@ fn gopro_mp4_gpmd_track() {
 }
 
 #[test]
-fn gpmf_truncated_or_corrupted_is_an_error_not_a_panic() {
+fn gpmf_truncated_or_corrupted_is_read_up_to_the_damage() {
+    // A stream of one payload a second, cut inside its last KLV item: the declared
+    // length no longer fits, so that payload is skipped and counted, and every payload
+    // before it is read.
+    let stream = bytes("dustin__gpmf/hero6.gpmf");
+    let whole = clean(gpmf::parse_stream(&stream));
+    let cut = gpmf::parse_stream(&stream[..stream.len() - 3]);
+    assert_eq!(cut.skipped.count, 1);
+    let first = cut.skipped.first.unwrap();
+    assert!(first.contains("GPMF") && first.contains("needs"), "{first}");
+    assert!(
+        !cut.telemetry.accel.is_empty() && cut.telemetry.accel.len() < whole.accel.len(),
+        "{} of {} accelerometer samples",
+        cut.telemetry.accel.len(),
+        whole.accel.len()
+    );
     let data = bytes("gopro__gpmf-parser/hero5.raw");
-    // Cut inside the last KLV item: the declared length no longer fits.
-    assert!(gpmf::parse_stream(&data[..data.len() - 3]).is_err());
-    assert!(gpmf::parse_stream(&data[..5]).is_err());
-    let err = gpmf::parse_stream(&data[..100]).unwrap_err().to_string();
-    assert!(err.contains("GPMF") && err.contains("needs"), "{err}");
+    let header_only = gpmf::parse_stream(&data[..5]);
+    assert_eq!(header_only.skipped.count, 1);
+    assert_eq!(header_only.telemetry, Telemetry::default());
     // Every prefix and many single-byte corruptions: an Ok or an Err, never a panic.
     for cut in (0..data.len()).step_by(7) {
         let _ = gpmf::parse_stream(&data[..cut]);
@@ -321,7 +350,7 @@ fn gpmf_truncated_or_corrupted_is_an_error_not_a_panic() {
         .iter()
         .find(|t| t.codec.to_string() == "gpmd")
         .unwrap();
-    let mut errors = 0;
+    let mut damaged = 0;
     for round in 0..200 {
         seed ^= seed << 13;
         seed ^= seed >> 17;
@@ -330,15 +359,15 @@ fn gpmf_truncated_or_corrupted_is_an_error_not_a_panic() {
         let mut bad = mp4.clone();
         let at = s.offset as usize + seed as usize % s.size as usize;
         bad[at] = (seed >> 8) as u8;
-        match dashvault_media::telemetry::mp4::read_mp4(bad.as_slice()) {
-            Err(e) => {
-                errors += 1;
-                assert!(e.to_string().contains("gpmd track"), "{e}");
-            }
-            Ok(tel) => assert!(tel.gps.len() <= 199),
+        let parsed =
+            dashvault_media::telemetry::mp4::read_mp4(bad.as_slice()).expect("the index is intact");
+        if let Some(first) = parsed.skipped.first {
+            damaged += 1;
+            assert!(first.contains("gpmd track"), "{first}");
         }
+        assert!(parsed.telemetry.gps.len() <= 199);
     }
-    assert!(errors > 0, "some corruptions are detected");
+    assert!(damaged > 0, "some corruptions are detected and counted");
     let dir = tempfile::tempdir().unwrap();
     let cut = dir.path().join("cut.mp4");
     fs::write(&cut, &mp4[..mp4.len() / 2]).unwrap();
@@ -368,20 +397,24 @@ fn blackvue_3gf_mock() {
         (8.8..11.5).contains(&median),
         "median |a| {median} m/s² should be about 1 g"
     );
-    let data = bytes("acolomba__blackvuesync/mock.3gf");
-    assert!(blackvue::parse_3gf(&data[..data.len() - 4]).is_err());
 }
 
 #[test]
 fn blackvue_gps_mock_format() {
     let path = sample("acolomba__blackvuesync/mock.gps");
     // The sample's coordinates were anonymised without fixing the checksum (stated 50,
-    // actual 5C): a strict reader must say so.
-    let err = read_telemetry(&path).unwrap_err().to_string();
-    assert!(err.contains("line 3") && err.contains("checksum"), "{err}");
+    // actual 5C): the reader skips that sentence and says where and why.
+    let parsed = read_parsed(&path).unwrap();
+    assert!(parsed.telemetry.gps.is_empty());
+    assert_eq!(parsed.skipped.count, 1);
+    let first = parsed.skipped.first.unwrap();
+    assert!(
+        first.contains("line 3") && first.contains("checksum"),
+        "{first}"
+    );
     // With the checksum recomputed, the same line reads as the values it holds.
     let text = fs::read_to_string(&path).unwrap().replace("*50", "*5C");
-    let tel = blackvue::parse_gps(text.as_bytes()).unwrap();
+    let tel = clean(blackvue::parse_gps(text.as_bytes()));
     assert_eq!(tel.gps.len(), 1);
     let fix = tel.gps[0];
     assert!(
@@ -393,8 +426,9 @@ fn blackvue_gps_mock_format() {
     assert_eq!(fix.t, 0.0);
     assert_eq!(fix.time.unwrap().timestamp_millis(), 1_553_161_574_690);
     assert_eq!(tel.start.unwrap().timestamp_millis(), 1_553_161_574_690);
-    assert!(blackvue::parse_gps(b"[12]$GPGGA,1\n[oops]\n").is_err());
-    assert!(blackvue::parse_gps(b"no stamp\n").is_err());
+    let bad = blackvue::parse_gps(b"[12]$GPGGA,1\n[oops]\n");
+    assert_eq!((bad.telemetry.gps.len(), bad.skipped.count), (0, 2));
+    assert_eq!(blackvue::parse_gps(b"no stamp\n").skipped.count, 1);
 }
 
 /// A Novatek `freeGPS` box in the documented layout (GPS type 3).
@@ -486,20 +520,21 @@ fn novatek_freegps_in_generated_mp4() {
 }
 
 #[test]
-fn novatek_bad_blocks_are_errors() {
+fn novatek_bad_blocks_are_skipped_and_counted() {
     let good = freegps_block(0, b'A', 4807.038, 1131.0, 10.0, 84.4);
-    assert!(
-        novatek::parse_blocks([&good[..40]]).is_err(),
+    assert_eq!(
+        novatek::parse_blocks([&good[..40]]).skipped.count,
+        1,
         "truncated block"
     );
     let mut bad = good.clone();
     bad[41] = b'X';
-    let err = novatek::parse_blocks([&good[..], &bad[..]])
-        .unwrap_err()
-        .to_string();
+    let parsed = novatek::parse_blocks([&good[..], &bad[..]]);
+    assert_eq!(parsed.telemetry.gps.len(), 1, "the good block is read");
+    let first = parsed.skipped.first.unwrap();
     assert!(
-        err.contains("block 1") && err.contains("hemisphere"),
-        "{err}"
+        first.contains("block 1") && first.contains("hemisphere"),
+        "{first}"
     );
     assert!(
         novatek::parse_gps_index(&[0, 0, 1, 1, 0, 0, 0, 9, 0, 0]).is_err(),
@@ -512,7 +547,7 @@ fn novatek_bad_blocks_are_errors() {
     fs::write(&path, file).unwrap();
     assert!(
         read_telemetry(&path).is_err(),
-        "index pointing past the end"
+        "the file is cut off inside a box"
     );
 }
 
@@ -521,7 +556,7 @@ fn read_telemetry_chooses_the_reader_from_content() {
     let bare = read_telemetry(&sample("dustin__gpmf/hero6.gpmf")).unwrap();
     assert_eq!(
         bare,
-        gpmf::parse_stream(&bytes("dustin__gpmf/hero6.gpmf")).unwrap()
+        clean(gpmf::parse_stream(&bytes("dustin__gpmf/hero6.gpmf")))
     );
     // From memory (as from an object store): a .3gf is told by its name or its shape.
     let gf = bytes("acolomba__blackvuesync/mock.3gf");
@@ -773,12 +808,17 @@ fn blackvue_logs_embedded_in_mp4() {
     assert!(close(tel.gps[0].lat, 12.0 + 34.5678 / 60.0, 1e-12));
     assert_eq!(tel.accel.last().unwrap().t, 16.87);
 
-    // A block whose length runs past the box is an error naming it.
+    // A block whose length runs past the box is skipped, and named.
     let mut broken = blackvue_mp4(&[(b"3gf ", vec![0; 20])]);
     let n = broken.len();
     let at = n - 16 - 20 - 8;
     broken[at..at + 4].copy_from_slice(&1000u32.to_be_bytes());
     fs::write(&path, broken).unwrap();
-    let err = read_telemetry(&path).unwrap_err().to_string();
-    assert!(err.contains("BlackVue") && err.contains("1000"), "{err}");
+    let parsed = read_parsed(&path).unwrap();
+    assert_eq!(parsed.telemetry, Telemetry::default());
+    let first = parsed.skipped.first.unwrap();
+    assert!(
+        first.contains("BlackVue") && first.contains("1000"),
+        "{first}"
+    );
 }

@@ -12,7 +12,7 @@ use crate::jobs::thumbnail::{MakeThumbnail, ThumbnailOf};
 use crate::state::AppState;
 use crate::stream::reader::BlobReader;
 use dashvault_media::telemetry::mp4::read_mp4;
-use dashvault_media::telemetry::{read_telemetry, Telemetry};
+use dashvault_media::telemetry::{read_parsed, Parsed, Telemetry};
 use dashvault_media::{Mp4Index, VIDEO};
 use dashvault_store::blob::{BlobKey, UploadId};
 use dashvault_store::model::{
@@ -288,8 +288,8 @@ impl Video {
 fn inspect(source: &Source, kind: Kind) -> Result<Inspected, String> {
     let blob = match source {
         Source::Local(path) => {
-            return read_telemetry(path)
-                .map(|t| Inspected::Sidecar(summary(&t)))
+            return read_parsed(path)
+                .map(|p| Inspected::Sidecar(summary(&reported(p))))
                 .map_err(|e| format!("not a telemetry file that can be read: {e}"))
         }
         Source::Blob(blob) => blob,
@@ -318,13 +318,25 @@ fn inspect(source: &Source, kind: Kind) -> Result<Inspected, String> {
         width: u32::from(track.width),
         height: u32::from(track.height),
         keyframes,
-        telemetry: read_mp4(blob).map(|t| summary(&t)).unwrap_or_default(),
+        telemetry: read_mp4(blob)
+            .map(|p| summary(&reported(p)))
+            .unwrap_or_default(),
     }))
 }
 
 /// Non-negative seconds as whole milliseconds.
 fn millis(seconds: f64) -> u64 {
     (seconds.max(0.0) * 1000.0).round() as u64
+}
+
+/// The telemetry read from a file past its damaged parts (noise, partial records), the
+/// count of those logged.
+fn reported(parsed: Parsed) -> Telemetry {
+    if parsed.skipped.count > 0 {
+        let first = parsed.skipped.first.unwrap_or_default();
+        tracing::info!(skipped = parsed.skipped.count, %first, "telemetry read past damaged parts");
+    }
+    parsed.telemetry
 }
 
 /// The short form of telemetry kept with a file.
