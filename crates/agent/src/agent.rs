@@ -3,6 +3,7 @@
 //! and queues their uploads; [`run`] adds deletion sync and the uploads, once or until
 //! stopped.
 
+use crate::camera::source::Camera;
 use crate::camera::View;
 use crate::cloud::Client;
 use crate::drives::{process_finished, Processed};
@@ -19,7 +20,8 @@ use indicatif::ProgressBar;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
-/// Setting: the camera folder of the last `agent run` (for `status` and cabin clips).
+/// Setting: the camera folder (or Wi-Fi address) of the last `agent run` (for `status`
+/// and cabin clips).
 pub const CAMERA_SETTING: &str = "camera";
 /// Setting: the camera model given to `agent run --model`.
 pub const MODEL_SETTING: &str = "model";
@@ -31,8 +33,8 @@ pub const QUOTA_SETTING: &str = "quota";
 pub struct Options {
     /// Phone storage and state (`--storage`).
     pub storage: PathBuf,
-    /// The camera's folder (`--camera`).
-    pub camera: PathBuf,
+    /// The camera: its folder or its address on Wi-Fi (`--camera`).
+    pub camera: Camera,
     /// Share of the disk the phone storage may use (`--quota`).
     pub quota: Quota,
     /// The incident detector (thresholds of the camera model).
@@ -65,14 +67,17 @@ impl Agent {
         let state = State::open(&options.storage).await?;
         // Absolute, so that the paths kept in the database hold from any working directory.
         options.storage = state.dir().to_owned();
-        options.camera = std::fs::canonicalize(&options.camera).map_err(|error| {
-            AgentError::Request(format!(
-                "camera folder {}: {error} (give the folder of the camera's card with --camera)",
-                options.camera.display()
-            ))
-        })?;
+        if let Camera::Folder(dir) = &options.camera {
+            let dir = std::fs::canonicalize(dir).map_err(|error| {
+                AgentError::Request(format!(
+                    "camera folder {}: {error} (give the folder of the camera's card, or its http:// address, with --camera)",
+                    dir.display()
+                ))
+            })?;
+            options.camera = Camera::Folder(dir);
+        }
         state
-            .set_setting(CAMERA_SETTING, &options.camera.to_string_lossy())
+            .set_setting(CAMERA_SETTING, &options.camera.describe())
             .await?;
         state
             .set_setting(QUOTA_SETTING, &quota_text(options.quota))
@@ -99,14 +104,24 @@ impl Agent {
             .quota
             .bytes(self.phone.root())
             .map_err(AgentError::io(self.phone.root()))?;
-        let import = import(
+        let import = match import(
             &self.residency,
             &self.phone,
             &self.options.camera,
+            all_final,
             quota,
             progress,
         )
-        .await?;
+        .await
+        {
+            // A camera on Wi-Fi comes and goes (the car drives off): a watching agent
+            // goes on with what it has, and lists the camera again next round.
+            Err(AgentError::Camera(e)) if !all_final => {
+                tracing::warn!(error = %e, "camera not reachable; trying again next round");
+                ImportReport::default()
+            }
+            other => other?,
+        };
         let processed = process_finished(
             &self.residency,
             &self.phone,

@@ -12,6 +12,7 @@
 
 use crate::cutting::{cut_window, timelapse, Made, Source};
 use crate::error::AgentError;
+use crate::marked::{make_clips, Window};
 use crate::phone::Phone;
 use crate::residency::{ms, Clip, Drive, Incident, Recording, Residency, Sidecar, DRIVE_GAP_MS};
 use chrono::{DateTime, Duration, Utc};
@@ -94,13 +95,21 @@ async fn process(
     })
     .await
     .map_err(|e| AgentError::Request(format!("detection stopped: {e}")))?;
-    let mut clips = Vec::new();
+    let mut windows: Vec<Window> = windows
+        .iter()
+        .map(|w| Window {
+            from: at(drive.start, w.start),
+            to: at(drive.start, w.end),
+            incidents: incidents(drive.start, w),
+        })
+        .collect();
+    let mut clips = make_clips(residency, phone, drive, &sources, &mut windows).await?;
     for window in windows {
-        let from = at(drive.start, window.start);
-        let to = at(drive.start, window.end);
+        let (from, to) = (window.from, window.to);
         let overlaps = existing
             .iter()
-            .any(|c| c.kind == "auto" && c.start < to && c.end > from);
+            .chain(&clips)
+            .any(|c| c.kind == "auto" && c.view == "road" && c.start < to && c.end > from);
         if overlaps || sources.is_empty() {
             continue;
         }
@@ -115,7 +124,7 @@ async fn process(
             view: "road".into(),
             start: made.start,
             end: made.end,
-            incidents: incidents(drive.start, &window),
+            incidents: window.incidents,
             size: made.written.size,
             sha256: made.written.sha256,
             path: Some(out),

@@ -26,6 +26,9 @@ pub enum AgentError {
         /// Why (in the message, not as a `source`, so that it is printed once).
         error: dashvault_media::Error,
     },
+    /// A camera on Wi-Fi could not be listed or a file of it fetched.
+    #[error(transparent)]
+    Camera(#[from] crate::camera::wifi::WifiError),
     /// The request can not be met as given (a clip outside every drive, …).
     #[error("{0}")]
     Request(String),

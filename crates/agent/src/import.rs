@@ -1,16 +1,21 @@
 //! Camera → phone: every road-view recording not imported yet, and its sidecars, copied
 //! into the phone storage (atomically, hashed), oldest first, within the quota. Cabin and
-//! other views stay on the camera (a cabin-view clip is cut from the camera's files).
+//! other views stay on the camera (a cabin-view clip is cut from the camera's files),
+//! except the cabin files the camera marked ([`crate::marked`]), fetched to become clips.
 //!
-//! A recording that can not be indexed yet (the camera is still writing it) is left for
-//! the next pass. When the quota is reached, [`crate::evict`] deletes the oldest drives;
-//! when that is not enough (only clips not yet in the cloud are left), importing stops
-//! and the rest stays on the camera until uploads free space.
+//! The camera is a folder or a camera on Wi-Fi ([`Camera`]). A recording the camera is
+//! still writing is left for the next pass: in a folder, one whose index can not be read
+//! yet; on Wi-Fi, one whose size still changes between listings (or whose index does not
+//! read once fetched). When the quota is reached, [`crate::evict`] deletes the oldest
+//! drives; when that is not enough (only clips not yet in the cloud are left), importing
+//! stops and the rest stays on the camera until uploads free space.
 
-use crate::camera::{self, View};
+use crate::camera::source::{Camera, Fetched};
+use crate::camera::{self, CameraFile, View};
 use crate::error::AgentError;
 use crate::evict::make_room;
-use crate::phone::{copy_file, Phone};
+use crate::marked::{add_marked, is_marked, Marked};
+use crate::phone::{Phone, Written};
 use crate::residency::{Recording, Residency, Sidecar};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -33,45 +38,58 @@ pub struct ImportReport {
     pub not_ready: usize,
     /// Recordings whose copy failed (gone from the camera meanwhile, …), tried again next pass.
     pub failed: usize,
+    /// Cabin-view files the camera marked, fetched to become clips.
+    pub marked: usize,
 }
 
-/// Imports what is new on the camera in `camera_dir`; `quota` is in bytes. `progress`
-/// shows the bytes copied (pass [`ProgressBar::hidden`] for none).
+/// One file to fetch: a road recording, or a marked cabin file.
+struct Todo {
+    file: CameraFile,
+    size: u64,
+}
+
+/// Imports what is new on `camera`; `quota` is in bytes; with `all_final`, files still
+/// growing on a Wi-Fi camera are taken as they are. `progress` shows the bytes copied
+/// (pass [`ProgressBar::hidden`] for none).
 pub async fn import(
     residency: &Residency,
     phone: &Phone,
-    camera_dir: &Path,
+    camera: &Camera,
+    all_final: bool,
     quota: u64,
     progress: &ProgressBar,
 ) -> Result<ImportReport, AgentError> {
-    let dir = camera_dir.to_owned();
-    let inventory = tokio::task::spawn_blocking(move || camera::scan(&dir))
-        .await
-        .map_err(|e| AgentError::Request(format!("camera scan stopped: {e}")))?
-        .map_err(AgentError::io(camera_dir))?;
+    let found = camera.found().await?;
+    let mut report = ImportReport::default();
     let mut todo = Vec::new();
-    for file in inventory.recordings.iter().filter(|f| f.view == View::Road) {
-        if !residency.is_imported(&file.path).await? {
-            todo.push(file.clone());
+    for (file, listed) in &found.recordings {
+        let wanted = match file.view {
+            View::Road => !residency.is_imported(&file.path).await?,
+            View::Cabin => file.mark.is_some() && !is_marked(residency, &file.path).await?,
+            View::Other => false,
+        };
+        if !wanted {
+            continue;
+        }
+        match camera.finished(file, *listed, all_final).await {
+            Ok(Some(size)) => todo.push(Todo {
+                file: file.clone(),
+                size,
+            }),
+            Ok(None) => report.not_ready += 1,
+            Err(e) => {
+                tracing::warn!(file = %file.path.display(), error = %e, "camera file not reachable this pass");
+                report.failed += 1;
+            }
         }
     }
-    let total: u64 = todo
-        .iter()
-        .filter_map(|f| std::fs::metadata(&f.path).ok())
-        .map(|m| m.len())
-        .sum();
-    progress.set_length(total);
+    progress.set_length(todo.iter().map(|t| t.size).sum());
     progress.set_style(
         ProgressStyle::with_template("import {bar:30} {bytes}/{total_bytes} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut report = ImportReport::default();
-    for (i, file) in todo.iter().enumerate() {
-        let Some((duration_ms, size)) = readable(&file.path).await else {
-            report.not_ready += 1;
-            continue;
-        };
-        let room = make_room(residency, size, quota).await?;
+    for (i, Todo { file, size }) in todo.iter().enumerate() {
+        let room = make_room(residency, *size, quota).await?;
         report.evicted_drives.extend(room.drives);
         if !room.fits {
             report.left_on_camera = todo.len() - i;
@@ -83,48 +101,96 @@ pub async fn import(
             break;
         }
         let name = file_name(&file.path);
-        let to = phone.recording(file.start, &name);
-        let written = match copy(&file.path, &to).await {
-            Ok(written) => written,
+        let to = match file.view {
+            View::Road => phone.recording(file.start, &name),
+            _ => phone.marked(&name),
+        };
+        let (duration_ms, written) = match camera
+            .fetch_video(&file.path, *size, &to, &phone.partial(&name))
+            .await
+        {
+            Ok(Fetched::Done(duration_ms, written)) => (duration_ms, written),
+            Ok(Fetched::NotReady) => {
+                report.not_ready += 1;
+                continue;
+            }
             Err(e) => {
-                // The camera may have overwritten it (loop recording) or be unplugged:
-                // nothing was recorded, so the next pass tries again if it is still there.
-                tracing::warn!(error = %e, "recording not imported this pass");
+                // The camera may have overwritten it (loop recording), be unplugged or out
+                // of Wi-Fi range: nothing was recorded, so the next pass tries again (a
+                // Wi-Fi download resumes from the bytes it has).
+                tracing::warn!(file = %file.path.display(), error = %e, "recording not imported this pass");
                 report.failed += 1;
                 continue;
             }
         };
-        residency
-            .add_recording(&Recording {
-                id: 0,
-                camera_path: file.path.clone(),
-                drive_id: 0,
-                start: file.start,
-                duration_ms,
-                camera_event: file.event,
-                size: written.size,
-                sha256: written.sha256,
-                phone_path: Some(to),
-            })
-            .await?;
-        report.recordings += 1;
         report.bytes += written.size;
         progress.inc(written.size);
-        report.sidecars +=
-            import_sidecars(residency, phone, &inventory.sidecars, file.start).await?;
+        if file.view == View::Road {
+            add_road(residency, file, duration_ms, &written, &to).await?;
+            report.recordings += 1;
+            report.sidecars +=
+                import_sidecars(residency, phone, camera, &found.sidecars, file.start).await?;
+        } else {
+            report.marked += 1;
+        }
+        if let Some(mark) = file.mark {
+            add_marked(
+                residency,
+                &Marked {
+                    camera_path: file.path.clone(),
+                    view: file.view,
+                    mark,
+                    start: file.start,
+                    duration_ms,
+                    phone_path: (file.view != View::Road).then(|| to.clone()),
+                    size: if file.view == View::Road {
+                        0
+                    } else {
+                        written.size
+                    },
+                },
+            )
+            .await?;
+        }
     }
     // Sidecars the camera finished after their recording was imported.
-    for start in late_sidecars(residency, &inventory.sidecars).await? {
-        report.sidecars += import_sidecars(residency, phone, &inventory.sidecars, start).await?;
+    for start in late_sidecars(residency, &found.sidecars).await? {
+        report.sidecars +=
+            import_sidecars(residency, phone, camera, &found.sidecars, start).await?;
     }
     progress.finish_and_clear();
     Ok(report)
+}
+
+/// Records a road recording fetched to `to`.
+async fn add_road(
+    residency: &Residency,
+    file: &CameraFile,
+    duration_ms: i64,
+    written: &Written,
+    to: &Path,
+) -> Result<(), AgentError> {
+    residency
+        .add_recording(&Recording {
+            id: 0,
+            camera_path: file.path.clone(),
+            drive_id: 0,
+            start: file.start,
+            duration_ms,
+            camera_event: file.event,
+            size: written.size,
+            sha256: written.sha256.clone(),
+            phone_path: Some(to.to_owned()),
+        })
+        .await?;
+    Ok(())
 }
 
 /// Copies the sidecars of the recording started at `start` not imported yet.
 async fn import_sidecars(
     residency: &Residency,
     phone: &Phone,
+    camera: &Camera,
     sidecars: &[camera::SidecarFile],
     start: DateTime<Utc>,
 ) -> Result<usize, AgentError> {
@@ -133,9 +199,14 @@ async fn import_sidecars(
         if residency.is_imported(&sidecar.path).await? {
             continue;
         }
-        let to = phone.sidecar(sidecar.start, &file_name(&sidecar.path));
-        let written = match copy(&sidecar.path, &to).await {
-            Ok(written) => written,
+        let name = file_name(&sidecar.path);
+        let to = phone.sidecar(sidecar.start, &name);
+        let written = match camera
+            .fetch_sidecar(&sidecar.path, &to, &phone.partial(&name))
+            .await
+        {
+            Ok(Some(written)) => written,
+            Ok(None) => continue,
             Err(e) => {
                 tracing::warn!(error = %e, "sidecar not imported this pass");
                 continue;
@@ -172,32 +243,6 @@ async fn late_sidecars(
         }
     }
     Ok(starts)
-}
-
-/// Duration (ms) and size of a camera recording, `None` while it can not be indexed.
-async fn readable(path: &Path) -> Option<(i64, u64)> {
-    let path = path.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(&path).ok()?;
-        let size = file.metadata().ok()?.len();
-        match dashvault_media::Mp4Index::read(&file) {
-            Ok(index) => Some(((index.duration_seconds() * 1000.0).round() as i64, size)),
-            Err(e) => {
-                tracing::info!(file = %path.display(), error = %e, "recording not readable yet; trying again next pass");
-                None
-            }
-        }
-    })
-    .await
-    .ok()
-    .flatten()
-}
-
-async fn copy(from: &Path, to: &Path) -> Result<crate::phone::Written, AgentError> {
-    let (from, to) = (from.to_owned(), to.to_owned());
-    tokio::task::spawn_blocking(move || copy_file(&from, &to).map_err(AgentError::io(&from)))
-        .await
-        .map_err(|e| AgentError::Request(format!("copy stopped: {e}")))?
 }
 
 fn file_name(path: &Path) -> String {

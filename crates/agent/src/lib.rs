@@ -4,11 +4,13 @@
 //!
 //! # Brief overview
 //! * [`state`] — the agent's own SQLite database in its storage directory.
-//! * [`camera`] — the recordings and sidecars on a camera's card (BlackVue, Viofo/Novatek, Tesla).
+//! * [`camera`] — the recordings and sidecars on a camera's card (BlackVue, Viofo/Novatek,
+//!   Tesla), or fetched over its Wi-Fi (BlackVue, Viofo/Novatek).
 //! * [`phone`], [`quota`] — the phone storage: atomic writes, and how much of the disk it may use.
 //! * [`residency`] — what the phone holds: drives, recordings, sidecars, clips.
 //! * [`import`], [`evict`] — camera → phone within the quota, and the loop that deletes the oldest drives.
 //! * [`drives`], [`cutting`], [`manual`] — incidents detected per drive, automatic and manual clips, time-lapses.
+//! * [`marked`] — the files the camera itself marked (event, manual), each one clip.
 //! * [`error`] — [`AgentError`], what the agent could not do.
 //! * [`status`] — what is where (camera, phone, cloud) and what the queue holds.
 //! * [`agent`] — [`agent::Agent`] and [`agent::run`]: import → detect → queue → sync → upload, once or watching.
@@ -26,6 +28,7 @@ pub mod error;
 pub mod evict;
 pub mod import;
 pub mod manual;
+pub mod marked;
 pub mod phone;
 pub mod quota;
 pub mod residency;

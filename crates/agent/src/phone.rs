@@ -3,7 +3,9 @@
 //!
 //! Layout under the storage directory: `phone/recordings/YYYY-MM-DD/<camera name>`,
 //! `phone/sidecars/YYYY-MM-DD/<camera name>`, `phone/clips/<clip id>.mp4`,
-//! `phone/timelapses/drive-<id>.mp4`.
+//! `phone/timelapses/drive-<id>.mp4`; `phone/partial/<camera name>` while a Wi-Fi
+//! download is under way, `phone/marked/<camera name>` for a marked cabin-view file
+//! waiting to become a clip.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -60,6 +62,16 @@ impl Phone {
         self.root.join("clips").join(format!("{id}.mp4"))
     }
 
+    /// Where a file being fetched from a Wi-Fi camera grows until it is whole.
+    pub fn partial(&self, name: &str) -> PathBuf {
+        self.root.join("partial").join(name)
+    }
+
+    /// Where a cabin-view file the camera marked waits for its drive to become a clip.
+    pub fn marked(&self, name: &str) -> PathBuf {
+        self.root.join("marked").join(name)
+    }
+
     /// Where a drive's time-lapse goes.
     pub fn timelapse(&self, drive: i64) -> PathBuf {
         self.root
@@ -80,6 +92,27 @@ pub fn copy_file(from: &Path, to: &Path) -> std::io::Result<Written> {
             }
             out.write_all(&buf[..n])?;
         }
+    })
+}
+
+/// Moves the whole file `from` (fetched beside the phone storage) to `to`: hashed,
+/// synced, renamed, the folder synced.
+pub fn persist(from: &Path, to: &Path) -> std::io::Result<Written> {
+    let mut file = File::open(from)?;
+    let mut hashing = Hashing {
+        inner: std::io::sink(),
+        hasher: Sha256::new(),
+        size: 0,
+    };
+    std::io::copy(&mut file, &mut hashing)?;
+    file.sync_all()?;
+    let dir = to.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    std::fs::rename(from, to)?;
+    File::open(dir)?.sync_all()?;
+    Ok(Written {
+        size: hashing.size,
+        sha256: hex(&hashing.hasher.finalize()),
     })
 }
 

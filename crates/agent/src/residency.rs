@@ -423,7 +423,8 @@ impl Residency {
             "SELECT (SELECT COALESCE(SUM(size), 0) FROM recordings WHERE phone_path IS NOT NULL) \
              + (SELECT COALESCE(SUM(size), 0) FROM sidecars WHERE phone_path IS NOT NULL) \
              + (SELECT COALESCE(SUM(size), 0) FROM clips WHERE path IS NOT NULL) \
-             + (SELECT COALESCE(SUM(timelapse_size), 0) FROM drives)",
+             + (SELECT COALESCE(SUM(timelapse_size), 0) FROM drives) \
+             + (SELECT COALESCE(SUM(size), 0) FROM marked_files WHERE phone_path IS NOT NULL)",
         )
         .fetch_one(self.pool())
         .await?;

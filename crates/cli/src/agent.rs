@@ -1,10 +1,13 @@
-//! `dashvault agent`: the device-and-phone side — import from a camera folder, clips,
-//! uploads by the policy, deletion sync, status. The work is in `dashvault_agent`.
+//! `dashvault agent`: the device-and-phone side — import from a camera folder or a camera
+//! on Wi-Fi, clips, uploads by the policy, deletion sync, status. The work is in
+//! `dashvault_agent`.
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use dashvault_agent::agent::{run as run_agent, Agent, Options};
+use dashvault_agent::camera::source::Camera;
+use dashvault_agent::camera::wifi::{Api, WifiCamera};
 use dashvault_agent::camera::View;
 use dashvault_agent::cloud::Client;
 use dashvault_agent::manual::make_clip;
@@ -63,9 +66,13 @@ pub struct RunArgs {
     /// The device token (`dvd_…`) from registering the camera (POST /api/v1/devices).
     #[arg(long, value_name = "DEVICE_TOKEN", env = "DASHVAULT_DEVICE_TOKEN")]
     token: String,
-    /// The camera's folder (its SD card, or `dashvault simulate camera --out`).
-    #[arg(long, value_name = "DIR")]
-    camera: PathBuf,
+    /// The camera: its folder (its SD card, or `dashvault simulate camera --out`), or its
+    /// address on Wi-Fi, http://HOST[:PORT] (a BlackVue or a Viofo/Novatek camera).
+    #[arg(long, value_name = "DIR|URL")]
+    camera: String,
+    /// The protocol of a camera on Wi-Fi; found by asking the camera when not given.
+    #[arg(long, value_enum, value_name = "API")]
+    camera_api: Option<CameraApi>,
     #[command(flatten)]
     storage: StorageArg,
     /// Camera model; its detection thresholds can be given with --thresholds.
@@ -87,6 +94,15 @@ pub struct RunArgs {
     /// Time between rounds while watching.
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     interval: humantime::Duration,
+}
+
+/// Protocols of cameras on Wi-Fi.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CameraApi {
+    /// BlackVue: /blackvue_vod.cgi.
+    Blackvue,
+    /// Viofo and other Novatek cameras: /?custom=1&cmd=3015.
+    Novatek,
 }
 
 /// Flags of `dashvault agent clip`.
@@ -150,7 +166,7 @@ async fn run_loop(args: RunArgs) -> anyhow::Result<()> {
     };
     let agent = Agent::open(Options {
         storage: args.storage.storage.clone(),
-        camera: args.camera.clone(),
+        camera: camera(&args).await?,
         quota: args.quota,
         detector: Detector::new(thresholds),
     })
@@ -213,6 +229,28 @@ async fn run_loop(args: RunArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The camera of `--camera`: an http:// address is a camera on Wi-Fi, anything else a folder.
+async fn camera(args: &RunArgs) -> anyhow::Result<Camera> {
+    if !(args.camera.starts_with("http://") || args.camera.starts_with("https://")) {
+        anyhow::ensure!(
+            args.camera_api.is_none(),
+            "--camera-api is for a camera on Wi-Fi (--camera http://HOST[:PORT])"
+        );
+        return Ok(Camera::Folder(PathBuf::from(&args.camera)));
+    }
+    let base = url::Url::parse(&args.camera)
+        .with_context(|| format!("camera address {:?}", args.camera))?;
+    let api = args.camera_api.map(|api| match api {
+        CameraApi::Blackvue => Api::Blackvue,
+        CameraApi::Novatek => Api::Novatek,
+    });
+    let wifi = WifiCamera::connect(base, api)
+        .await
+        .with_context(|| format!("camera at {}", args.camera))?;
+    tracing::info!(camera = %wifi.base(), api = ?wifi.api(), "camera on Wi-Fi");
+    Ok(Camera::Wifi(wifi))
 }
 
 async fn show_status(storage: &Path, json: bool) -> anyhow::Result<()> {

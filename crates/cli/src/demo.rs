@@ -11,6 +11,7 @@
 use anyhow::Context;
 use chrono::{Duration, Utc};
 use dashvault_agent::agent::{run as run_agent, Agent, Options};
+use dashvault_agent::camera::source::Camera;
 use dashvault_agent::cloud::Client;
 use dashvault_agent::state::State;
 use dashvault_agent::upload::policy::NETWORK_SETTING;
@@ -96,7 +97,7 @@ pub async fn run(device: DemoDevice, server: url::Url) -> anyhow::Result<()> {
         .await?;
     let agent = Agent::open(Options {
         storage,
-        camera,
+        camera: Camera::Folder(camera),
         quota: Default::default(),
         detector: Detector::default(),
     })

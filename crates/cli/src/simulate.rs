@@ -1,13 +1,15 @@
 //! `dashvault simulate camera`: writes a simulated dashcam's SD card (BlackVue layout) for
-//! the agent, the demo and tests; the work is in `dashvault_simulate`.
+//! the agent, the demo and tests, and with `--serve` serves it over HTTP as a BlackVue
+//! or a Viofo/Novatek camera does on its Wi-Fi; the work is in `dashvault_simulate`.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use clap::{Args, Subcommand};
-use dashvault_simulate::{simulate_camera_with, Incident, Options, TRUTH_FILE};
+use clap::{Args, Subcommand, ValueEnum};
+use dashvault_simulate::serve::{serve, ServeOptions, Served};
+use dashvault_simulate::{simulate_camera_with, Api, Incident, Mark, Options, TRUTH_FILE};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Subcommands of `dashvault simulate`.
@@ -17,7 +19,8 @@ pub enum SimulateCommand {
     ///
     /// Per minute: `OUT/Record/YYYYMMDD_HHMMSS_NF.mp4` (road; `_NI.mp4` cabin with --cabin),
     /// `_N.gps` (NMEA) and `_N.3gf` (accelerometer); then `OUT/simulation.json` with the
-    /// ground truth (start, camera mount, incidents, files).
+    /// ground truth (start, camera mount, incidents, files). With --serve, the card is then
+    /// served over HTTP until stopped, one JSON line a request on standard output.
     Camera(CameraArgs),
 }
 
@@ -50,6 +53,30 @@ pub struct CameraArgs {
     /// Seed of the route, speeds, camera mount and sensor noise: same seed, same files.
     #[arg(long, value_name = "N", default_value_t = 1)]
     seed: u64,
+    /// Recordings the camera itself marks, as TYPE@MINUTE (0 = the first), comma-separated:
+    /// E (event, an impact) or M (manual, its button), e.g. E@1,M@3: `_EF.mp4`, `_E.gps`…
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    marked: Vec<Mark>,
+    /// Then serve the card over HTTP on ADDR (e.g. 127.0.0.1:0) as the camera's Wi-Fi
+    /// does, until stopped; files written to the folder meanwhile are served too.
+    #[arg(long, value_name = "ADDR")]
+    serve: Option<std::net::SocketAddr>,
+    /// The protocol served with --serve.
+    #[arg(long, value_enum, default_value_t = ServeApi::Blackvue, requires = "serve")]
+    api: ServeApi,
+    /// With --serve: drop the connection once, after this many bytes of the first video
+    /// longer than that (a camera leaving Wi-Fi range mid-file).
+    #[arg(long, value_name = "BYTES", requires = "serve")]
+    drop_after: Option<u64>,
+}
+
+/// Camera protocols `simulate camera --serve` speaks.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ServeApi {
+    /// BlackVue: GET /blackvue_vod.cgi, files at /Record/NAME.
+    Blackvue,
+    /// Viofo and other Novatek cameras: GET /?custom=1&cmd=3015 (XML), files at /DCIM/Movie/….
+    Novatek,
 }
 
 /// Runs one `simulate` subcommand.
@@ -60,6 +87,7 @@ pub fn run(cmd: SimulateCommand) -> anyhow::Result<()> {
     options.incidents = args.incidents;
     options.capacity = args.capacity;
     options.seed = args.seed;
+    options.marks = args.marked;
     if let Some(start) = args.start {
         options.start = start;
     }
@@ -95,7 +123,47 @@ pub fn run(cmd: SimulateCommand) -> anyhow::Result<()> {
             incident.t
         );
     }
-    Ok(())
+    match args.serve {
+        Some(addr) => serve_card(args.out, addr, args.api, args.drop_after),
+        None => Ok(()),
+    }
+}
+
+/// Serves the card at `out` on `addr` until SIGINT or SIGTERM.
+fn serve_card(
+    out: PathBuf,
+    addr: std::net::SocketAddr,
+    api: ServeApi,
+    drop_after: Option<u64>,
+) -> anyhow::Result<()> {
+    let listener =
+        std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
+    let local = listener.local_addr().context("listening address")?;
+    let (api, name) = match api {
+        ServeApi::Blackvue => (Api::Blackvue, "blackvue"),
+        ServeApi::Novatek => (Api::Novatek, "novatek"),
+    };
+    let options = ServeOptions {
+        dir: out,
+        api,
+        drop_after,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let hook = std::sync::Arc::new(|served: &Served| {
+            if let Ok(line) = serde_json::to_string(served) {
+                println!("{line}");
+            }
+        });
+        eprintln!("simulated {name} camera listening on http://{local}");
+        tokio::select! {
+            served = serve(listener, options, hook) => served.context("serving the camera"),
+            _ = dashvault_server::shutdown_signal() => Ok(()),
+        }
+    })
 }
 
 /// Reads a size: bytes, or a number with a unit (K, M, G, T powers of 1000, optionally

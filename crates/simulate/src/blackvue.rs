@@ -18,18 +18,19 @@ const COUNTS_PER_G: f64 = 128.0;
 /// Metres per second in a knot.
 const KNOT: f64 = 1852.0 / 3600.0;
 
-/// The name stem of a recording started at `start`: `YYYYMMDD_HHMMSS_N`.
-pub(crate) fn stem(start: DateTime<Utc>) -> String {
-    format!("{}_N", start.format("%Y%m%d_%H%M%S"))
+/// The name stem of a recording started at `start` of type `kind` (`N` normal, `E`
+/// event, `M` manual): `YYYYMMDD_HHMMSS_N`.
+pub(crate) fn stem(start: DateTime<Utc>, kind: char) -> String {
+    format!("{}_{kind}", start.format("%Y%m%d_%H%M%S"))
 }
 
-/// The video file name of a view: `…_NF.mp4` or `…_NI.mp4`.
-pub(crate) fn video_name(start: DateTime<Utc>, view: View) -> String {
+/// The video file name of a view: `…_NF.mp4` or `…_NI.mp4` (type `N`).
+pub(crate) fn video_name(start: DateTime<Utc>, kind: char, view: View) -> String {
     let camera = match view {
         View::Road => 'F',
         View::Cabin => 'I',
     };
-    format!("{}{camera}.mp4", stem(start))
+    format!("{}{camera}.mp4", stem(start, kind))
 }
 
 /// The `.gps` log of a recording started at `start`: one RMC and one GGA per fix.
@@ -102,9 +103,12 @@ mod tests {
     #[test]
     fn names_follow_blackvue() {
         let start = Utc.with_ymd_and_hms(2026, 11, 20, 8, 15, 2).unwrap();
-        assert_eq!(video_name(start, View::Road), "20261120_081502_NF.mp4");
-        assert_eq!(video_name(start, View::Cabin), "20261120_081502_NI.mp4");
-        assert_eq!(stem(start), "20261120_081502_N");
+        assert_eq!(video_name(start, 'N', View::Road), "20261120_081502_NF.mp4");
+        assert_eq!(
+            video_name(start, 'E', View::Cabin),
+            "20261120_081502_EI.mp4"
+        );
+        assert_eq!(stem(start, 'M'), "20261120_081502_M");
     }
 
     #[test]

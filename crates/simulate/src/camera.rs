@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::folder::Folder;
 use crate::imu::{gaussian, Accelerometer, Mount};
 use crate::incident::{Incident, IncidentKind};
+use crate::mark::{self, Mark};
 use crate::mp4::write_recording;
 use crate::video::{self, Encoded, View, GOPS};
 
@@ -48,6 +49,8 @@ pub struct Options {
     pub start: DateTime<Utc>,
     /// Seed of everything random (route, speeds, mount, noise): same seed, same files.
     pub seed: u64,
+    /// Recordings the camera marks as an event (`E`) or manual (`M`) instead of `N`.
+    pub marks: Vec<Mark>,
 }
 
 impl Options {
@@ -62,6 +65,7 @@ impl Options {
             capacity: None,
             start: Utc::now() - Duration::minutes(i64::from(minutes)),
             seed: 1,
+            marks: Vec::new(),
         }
     }
 
@@ -71,6 +75,14 @@ impl Options {
             return Err(Error::Options(format!(
                 "--minutes must be between 1 and {MAX_MINUTES}, not {}",
                 self.minutes
+            )));
+        }
+        if let Some(mark) = self.marks.iter().find(|m| m.minute >= self.minutes) {
+            return Err(Error::Options(format!(
+                "marked recording {}@{} is past the drive's last minute ({})",
+                mark.kind.letter(),
+                mark.minute,
+                self.minutes - 1
             )));
         }
         let duration = f64::from(self.minutes * FILE_S);
@@ -206,6 +218,7 @@ pub fn simulate_camera_with(
         let minute_files = record_minute(
             file_start,
             f64::from(minute * FILE_S),
+            mark::letter(&options.marks, minute),
             steps,
             &mut sensor,
             &mut gps_rng,
@@ -262,11 +275,12 @@ struct MinuteFile {
     data: Vec<u8>,
 }
 
-/// The files of the minute starting at `file_start` (`file_t0` seconds into the drive):
-/// the `.gps` and `.3gf` sidecars, then a video per view.
+/// The files of the minute starting at `file_start` (`file_t0` seconds into the drive),
+/// of BlackVue type `kind`: the `.gps` and `.3gf` sidecars, then a video per view.
 fn record_minute(
     file_start: DateTime<Utc>,
     file_t0: f64,
+    kind: char,
     steps: &[CarSample],
     sensor: &mut Accelerometer,
     gps_rng: &mut fastrand::Rng,
@@ -281,7 +295,7 @@ fn record_minute(
         .iter()
         .map(|c| (c.t - file_t0, sensor.measure(c)))
         .collect();
-    let stem = blackvue::stem(file_start);
+    let stem = blackvue::stem(file_start, kind);
     let mut files = vec![
         MinuteFile {
             name: format!("{stem}.gps"),
@@ -305,7 +319,7 @@ fn record_minute(
         let mut data = Vec::new();
         write_recording(&mut data, encoded, &seconds, file_start)?;
         files.push(MinuteFile {
-            name: blackvue::video_name(file_start, *view),
+            name: blackvue::video_name(file_start, kind, *view),
             kind: FileKind::Video,
             view: Some(*view),
             data,

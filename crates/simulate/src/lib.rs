@@ -17,6 +17,11 @@
 //!   has no gyroscope; the detector finds every incident kind from the accelerometer and
 //!   the GPS speed of the `.gps` log.
 //!
+//! * [`Mark`] — recordings the camera itself marks (`E` event, `M` manual) instead of `N`.
+//! * [`serve`] — the camera folder over HTTP as a BlackVue or a Viofo/Novatek camera
+//!   serves its card on Wi-Fi ([`Api`]), with byte ranges and a connection dropped once
+//!   mid-file on request.
+//!
 //! # Example
 //! ```no_run
 //! use dashvault_simulate::{parse_incidents, simulate_camera, Options};
@@ -37,7 +42,9 @@ mod error;
 mod folder;
 mod imu;
 mod incident;
+mod mark;
 mod mp4;
+pub mod serve;
 mod video;
 
 pub use camera::{
@@ -47,4 +54,6 @@ pub use camera::{
 pub use error::{Error, Result};
 pub use imu::Mount;
 pub use incident::{parse_incidents, Incident, IncidentKind};
+pub use mark::{Mark, MarkKind};
+pub use serve::{Api, ServeOptions, Served};
 pub use video::View;

@@ -8,7 +8,7 @@
 //! trailing `S` marks the low-resolution substream copy, which is skipped (the full file
 //! is beside it); `L` (live) is accepted.
 
-use super::{number, strip_extension, utc, Parsed, View};
+use super::{number, strip_extension, utc, Mark, Parsed, View};
 
 /// Types the camera sets for a moment it judged worth keeping.
 const EVENT_TYPES: &[u8] = b"EMIOATB";
@@ -55,6 +55,18 @@ pub fn parse(name: &str) -> Option<Parsed> {
     }
 }
 
+/// `E` recordings are events and `M` recordings manual, kept whole as clips.
+pub fn mark(name: &str) -> Option<Mark> {
+    let Parsed::Video(..) = parse(name)? else {
+        return None;
+    };
+    match name.as_bytes().get(16)? {
+        b'E' => Some(Mark::Event),
+        b'M' => Some(Mark::Manual),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +107,15 @@ mod tests {
             parse("20261120_081502_E.3gf"),
             Some(Parsed::Sidecar(at(8, 15, 2)))
         );
+    }
+
+    #[test]
+    fn event_and_manual_recordings_are_marked() {
+        assert_eq!(mark("20261120_081502_EF.mp4"), Some(Mark::Event));
+        assert_eq!(mark("20261120_081502_MI.mp4"), Some(Mark::Manual));
+        assert_eq!(mark("20261120_081502_NF.mp4"), None);
+        assert_eq!(mark("20261120_081502_IF.mp4"), None);
+        assert_eq!(mark("20261120_081502_E.gps"), None);
     }
 
     #[test]

@@ -10,13 +10,19 @@
 //! * [`tesla`] — `TeslaCam/RecentClips|SavedClips|SentryClips`,
 //!   `YYYY-MM-DD_HH-MM-SS-<camera>.mp4`.
 //!
+//! The camera is read from its folder, or over its Wi-Fi ([`wifi`], files fetched by
+//! [`download`]); [`source::Camera`] is either.
+//!
 //! Cameras name files on their own clock, which has no time zone; the time in a name is
 //! taken as UTC (set the camera's clock to UTC, as BlackVue's and Viofo's GPS sync do by
 //! default).
 
 pub mod blackvue;
+pub mod download;
 pub mod novatek;
+pub mod source;
 pub mod tesla;
+pub mod wifi;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use std::path::{Path, PathBuf};
@@ -54,6 +60,35 @@ pub struct CameraFile {
     pub view: View,
     /// True when the camera itself marked it (impact, manual button, locked folder).
     pub event: bool,
+    /// For the marked files kept whole as a clip: why.
+    pub mark: Option<Mark>,
+}
+
+/// Why the camera itself kept a file that becomes one clip of the whole file: BlackVue
+/// `E` and `M` recordings, Novatek's locked `RO` files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// An impact the camera sensed (BlackVue `E`, Novatek `RO`): an automatic clip.
+    Event,
+    /// The driver pressed the camera's button (BlackVue `M`): a manual clip.
+    Manual,
+}
+
+impl Mark {
+    /// The name kept in the agent's database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mark::Event => "event",
+            Mark::Manual => "manual",
+        }
+    }
+
+    /// The mark of a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Mark::Event, Mark::Manual]
+            .into_iter()
+            .find(|m| m.as_str() == text)
+    }
 }
 
 /// One telemetry file on the camera (BlackVue `.gps` or `.3gf`).
@@ -115,6 +150,7 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Inventory) -> std::io::
         let relative = path.strip_prefix(root).unwrap_or(&path);
         match parse(relative) {
             Some(Parsed::Video(start, view, event)) => out.recordings.push(CameraFile {
+                mark: mark(relative),
                 path,
                 start,
                 view,
@@ -130,14 +166,26 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Inventory) -> std::io::
 /// Recognises one file by its path relative to the camera root (folders matter for
 /// Novatek's `RO` and Tesla's clip folders).
 pub fn parse(relative: &Path) -> Option<Parsed> {
-    let name = relative.file_name()?.to_str()?;
-    let folders: Vec<&str> = relative
-        .parent()
-        .map(|p| p.iter().filter_map(|c| c.to_str()).collect())
-        .unwrap_or_default();
+    let (name, folders) = split(relative)?;
     blackvue::parse(name)
         .or_else(|| novatek::parse(name, &folders))
         .or_else(|| tesla::parse(name, &folders))
+}
+
+/// The mark of a video file kept whole as a clip, by its path relative to the camera root.
+pub fn mark(relative: &Path) -> Option<Mark> {
+    let (name, folders) = split(relative)?;
+    blackvue::mark(name).or_else(|| novatek::mark(name, &folders))
+}
+
+/// A relative path's file name and the folders above it.
+fn split(relative: &Path) -> Option<(&str, Vec<&str>)> {
+    let name = relative.file_name()?.to_str()?;
+    let folders = relative
+        .parent()
+        .map(|p| p.iter().filter_map(|c| c.to_str()).collect())
+        .unwrap_or_default();
+    Some((name, folders))
 }
 
 /// `YYYY MM DD HH MM SS` as numbers to a UTC time; `None` when not a real date and time.

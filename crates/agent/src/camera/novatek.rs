@@ -3,7 +3,7 @@
 //! letter is `F` front (road), `R` rear, `I` interior (cabin); single-channel models write
 //! none. Their telemetry is embedded in the MP4 (`freeGPS` blocks), so there are no sidecars.
 
-use super::{number, strip_extension, utc, Parsed, View};
+use super::{number, strip_extension, utc, Mark, Parsed, View};
 
 /// Parses one Novatek file name; `folders` are the folders between the camera root and it.
 pub fn parse(name: &str, folders: &[&str]) -> Option<Parsed> {
@@ -39,6 +39,14 @@ pub fn parse(name: &str, folders: &[&str]) -> Option<Parsed> {
     Some(Parsed::Video(start, view, event))
 }
 
+/// Files the camera locked (in `RO`) are events, kept whole as clips.
+pub fn mark(name: &str, folders: &[&str]) -> Option<Mark> {
+    match parse(name, folders)? {
+        Parsed::Video(_, _, true) => Some(Mark::Event),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +73,11 @@ mod tests {
             parse("2026_1120_081502_0001.MP4", &["DCIM", "Movie"]),
             Some(Parsed::Video(at, View::Road, false))
         );
+        assert_eq!(
+            mark("2026_1120_081502_0001F.MP4", &["DCIM", "Movie", "RO"]),
+            Some(Mark::Event)
+        );
+        assert_eq!(mark("2026_1120_081502_0001F.MP4", &["DCIM", "Movie"]), None);
         assert_eq!(parse("2026_1120_081502_0001F.JPG", &[]), None);
         assert_eq!(parse("2026_1120_081502_F.MP4", &[]), None);
         assert_eq!(parse("2026_1131_081502_0001F.MP4", &[]), None);
