@@ -20,7 +20,8 @@ pub struct Page<T> {
 /// An incident on a clip.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct IncidentItem {
-    /// Type: `hard_brake`, `sudden_stop`, `hard_accel`, `sharp_turn`, `swerve`, `collision`.
+    /// Type: `hard_brake`, `sudden_stop`, `hard_accel`, `sharp_turn`, `swerve`, `collision`,
+    /// `camera_event` (a file the camera marked, nothing detected in it).
     #[serde(rename = "type")]
     pub kind: String,
     /// When.

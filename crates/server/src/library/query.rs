@@ -30,7 +30,8 @@ pub struct ListParams {
     /// wraps past midnight.
     pub time_to: Option<String>,
     /// Incident types (`hard_brake`, `sudden_stop`, `hard_accel`, `sharp_turn`, `swerve`,
-    /// `collision`): repeat the parameter or give a comma list; any of them matches.
+    /// `collision`, `camera_event`): repeat the parameter or give a comma list; any of
+    /// them matches.
     #[serde(rename = "type")]
     pub kind: Option<String>,
     /// `road` or `cabin`.
@@ -71,7 +72,7 @@ pub fn page_request(raw: Option<&str>) -> Result<PageRequest, ApiError> {
                             "invalid_type",
                             format!(
                                 "unknown incident type {t:?}: use hard_brake, sudden_stop, \
-                                 hard_accel, sharp_turn, swerve or collision"
+                                 hard_accel, sharp_turn, swerve, collision or camera_event"
                             ),
                         )
                     })?;

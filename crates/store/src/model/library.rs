@@ -23,17 +23,21 @@ pub enum IncidentType {
     Swerve,
     /// An impact.
     Collision,
+    /// A recording the camera itself marked as an event (BlackVue `E`, Novatek `RO`) in
+    /// which the detector found no incident of its own.
+    CameraEvent,
 }
 
 impl IncidentType {
     /// Every type, in bit order.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::HardBrake,
         Self::SuddenStop,
         Self::HardAccel,
         Self::SharpTurn,
         Self::Swerve,
         Self::Collision,
+        Self::CameraEvent,
     ];
 
     /// The stored and wire name.
@@ -45,6 +49,7 @@ impl IncidentType {
             Self::SharpTurn => "sharp_turn",
             Self::Swerve => "swerve",
             Self::Collision => "collision",
+            Self::CameraEvent => "camera_event",
         }
     }
 
@@ -53,7 +58,8 @@ impl IncidentType {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    /// Its bit in `incident_mask` (the same values the 0011 migration uses).
+    /// Its bit in `incident_mask` (the same values the 0011 migration uses; `camera_event`,
+    /// added later, had no clips to mark then).
     pub fn bit(self) -> i64 {
         1 << (self as u32)
     }
