@@ -53,7 +53,8 @@ fn simulate(
     serde_json::from_slice(&std::fs::read(camera.join("simulation.json")).unwrap()).unwrap()
 }
 
-async fn set_network(storage: &Path, network: &str) {
+/// Sets the network the agent in `storage` takes itself to be on.
+pub(crate) async fn set_network(storage: &Path, network: &str) {
     State::open(storage)
         .await
         .unwrap()

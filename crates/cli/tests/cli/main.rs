@@ -3,6 +3,7 @@
 mod admin;
 mod agent;
 mod agent_upload;
+mod agent_wifi;
 mod archive;
 mod cloud;
 mod detect;
