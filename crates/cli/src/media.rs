@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use dashvault_media::{CutPlan, Mp4Index, Retime, TimelapseOptions};
 
+mod recover;
 mod telemetry;
 mod thumb;
 
@@ -68,6 +69,19 @@ pub enum MediaCommand {
         /// The MP4 recording.
         file: PathBuf,
     },
+    /// Rebuild the index of a recording cut off by a power loss (no moov, or an mdat
+    /// whose size was never written) from its sample data, into a new file.
+    Recover {
+        /// A complete recording of the same camera and view, whose codec configuration,
+        /// timescale and frame rate the broken one shares.
+        #[arg(long)]
+        reference: PathBuf,
+        /// Output file; the broken recording is left as it is.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// The broken recording.
+        file: PathBuf,
+    },
     /// Print the GPS and motion telemetry of a recording or sidecar (.gps, .3gf).
     Telemetry {
         /// The MP4 recording or sidecar file.
@@ -89,6 +103,11 @@ pub fn run(cmd: MediaCommand) -> anyhow::Result<()> {
             file,
         } => thumb::run(&file, at, width, &output),
         MediaCommand::Telemetry { file, json } => telemetry::run(&file, json),
+        MediaCommand::Recover {
+            reference,
+            output,
+            file,
+        } => recover::run(&file, &reference, &output),
         MediaCommand::Cut {
             from,
             to,

@@ -10,6 +10,8 @@
 //!   header of a progressive MP4 plus byte ranges of the sources, to stream with HTTP
 //!   ranges ([`CutPlan::write_range`]) or write with kernel copies ([`CutPlan::write_to`]).
 //! * [`timelapse()`] — every Nth keyframe, retimed, as a [`CutPlan`] too.
+//! * [`recover()`] — the index of a recording cut off by a power loss, rebuilt from its
+//!   sample data with a sibling recording's codec configuration, as a [`CutPlan`] too.
 //! * [`telemetry`], [`thumbnail`] — GPS and G-sensor data, and keyframe pictures.
 //!
 //! ```no_run
@@ -32,6 +34,7 @@ mod error;
 mod index;
 mod nal;
 mod plan;
+mod recover;
 mod sample_entry;
 mod source;
 pub mod telemetry;
@@ -44,5 +47,6 @@ pub use cut::{cut, cut_samples_only, timeline};
 pub use error::{Error, Result};
 pub use index::{Mp4Index, Sample, Track, AUDIO, VIDEO};
 pub use plan::{CutPlan, Part, Slice};
+pub use recover::{recover, AudioRecovery, Recovery};
 pub use source::{ReadAt, SeekReader};
 pub use timelapse::{timelapse, Retime, TimelapseOptions};

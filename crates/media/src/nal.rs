@@ -170,24 +170,29 @@ pub(crate) struct Colour {
 }
 
 /// MSB-first bit reader with Exp-Golomb codes, over an unescaped RBSP.
-struct Bits<'a> {
+pub(crate) struct Bits<'a> {
     data: &'a [u8],
     pos: usize,
 }
 
-impl Bits<'_> {
-    fn bit(&mut self) -> Option<u32> {
+impl<'a> Bits<'a> {
+    /// A reader at the first bit of `data`.
+    pub(crate) fn new(data: &'a [u8]) -> Self {
+        Bits { data, pos: 0 }
+    }
+
+    pub(crate) fn bit(&mut self) -> Option<u32> {
         let byte = *self.data.get(self.pos / 8)?;
         let bit = (byte >> (7 - self.pos % 8)) & 1;
         self.pos += 1;
         Some(u32::from(bit))
     }
 
-    fn bits(&mut self, n: u32) -> Option<u32> {
+    pub(crate) fn bits(&mut self, n: u32) -> Option<u32> {
         (0..n).try_fold(0u32, |acc, _| Some((acc << 1) | self.bit()?))
     }
 
-    fn ue(&mut self) -> Option<u32> {
+    pub(crate) fn ue(&mut self) -> Option<u32> {
         let mut zeros = 0;
         while self.bit()? == 0 {
             zeros += 1;
@@ -198,34 +203,59 @@ impl Bits<'_> {
         Some((1u32 << zeros) - 1 + self.bits(zeros)?)
     }
 
-    fn se(&mut self) -> Option<i64> {
+    pub(crate) fn se(&mut self) -> Option<i64> {
         let v = i64::from(self.ue()?);
         Some(if v % 2 == 1 { (v + 1) / 2 } else { -v / 2 })
     }
 }
 
-/// Reads the colour signalling of an H.264 SPS NAL unit (header byte included), walking
-/// the fields of ISO/IEC 14496-10 §7.3.2.1.1 up to the VUI. `None` when the SPS is cut
-/// short or malformed; the default (limited range, unknown matrix) when it has no VUI.
+/// What an H.264 SPS says that this crate uses: the colour signalling (thumbnails) and
+/// the fields needed to read a slice header up to its picture order count (recovery).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct H264Sps {
+    /// `seq_parameter_set_id`.
+    pub id: u32,
+    /// `separate_colour_plane_flag` (4:4:4 coded as three planes).
+    pub separate_colour_plane: bool,
+    /// Bits of `frame_num` in slice headers.
+    pub log2_max_frame_num: u32,
+    /// `pic_order_cnt_type`: 0 (the order is in each slice), 1 or 2 (decode order).
+    pub poc_type: u32,
+    /// Bits of `pic_order_cnt_lsb` (with `poc_type` 0).
+    pub log2_max_poc_lsb: u32,
+    /// `frame_mbs_only_flag`: no field pictures.
+    pub frame_mbs_only: bool,
+    /// Colour signalling from the VUI.
+    pub colour: Colour,
+}
+
+/// Reads the colour signalling of an H.264 SPS NAL unit (header byte included). `None`
+/// when the SPS is cut short or malformed; the default (limited range, unknown matrix)
+/// when it has no VUI.
 pub(crate) fn h264_sps_colour(nal: &[u8]) -> Option<Colour> {
+    h264_sps(nal).map(|sps| sps.colour)
+}
+
+/// Reads an H.264 SPS NAL unit (header byte included), walking the fields of
+/// ISO/IEC 14496-10 §7.3.2.1.1 up to the VUI's colour description. `None` when it is
+/// cut short or malformed.
+pub(crate) fn h264_sps(nal: &[u8]) -> Option<H264Sps> {
     if nal.first()? & 0x1f != 7 {
         return None;
     }
     let rbsp = unescape(nal.get(1..)?);
-    let mut b = Bits {
-        data: &rbsp,
-        pos: 0,
-    };
+    let mut b = Bits::new(&rbsp);
+    let mut sps = H264Sps::default();
     let profile = b.bits(8)?;
     b.bits(16)?;
-    b.ue()?;
+    sps.id = b.ue()?;
     if matches!(
         profile,
         100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135
     ) {
         let chroma_format = b.ue()?;
         if chroma_format == 3 {
-            b.bit()?;
+            sps.separate_colour_plane = b.bit()? == 1;
         }
         b.ue()?;
         b.ue()?;
@@ -247,10 +277,11 @@ pub(crate) fn h264_sps_colour(nal: &[u8]) -> Option<Colour> {
             }
         }
     }
-    b.ue()?;
-    match b.ue()? {
+    sps.log2_max_frame_num = b.ue()?.checked_add(4).filter(|&n| n <= 16)?;
+    sps.poc_type = b.ue()?;
+    match sps.poc_type {
         0 => {
-            b.ue()?;
+            sps.log2_max_poc_lsb = b.ue()?.checked_add(4).filter(|&n| n <= 16)?;
         }
         1 => {
             b.bit()?;
@@ -266,7 +297,8 @@ pub(crate) fn h264_sps_colour(nal: &[u8]) -> Option<Colour> {
     b.bit()?;
     b.ue()?;
     b.ue()?;
-    if b.bit()? == 0 {
+    sps.frame_mbs_only = b.bit()? == 1;
+    if !sps.frame_mbs_only {
         b.bit()?;
     }
     b.bit()?;
@@ -276,7 +308,7 @@ pub(crate) fn h264_sps_colour(nal: &[u8]) -> Option<Colour> {
         }
     }
     if b.bit()? == 0 {
-        return Some(Colour::default());
+        return Some(sps);
     }
     if b.bit()? == 1 && b.bits(8)? == 255 {
         b.bits(32)?;
@@ -285,17 +317,15 @@ pub(crate) fn h264_sps_colour(nal: &[u8]) -> Option<Colour> {
         b.bit()?;
     }
     if b.bit()? == 0 {
-        return Some(Colour::default());
+        return Some(sps);
     }
     b.bits(3)?;
-    let full_range = b.bit()? == 1;
-    let matrix = if b.bit()? == 1 {
+    sps.colour.full_range = b.bit()? == 1;
+    if b.bit()? == 1 {
         b.bits(16)?;
-        Some(b.bits(8)? as u8)
-    } else {
-        None
-    };
-    Some(Colour { full_range, matrix })
+        sps.colour.matrix = Some(b.bits(8)? as u8);
+    }
+    Some(sps)
 }
 
 #[cfg(test)]

@@ -65,10 +65,21 @@ pub(crate) fn build(
     tracks: &[OutTrack<'_>],
     ranges: Ranges,
 ) -> Result<CutPlan> {
+    let lens: Vec<u64> = files.iter().map(|f| f.file_len).collect();
+    build_over(&lens, tracks, ranges)
+}
+
+/// Builds the plan of a progressive MP4 with `tracks` over files of lengths `file_lens`
+/// (files without an index of their own, as in recovery).
+pub(crate) fn build_over(
+    file_lens: &[u64],
+    tracks: &[OutTrack<'_>],
+    ranges: Ranges,
+) -> Result<CutPlan> {
     let ranges = source_ranges(tracks, ranges);
     let payload: u64 = ranges.iter().map(|r| r.2 - r.1).sum();
     for &(file, _, end) in &ranges {
-        let len = files.get(file).map_or(0, |f| f.file_len);
+        let len = file_lens.get(file).copied().unwrap_or(0);
         if end > len {
             return Err(Error::Request(format!(
                 "range past end of input file {file}"

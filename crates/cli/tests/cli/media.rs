@@ -252,3 +252,52 @@ fn bad_input_exits_1_with_one_line_naming_the_file() {
     );
     assert!(!out_path.exists(), "failed commands left an output file");
 }
+
+#[test]
+fn recover_rebuilds_a_cut_off_recording_into_a_new_file() {
+    let files = recordings();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = std::fs::read(&files[0]).expect("read");
+    let broken = dir.path().join("broken.mp4");
+    std::fs::write(&broken, &bytes[..bytes.len() * 7 / 10]).expect("write");
+    let out_path = dir.path().join("recovered.mp4");
+    let (reference, bad, out) = (
+        files[1].to_str().expect("path"),
+        broken.to_str().expect("path"),
+        out_path.to_str().expect("path"),
+    );
+    let printed = succeeds(&["recover", "--reference", reference, "-o", out, bad]);
+    let text = String::from_utf8_lossy(&printed.stdout);
+    assert!(
+        text.contains("keyframes") && text.contains("audio       left out"),
+        "{text}"
+    );
+    decodes_cleanly(&out_path);
+    // 70 % of 4 s, of which the sound takes a little.
+    assert!(duration(&out_path, "v:0") > 2.5, "{text}");
+    assert_eq!(
+        std::fs::read(&broken).expect("read"),
+        bytes[..bytes.len() * 7 / 10],
+        "the broken recording is kept as it was"
+    );
+
+    assert_fails(
+        &dashvault(&["recover", "--reference", reference, "-o", bad, bad]),
+        "new file",
+    );
+    let noise = dir.path().join("noise.mp4");
+    std::fs::write(&noise, vec![7u8; 10_000]).expect("write");
+    let none = dir.path().join("none.mp4");
+    assert_fails(
+        &dashvault(&[
+            "recover",
+            "--reference",
+            reference,
+            "-o",
+            none.to_str().expect("path"),
+            noise.to_str().expect("path"),
+        ]),
+        "noise.mp4",
+    );
+    assert!(!none.exists(), "a failed recovery left an output file");
+}

@@ -1,5 +1,6 @@
 //! `dashvault media thumb` and `dashvault media telemetry` through the real binary, on
-//! the shared camera samples; bad input exits 1 with one line naming the file.
+//! the shared camera samples; bad input exits 1 with one line naming the file, and what
+//! a damaged sidecar's reader skipped is said.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -107,8 +108,23 @@ fn telemetry_summary_json_and_errors() {
     assert_eq!(json["gps"].as_array().map(Vec::len), Some(199));
     assert_eq!(json["accel"][0]["v"].as_array().map(Vec::len), Some(3));
 
+    // The shared .gps log's one sentence has a wrong checksum: it is skipped, and said.
     let gps = sample("acolomba__blackvuesync/mock.gps");
-    assert_one_line_error(&media(&["telemetry", &gps]), &gps, "checksum mismatch");
+    let out = media(&["telemetry", &gps]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("gps    none")
+            && text.contains("skipped 1 unreadable part(s)")
+            && text.contains("line 3")
+            && text.contains("checksum mismatch"),
+        "{text}"
+    );
+    let out = media(&["telemetry", "--json", &gps]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(json["gps"].as_array().map(Vec::len), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("checksum mismatch"));
     let video = sample("Eyevinn__mp4ff/bbb_prog_10s.mp4");
     assert_one_line_error(&media(&["telemetry", &video]), &video, "no telemetry");
 }

@@ -4,6 +4,7 @@ mod browser;
 mod cut;
 mod fixtures;
 mod messy;
+mod recover;
 mod robustness;
 mod samples;
 mod telemetry;
