@@ -11,6 +11,7 @@ use dashvault_store::model::{Job, JobCounts, JobState};
 use std::fmt::Write as _;
 
 mod archive;
+mod storage;
 
 /// Operator commands.
 #[derive(Debug, Subcommand)]
@@ -24,6 +25,9 @@ pub enum AdminCommand {
     /// Owners' requests to restore archived drives: list, approve, deny.
     #[command(subcommand)]
     Restores(archive::RestoresCommand),
+    /// Bytes stored for users, and bytes the blob store holds that nothing owns (what the
+    /// server's sweep reclaims).
+    Storage(Box<storage::StorageArgs>),
 }
 
 /// Flags of `admin jobs`.
@@ -64,6 +68,10 @@ pub fn run(command: AdminCommand, matches: &ArgMatches) -> anyhow::Result<()> {
         AdminCommand::Restores(command) => {
             let matches = matches.subcommand_matches("restores").unwrap_or(matches);
             archive::run_restores(command, matches)
+        }
+        AdminCommand::Storage(args) => {
+            let matches = matches.subcommand_matches("storage").unwrap_or(matches);
+            storage::run(*args, matches)
         }
     }
 }

@@ -142,6 +142,7 @@ pub struct Server {
     listener: TcpListener,
     router: Router,
     jobs: Option<Worker>,
+    state: AppState,
 }
 
 impl Server {
@@ -159,13 +160,15 @@ impl Server {
         let jobs = Worker::for_state(&state, WorkerConfig::default());
         Ok(Self {
             listener,
-            router: app(state),
+            router: app(state.clone()),
             jobs: Some(jobs),
+            state,
         })
     }
 
-    /// The same server without its background job worker: for tests that run the queue
-    /// themselves ([`Worker::run_one`]), so that no other worker races them.
+    /// The same server without its background job worker (nor the sweep at start): for
+    /// tests that run the queue themselves ([`Worker::run_one`]), so that no other worker
+    /// races them.
     pub fn without_jobs(mut self) -> Self {
         self.jobs = None;
         self
@@ -185,6 +188,18 @@ impl Server {
         // The worker stops when `shutdown` completes, or when serving fails (the sender
         // is dropped with the graceful-shutdown future).
         let (stop_jobs, mut jobs_stopped) = tokio::sync::watch::channel(());
+        if self.jobs.is_some() {
+            // What crashed uploads left behind goes at once, not an hour later.
+            let state = self.state.clone();
+            tokio::spawn(async move {
+                match crate::tus::sweep(&state, true).await {
+                    Ok(report) => tracing::info!(?report, "swept what no upload owns"),
+                    Err(err) => {
+                        tracing::warn!(%err, "the sweep at start failed; the hourly one retries")
+                    }
+                }
+            });
+        }
         let jobs = self.jobs.map(|worker| {
             tokio::spawn(worker.run_until(async move {
                 let _ = jobs_stopped.changed().await;

@@ -16,6 +16,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 mod connections;
+pub mod crash;
 pub mod error;
 pub mod jobs;
 pub mod json;

@@ -24,11 +24,13 @@ mod sqlite_jobs;
 mod sqlite_library;
 mod sqlite_media;
 mod sqlite_shares;
+mod upload_lock;
+mod upload_sql;
 
 pub use archive::ArchiveRepo;
 pub use jobs::JobRepo;
 pub use library::LibraryRepo;
-pub use media::{MediaRepo, UploadRepo};
+pub use media::{MediaRepo, UploadLock, UploadRepo};
 pub use shares::{Share, ShareRepo};
 
 use crate::model::{CodeCheck, Device, NewDevice, NewLoginCode, Session, User};

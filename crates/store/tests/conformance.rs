@@ -74,6 +74,8 @@ conformance! {
         uploads_are_scoped_by_owner,
         progress_is_compare_and_set,
         expired_uploads_are_found_and_lengths_count,
+        outcomes_are_kept_with_the_upload,
+        upload_locks_are_exclusive,
     ],
     media: [
         nearby_recordings_make_one_drive,

@@ -85,8 +85,8 @@ impl JobHandler for PruneJobs {
     }
 }
 
-/// Deletes every upload that expired unfinished: its multipart parts, its tail blob and
-/// its row. Idempotent: an upload already gone is not listed again.
+/// Deletes every upload that expired (its multipart parts, its tail blob and its row) and
+/// what no upload owns ([`crate::tus::sweep`]). Idempotent.
 pub struct UploadExpiry {
     /// The state whose repository and blob store hold the uploads.
     pub state: AppState,
@@ -99,15 +99,10 @@ impl JobHandler for UploadExpiry {
     }
 
     async fn run(&self, _job: &Job) -> Result<(), JobError> {
-        let mut swept = 0;
-        loop {
-            let listed = crate::tus::sweep_expired_batch(&self.state).await?;
-            swept += listed;
-            if listed == 0 {
-                break;
-            }
-        }
-        tracing::debug!(swept, "expired uploads swept");
+        let report = crate::tus::sweep(&self.state, true)
+            .await
+            .map_err(|e| JobError::Retryable(format!("sweeping uploads: {e}")))?;
+        tracing::debug!(?report, "uploads swept");
         Ok(())
     }
 }

@@ -35,6 +35,9 @@ pub enum TusError {
     /// The upload expired (410).
     #[error("the upload expired; start a new one")]
     Gone,
+    /// The completed file was refused; the upload can not go on (410).
+    #[error("this upload's file was refused ({0}); nothing of it was kept")]
+    Refused(String),
     /// The upload or the body is larger than allowed or declared (413).
     #[error("{0}")]
     TooLarge(String),
@@ -76,6 +79,7 @@ impl TusError {
             Self::Busy => (StatusCode::LOCKED, "upload_busy"),
             Self::ChecksumMismatch(_) => (checksum_mismatch(), "checksum_mismatch"),
             Self::Gone => (StatusCode::GONE, "upload_expired"),
+            Self::Refused(_) => (StatusCode::GONE, "upload_refused"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             Self::QuotaExceeded(_) => (StatusCode::INSUFFICIENT_STORAGE, "quota_exceeded"),
             Self::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "not_a_video"),

@@ -8,6 +8,7 @@
 use super::metadata::{Kind, UploadMetadata};
 use super::writer::{best_effort_delete, key, scratch_prefix};
 use super::TusError;
+use crate::crash::{self, CrashPoint};
 use crate::jobs::thumbnail::{MakeThumbnail, ThumbnailOf};
 use crate::state::AppState;
 use crate::stream::reader::BlobReader;
@@ -16,24 +17,35 @@ use dashvault_media::telemetry::{read_parsed, Parsed, Telemetry};
 use dashvault_media::{Mp4Index, VIDEO};
 use dashvault_store::blob::{BlobKey, UploadId};
 use dashvault_store::model::{
-    Keyframe, NewClip, NewRecording, RecordingKind, Sidecar, TelemetrySummary, Upload,
-    UploadProgress, VideoFile,
+    Keyframe, NewClip, NewRecording, RecordingKind, Sidecar, StoredObject, TelemetrySummary,
+    Upload, UploadOutcome, UploadProgress, VideoFile,
 };
 use futures_util::{stream, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
+/// What filing a completed upload did.
+#[derive(Debug)]
+pub struct Filed {
+    /// The item the file is, and its SHA-256.
+    pub outcome: UploadOutcome,
+    /// The upload's own object is a second copy of a file stored before (under another
+    /// key): it is to be deleted once the outcome is recorded.
+    pub duplicate: bool,
+}
+
 /// Assemble the completed upload's object from `progress` (unless a previous attempt
 /// already did) and, unless it is a partial upload, file it. `sha256` is the object's
 /// SHA-256 (hex) when it was computed as the bytes arrived; without it the object is read
-/// to compute it.
+/// to compute it. A file refused as not what its kind says is recorded as the upload's
+/// failure and its bytes are deleted.
 pub async fn complete(
     state: &AppState,
     upload: &Upload,
     progress: &UploadProgress,
     sha256: Option<String>,
-) -> Result<(), TusError> {
+) -> Result<Option<Filed>, TusError> {
     let blob_key = key(&upload.blob_key)?;
     if !state.blobs.exists(&blob_key).await? {
         match &progress.multipart_id {
@@ -47,25 +59,43 @@ pub async fn complete(
                 state.blobs.put(&blob_key, stream::empty().boxed()).await?;
             }
         }
+        crash::reached(CrashPoint::ObjectAssembled);
     }
     if upload.partial {
-        return Ok(());
+        return Ok(None);
     }
     match file(state, upload, &blob_key, sha256).await {
         Err(err @ (TusError::Unprocessable(_) | TusError::ChecksumMismatch(_))) => {
-            discard(state, upload).await?;
+            refuse(state, upload, &err.to_string()).await?;
             Err(err)
         }
-        other => other,
+        other => other.map(Some),
     }
+}
+
+/// Record that the upload's file was refused (first, so that a crash meanwhile never
+/// leaves an upload that looks resumable without its bytes), then delete its bytes.
+async fn refuse(state: &AppState, upload: &Upload, reason: &str) -> Result<(), TusError> {
+    state
+        .repo
+        .fail_upload(upload.user_id, upload.id, reason)
+        .await?;
+    delete_blobs(state, upload).await
 }
 
 /// Forget an upload and every blob it made (its multipart upload, its tail and scratch
 /// blobs, and its object unless that is a filed file).
 pub async fn discard(state: &AppState, upload: &Upload) -> Result<(), TusError> {
+    delete_blobs(state, upload).await?;
+    state.repo.delete_upload(upload.user_id, upload.id).await?;
+    Ok(())
+}
+
+/// Delete every blob the upload made but its filed file.
+async fn delete_blobs(state: &AppState, upload: &Upload) -> Result<(), TusError> {
     state.uploads.hashes.forget(upload.id);
     let blob_key = key(&upload.blob_key)?;
-    let filed = upload.offset == upload.length && !upload.partial;
+    let filed = upload.outcome.is_some();
     if !filed {
         if let Some(id) = &upload.multipart_id {
             abort_multipart(state, &blob_key, id).await;
@@ -77,7 +107,6 @@ pub async fn discard(state: &AppState, upload: &Upload) -> Result<(), TusError> 
     for blob in scratch {
         best_effort_delete(state, &blob.key).await;
     }
-    state.repo.delete_upload(upload.user_id, upload.id).await?;
     Ok(())
 }
 
@@ -91,13 +120,13 @@ pub async fn abort_multipart(state: &AppState, blob_key: &BlobKey, id: &str) {
 }
 
 /// File the object of a completed upload as what its metadata says (`sha256`: its
-/// SHA-256 if known).
+/// SHA-256 if known). Filing again after a crash finds what the first attempt filed.
 async fn file(
     state: &AppState,
     upload: &Upload,
     blob_key: &BlobKey,
     sha256: Option<String>,
-) -> Result<(), TusError> {
+) -> Result<Filed, TusError> {
     let meta = UploadMetadata::parse(&upload.metadata).map_err(TusError::internal)?;
     // Sidecars are small and read by path; videos are indexed in place in the store.
     let local = if meta.kind == Kind::Sidecar {
@@ -117,14 +146,15 @@ async fn file(
             )));
         }
     }
-    if state
-        .repo
-        .object_by_sha256(upload.user_id, &sha256)
-        .await?
-        .is_some()
-    {
-        best_effort_delete(state, blob_key).await;
-        return Ok(());
+    if let Some(item) = state.repo.object_by_sha256(upload.user_id, &sha256).await? {
+        // Either this upload filed it before a crash (its key is ours: keep it), or the
+        // owner stored the same file before (ours is a second copy).
+        let stored_key = item_blob_key(state, upload.user_id, item).await?;
+        queue_thumbnail(state, upload.user_id, item).await;
+        return Ok(Filed {
+            outcome: UploadOutcome { sha256, item },
+            duplicate: stored_key.as_deref() != Some(upload.blob_key.as_str()),
+        });
     }
     let source = match local {
         Some((path, _)) => Source::Local(path),
@@ -139,8 +169,9 @@ async fn file(
         .await
         .map_err(TusError::internal)?
         .map_err(TusError::Unprocessable)?;
+    crash::reached(CrashPoint::Indexed);
     let now = state.clock.now();
-    let stored_key = match (inspected, meta.kind) {
+    let (item, stored_key) = match (inspected, meta.kind) {
         (Inspected::Sidecar(telemetry), _) => {
             let sidecar = Sidecar {
                 id: Uuid::now_v7(),
@@ -150,12 +181,13 @@ async fn file(
                 start: meta.start,
                 blob_key: upload.blob_key.clone(),
                 size: upload.length,
-                sha256,
+                sha256: sha256.clone(),
                 telemetry,
                 filename: meta.filename.clone(),
                 created_at: now,
             };
-            state.repo.add_sidecar(&sidecar).await?.blob_key
+            let sidecar = state.repo.add_sidecar(&sidecar).await?;
+            (StoredObject::Sidecar(sidecar.id), sidecar.blob_key)
         }
         (Inspected::Video(video), Kind::Clip(kind)) => {
             let clip = NewClip {
@@ -165,12 +197,11 @@ async fn file(
                 kind,
                 view: meta.view,
                 incidents: meta.incidents.clone(),
-                file: video.into_file(upload, &meta, sha256),
+                file: video.into_file(upload, &meta, sha256.clone()),
                 created_at: now,
             };
             let clip = state.repo.add_clip(&clip).await?;
-            queue_thumbnail(state, upload.user_id, ThumbnailOf::Clip(clip.id)).await;
-            clip.file.blob_key
+            (StoredObject::Clip(clip.id), clip.file.blob_key)
         }
         (Inspected::Video(video), kind) => {
             let recording = NewRecording {
@@ -183,31 +214,61 @@ async fn file(
                     RecordingKind::Recording
                 },
                 view: meta.view,
-                file: video.into_file(upload, &meta, sha256),
+                file: video.into_file(upload, &meta, sha256.clone()),
                 drive_gap_ms: u64::try_from(state.uploads.config.drive_gap.as_millis())
                     .unwrap_or(u64::MAX),
                 created_at: now,
             };
             let recording = state.repo.add_recording(&recording).await?;
-            let drive = ThumbnailOf::Drive(recording.drive_id);
-            queue_thumbnail(state, upload.user_id, drive).await;
-            recording.file.blob_key
+            (
+                StoredObject::Recording(recording.id),
+                recording.file.blob_key,
+            )
         }
     };
-    if stored_key != upload.blob_key {
-        // The same file was filed concurrently from another upload: keep one copy.
-        best_effort_delete(state, blob_key).await;
-    }
-    Ok(())
+    crash::reached(CrashPoint::RowsCommitted);
+    queue_thumbnail(state, upload.user_id, item).await;
+    Ok(Filed {
+        outcome: UploadOutcome { sha256, item },
+        // The same file may have been filed concurrently from another upload.
+        duplicate: stored_key != upload.blob_key,
+    })
 }
 
-/// Queue the thumbnail the item is listed with. A failure only delays the picture: it is
-/// made on its first request then.
-async fn queue_thumbnail(state: &AppState, user: Uuid, of: ThumbnailOf) {
+/// The blob key of one of the user's items, if it is still stored.
+async fn item_blob_key(
+    state: &AppState,
+    user: Uuid,
+    item: StoredObject,
+) -> Result<Option<String>, TusError> {
+    Ok(match item {
+        StoredObject::Recording(id) => state
+            .repo
+            .recording(user, id)
+            .await?
+            .map(|r| r.file.blob_key),
+        StoredObject::Clip(id) => state.repo.clip(user, id).await?.map(|c| c.file.blob_key),
+        StoredObject::Sidecar(id) => state.repo.sidecar(user, id).await?.map(|s| s.blob_key),
+    })
+}
+
+/// Queue the thumbnail the item is listed with (a recording's drive's, a clip's own;
+/// sidecars have none). A failure only delays the picture: it is made on its first
+/// request then.
+async fn queue_thumbnail(state: &AppState, user: Uuid, item: StoredObject) {
+    let of = match item {
+        StoredObject::Clip(id) => ThumbnailOf::Clip(id),
+        StoredObject::Recording(id) => match state.repo.recording(user, id).await {
+            Ok(Some(recording)) => ThumbnailOf::Drive(recording.drive_id),
+            _ => return,
+        },
+        StoredObject::Sidecar(_) => return,
+    };
     let job = MakeThumbnail { user, of }.job();
     if let Err(err) = state.repo.enqueue(&job, state.clock.now()).await {
         tracing::warn!(%err, "could not queue a thumbnail job");
     }
+    crash::reached(CrashPoint::ThumbnailQueued);
 }
 
 /// Copy the blob to a local temporary file (the media crate reads files at random

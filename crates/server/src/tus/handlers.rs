@@ -5,9 +5,10 @@ use super::body::{Body, Hasher};
 use super::finalise::{complete, discard};
 use super::headers::{self, Checksum, Concat};
 use super::metadata::{decode_pairs, UploadMetadata};
-use super::writer::{append, commit, key, scratch_prefix};
+use super::writer::{append, best_effort_delete, commit, key, scratch_prefix};
 use super::{TusError, Uploader, TUS_CHECKSUMS, TUS_EXTENSIONS, TUS_VERSION, UPLOADS_PATH};
 use crate::auth::secret;
+use crate::crash::{self, CrashPoint};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -126,9 +127,12 @@ pub async fn create(
         expires_at: now
             + chrono::Duration::from_std(state.uploads.config.expiry)
                 .unwrap_or(chrono::Duration::days(1)),
+        outcome: None,
+        failure: None,
     };
     state.repo.create_upload(&upload).await?;
     let guard = state.uploads.start_writing(id).ok_or(TusError::Busy)?;
+    let lock = state.repo.lock_upload(id).await?.ok_or(TusError::Busy)?;
     if let Some(Concat::Final(ids)) = &concat {
         concatenate(&state, &mut upload, ids).await?;
     } else {
@@ -149,7 +153,7 @@ pub async fn create(
             .await?;
         }
     }
-    drop(guard);
+    drop((lock, guard));
     let mut response = (StatusCode::CREATED, upload_headers(&upload)).into_response();
     let location = format!("{UPLOADS_PATH}/{id}");
     response.headers_mut().insert(
@@ -165,7 +169,7 @@ pub async fn create(
     responses(
         (status = 200, description = "`Upload-Offset`, `Upload-Length`, `Upload-Metadata`, `Upload-Expires`"),
         (status = 404, description = "No such upload of yours"),
-        (status = 410, description = "Expired"),
+        (status = 410, description = "Expired, or its file was refused"),
         (status = 412, description = "Not tus 1.0.0"),
     ),
     security(("session" = [])))]
@@ -202,7 +206,7 @@ pub async fn head(
         (status = 400, description = "Missing or invalid headers", body = ErrorBody),
         (status = 404, description = "No such upload of yours", body = ErrorBody),
         (status = 409, description = "`Upload-Offset` is not the upload's offset", body = ErrorBody),
-        (status = 410, description = "Expired", body = ErrorBody),
+        (status = 410, description = "Expired, or its file was refused", body = ErrorBody),
         (status = 412, description = "Not tus 1.0.0", body = ErrorBody),
         (status = 413, description = "The body goes past `Upload-Length`", body = ErrorBody),
         (status = 415, description = "Not `application/offset+octet-stream`", body = ErrorBody),
@@ -230,7 +234,12 @@ pub async fn patch(
         .uploads
         .start_writing(upload.id)
         .ok_or(TusError::Busy)?;
-    // Read again under the guard: a request that just finished may have moved it.
+    let _lock = state
+        .repo
+        .lock_upload(upload.id)
+        .await?
+        .ok_or(TusError::Busy)?;
+    // Read again under the lock: a request that just finished may have moved it.
     upload = live_upload(&state, &uploader, &id).await?;
     if sent != upload.offset {
         return Err(TusError::OffsetMismatch {
@@ -275,6 +284,11 @@ pub async fn terminate(
     let _guard = state
         .uploads
         .start_writing(upload.id)
+        .ok_or(TusError::Busy)?;
+    let _lock = state
+        .repo
+        .lock_upload(upload.id)
+        .await?
         .ok_or(TusError::Busy)?;
     discard(&state, &upload).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -327,14 +341,21 @@ async fn write(
         }
     };
     if completes {
-        complete(state, upload, &progress, sha256).await?;
+        let filed = complete(state, upload, &progress, sha256).await?;
         // The multipart upload became the object; there is nothing left to abort.
         progress.multipart_id = None;
+        progress.outcome = filed.as_ref().map(|f| f.outcome.clone());
         let tail = upload.tail_key.clone();
         commit(state, upload, progress).await?;
+        crash::reached(CrashPoint::UploadCompleted);
+        // What is left is scratch; the sweep deletes it if a crash comes first.
         if let Some(tail) = tail {
-            super::writer::best_effort_delete(state, &key(&tail)?).await;
+            best_effort_delete(state, &key(&tail)?).await;
         }
+        if filed.is_some_and(|f| f.duplicate) {
+            best_effort_delete(state, &key(&upload.blob_key)?).await;
+        }
+        crash::reached(CrashPoint::PartsDeleted);
     }
     Ok(())
 }
@@ -492,15 +513,28 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), TusError> {
 /// One of the user's uploads by its URL segment; `404` for another user's or a malformed
 /// id, `410` once it expired unfinished.
 async fn live_upload(state: &AppState, uploader: &Uploader, id: &str) -> Result<Upload, TusError> {
-    let upload = state
-        .repo
-        .upload(uploader.user_id, parse_id(id)?)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let upload = owned_upload(state, uploader, id).await?;
+    if let Some(reason) = &upload.failure {
+        return Err(TusError::Refused(reason.clone()));
+    }
     if upload.offset < upload.length && upload.expires_at <= state.clock.now() {
         return Err(TusError::Gone);
     }
     Ok(upload)
+}
+
+/// One of the user's uploads by its URL segment, in whatever state; `404` for another
+/// user's or a malformed id.
+pub(super) async fn owned_upload(
+    state: &AppState,
+    uploader: &Uploader,
+    id: &str,
+) -> Result<Upload, TusError> {
+    Ok(state
+        .repo
+        .upload(uploader.user_id, parse_id(id)?)
+        .await?
+        .ok_or(ApiError::NotFound)?)
 }
 
 fn parse_id(id: &str) -> Result<Uuid, TusError> {
@@ -548,6 +582,9 @@ pub async fn sweep_expired_batch(state: &AppState) -> dashvault_store::Result<us
     let listed = expired.len();
     for upload in expired {
         let Some(_guard) = state.uploads.start_writing(upload.id) else {
+            continue;
+        };
+        let Some(_lock) = state.repo.lock_upload(upload.id).await? else {
             continue;
         };
         if let Err(err) = discard(state, &upload).await {

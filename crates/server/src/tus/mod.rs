@@ -12,10 +12,14 @@
 //! ([`finalise`]) and files it as a recording of a drive, a clip or a sidecar before
 //! answering `204`.
 //!
+//! A completed upload's row keeps what it became (`GET /api/v1/uploads/{id}`, [`status`])
+//! until it expires; a crash after any step of filing is finished by the resumed request,
+//! which finds what the earlier attempt filed (crash points: [`crate::crash`]).
+//!
 //! Limits: deferred lengths are not supported; unfinished uploads expire (and are swept
-//! when uploads are created, and by the hourly `upload_expiry` job); one process never
-//! writes an upload twice at once (`423`), but two replicas could, and on S3 the loser's
-//! part may replace the winner's — a lease on the upload row would close that.
+//! when uploads are created, and by the hourly `upload_expiry` job, with what no upload
+//! owns: [`sweep`]). One request writes an upload at a time, across replicas too: a
+//! second one gets `423` (the repository's upload lock).
 
 mod body;
 mod error;
@@ -24,12 +28,15 @@ mod handlers;
 mod headers;
 pub mod metadata;
 mod running;
+mod status;
+pub mod sweep;
 mod writer;
 
 /// Who is uploading: the [`Owner`](crate::auth::owner::Owner) of the uploads.
 pub use crate::auth::owner::Owner as Uploader;
 pub use error::TusError;
 pub use handlers::sweep_expired_batch;
+pub use sweep::{sweep, SweepReport};
 
 use crate::config::UploadConfig;
 use crate::state::AppState;
@@ -112,8 +119,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(
             handlers::head,
             handlers::patch,
-            handlers::terminate
+            handlers::terminate,
+            status::status
         ))
+        .routes(routes!(status::original))
         .layer(middleware::map_response(add_tus_resumable))
 }
 

@@ -11,6 +11,7 @@
 use super::body::Body;
 use super::headers::Checksum;
 use super::TusError;
+use crate::crash::{self, CrashPoint};
 use crate::state::AppState;
 use dashvault_store::blob::{BlobKey, ByteStream, UploadId, MIN_PART_SIZE};
 use dashvault_store::model::{Upload, UploadProgress};
@@ -145,6 +146,11 @@ async fn append_parts(
                 let id = state.blobs.create_multipart(&blob_key).await?;
                 progress.multipart_id = Some(id.to_string());
                 *started = Some(id.to_string());
+                // Recorded before any part is stored: no multipart upload holding bytes
+                // is ever unknown to the upload's row (and so left behind by a crash).
+                let mut named = upload.progress();
+                named.multipart_id = progress.multipart_id.clone();
+                commit(state, upload, named).await?;
                 id
             }
         };
@@ -155,6 +161,7 @@ async fn append_parts(
             .blobs
             .put_part(&blob_key, &multipart, index, stream)
             .await?;
+        crash::reached(CrashPoint::BytesWritten);
         progress.parts.push(receipt);
         progress.offset = progress.parts.iter().map(|p| p.size).sum();
         progress.tail_len = 0;
@@ -162,6 +169,7 @@ async fn append_parts(
         let completing = completes && n + 1 == last;
         if checksum.is_none() && !completing {
             commit(state, upload, progress.clone()).await?;
+            crash::reached(CrashPoint::OffsetRecorded);
             forget(state, &mut obsolete).await;
         }
     }
@@ -172,6 +180,7 @@ async fn append_parts(
         let old = pending_tail.take();
         let stream = prefixed(state, old.as_ref(), body, plan.tail).await?;
         state.blobs.put(&tail, stream).await?;
+        crash::reached(CrashPoint::BytesWritten);
         obsolete.extend(old.map(|(k, _)| k));
         progress.tail_key = Some(tail.to_string());
         progress.tail_len = plan.tail;
@@ -190,6 +199,7 @@ async fn append_parts(
     }
     if !completes && progress.offset != upload.offset {
         commit(state, upload, progress.clone()).await?;
+        crash::reached(CrashPoint::OffsetRecorded);
         forget(state, &mut obsolete).await;
     }
     Ok(progress)

@@ -269,7 +269,17 @@ async fn non_video_is_refused_and_forgotten(app: TestApp) {
     assert_eq!(done.status(), 422);
     let body: Value = done.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_a_video");
-    assert_eq!(tus.head(&path).await.status(), 404);
+    assert_eq!(
+        tus.head(&path).await.status(),
+        410,
+        "refused, not resumable"
+    );
+    let status = json(&app, &path, &token).await;
+    assert_eq!(status["state"], "failed");
+    assert!(status["failure"]
+        .as_str()
+        .unwrap()
+        .contains("not a playable"));
     assert!(json(&app, "/api/v1/drives", &token).await["items"]
         .as_array()
         .unwrap()
@@ -452,7 +462,7 @@ async fn same_file_twice_is_one_object(app: TestApp) {
     let lying = metadata(&[("kind", "recording"), ("start", START), ("sha256", &sha)]);
     let (path, done) = tus.upload(&other, &lying, 1 << 20).await;
     assert_eq!(done.status(), 460);
-    assert_eq!(tus.head(&path).await.status(), 404);
+    assert_eq!(tus.head(&path).await.status(), 410);
     assert_eq!(
         app.state.repo.used_bytes(user).await.unwrap(),
         file.len() as u64
@@ -707,7 +717,7 @@ async fn sidecars_attach_to_their_drive(app: TestApp) {
 
     let (path, done) = tus.upload(b"no telemetry here", &meta, 1 << 20).await;
     assert_eq!(done.status(), 422);
-    assert_eq!(tus.head(&path).await.status(), 404);
+    assert_eq!(tus.head(&path).await.status(), 410);
 }
 
 /// A crash after the last bytes were assembled into the object but before the offset was

@@ -13,13 +13,14 @@
 //! blob.
 
 mod journal;
+mod scratch;
 mod write;
 
 use std::fs::File;
 use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures_util::stream::{self, BoxStream};
@@ -32,7 +33,7 @@ use self::journal::StoredPart;
 use self::write::write_body;
 use super::{
     check_part_index, check_parts, check_range, part_too_large, BlobError, BlobKey, BlobMeta,
-    BlobStore, ByteStream, PartReceipt, Result, UploadId, MAX_PART_SIZE,
+    BlobStore, ByteStream, MultipartMeta, PartReceipt, Result, UploadId, MAX_PART_SIZE,
 };
 
 /// Directory under the root for files being written.
@@ -45,20 +46,17 @@ const UPLOAD_KEY_FILE: &str = "key";
 const UPLOAD_DATA_FILE: &str = "data";
 /// Size of the chunks a read streams out.
 const READ_CHUNK: usize = 64 * 1024;
-/// Age past which a temporary file is taken as left by a crash and removed on open: a live
-/// write touches its file with every chunk.
-pub const STALE_TMP_AGE: Duration = Duration::from_secs(24 * 60 * 60);
-
 /// Blobs as files under a root directory; see the module docs for the on-disk layout.
 #[derive(Debug, Clone)]
 pub struct FsBlobStore {
     root: PathBuf,
+    tmp: Arc<scratch::OwnTmp>,
 }
 
 impl FsBlobStore {
     /// Open (creating if needed) the store rooted at `root`; a relative root is taken from
-    /// the current directory. Temporary files older than [`STALE_TMP_AGE`], left by a
-    /// process that crashed mid-write, are removed.
+    /// the current directory. Temporary files left by processes that are gone (a crash
+    /// mid-write) are removed.
     pub async fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         let root = if root.is_absolute() {
@@ -73,9 +71,17 @@ impl FsBlobStore {
                 .await
                 .map_err(BlobError::fs("create_dir_all", &dir))?;
         }
-        let tmp = root.join(TMP_DIR);
-        blocking(move || remove_stale_files(&tmp, STALE_TMP_AGE)).await?;
-        Ok(Self { root })
+        let opened = root.clone();
+        let tmp = blocking(move || {
+            let tmp_root = opened.join(TMP_DIR);
+            scratch::sweep(&opened, &tmp_root, &opened.join(UPLOADS_DIR), true)?;
+            scratch::OwnTmp::create(&tmp_root)
+        })
+        .await?;
+        Ok(Self {
+            root,
+            tmp: Arc::new(tmp),
+        })
     }
 
     fn path_of(&self, key: &BlobKey) -> PathBuf {
@@ -83,9 +89,7 @@ impl FsBlobStore {
     }
 
     fn new_tmp_path(&self) -> PathBuf {
-        self.root
-            .join(TMP_DIR)
-            .join(Uuid::new_v4().simple().to_string())
+        self.tmp.new_path()
     }
 }
 
@@ -164,30 +168,6 @@ fn publish(root: &Path, tmp: &Path, dest: &Path) -> Result<()> {
     create_parents(root, dest)?;
     std::fs::rename(tmp, dest).map_err(BlobError::fs("rename", dest))?;
     sync_dir(dest.parent().unwrap_or(root))
-}
-
-/// Remove the files in `dir` last modified more than `age` ago.
-fn remove_stale_files(dir: &Path, age: Duration) -> Result<()> {
-    let cutoff = SystemTime::now()
-        .checked_sub(age)
-        .unwrap_or(SystemTime::UNIX_EPOCH);
-    for entry in std::fs::read_dir(dir).map_err(BlobError::fs("read_dir", dir))? {
-        let entry = entry.map_err(BlobError::fs("read_dir", dir))?;
-        let path = entry.path();
-        let modified = entry
-            .metadata()
-            .and_then(|meta| meta.modified())
-            .map_err(BlobError::fs("stat", &path))?;
-        if modified < cutoff {
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                // Another process may have published or removed it meanwhile.
-                Err(e) if is_missing(&e) => {}
-                Err(e) => return Err(BlobError::fs("remove", path)(e)),
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Run blocking filesystem work off the async threads.
@@ -467,6 +447,39 @@ impl BlobStore for FsBlobStore {
         })
         .await?;
         Ok(meta)
+    }
+
+    fn list_multipart(&self) -> BoxStream<'static, Result<MultipartMeta>> {
+        let uploads = self.root.join(UPLOADS_DIR);
+        let listed = std::fs::read_dir(&uploads)
+            .map_err(BlobError::fs("read_dir", &uploads))
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter_map(|entry| {
+                        let dir = entry.path();
+                        let key = std::fs::read_to_string(dir.join(UPLOAD_KEY_FILE)).ok()?;
+                        let started = entry.metadata().and_then(|m| m.modified()).ok()?;
+                        Some(Ok(MultipartMeta {
+                            key: BlobKey::new(key).ok()?,
+                            upload: UploadId::new(entry.file_name().to_str()?.to_owned()),
+                            started,
+                        }))
+                    })
+                    .collect::<Vec<_>>()
+            });
+        match listed {
+            Ok(items) => stream::iter(items).boxed(),
+            Err(e) => stream::once(async { Err(e) }).boxed(),
+        }
+    }
+
+    async fn sweep_temporary(&self, remove: bool) -> Result<u64> {
+        let root = self.root.clone();
+        blocking(move || {
+            scratch::sweep(&root, &root.join(TMP_DIR), &root.join(UPLOADS_DIR), remove)
+        })
+        .await
     }
 
     async fn abort_multipart(&self, key: &BlobKey, upload: &UploadId) -> Result<()> {

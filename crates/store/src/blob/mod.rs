@@ -37,6 +37,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 pub use error::{BlobError, Result};
@@ -139,6 +140,30 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
 
     /// Drop the upload and its parts; aborting an unknown upload succeeds.
     async fn abort_multipart(&self, key: &BlobKey, upload: &UploadId) -> Result<()>;
+
+    /// The multipart uploads in progress, for sweeps of those no caller refers to any
+    /// more. An engine that can not list them lists none (S3 through `object_store`: a
+    /// bucket lifecycle rule that aborts incomplete multipart uploads is the backstop).
+    fn list_multipart(&self) -> BoxStream<'static, Result<MultipartMeta>> {
+        futures_util::stream::empty().boxed()
+    }
+
+    /// The bytes the engine's own scratch space holds for writers that are gone (a
+    /// crashed process's temporary files), removed when `remove`.
+    async fn sweep_temporary(&self, _remove: bool) -> Result<u64> {
+        Ok(0)
+    }
+}
+
+/// A multipart upload in progress, as [`BlobStore::list_multipart`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MultipartMeta {
+    /// The key it is for.
+    pub key: BlobKey,
+    /// Its id.
+    pub upload: UploadId,
+    /// When it was started (or last changed).
+    pub started: std::time::SystemTime,
 }
 
 /// Open the store named by a blob URL: `file:///abs/path`, `file://relative/path` (relative

@@ -39,8 +39,23 @@ pub struct Upload {
     pub partial: bool,
     /// Creation time.
     pub created_at: DateTime<Utc>,
-    /// When an unfinished upload is given up and cleaned away.
+    /// When an unfinished upload is given up and cleaned away (a finished one's row, which
+    /// tells what became of it, is kept until then too).
     pub expires_at: DateTime<Utc>,
+    /// What the completed file was filed as, once it was.
+    pub outcome: Option<UploadOutcome>,
+    /// Why the completed file was refused, if it was (its bytes are gone).
+    pub failure: Option<String>,
+}
+
+/// What a completed upload became: the stored file's SHA-256 and the item holding it
+/// (another upload's, when the owner had stored the same file before).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadOutcome {
+    /// Lower-case hex SHA-256 of the stored file.
+    pub sha256: String,
+    /// The recording, clip or sidecar the file is.
+    pub item: StoredObject,
 }
 
 /// The progress part of an [`Upload`], written in one step by
@@ -57,6 +72,8 @@ pub struct UploadProgress {
     pub tail_key: Option<String>,
     /// Tail blob length.
     pub tail_len: u64,
+    /// What the upload became, recorded with its final offset.
+    pub outcome: Option<UploadOutcome>,
 }
 
 impl Upload {
@@ -68,6 +85,7 @@ impl Upload {
             parts: self.parts.clone(),
             tail_key: self.tail_key.clone(),
             tail_len: self.tail_len,
+            outcome: self.outcome.clone(),
         }
     }
 }
@@ -366,4 +384,32 @@ pub enum StoredObject {
     Clip(Uuid),
     /// A sidecar.
     Sidecar(Uuid),
+}
+
+impl StoredObject {
+    /// The kind as stored and as the API names it: `recording`, `clip` or `sidecar`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Recording(_) => "recording",
+            Self::Clip(_) => "clip",
+            Self::Sidecar(_) => "sidecar",
+        }
+    }
+
+    /// The item's id.
+    pub fn id(&self) -> Uuid {
+        match self {
+            Self::Recording(id) | Self::Clip(id) | Self::Sidecar(id) => *id,
+        }
+    }
+
+    /// The item of kind `kind` (as [`StoredObject::kind`] names it) with this id.
+    pub fn from_kind(kind: &str, id: Uuid) -> Option<Self> {
+        match kind {
+            "recording" => Some(Self::Recording(id)),
+            "clip" => Some(Self::Clip(id)),
+            "sidecar" => Some(Self::Sidecar(id)),
+            _ => None,
+        }
+    }
 }

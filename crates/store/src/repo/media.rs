@@ -1,6 +1,7 @@
 //! Ingest traits: uploads in progress ([`UploadRepo`]) and what they become
 //! ([`MediaRepo`]: drives, recordings, clips, sidecars). Every read takes the owner id.
 
+pub use super::upload_lock::UploadLock;
 use crate::model::{
     Clip, Drive, NewClip, NewRecording, Recording, Sidecar, StoredObject, Upload, UploadProgress,
 };
@@ -29,6 +30,19 @@ pub trait UploadRepo: Send + Sync {
     async fn delete_upload(&self, user_id: Uuid, id: Uuid) -> Result<bool>;
     /// Up to `limit` uploads (of any user) that expired before `now`, for cleanup.
     async fn expired_uploads(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Upload>>;
+    /// Record why the user's completed upload was refused (its bytes are gone); it stays
+    /// listed with that reason until it expires.
+    async fn fail_upload(&self, user_id: Uuid, id: Uuid, reason: &str) -> Result<()>;
+    /// An upload of any owner (for sweeps of what no upload owns).
+    async fn upload_by_id(&self, id: Uuid) -> Result<Option<Upload>>;
+    /// Whether an upload's row names this blob store multipart upload id.
+    async fn multipart_in_use(&self, multipart_id: &str) -> Result<bool>;
+    /// Bytes of every stored recording, clip and sidecar, of all owners.
+    async fn stored_bytes(&self) -> Result<u64>;
+    /// The right to write upload `id`, exclusive among every process on this database,
+    /// until the lock is dropped; `None` while another holder has it. A process that dies
+    /// loses its locks at once (so a resumed upload is not kept waiting).
+    async fn lock_upload(&self, id: Uuid) -> Result<Option<UploadLock>>;
     /// Declared bytes of the user's unfinished (or partial) uploads plus bytes of their stored
     /// recordings, clips and sidecars: what counts against a quota.
     async fn used_bytes(&self, user_id: Uuid) -> Result<u64>;

@@ -4,8 +4,8 @@
 use super::convert::to_u64;
 use super::jobs::OptionalTime;
 use crate::model::{
-    Clip, ClipKind, Drive, Incident, IncidentType, Recording, RecordingKind, Sidecar, Upload,
-    VideoFile, View,
+    Clip, ClipKind, Drive, Incident, IncidentType, Recording, RecordingKind, Sidecar, StoredObject,
+    Upload, UploadOutcome, VideoFile, View,
 };
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -112,7 +112,35 @@ pub(crate) fn upload_from_row(row: &impl Columns) -> Result<Upload> {
         partial: row.flag("partial")?,
         created_at: row.time("created_at")?,
         expires_at: row.time("expires_at")?,
+        outcome: upload_outcome(row)?,
+        failure: row.opt_text("failure")?,
     })
+}
+
+/// What a finished upload became, from its `sha256`, `item_kind` and `item_id` columns.
+fn upload_outcome(row: &impl Columns) -> Result<Option<UploadOutcome>> {
+    let (Some(sha256), Some(kind), Some(id)) = (
+        row.opt_text("sha256")?,
+        row.opt_text("item_kind")?,
+        row.opt_uuid("item_id")?,
+    ) else {
+        return Ok(None);
+    };
+    let item = StoredObject::from_kind(&kind, id).ok_or(Error::Corrupt {
+        column: "uploads.item_kind",
+        value: kind,
+    })?;
+    Ok(Some(UploadOutcome { sha256, item }))
+}
+
+/// The `sha256`, `item_kind` and `item_id` column values of an upload's outcome.
+pub(crate) fn outcome_columns(
+    outcome: Option<&UploadOutcome>,
+) -> (Option<&str>, Option<&'static str>, Option<Uuid>) {
+    match outcome {
+        Some(o) => (Some(&o.sha256), Some(o.item.kind()), Some(o.item.id())),
+        None => (None, None, None),
+    }
 }
 
 pub(crate) fn drive_from_row<R: Columns + OptionalTime>(row: &R) -> Result<Drive> {

@@ -275,7 +275,7 @@ impl LibraryRepo for PostgresRepo {
                  OR EXISTS (SELECT 1 FROM clips WHERE blob_key = $1)
                  OR EXISTS (SELECT 1 FROM sidecars WHERE blob_key = $1)
                  OR EXISTS (SELECT 1 FROM uploads WHERE tail_key = $1 OR (blob_key = $1
-                     AND (upload_offset < upload_length OR partial)))",
+                     AND (upload_offset < upload_length OR partial) AND failure IS NULL))",
         )
         .bind(key)
         .fetch_one(self.pool())

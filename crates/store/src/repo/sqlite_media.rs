@@ -4,16 +4,17 @@
 
 use super::convert::{from_millis, to_millis, to_u64};
 use super::media_rows::{
-    clip_from_row, drive_from_row, file_end, gap, incident_mask, merge_views, recording_from_row,
-    sidecar_from_row, to_i64, to_json, upload_from_row, views_text, Columns, COVERING_DRIVE,
+    clip_from_row, drive_from_row, file_end, gap, incident_mask, merge_views, outcome_columns,
+    recording_from_row, sidecar_from_row, to_i64, to_json, upload_from_row, views_text, Columns,
+    COVERING_DRIVE,
 };
 use super::sqlite::SqliteRepo;
-use super::{MediaRepo, UploadRepo};
+use super::{upload_sql, MediaRepo, UploadLock, UploadRepo};
 use crate::model::{
     Clip, Drive, NewClip, NewRecording, Recording, Sidecar, StoredObject, Upload, UploadProgress,
     VideoFile,
 };
-use crate::Result;
+use crate::{Error, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::query::Query;
@@ -112,22 +113,60 @@ impl UploadRepo for SqliteRepo {
         expected_offset: u64,
         p: &UploadProgress,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE uploads SET upload_offset = ?, multipart_id = ?, parts = ?, tail_key = ?,
-                 tail_len = ?
-             WHERE id = ? AND user_id = ? AND upload_offset = ?",
-        )
-        .bind(to_i64(p.offset))
-        .bind(&p.multipart_id)
-        .bind(to_json(&p.parts))
-        .bind(&p.tail_key)
-        .bind(to_i64(p.tail_len))
-        .bind(id)
-        .bind(user_id)
-        .bind(to_i64(expected_offset))
-        .execute(self.pool())
-        .await?;
+        let (sha256, item_kind, item_id) = outcome_columns(p.outcome.as_ref());
+        let done = sqlx::query(upload_sql::RECORD_PROGRESS)
+            .bind(to_i64(p.offset))
+            .bind(&p.multipart_id)
+            .bind(to_json(&p.parts))
+            .bind(&p.tail_key)
+            .bind(to_i64(p.tail_len))
+            .bind(sha256)
+            .bind(item_kind)
+            .bind(item_id)
+            .bind(id)
+            .bind(user_id)
+            .bind(to_i64(expected_offset))
+            .execute(self.pool())
+            .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn fail_upload(&self, user_id: Uuid, id: Uuid, reason: &str) -> Result<()> {
+        sqlx::query(upload_sql::FAIL_UPLOAD)
+            .bind(reason)
+            .bind(id)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn upload_by_id(&self, id: Uuid) -> Result<Option<Upload>> {
+        sqlx::query(upload_sql::UPLOAD_BY_ID)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(upload_from_row)
+            .transpose()
+    }
+
+    async fn multipart_in_use(&self, multipart_id: &str) -> Result<bool> {
+        Ok(sqlx::query_scalar(upload_sql::MULTIPART_IN_USE)
+            .bind(multipart_id)
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    async fn stored_bytes(&self) -> Result<u64> {
+        let total: i64 = sqlx::query_scalar(upload_sql::STORED_BYTES)
+            .fetch_one(self.pool())
+            .await?;
+        to_u64(total, "stored bytes")
+    }
+
+    async fn lock_upload(&self, _id: Uuid) -> Result<Option<UploadLock>> {
+        Ok(Some(UploadLock::in_process()))
     }
 
     async fn delete_upload(&self, user_id: Uuid, id: Uuid) -> Result<bool> {
@@ -153,7 +192,8 @@ impl UploadRepo for SqliteRepo {
     async fn used_bytes(&self, user_id: Uuid) -> Result<u64> {
         let row = sqlx::query(
             "SELECT (SELECT COALESCE(SUM(upload_length), 0) FROM uploads
-                     WHERE user_id = ?1 AND (upload_offset < upload_length OR partial))
+                     WHERE user_id = ?1 AND (upload_offset < upload_length OR partial)
+                       AND failure IS NULL)
                   + (SELECT COALESCE(SUM(size), 0) FROM recordings WHERE user_id = ?1)
                   + (SELECT COALESCE(SUM(size), 0) FROM clips WHERE user_id = ?1)
                   + (SELECT COALESCE(SUM(size), 0) FROM sidecars WHERE user_id = ?1)",
@@ -179,11 +219,10 @@ impl MediaRepo for SqliteRepo {
         .fetch_optional(self.pool())
         .await?;
         row.map(|row| {
-            let id = row.uuid("id")?;
-            Ok(match row.text("what")?.as_str() {
-                "recording" => StoredObject::Recording(id),
-                "clip" => StoredObject::Clip(id),
-                _ => StoredObject::Sidecar(id),
+            let what = row.text("what")?;
+            StoredObject::from_kind(&what, row.uuid("id")?).ok_or(Error::Corrupt {
+                column: "object kind",
+                value: what,
             })
         })
         .transpose()

@@ -1,7 +1,6 @@
 //! The blob store suite (`dashvault_store::blob::testkit`) on the filesystem engine and on
 //! a real S3-compatible server, plus checks that concern one engine only.
 
-use dashvault_store::blob::fs::STALE_TMP_AGE;
 use dashvault_store::blob::{testkit, BlobError, BlobKey, BlobLocation, PartReceipt, UploadId};
 use dashvault_store::open_blob_store;
 use tempfile::TempDir;
@@ -198,32 +197,52 @@ async fn fs_checks_directories_and_etags() {
     assert_eq!(meta.len, 10);
 }
 
-/// Opening the store removes temporary files a crashed write left, not those of live writes.
+/// Temporary files of stores that are gone (a crashed process's) are swept, at open and on
+/// request; a live store's are not, whatever their age.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fs_open_removes_stale_temporary_files() {
+async fn fs_sweeps_temporary_files_of_gone_writers_only() {
     let (dir, url) = fs_store();
-    open_blob_store(&url)
+    let live = open_blob_store(&url)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
-    let (stale, live) = (
-        dir.path().join(".tmp/crashed"),
-        dir.path().join(".tmp/writing"),
+    let tmp = dir.path().join(".tmp");
+    let live_dirs: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .map(|e| e.unwrap_or_else(|e| panic!("{e}")).path())
+        .collect();
+    assert_eq!(live_dirs.len(), 1, "one directory per open store");
+    let crashed = tmp.join("crashed");
+    std::fs::create_dir(&crashed).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(crashed.join("lock"), b"").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(crashed.join("partial"), b"partial").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(live_dirs[0].join("writing"), b"live").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        live.sweep_temporary(false)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}")),
+        7,
+        "only the crashed store's file counts"
     );
-    for path in [&stale, &live] {
-        std::fs::write(path, b"partial").unwrap_or_else(|e| panic!("{e}"));
-    }
-    let long_ago =
-        std::time::SystemTime::now() - STALE_TMP_AGE - std::time::Duration::from_secs(60);
-    std::fs::File::options()
-        .write(true)
-        .open(&stale)
-        .and_then(|f| f.set_modified(long_ago))
-        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(crashed.exists(), "a survey removes nothing");
+    assert_eq!(
+        live.sweep_temporary(true)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}")),
+        7
+    );
+    assert!(!crashed.exists(), "a gone writer's files survived");
+    assert!(
+        live_dirs[0].join("writing").exists(),
+        "a live store's file was removed"
+    );
+    drop(live);
+    assert!(
+        !live_dirs[0].exists(),
+        "a store removes its own directory when dropped"
+    );
     open_blob_store(&url)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
-    assert!(!stale.exists(), "a stale temporary file survived");
-    assert!(live.exists(), "a live temporary file was removed");
 }
 
 /// A relative `file://` URL is taken from the current directory, which it creates.

@@ -1,0 +1,61 @@
+//! [`UploadLock`]: who may write an upload right now, across every server process on one
+//! database. On PostgreSQL it is a session advisory lock on a pooled connection, so a
+//! process that dies loses it the moment its connection closes (a lease with an expiry
+//! would keep a resuming client waiting after every crash). On SQLite only one process
+//! serves a database, and its own per-process guard is the lock.
+
+use sqlx::pool::PoolConnection;
+use sqlx::Postgres;
+use uuid::Uuid;
+
+/// Held while one request writes an upload; released when dropped.
+#[derive(Debug)]
+pub struct UploadLock {
+    held: Option<(PoolConnection<Postgres>, i64)>,
+}
+
+impl UploadLock {
+    /// A lock that needs no database (one process per database).
+    pub(crate) fn in_process() -> Self {
+        Self { held: None }
+    }
+
+    /// A held PostgreSQL advisory lock on `conn`.
+    pub(crate) fn advisory(conn: PoolConnection<Postgres>, key: i64) -> Self {
+        Self {
+            held: Some((conn, key)),
+        }
+    }
+}
+
+/// The advisory lock key of upload `id` (its first 8 bytes; a collision only makes one
+/// request wait for another upload's).
+pub(crate) fn advisory_key(id: Uuid) -> i64 {
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&id.as_bytes()[..8]);
+    i64::from_be_bytes(first)
+}
+
+impl Drop for UploadLock {
+    fn drop(&mut self) {
+        let Some((mut conn, key)) = self.held.take() else {
+            return;
+        };
+        // Unlock before the connection goes back to the pool; without a runtime (process
+        // exit) the connection is closed with the process, which releases it too.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(key)
+                    .execute(&mut *conn)
+                    .await;
+                if unlocked.is_err() {
+                    // A connection whose lock state is unknown must not be reused.
+                    conn.close_on_drop();
+                }
+            });
+        } else {
+            conn.close_on_drop();
+        }
+    }
+}
