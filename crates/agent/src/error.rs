@@ -35,6 +35,11 @@ pub enum AgentError {
 }
 
 impl AgentError {
+    /// True when a camera on Wi-Fi stopped answering (see [`crate::camera::wifi::WifiError::is_unreachable`]).
+    pub fn is_camera_unreachable(&self) -> bool {
+        matches!(self, AgentError::Camera(e) if e.is_unreachable())
+    }
+
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> AgentError {
         let path = path.into();

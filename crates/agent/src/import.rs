@@ -62,6 +62,8 @@ pub async fn import(
     let found = camera.found().await?;
     let mut report = ImportReport::default();
     let mut todo = Vec::new();
+    // A camera on Wi-Fi that stopped answering: nothing more is asked of it this pass.
+    let mut gone = false;
     for (file, listed) in &found.recordings {
         let wanted = match file.view {
             View::Road => !residency.is_imported(&file.path).await?,
@@ -80,8 +82,15 @@ pub async fn import(
             Err(e) => {
                 tracing::warn!(file = %file.path.display(), error = %e, "camera file not reachable this pass");
                 report.failed += 1;
+                if e.is_camera_unreachable() {
+                    gone = true;
+                    break;
+                }
             }
         }
+    }
+    if gone {
+        todo.clear();
     }
     progress.set_length(todo.iter().map(|t| t.size).sum());
     progress.set_style(
@@ -117,8 +126,14 @@ pub async fn import(
             Err(e) => {
                 // The camera may have overwritten it (loop recording), be unplugged or out
                 // of Wi-Fi range: nothing was recorded, so the next pass tries again (a
-                // Wi-Fi download resumes from the bytes it has).
+                // Wi-Fi download resumes from the bytes it has). A camera gone is not
+                // asked for the rest now.
                 tracing::warn!(file = %file.path.display(), error = %e, "recording not imported this pass");
+                if e.is_camera_unreachable() {
+                    report.failed += todo.len() - i;
+                    gone = true;
+                    break;
+                }
                 report.failed += 1;
                 continue;
             }
@@ -154,7 +169,12 @@ pub async fn import(
         }
     }
     // Sidecars the camera finished after their recording was imported.
-    for start in late_sidecars(residency, &found.sidecars).await? {
+    let late = if gone {
+        Vec::new()
+    } else {
+        late_sidecars(residency, &found.sidecars).await?
+    };
+    for start in late {
         report.sidecars +=
             import_sidecars(residency, phone, camera, &found.sidecars, start).await?;
     }

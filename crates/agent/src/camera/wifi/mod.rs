@@ -73,6 +73,17 @@ pub enum WifiError {
     Download(#[from] DownloadError),
 }
 
+impl WifiError {
+    /// True when the camera did not answer (gone, out of range): asking it for the
+    /// next file now would only wait as long again.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            WifiError::Unreachable { .. } | WifiError::Download(DownloadError::Unreachable { .. })
+        )
+    }
+}
+
 /// One recording listed by the camera.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listed {

@@ -97,15 +97,19 @@ fn drive(dir: &Path, minutes: u32, cabin: bool, marks: &[&str]) {
     simulate_camera(&options).unwrap();
 }
 
-async fn agent(storage: &Path, camera: WifiCamera) -> Agent {
-    let fast = Retry {
+/// Download attempts with backoffs of milliseconds.
+fn retry(attempts: u32) -> Retry {
+    Retry {
         base: Duration::from_millis(10),
         max: Duration::from_millis(40),
-        attempts: 3,
-    };
+        attempts,
+    }
+}
+
+async fn agent(storage: &Path, camera: WifiCamera, retry: Retry) -> Agent {
     Agent::open(Options {
         storage: storage.to_owned(),
-        camera: Camera::Wifi(camera.with_retry(fast)),
+        camera: Camera::Wifi(camera.with_retry(retry)),
         quota: Quota::Bytes(u64::MAX / 2),
         detector: Detector::default(),
     })
@@ -145,7 +149,7 @@ async fn blackvue_over_wifi_resumes_a_dropped_file_and_keeps_marked_files_as_cli
         .await
         .unwrap();
     assert_eq!(wifi.api(), Api::Blackvue);
-    let agent = agent(&storage, wifi).await;
+    let agent = agent(&storage, wifi, retry(3)).await;
 
     let pass = pass(&agent, true).await;
     assert_eq!(pass.import.recordings, 3, "{pass:#?}");
@@ -262,7 +266,7 @@ async fn a_file_still_growing_is_not_fetched_while_watching() {
         .await
         .unwrap()
         .with_clock(clock.clone());
-    let agent = agent(&storage, wifi).await;
+    let agent = agent(&storage, wifi, retry(3)).await;
     let path = "/Record/20261120_080100_NF.mp4";
 
     // Seen once: nothing is known to be finished yet.
@@ -320,7 +324,7 @@ async fn a_novatek_camera_is_found_and_its_locked_file_becomes_a_clip() {
             ("/?custom=1&cmd=3015".into(), 200)
         ]
     );
-    let agent = agent(&storage, wifi).await;
+    let agent = agent(&storage, wifi, retry(3)).await;
     let pass = pass(&agent, true).await;
     assert_eq!(
         (pass.import.recordings, pass.import.sidecars),
@@ -352,4 +356,42 @@ async fn a_novatek_camera_is_found_and_its_locked_file_becomes_a_clip() {
     );
     assert_eq!(clips[0].start, start() + chrono::Duration::minutes(1));
     assert_eq!(clips[0].incidents[0].kind, "camera_event");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_camera_gone_mid_file_is_asked_again_next_round_from_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (card, storage) = (dir.path().join("card"), dir.path().join("phone"));
+    drive(&card, 2, false, &[]);
+    let camera = SimCamera::start(&card, dashvault_simulate::Api::Blackvue, Some(120_000));
+    let wifi = WifiCamera::connect(camera.base.clone(), Some(Api::Blackvue))
+        .await
+        .unwrap();
+    let agent = agent(&storage, wifi, retry(1)).await;
+    let path = "/Record/20261120_080000_NF.mp4";
+
+    // The connection drops and the one attempt allowed is spent: the round goes on
+    // without the camera, keeping the bytes it got.
+    let first = pass(&agent, true).await;
+    assert_eq!(
+        (first.import.recordings, first.import.failed),
+        (0, 2),
+        "{first:#?}"
+    );
+    let partial = storage.join("phone/partial/20261120_080000_NF.mp4");
+    let kept = std::fs::metadata(&partial).unwrap().len();
+    assert_eq!(
+        camera.fetches(path).len(),
+        1,
+        "the next file is not asked for"
+    );
+    assert!(camera.fetches("/Record/20261120_080100_NF.mp4").is_empty());
+
+    let second = pass(&agent, true).await;
+    assert_eq!(second.import.recordings, 2, "{second:#?}");
+    let fetches = camera.fetches(path);
+    assert_eq!(fetches.len(), 2, "{fetches:#?}");
+    assert_eq!(fetches[0].sent, kept);
+    assert_eq!(fetches[1].range, Some(format!("bytes={kept}-")));
+    assert!(!partial.exists());
 }
