@@ -8,7 +8,9 @@
 
 use anyhow::Context;
 use clap::Subcommand;
-use dashvault_detect::eval::{evaluate, load_trips, EvalOptions, LabelledTrip, Mount};
+use dashvault_detect::eval::{
+    leave_one_trip_out, load_trips, total, Conversion, EvalOptions, LabelledTrip, Mount,
+};
 use dashvault_detect::{Detection, Detector, Thresholds, Trace};
 use dashvault_media::telemetry::read_telemetry;
 use std::fs::File;
@@ -30,7 +32,9 @@ pub enum DetectCommand {
         #[arg(long)]
         thresholds: Option<PathBuf>,
     },
-    /// Score the detector on labelled trips: per-class precision and recall.
+    /// Score the detector on labelled trips, leave-one-trip-out, on both conversions of
+    /// the trips: per-class recall and precision, calm manoeuvres flagged, collisions and
+    /// detections between labels.
     Eval {
         /// Trip folders in the driverBehaviorDataset layout.
         #[arg(required = true)]
@@ -57,6 +61,9 @@ pub enum DetectCommand {
         /// without it, the camera is aligned with the car (x forward, y left, z up).
         #[arg(long)]
         mount: Option<u64>,
+        /// Leave the tilt of the phone's Earth frame in (only the heading is converted).
+        #[arg(long)]
+        plain: bool,
     },
 }
 
@@ -92,21 +99,50 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<()> {
             accel_only,
         } => {
             anyhow::ensure!(rotations > 0, "--rotations must be at least 1");
-            let thresholds = load_thresholds(thresholds.as_deref())?;
+            let thresholds_file = thresholds;
+            let thresholds = load_thresholds(thresholds_file.as_deref())?;
             let trips = load_trips(&dirs)?;
             let options = EvalOptions {
                 rotations,
                 seed,
                 accel_only,
             };
-            let report = evaluate(&trips, &thresholds, &options)?;
-            println!("{report}");
+            // The levels are given (defaults or a file), so no trip chooses them.
+            let folds = leave_one_trip_out(&trips, |_others| thresholds.clone(), &options)?;
+            println!(
+                "leave-one-trip-out: each trip scored with levels chosen without it ({}), \
+                 {rotations} random mounts per trip{}",
+                match thresholds_file {
+                    Some(path) => format!("from {}", path.display()),
+                    None => "the defaults: published levels and physics".to_string(),
+                },
+                if accel_only {
+                    ", accelerometer only"
+                } else {
+                    ""
+                }
+            );
+            for conversion in Conversion::BOTH {
+                println!("\n== {} conversion ==", conversion.name());
+                for fold in folds.iter().filter(|f| f.conversion == conversion) {
+                    println!("{fold}");
+                }
+                println!("{}", total(&folds, conversion));
+            }
             Ok(())
         }
-        DetectCommand::Convert { dir, mount } => {
+        DetectCommand::Convert { dir, mount, plain } => {
             let trip = LabelledTrip::load(&dir)?;
             let mount = mount.map_or(Mount::IDENTITY, Mount::random);
-            write_csv(&trip.device_trace(&mount), std::io::stdout().lock())
+            let conversion = if plain {
+                Conversion::Plain
+            } else {
+                Conversion::Corrected
+            };
+            write_csv(
+                &trip.device_trace(&mount, conversion),
+                std::io::stdout().lock(),
+            )
         }
     }
 }

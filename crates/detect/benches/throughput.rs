@@ -40,7 +40,7 @@ fn hour() -> Trace {
     Trace {
         accel,
         gyro,
-        speed: Vec::new(),
+        ..Trace::default()
     }
 }
 

@@ -1,8 +1,10 @@
 //! The pipeline: validate, split at gaps, estimate orientation, detect, make clips.
 
 use crate::clips::{clip_windows, ClipWindow};
+use crate::collision::collisions;
 use crate::error::Result;
-use crate::events::{collisions, manoeuvres, Event};
+use crate::events::Event;
+use crate::manoeuvre::manoeuvres;
 use crate::orientation::{car_axes, Orientation, Segment};
 use crate::signal::segments;
 use crate::thresholds::Thresholds;

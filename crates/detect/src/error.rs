@@ -48,6 +48,14 @@ pub enum DetectError {
         /// Median magnitude of the accelerometer samples.
         median: f64,
     },
+    /// A parked span is not finite or ends before it starts.
+    #[error("parked span [{start}, {end}] is not a span of time")]
+    Parked {
+        /// Its start as given.
+        start: f64,
+        /// Its end as given.
+        end: f64,
+    },
     /// A CSV input is malformed.
     #[error("CSV line {line}: {message}")]
     Csv {

@@ -9,13 +9,15 @@
 //! - [`detect`] / [`Detector`]: validates the trace, resamples it onto a 50 Hz grid
 //!   (split at gaps over a second), finds the vertical and the car's forward axis from
 //!   the data alone ([`orientation`] says what it assumes), projects the acceleration on
-//!   the car's axes and finds [`Event`]s of each [`EventKind`] with [`Thresholds`]
-//!   (published harsh-driving levels but for acceleration, configurable per camera
-//!   model).
+//!   the car's axes, bounds it by the frame-free force of the accelerometer's magnitude,
+//!   and finds [`Event`]s of each [`EventKind`] by their shape ([`manoeuvre`],
+//!   [`collision`]) with [`Thresholds`] (published levels and physics, configurable per
+//!   camera model).
 //! - [`ClipWindow`]: 40 s around each event, overlapping windows merged
 //!   ([`clip_windows`] says where the window sits and why).
 //! - [`eval`]: the real labelled drives the detector is measured on, turned into what a
-//!   dashcam at a random mount records, and the scoring.
+//!   dashcam at a random mount records (with and without the phone frame's tilt undone),
+//!   and the leave-one-trip-out scoring.
 //!
 //! # Example
 //! ```
@@ -31,10 +33,13 @@
 #![deny(missing_docs)]
 
 mod clips;
+pub mod collision;
 mod detector;
 mod error;
 pub mod eval;
 mod events;
+mod force;
+pub mod manoeuvre;
 pub mod orientation;
 mod signal;
 mod thresholds;

@@ -34,6 +34,7 @@
 //!   With none of these (a parked car, a constant signal), the forward axis is unknown and
 //!   only orientation-free events (collisions) are reported.
 
+use crate::force::horizontal_force;
 use crate::signal::{
     block_sums, from_blocks, moving_average, resample, resample_speed, Grid, Prefix,
 };
@@ -102,10 +103,14 @@ pub(crate) struct Segment {
     pub up: Vec<V3>,
     /// Smoothed acceleration less gravity.
     pub dynamic: Vec<V3>,
+    /// The horizontal force the accelerometer's magnitude allows, m/s² (the `force` module).
+    pub force: Vec<f64>,
     /// Smoothed yaw rate about the up axis, rad/s, when there is a gyroscope.
     pub yaw: Option<Vec<f64>>,
     /// Ground speed, m/s, where known.
     pub speed: Option<Vec<Option<f64>>>,
+    /// The camera's parked spans (see [`Trace::parked`]).
+    parked: Vec<[f64; 2]>,
 }
 
 /// A segment's acceleration along the car's axes.
@@ -136,6 +141,8 @@ impl Segment {
             .collect();
         let yaw = gyro.map(|gyro| gyro.iter().zip(&up).map(|(&w, &u)| dot(w, u)).collect());
         Some(Segment {
+            force: horizontal_force(&smooth, &grid),
+            parked: trace.parked.clone(),
             speed: resample_speed(&trace.speed, &grid),
             grid,
             accel,
@@ -143,6 +150,12 @@ impl Segment {
             dynamic,
             yaw,
         })
+    }
+
+    /// Whether the camera said it was parked at sample `i`.
+    pub fn parking_mode(&self, i: usize) -> bool {
+        let t = self.grid.time(i);
+        self.parked.iter().any(|&[a, b]| a <= t && t <= b)
     }
 
     fn up(&self, i: usize) -> V3 {

@@ -35,6 +35,10 @@ pub struct Trace {
     pub gyro: Vec<Vec3Sample>,
     /// GPS ground speed in time order; empty when unknown.
     pub speed: Vec<SpeedSample>,
+    /// Spans `[start, end]` (s) when the camera was in its parking mode or the ignition
+    /// was off, as the camera reports it; empty when it does not.
+    #[serde(default)]
+    pub parked: Vec<[f64; 2]>,
 }
 
 impl Trace {
@@ -48,6 +52,7 @@ impl Trace {
                 .iter()
                 .filter_map(|fix| fix.speed.map(|speed| SpeedSample { t: fix.t, speed }))
                 .collect(),
+            parked: Vec::new(),
         }
     }
 
@@ -73,7 +78,8 @@ impl Trace {
     }
 
     /// Checks what the detector relies on: finite values, time never going backwards,
-    /// rates high enough, and an accelerometer that shows gravity.
+    /// rates high enough, parked spans that are spans, and an accelerometer that shows
+    /// gravity.
     pub fn validate(&self) -> Result<()> {
         check_stream("accel", self.accel.iter().map(|s| (s.t, s.v)), MIN_IMU_HZ)?;
         check_stream("gyro", self.gyro.iter().map(|s| (s.t, s.v)), MIN_IMU_HZ)?;
@@ -82,6 +88,13 @@ impl Trace {
             self.speed.iter().map(|s| (s.t, [s.speed; 3])),
             MIN_SPEED_HZ,
         )?;
+        if let Some(&[start, end]) = self
+            .parked
+            .iter()
+            .find(|&&[a, b]| !(a.is_finite() && b.is_finite() && a <= b))
+        {
+            return Err(DetectError::Parked { start, end });
+        }
         if !self.accel.is_empty() {
             let mut magnitudes: Vec<f64> = strided(&self.accel)
                 .map(|s| crate::vector::norm(s.v))

@@ -30,18 +30,13 @@
 //!    left, z up) and rotated by a uniformly random rotation drawn from a seeded generator,
 //!    so every evaluation is deterministic.
 //!
-//! Scoring: a detection matches a label when its kind is the label's (a sudden stop counts
-//! as a hard brake) and it overlaps the labelled interval widened by 1 s on each side.
-//! Recall is over labels. Precision is over detections that overlap any labelled interval
-//! (widened the same way), because the time between labels is ordinary driving with
-//! unlabelled turns and U-turns, not a verified negative; detections there are counted
-//! separately. A calm manoeuvre is flagged when any detection overlaps it.
+//! [`score`] says how detections are scored, and how leave-one-trip-out works.
 //!
 //! What the converted trips still hold, on every mount alike (measured on trips 17 and 20):
 //! - Real manoeuvres next to labels: the driver re-accelerates at 0.14–0.20 g (0.5 s
 //!   average) within two seconds after four of the six labelled brakes, and brakes at
 //!   0.24 g right after one labelled launch. The launches themselves peak at 0.17–0.31 g,
-//!   so the hard-acceleration level has little room on this data ([`Thresholds`] says
+//!   so the hard-acceleration level has little room on this data ([`crate::Thresholds`] says
 //!   which levels keep both scores).
 //! - The tilt is undone only in part. Integrated over trip 17, the longitudinal
 //!   acceleration after step 2 stays within −38…+10 m/s (with the low-pass model instead
@@ -55,24 +50,48 @@
 //!   −50° and +78° from one minute to the next, so no single device axis is forward over
 //!   that trip; the detector's estimate there is 8° off the converted frame's.
 
-use crate::detector::detect;
 use crate::error::{DetectError, Result};
 use crate::events::{Event, EventKind};
-use crate::thresholds::Thresholds;
 use crate::trace::Trace;
 use crate::vector::{mat_vec, M3};
 use dashvault_media::telemetry::Vec3Sample;
 use std::f64::consts::{FRAC_PI_2, PI, TAU};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use tilt::NorthTilt;
 
+pub mod score;
 mod tilt;
+
+pub use score::{evaluate, leave_one_trip_out, total, ClassScore, EvalOptions, EvalReport, Fold};
 
 /// Tolerance around a labelled interval when matching, s.
 pub const MATCH_TOLERANCE_S: f64 = 1.0;
 /// Width of the before/after baseline of a heading anchor, s.
 const BASELINE_S: f64 = 1.5;
+
+/// How a trip's Earth-frame recording is turned into the car's frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Conversion {
+    /// The phone's tilted Earth frame undone (step 2 of the module doc), then the heading.
+    Corrected,
+    /// Only the heading: integrated yaw anchored at the labelled manoeuvres, the tilt of
+    /// the phone's frame left in, as a windshield mount that pitches under braking would
+    /// record it.
+    Plain,
+}
+
+impl Conversion {
+    /// Both conversions, corrected first.
+    pub const BOTH: [Conversion; 2] = [Conversion::Corrected, Conversion::Plain];
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Conversion::Corrected => "tilt-corrected",
+            Conversion::Plain => "plain",
+        }
+    }
+}
 
 /// A labelled manoeuvre type of the dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,10 +211,11 @@ impl LabelledTrip {
     }
 
     /// The trip as a sensor fixed to the car records it: x forward, y left, z up.
-    pub fn car_trace(&self) -> Trace {
-        let accel = match NorthTilt::measure(&self.magnet) {
-            Some(tilt) => tilt.undo(&self.accel),
-            None => tilt::undo_modelled(&self.accel),
+    pub fn car_trace(&self, conversion: Conversion) -> Trace {
+        let accel = match (conversion, NorthTilt::measure(&self.magnet)) {
+            (Conversion::Plain, _) => self.accel.clone(),
+            (Conversion::Corrected, Some(tilt)) => tilt.undo(&self.accel),
+            (Conversion::Corrected, None) => tilt::undo_modelled(&self.accel),
         };
         let heading = self.heading(&accel);
         let to_car = |samples: &[Vec3Sample]| -> Vec<Vec3Sample> {
@@ -215,12 +235,13 @@ impl LabelledTrip {
             accel: to_car(&accel),
             gyro: to_car(&self.gyro),
             speed: Vec::new(),
+            parked: Vec::new(),
         }
     }
 
     /// The trip as a device mounted in the car at `mount` records it.
-    pub fn device_trace(&self, mount: &Mount) -> Trace {
-        mount.apply(&self.car_trace())
+    pub fn device_trace(&self, mount: &Mount, conversion: Conversion) -> Trace {
+        mount.apply(&self.car_trace(conversion))
     }
 
     /// Integrated yaw rate, corrected at the labelled anchors, from `accel` (the
@@ -427,6 +448,11 @@ fn read_labels(path: &Path) -> Result<Vec<Label>> {
     Ok(out)
 }
 
+/// Loads every trip folder.
+pub fn load_trips(dirs: &[PathBuf]) -> Result<Vec<LabelledTrip>> {
+    dirs.iter().map(|d| LabelledTrip::load(d)).collect()
+}
+
 /// A rigid rotation from the car's axes to the device's.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Mount(M3);
@@ -486,6 +512,7 @@ impl Mount {
             accel: rotate(&trace.accel),
             gyro: rotate(&trace.gyro),
             speed: trace.speed.clone(),
+            parked: trace.parked.clone(),
         }
     }
 }
@@ -496,212 +523,6 @@ fn splitmix64(state: &mut u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
-}
-
-/// Counts for one event kind over all runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClassScore {
-    /// The kind.
-    pub kind: EventKind,
-    /// Labels of this kind (over all runs).
-    pub labels: usize,
-    /// Of those, labels some detection of this kind matched.
-    pub found: usize,
-    /// Detections of this kind overlapping some label (of any kind, calm included).
-    pub detections: usize,
-    /// Of those, detections matching a label of this kind.
-    pub correct: usize,
-    /// Detections of this kind overlapping no label (ordinary driving between labels).
-    pub unlabelled: usize,
-}
-
-impl ClassScore {
-    /// found / labels, `None` without labels.
-    pub fn recall(&self) -> Option<f64> {
-        (self.labels > 0).then(|| self.found as f64 / self.labels as f64)
-    }
-
-    /// correct / detections, `None` without detections.
-    pub fn precision(&self) -> Option<f64> {
-        (self.detections > 0).then(|| self.correct as f64 / self.detections as f64)
-    }
-
-    /// correct / all detections of this kind, those between labels included (which
-    /// treats ordinary driving as a negative, which it is not quite).
-    pub fn strict_precision(&self) -> Option<f64> {
-        let all = self.detections + self.unlabelled;
-        (all > 0).then(|| self.correct as f64 / all as f64)
-    }
-}
-
-/// The result of an evaluation over trips × mount rotations.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EvalReport {
-    /// Number of (trip, rotation) runs.
-    pub runs: usize,
-    /// Minutes of driving processed, over all runs.
-    pub minutes: f64,
-    /// One score per event kind, in [`EventKind::ALL`] order.
-    pub classes: Vec<ClassScore>,
-    /// Calm manoeuvres seen (over all runs).
-    pub calm: usize,
-    /// Of those, how many some detection overlapped.
-    pub calm_flagged: usize,
-}
-
-impl EvalReport {
-    /// The score of one kind.
-    pub fn class(&self, kind: EventKind) -> Option<&ClassScore> {
-        self.classes.iter().find(|c| c.kind == kind)
-    }
-
-    /// Share of calm manoeuvres flagged, `None` without any.
-    pub fn calm_flagged_rate(&self) -> Option<f64> {
-        (self.calm > 0).then(|| self.calm_flagged as f64 / self.calm as f64)
-    }
-}
-
-impl fmt::Display for EvalReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ratio = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
-        writeln!(f, "{} runs, {:.1} min of driving", self.runs, self.minutes)?;
-        writeln!(
-            f,
-            "{:<12} {:>7} {:>7} {:>9} {:>9} {:>7} {:>11} {:>7}",
-            "class", "labels", "recall", "detected", "precision", "fp", "unlabelled", "strict"
-        )?;
-        for c in &self.classes {
-            writeln!(
-                f,
-                "{:<12} {:>7} {:>7} {:>9} {:>9} {:>7} {:>11} {:>7}",
-                c.kind.name(),
-                c.labels,
-                ratio(c.recall()),
-                c.detections,
-                ratio(c.precision()),
-                c.detections - c.correct,
-                c.unlabelled,
-                ratio(c.strict_precision())
-            )?;
-        }
-        writeln!(
-            f,
-            "precision: over detections within 1 s of a label; strict: over all detections"
-        )?;
-        write!(
-            f,
-            "calm manoeuvres flagged: {} of {} ({})",
-            self.calm_flagged,
-            self.calm,
-            ratio(self.calm_flagged_rate())
-        )
-    }
-}
-
-/// Loads every trip folder.
-pub fn load_trips(dirs: &[PathBuf]) -> Result<Vec<LabelledTrip>> {
-    dirs.iter().map(|d| LabelledTrip::load(d)).collect()
-}
-
-/// How to run an evaluation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EvalOptions {
-    /// Random mounts per trip.
-    pub rotations: usize,
-    /// Seed of the first mount; the others follow (`seed + 1`, …).
-    pub seed: u64,
-    /// Drop the gyroscope, as with a BlackVue `.3gf` (accelerometer only).
-    pub accel_only: bool,
-}
-
-impl Default for EvalOptions {
-    fn default() -> Self {
-        EvalOptions {
-            rotations: 20,
-            seed: 1,
-            accel_only: false,
-        }
-    }
-}
-
-/// Runs the detector on every trip at random mounts and scores it against the labels.
-pub fn evaluate(
-    trips: &[LabelledTrip],
-    thresholds: &Thresholds,
-    options: &EvalOptions,
-) -> Result<EvalReport> {
-    let mut report = EvalReport {
-        runs: 0,
-        minutes: 0.0,
-        classes: EventKind::ALL
-            .iter()
-            .map(|&kind| ClassScore {
-                kind,
-                labels: 0,
-                found: 0,
-                detections: 0,
-                correct: 0,
-                unlabelled: 0,
-            })
-            .collect(),
-        calm: 0,
-        calm_flagged: 0,
-    };
-    for trip in trips {
-        let mut car = trip.car_trace();
-        if options.accel_only {
-            car.gyro.clear();
-        }
-        for r in 0..options.rotations {
-            let mount = Mount::random(options.seed.wrapping_add(r as u64));
-            let detection = detect(&mount.apply(&car), thresholds)?;
-            score(&mut report, &trip.labels, &detection.events);
-            report.runs += 1;
-            if let (Some(a), Some(b)) = (car.accel.first(), car.accel.last()) {
-                report.minutes += (b.t - a.t) / 60.0;
-            }
-        }
-    }
-    Ok(report)
-}
-
-/// Whether a detection of `kind` satisfies a label expecting `expected`.
-fn same_class(kind: EventKind, expected: EventKind) -> bool {
-    kind == expected || (kind == EventKind::SuddenStop && expected == EventKind::HardBrake)
-}
-
-fn score(report: &mut EvalReport, labels: &[Label], events: &[Event]) {
-    for label in labels {
-        match label.manoeuvre.kind() {
-            Some(expected) => {
-                let found = events
-                    .iter()
-                    .any(|e| same_class(e.kind, expected) && label.overlaps(e));
-                if let Some(c) = report.classes.iter_mut().find(|c| c.kind == expected) {
-                    c.labels += 1;
-                    c.found += usize::from(found);
-                }
-            }
-            None => {
-                report.calm += 1;
-                report.calm_flagged += usize::from(events.iter().any(|e| label.overlaps(e)));
-            }
-        }
-    }
-    for e in events {
-        let near: Vec<&Label> = labels.iter().filter(|l| l.overlaps(e)).collect();
-        let correct = near
-            .iter()
-            .any(|l| l.manoeuvre.kind().is_some_and(|k| same_class(e.kind, k)));
-        if let Some(c) = report.classes.iter_mut().find(|c| c.kind == e.kind) {
-            if near.is_empty() {
-                c.unlabelled += 1;
-            } else {
-                c.detections += 1;
-                c.correct += usize::from(correct);
-            }
-        }
-    }
 }
 
 #[cfg(test)]

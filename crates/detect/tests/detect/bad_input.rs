@@ -18,7 +18,7 @@ fn run(accel: Vec<Vec3Sample>, gyro: Vec<Vec3Sample>) -> Result<usize, DetectErr
     let trace = Trace {
         accel,
         gyro,
-        speed: Vec::new(),
+        ..Trace::default()
     };
     detect(&trace, &Thresholds::default()).map(|d| d.events.len())
 }
@@ -42,7 +42,7 @@ fn single_sample_and_constant_signal_give_nothing() {
                     v: [0.0; 3],
                 })
                 .collect(),
-            speed: Vec::new(),
+            ..Trace::default()
         },
         &Thresholds::default(),
     )
@@ -141,4 +141,15 @@ fn bad_thresholds_are_refused() {
     };
     let err = detect(&Trace::default(), &th).unwrap_err();
     assert!(err.to_string().contains("collision_severe_g"), "{err}");
+}
+
+#[test]
+fn a_parked_span_that_is_no_span_is_refused() {
+    let trace = Trace {
+        accel: still(10.0, 50.0),
+        parked: vec![[5.0, 2.0]],
+        ..Trace::default()
+    };
+    let err = detect(&trace, &Thresholds::default()).unwrap_err();
+    assert!(matches!(err, DetectError::Parked { .. }), "{err}");
 }

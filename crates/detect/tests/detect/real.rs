@@ -1,21 +1,24 @@
-//! The targets on real labelled drives, over random mount rotations.
+//! The targets on real labelled drives: leave-one-trip-out, both conversions, random
+//! mounts. The floors are the levels measured when they were set (see each message).
 
-use dashvault_detect::eval::{evaluate, load_trips, EvalOptions, EvalReport};
+use dashvault_detect::eval::{
+    leave_one_trip_out, load_trips, total, Conversion, EvalOptions, EvalReport, Fold,
+};
 use dashvault_detect::{EventKind, Thresholds};
 
 const ROTATIONS: usize = 20;
 
-fn report() -> EvalReport {
-    let trips = load_trips(&crate::dataset_trips()).expect("trips load");
-    evaluate(
-        &trips,
-        &Thresholds::default(),
-        &EvalOptions {
-            rotations: ROTATIONS,
-            ..EvalOptions::default()
-        },
-    )
-    .expect("evaluation runs")
+/// Held-out folds of trips 17 and 20 with the default levels; `None` without the data.
+fn folds(accel_only: bool) -> Option<Vec<Fold>> {
+    let trips = load_trips(&crate::dataset_trips()?).expect("trips load");
+    let options = EvalOptions {
+        rotations: ROTATIONS,
+        accel_only,
+        ..EvalOptions::default()
+    };
+    let folds = leave_one_trip_out(&trips, |_others| Thresholds::default(), &options)
+        .expect("evaluation runs");
+    Some(folds)
 }
 
 fn check(report: &EvalReport, kind: EventKind, min_recall: f64, min_precision: f64) {
@@ -30,8 +33,16 @@ fn check(report: &EvalReport, kind: EventKind, min_recall: f64, min_precision: f
 }
 
 #[test]
-fn real_trips_meet_targets() {
-    let report = report();
+fn held_out_trips_meet_targets_when_tilt_corrected() {
+    let Some(folds) = folds(false) else {
+        return;
+    };
+    assert_eq!(
+        folds.len(),
+        4,
+        "two trips held out in turn, two conversions"
+    );
+    let report = total(&folds, Conversion::Corrected);
     println!("{report}");
     assert_eq!(report.runs, 2 * ROTATIONS);
     for kind in [
@@ -40,51 +51,91 @@ fn real_trips_meet_targets() {
         EventKind::SharpTurn,
         EventKind::Swerve,
     ] {
-        check(&report, kind, 0.9, 0.9);
+        check(&report, kind, 0.95, 0.95);
     }
-    let calm = report.calm_flagged_rate().expect("calm manoeuvres exist");
-    assert!(
-        calm <= 0.1,
-        "{calm:.3} of calm manoeuvres flagged\n{report}"
+    assert_eq!(report.calm_flagged, 0, "{report}");
+    assert_eq!(
+        report.collisions(),
+        0,
+        "no real trip has a collision\n{report}"
     );
 }
 
 #[test]
+fn held_out_trips_on_the_plain_conversion() {
+    let Some(folds) = folds(false) else {
+        return;
+    };
+    let report = total(&folds, Conversion::Plain);
+    println!("{report}");
+    // Measured when set: brakes 0.833 / 1.0, turns 0.833 / 1.0, swerves 0.5 / 1.0; the
+    // launches the phone's tilted frame hides are not found (see the eval module doc).
+    check(&report, EventKind::HardBrake, 0.8, 0.95);
+    check(&report, EventKind::SharpTurn, 0.8, 0.95);
+    check(&report, EventKind::Swerve, 0.5, 0.95);
+    assert_eq!(report.calm_flagged, 0, "{report}");
+    assert_eq!(
+        report.collisions(),
+        0,
+        "no real trip has a collision\n{report}"
+    );
+}
+
+#[test]
+fn accelerometer_only_flags_no_more_calm_manoeuvres() {
+    let (Some(with), Some(without)) = (folds(false), folds(true)) else {
+        return;
+    };
+    for conversion in Conversion::BOTH {
+        let (with, without) = (total(&with, conversion), total(&without, conversion));
+        println!("{}, accelerometer only:\n{without}", conversion.name());
+        assert!(
+            without.calm_flagged <= with.calm_flagged,
+            "{} calm flagged without a gyroscope, {} with\n{without}",
+            without.calm_flagged,
+            with.calm_flagged
+        );
+        assert_eq!(without.collisions(), 0, "{without}");
+        // Without a gyroscope a swerve is reported as a sharp turn, never as a swerve.
+        let swerves = without.class(EventKind::Swerve).expect("scored");
+        assert_eq!(swerves.detections + swerves.unlabelled, 0, "{without}");
+    }
+}
+
+#[test]
 fn evaluation_is_deterministic() {
-    let trips = load_trips(&crate::dataset_trips()).expect("trips load");
+    let Some(dirs) = crate::dataset_trips() else {
+        return;
+    };
+    let trips = load_trips(&dirs).expect("trips load");
     let options = EvalOptions {
         rotations: 3,
         seed: 7,
         accel_only: false,
     };
-    let a = evaluate(&trips, &Thresholds::default(), &options).expect("runs");
-    let b = evaluate(&trips, &Thresholds::default(), &options).expect("runs");
-    assert_eq!(a, b);
+    let run = || leave_one_trip_out(&trips, |_| Thresholds::default(), &options).expect("runs");
+    assert_eq!(run(), run());
 }
 
 #[test]
-fn accelerometer_only_is_weaker_but_works() {
-    let trips = load_trips(&crate::dataset_trips()).expect("trips load");
+fn the_levels_are_chosen_without_the_held_trip() {
+    let Some(dirs) = crate::dataset_trips() else {
+        return;
+    };
+    let trips = load_trips(&dirs).expect("trips load");
     let options = EvalOptions {
-        rotations: ROTATIONS,
-        accel_only: true,
+        rotations: 1,
         ..EvalOptions::default()
     };
-    let report = evaluate(&trips, &Thresholds::default(), &options).expect("runs");
-    println!("accelerometer only:\n{report}");
-    // Without a gyroscope the forward axis comes from the skewness of braking: on the
-    // trip with hard brakes, brakes and launches are found as with one; on the trip of
-    // turns (no hard brake) the skewness is a poor guide, and one calm turn of five is
-    // followed by what reads as a 0.17 g launch. Turns and swerves are told apart only by
-    // their lobes cancelling, which the data's post-turn rebound defeats for more than
-    // half the turns. Floors at the measured level.
-    check(&report, EventKind::HardBrake, 0.9, 0.5);
-    check(&report, EventKind::HardAccel, 0.9, 0.8);
-    check(&report, EventKind::SharpTurn, 0.4, 0.9);
-    check(&report, EventKind::Swerve, 0.9, 0.2);
-    let calm = report.calm_flagged_rate().expect("calm manoeuvres exist");
-    assert!(
-        calm <= 0.2,
-        "{calm:.3} of calm manoeuvres flagged\n{report}"
-    );
+    let folds = leave_one_trip_out(
+        &trips,
+        |others| {
+            assert_eq!(others.len(), 1);
+            Thresholds::default()
+        },
+        &options,
+    )
+    .expect("runs");
+    let held: Vec<&str> = folds.iter().map(|f| f.held_out.as_str()).collect();
+    assert_eq!(held, ["17", "20", "17", "20"]);
 }

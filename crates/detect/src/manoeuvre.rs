@@ -1,0 +1,234 @@
+//! Manoeuvres (hard brake, sudden stop, hard launch, sharp turn, swerve) told by their
+//! shape, not by one smoothed level.
+//!
+//! A manoeuvre is sustained: an onset, a plateau beyond its level for at least
+//! `min_duration_s` (shorter is an impulse or a bump), a release. Its level is compared
+//! on the car-axis projection bounded by the frame-free force of the `force` module, so
+//! that a mount (or a frame) pitching under a brake can neither hide the brake's force in
+//! the vertical nor give it back afterwards as a "launch". What each must look like:
+//! - **Hard brake** (`hard_brake_g`): deceleration on the forward axis, the horizontal
+//!   acceleration within 45° of backward (nearer the side it is cornering, whose
+//!   longitudinal part is mostly the axis error times the lateral pull). With GPS speed it
+//!   must lose speed. It is a **sudden stop** when the speed then reaches a standstill.
+//! - **Hard launch** (`hard_accel_g`): acceleration within 45° of forward, starting from
+//!   steady driving: a launch that begins within [`RECOVERY_S`] of the end of a brake or a
+//!   turn (any deceleration or lateral pull beyond half their levels) is the ordinary
+//!   return to speed after slowing for a hazard or a corner, which every driver does,
+//!   not a hard launch. With GPS speed it must gain speed.
+//! - **Sharp turn** (`sharp_turn_g`): lateral acceleration to one side. With a gyroscope,
+//!   the car must turn that way: a lateral acceleration is `v·ω`, so a lateral pull with
+//!   the yaw rate under [`MIN_TURN_YAW`] toward it (the speed would have to be over
+//!   200 km/h) is a frame or mount effect, not a turn.
+//! - **Swerve** (`swerve_g`): lateral acceleration one way then the other, and the
+//!   heading left nearly unchanged (`swerve_max_heading_deg`), by the gyroscope or else
+//!   by the lateral acceleration over the GPS speed (`ω = a/v`). With neither, a swerve
+//!   cannot be told from a turn whose driver straightens out (both swing both ways), so
+//!   both are reported as `sharp_turn`: the right clip, under the broader name, rather
+//!   than a guess.
+
+use crate::events::{event, regions, Event, EventKind, Region};
+use crate::orientation::{CarAxes, Segment};
+use crate::thresholds::Thresholds;
+use crate::trace::G;
+
+/// Time after a brake or a turn within which speeding up is the return to speed, s: a
+/// driver is back on the throttle one to two seconds after the brake is released.
+pub const RECOVERY_S: f64 = 3.0;
+/// Least yaw rate toward a turn's lateral pull, rad/s: 0.3 g of lateral acceleration
+/// needs at least this at up to 59 m/s (212 km/h).
+pub const MIN_TURN_YAW: f64 = 0.05;
+/// Least speed at which the lateral acceleration over the speed gives the yaw rate, m/s
+/// (below it a GPS speed's error is as large as the speed).
+const MIN_HEADING_SPEED: f64 = 2.0;
+/// A brake must lose, and a launch gain, at least this much speed when it is known, m/s.
+const MIN_SPEED_CHANGE: f64 = 0.5;
+
+/// Detects manoeuvres in one oriented segment.
+pub(crate) fn manoeuvres(segment: &Segment, axes: &CarAxes, th: &Thresholds) -> Vec<Event> {
+    let grid = &segment.grid;
+    let min_len = grid.steps(th.min_duration_s);
+    let merge = grid.steps(1.0);
+    let time = |i: usize| grid.time(i);
+    let bounded = |a: f64, force: f64| a.signum() * a.abs().min(force) / G;
+    // Longitudinal only within 45° of the car's axis.
+    let longitudinal: Vec<f64> = axes
+        .long
+        .iter()
+        .zip(&axes.lat)
+        .zip(&segment.force)
+        .map(|((&a, &l), &f)| {
+            if a.abs() > l.abs() {
+                bounded(a, f)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let lateral: Vec<f64> = axes
+        .lat
+        .iter()
+        .zip(&segment.force)
+        .map(|(&a, &f)| bounded(a, f))
+        .collect();
+    let braking: Vec<f64> = longitudinal.iter().map(|a| -a).collect();
+    let mut events = Vec::new();
+    let brakes = regions(
+        &braking,
+        th.hard_brake_g,
+        th.hysteresis * th.hard_brake_g,
+        min_len,
+        merge,
+    );
+    for r in brakes
+        .into_iter()
+        .filter(|r| speed_change(segment, r).is_none_or(|dv| dv <= -MIN_SPEED_CHANGE))
+    {
+        let kind = if ends_at_standstill(segment, r.end, th) {
+            EventKind::SuddenStop
+        } else {
+            EventKind::HardBrake
+        };
+        events.push(event(
+            kind,
+            time(r.core.0),
+            time(r.core.1),
+            r.peak,
+            th.hard_brake_g,
+            th.hard_brake_severe_g,
+        ));
+    }
+
+    let recovery = grid.steps(RECOVERY_S);
+    let slowing_or_turning = |i: usize| {
+        braking[i] >= th.hysteresis * th.hard_brake_g
+            || lateral[i].abs() >= th.hysteresis * th.sharp_turn_g
+    };
+    for r in regions(
+        &longitudinal,
+        th.hard_accel_g,
+        th.hysteresis * th.hard_accel_g,
+        min_len,
+        merge,
+    ) {
+        let recovering = (r.core.0.saturating_sub(recovery)..r.core.0).any(slowing_or_turning);
+        let gains = speed_change(segment, &r).is_none_or(|dv| dv >= MIN_SPEED_CHANGE);
+        if !recovering && gains {
+            events.push(event(
+                EventKind::HardAccel,
+                time(r.core.0),
+                time(r.core.1),
+                r.peak,
+                th.hard_accel_g,
+                th.hard_accel_severe_g,
+            ));
+        }
+    }
+
+    let magnitude: Vec<f64> = lateral.iter().map(|a| a.abs()).collect();
+    let level = th.sharp_turn_g.min(th.swerve_g);
+    for r in regions(
+        &magnitude,
+        level,
+        th.hysteresis * level,
+        min_len,
+        grid.steps(2.0),
+    ) {
+        if let Some(e) = classify_lateral(segment, &lateral, r, th) {
+            events.push(e);
+        }
+    }
+    events
+}
+
+/// Sharp turn or swerve (see the module doc); `None` when the gyroscope says the car did
+/// not turn toward the pull, or no lobe reaches its level.
+fn classify_lateral(
+    segment: &Segment,
+    lateral: &[f64],
+    r: Region,
+    th: &Thresholds,
+) -> Option<Event> {
+    let grid = &segment.grid;
+    let pad = grid.steps(1.0);
+    let around = lateral.get(r.start.saturating_sub(pad)..(r.end + pad + 1).min(lateral.len()))?;
+    let left = around.iter().fold(0.0f64, |m, &a| m.max(a));
+    let right = around.iter().fold(0.0f64, |m, &a| m.max(-a));
+    let (larger, smaller) = (left.max(right), left.min(right));
+    let (start, end) = (grid.time(r.core.0), grid.time(r.core.1));
+    let turn = event(
+        EventKind::SharpTurn,
+        start,
+        end,
+        larger,
+        th.sharp_turn_g,
+        th.sharp_turn_severe_g,
+    );
+    if let Some(yaw) = &segment.yaw {
+        let core = r.core.0..=r.core.1;
+        let (toward, count) = yaw
+            .get(core.clone())?
+            .iter()
+            .zip(lateral.get(core)?)
+            .fold((0.0, 0usize), |(sum, n), (&w, &a)| {
+                (sum + w * a.signum(), n + 1)
+            });
+        if toward / (count.max(1) as f64) < MIN_TURN_YAW {
+            return None;
+        }
+    }
+    let Some(turned) = heading_change(segment, lateral, r.start..=r.end) else {
+        return (larger >= th.sharp_turn_g).then_some(turn);
+    };
+    let swings = larger >= th.swerve_g && smaller >= th.swerve_reverse_fraction * th.swerve_g;
+    if swings && turned.abs() < th.swerve_max_heading_deg.to_radians() {
+        Some(event(
+            EventKind::Swerve,
+            start,
+            end,
+            larger,
+            th.swerve_g,
+            th.swerve_severe_g,
+        ))
+    } else {
+        (larger >= th.sharp_turn_g).then_some(turn)
+    }
+}
+
+/// How far the car turned over `range`, rad: the gyroscope's yaw integrated, or else
+/// the lateral acceleration over the speed (`a = v·ω`) where the speed is known and over
+/// [`MIN_HEADING_SPEED`]; `None` when neither tells.
+fn heading_change(
+    segment: &Segment,
+    lateral: &[f64],
+    range: std::ops::RangeInclusive<usize>,
+) -> Option<f64> {
+    let dt = segment.grid.dt;
+    if let Some(yaw) = &segment.yaw {
+        return Some(yaw.get(range)?.iter().sum::<f64>() * dt);
+    }
+    let speed = segment.speed.as_ref()?.get(range.clone())?;
+    let rates: Option<Vec<f64>> = speed
+        .iter()
+        .zip(lateral.get(range)?)
+        .map(|(v, &a)| v.filter(|&v| v >= MIN_HEADING_SPEED).map(|v| a * G / v))
+        .collect();
+    Some(rates?.iter().sum::<f64>() * dt)
+}
+
+/// Speed at the region's end less at its start, when both are known.
+fn speed_change(segment: &Segment, r: &Region) -> Option<f64> {
+    let speed = segment.speed.as_ref()?;
+    Some(speed.get(r.end).copied().flatten()? - speed.get(r.start).copied().flatten()?)
+}
+
+/// Whether the speed drops to a standstill within two seconds of a brake's end.
+fn ends_at_standstill(segment: &Segment, end: usize, th: &Thresholds) -> bool {
+    let Some(speed) = &segment.speed else {
+        return false;
+    };
+    let lo = end.saturating_sub(segment.grid.steps(0.5));
+    let hi = (end + segment.grid.steps(2.0)).min(speed.len());
+    speed
+        .get(lo..hi)
+        .is_some_and(|s| s.iter().flatten().any(|&v| v <= th.standstill_mps))
+}
