@@ -29,6 +29,10 @@ const G: f64 = 9.806_65;
 const COUNTS_PER_G: f64 = 128.0;
 /// Bytes of one `.3gf` record.
 const RECORD_3GF: usize = 10;
+/// Latest first time of a `.3gf` log, ms: its records count from the recording's start.
+const FIRST_3GF_MS: u32 = 600_000;
+/// Longest span of a `.3gf` log, ms (cameras write one per minute-long recording).
+const SPAN_3GF_MS: u32 = 3_600_000;
 
 /// Reads a BlackVue `.3gf` accelerometer log; a partial record at the end (the camera
 /// stopped while writing it) is skipped.
@@ -61,15 +65,22 @@ pub fn parse_3gf(data: &[u8]) -> Parsed {
     }
 }
 
-/// True when `data` has the `.3gf` shape: at least one record, times non-decreasing
-/// (a partial record at the end allowed).
+/// True when `data` has the `.3gf` shape: at least one record, times from the start of
+/// a recording (the first within [`FIRST_3GF_MS`], none more than [`SPAN_3GF_MS`] after
+/// it) that never go back; a partial record at the end is allowed. Text and other
+/// files fail on the times, whose high bytes are then far from zero.
 pub fn looks_like_3gf(data: &[u8]) -> bool {
-    data.len() >= RECORD_3GF
-        && data
-            .chunks_exact(RECORD_3GF)
-            .map(|r| u32::from_be_bytes([r[0], r[1], r[2], r[3]]))
-            .try_fold(0u32, |prev, ms| (ms >= prev).then_some(ms))
-            .is_some()
+    let mut times = data
+        .chunks_exact(RECORD_3GF)
+        .map(|r| u32::from_be_bytes([r[0], r[1], r[2], r[3]]));
+    let Some(first) = times.next().filter(|&ms| ms <= FIRST_3GF_MS) else {
+        return false;
+    };
+    times
+        .try_fold(first, |prev, ms| {
+            (ms >= prev && ms - first <= SPAN_3GF_MS).then_some(ms)
+        })
+        .is_some()
 }
 
 /// Tags of the blocks BlackVue writes into a top-level `free` box of its MP4 files.

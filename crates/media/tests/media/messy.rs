@@ -96,12 +96,14 @@ fn noise_is_not_telemetry() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("noise.bin");
-    fs::write(&path, &noise).unwrap();
-    let err = read_parsed(&path).unwrap_err();
-    assert!(
-        matches!(err, dashvault_media::Error::Unsupported(_)),
-        "{err}"
-    );
+    for bytes in [&noise[..], b"no telemetry here", b"[oops] not a log\n"] {
+        fs::write(&path, bytes).unwrap();
+        let err = read_parsed(&path).unwrap_err();
+        assert!(
+            matches!(err, dashvault_media::Error::Unsupported(_)),
+            "{err}"
+        );
+    }
 }
 
 /// ffprobe's view of a file's video stream: frames decoded, or the error it printed.
