@@ -7,6 +7,7 @@ mod agent_wifi;
 mod archive;
 mod cloud;
 mod detect;
+mod faults;
 mod jobs;
 mod media;
 mod media_extract;

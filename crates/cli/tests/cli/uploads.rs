@@ -20,10 +20,12 @@ const STARTS: [&str; 3] = [
     "MjAyNi0xMS0yMFQwMjowMDowMFo=",
 ];
 
-/// A `dashvault serve` process on the embedded defaults in `data`.
+/// A `dashvault serve` process on the embedded defaults in `data`, killed when dropped
+/// (also when a test panics), so no test leaves a server running.
 pub(crate) struct Server {
     child: Child,
     stdout: Receiver<String>,
+    stderr: Receiver<String>,
     pub(crate) base: String,
 }
 
@@ -34,11 +36,25 @@ impl Server {
 
     /// A server on `data` with more `serve` flags.
     pub(crate) fn start_with(data: &Path, flags: &[&str]) -> Self {
+        Self::start_env(data, flags, &[])
+    }
+
+    /// A server on `data` with more `serve` flags and environment variables; it listens
+    /// on `--listen` if the flags give one, else on a free port.
+    pub(crate) fn start_env(data: &Path, flags: &[&str], env: &[(&str, &str)]) -> Self {
+        let listen = if flags.contains(&"--listen") {
+            &[][..]
+        } else {
+            &["--listen", "127.0.0.1:0"][..]
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_dashvault"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg("serve")
+            .args(listen)
+            .arg("--data-dir")
             .arg(data)
             .args(flags)
             .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -46,13 +62,17 @@ impl Server {
         let stdout = lines(child.stdout.take().unwrap());
         let stderr = lines(child.stderr.take().unwrap());
         let base = base_url(&wait_for(&stderr, "listening on http://"));
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || while stderr.recv().is_ok() {});
         Self {
             child,
             stdout,
+            stderr,
             base,
         }
+    }
+
+    /// The next line the server logs that contains `what`.
+    pub(crate) fn wait_for_log(&self, what: &str) -> String {
+        wait_for(&self.stderr, what)
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
@@ -60,9 +80,13 @@ impl Server {
     }
 
     /// SIGKILL: no graceful shutdown, no flushing, like a power cut of the process.
-    pub(crate) fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+    pub(crate) fn kill(self) {
+        drop(self);
+    }
+
+    /// Wait for the process to end by itself (a crash point aborted it).
+    pub(crate) fn wait_for_exit(mut self) -> std::process::ExitStatus {
+        self.child.wait().unwrap()
     }
 
     /// The sign-in code of the next message the console sender prints.
@@ -91,6 +115,13 @@ impl Server {
             .await
             .unwrap();
         body["token"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

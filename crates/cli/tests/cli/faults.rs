@@ -1,0 +1,240 @@
+//! Never losing a video, tested on the real binary: `dashvault serve` aborted at each
+//! named crash point of ingest (`DASHVAULT_CRASH_AT`, feature `crash-points`), started
+//! again on the same database and blob store, the upload resumed from what `HEAD` says;
+//! then the file is stored exactly once, byte for byte, the upload says what it became,
+//! and nothing is left behind. On both engines and both blob stores.
+
+use crate::uploads::{patch, sha256_of, tus, video, Server};
+use std::path::{Path, PathBuf};
+
+const MIB: usize = 1024 * 1024;
+
+/// Where a test server keeps its metadata and blobs, besides its data directory.
+struct Backend {
+    flags: Vec<String>,
+    _database: Option<dashvault_store::testkit::TestDatabase>,
+}
+
+impl Backend {
+    /// The embedded defaults: SQLite and files under the data directory.
+    fn embedded() -> Self {
+        Self {
+            flags: Vec::new(),
+            _database: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database and a fresh bucket of the test S3 server (a bucket of
+    /// its own, so that the sweep never meets another test's objects).
+    async fn scale_out() -> Self {
+        let database = dashvault_store::testkit::postgres_test_database().await;
+        let flags = vec![
+            "--database-url".to_owned(),
+            database.url().to_owned(),
+            "--blob-url".to_owned(),
+            fresh_bucket_url(),
+        ];
+        Self {
+            flags,
+            _database: Some(database),
+        }
+    }
+
+    fn flags(&self) -> Vec<&str> {
+        self.flags.iter().map(String::as_str).collect()
+    }
+}
+
+/// The test S3 server's URL with a new, empty bucket (s3s-fs keeps a bucket as a
+/// directory of its data directory).
+pub(crate) fn fresh_bucket_url() -> String {
+    let url = std::env::var("DASHVAULT_TEST_S3_URL")
+        .expect("DASHVAULT_TEST_S3_URL is not set: run the tests with ./scripts/test");
+    let data = std::env::var("DASHVAULT_TEST_S3_DATA")
+        .expect("DASHVAULT_TEST_S3_DATA is not set: run the tests with ./scripts/test");
+    let bucket = format!("faults-{}", uuid::Uuid::now_v7().simple());
+    std::fs::create_dir(Path::new(&data).join(&bucket)).unwrap();
+    let (_, query) = url.split_once('?').expect("an S3 URL with its endpoint");
+    format!("s3://{bucket}?{query}")
+}
+
+/// The crash point names, in the order an upload passes them (the server's own list).
+fn crash_points() -> Vec<&'static str> {
+    dashvault_server::crash::CrashPoint::ALL
+        .iter()
+        .map(|p| p.name())
+        .collect()
+}
+
+/// Upload `file` as a clip in two PATCHes (a whole part, then the rest) to a server that
+/// aborts at `point`; resume on a new server; return that server and the upload's path.
+async fn upload_through_crash(
+    http: &reqwest::Client,
+    data: &Path,
+    backend: &Backend,
+    token: &str,
+    file: &[u8],
+    point: &str,
+) -> (Server, String) {
+    let crashing = Server::start_env(data, &backend.flags(), &[("DASHVAULT_CRASH_AT", point)]);
+    let meta = "kind Y2xpcA==,clip YXV0bw==,start MjAyNi0xMS0yMFQwMDowMDowMFo=";
+    let created = tus(http.post(crashing.url("/api/v1/uploads")), token)
+        .header("Upload-Length", file.len())
+        .header("Upload-Metadata", meta)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let path = created.headers()["location"].to_str().unwrap().to_owned();
+    let mut crashed = false;
+    let mut at = 0;
+    for end in [6 * MIB, file.len()] {
+        let sent = tus(http.patch(crashing.url(&path)), token)
+            .header("Upload-Offset", at)
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(file[at..end].to_vec())
+            .send()
+            .await;
+        match sent {
+            Ok(response) if response.status() == 204 => at = end,
+            Ok(response) => panic!("{point}: PATCH answered {}", response.status()),
+            Err(_) => {
+                crashed = true;
+                break;
+            }
+        }
+    }
+    assert!(crashed, "{point}: the upload never reached its crash point");
+    assert!(!crashing.wait_for_exit().success(), "{point}: not an abort");
+
+    let server = Server::start_with(data, &backend.flags());
+    let head = tus(http.head(server.url(&path)), token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200, "{point}: HEAD after the restart");
+    let mut at: usize = head.headers()["upload-offset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    while at < file.len() {
+        let response = patch(http, &server.url(&path), token, at, &file[at..]).await;
+        assert_eq!(
+            response.status(),
+            204,
+            "{point}: resuming at {at}: {:?}",
+            response.text().await
+        );
+        at = file.len();
+    }
+    (server, path)
+}
+
+/// The upload says it is complete with the file's SHA-256, its original is the file byte
+/// for byte, and the clip list holds it exactly once.
+async fn check_stored_once(
+    http: &reqwest::Client,
+    server: &Server,
+    token: &str,
+    path: &str,
+    file: &[u8],
+    expected_sha: &str,
+    point: &str,
+) {
+    let status: serde_json::Value = http
+        .get(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["state"], "complete", "{point}: {status}");
+    assert_eq!(status["sha256"], expected_sha, "{point}");
+    assert_eq!(status["item"]["kind"], "clip", "{point}");
+    let original = http
+        .get(server.url(status["original_url"].as_str().unwrap()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(original.status(), 200, "{point}");
+    assert!(
+        original.bytes().await.unwrap() == file,
+        "{point}: the original differs"
+    );
+    let clips: serde_json::Value = http
+        .get(server.url("/api/v1/clips?limit=100"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let copies = clips["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["sha256"] == expected_sha)
+        .count();
+    assert_eq!(copies, 1, "{point}: the file is listed {copies} times");
+}
+
+/// `dashvault admin storage --json` on the server's settings.
+fn storage_report(data: &Path, backend: &Backend) -> serde_json::Value {
+    let mut args = vec!["storage", "--json", "--data-dir", data.to_str().unwrap()];
+    args.extend(backend.flags());
+    let out = crate::process::succeeds("admin", &args);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+async fn every_crash_point_loses_nothing(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let http = reqwest::Client::new();
+    let token = {
+        let server = Server::start_with(&data, &backend.flags());
+        server.sign_in(&http, "+14155550100").await
+    };
+    for (i, point) in crash_points().into_iter().enumerate() {
+        let file = video(dir.path(), i as u8, 6 * MIB + 12_345);
+        let source = dir.path().join(format!("source-{i}"));
+        std::fs::write(&source, &file).unwrap();
+        let sha = sha256_of(&source).unwrap();
+        let (server, path) =
+            upload_through_crash(&http, &data, &backend, &token, &file, point).await;
+        check_stored_once(&http, &server, &token, &path, &file, &sha, point).await;
+        server.kill();
+        // A restart sweeps what the crash left; then nothing is orphaned.
+        let server = Server::start_with(&data, &backend.flags());
+        server.wait_for_log("swept what no upload owns");
+        let report = storage_report(&data, &backend);
+        assert_eq!(report["orphaned_bytes"], 0, "{point}: {report}");
+        assert_eq!(report["temporary_bytes"], 0, "{point}: {report}");
+        assert_eq!(report["orphaned_multipart_uploads"], 0, "{point}: {report}");
+        check_stored_once(&http, &server, &token, &path, &file, &sha, point).await;
+        server.kill();
+    }
+    if backend._database.is_none() {
+        let blobs = data.join("blobs");
+        assert_eq!(leftovers(&blobs.join(".uploads")), Vec::<PathBuf>::new());
+    }
+}
+
+/// The files below `dir`.
+fn leftovers(dir: &Path) -> Vec<PathBuf> {
+    crate::uploads::files_under(dir)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_crash_point_loses_nothing_on_sqlite_and_files() {
+    every_crash_point_loses_nothing(Backend::embedded()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_crash_point_loses_nothing_on_postgres_and_s3() {
+    every_crash_point_loses_nothing(Backend::scale_out().await).await;
+}
