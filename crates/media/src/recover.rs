@@ -99,19 +99,23 @@ pub fn recover<R: ReadAt + ?Sized>(broken: &R, reference: &Mp4Index) -> Result<R
     let pictures: Vec<_> = units.iter().map(|u| (u.idr, u.slice)).collect();
     let (offsets, delay) =
         order::composition(&pictures).unwrap_or_else(|| (vec![0; units.len()], 0));
-    let samples: Vec<OutSample> = units
+    let samples = units
         .iter()
         .zip(&offsets)
-        .map(|(u, &offset)| OutSample {
-            file: 0,
-            offset: u.offset,
-            size: u.size as u32,
-            duration: frame,
-            cts_offset: (offset * i64::from(frame)) as i32,
-            is_sync: u.sync,
-            entry: 0,
+        .map(|(u, &offset)| {
+            Ok(OutSample {
+                file: 0,
+                offset: u.offset,
+                size: u32::try_from(u.size).map_err(|_| {
+                    Error::Unsupported(format!("a sample of {} bytes at {}", u.size, u.offset))
+                })?,
+                duration: frame,
+                cts_offset: i32::try_from(offset * i64::from(frame)).unwrap_or(i32::MAX),
+                is_sync: u.sync,
+                entry: 0,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<OutSample>>>()?;
     let duration = video.seconds(samples.len() as i64 * i64::from(frame));
     let video_track = OutTrack {
         sources: vec![Some(video)],
