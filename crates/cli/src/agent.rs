@@ -166,7 +166,7 @@ async fn run_loop(args: RunArgs) -> anyhow::Result<()> {
     };
     let agent = Agent::open(Options {
         storage: args.storage.storage.clone(),
-        camera: camera(&args).await?,
+        camera: camera(&args)?,
         quota: args.quota,
         detector: Detector::new(thresholds),
     })
@@ -232,7 +232,7 @@ async fn run_loop(args: RunArgs) -> anyhow::Result<()> {
 }
 
 /// The camera of `--camera`: an http:// address is a camera on Wi-Fi, anything else a folder.
-async fn camera(args: &RunArgs) -> anyhow::Result<Camera> {
+fn camera(args: &RunArgs) -> anyhow::Result<Camera> {
     if !(args.camera.starts_with("http://") || args.camera.starts_with("https://")) {
         anyhow::ensure!(
             args.camera_api.is_none(),
@@ -246,10 +246,7 @@ async fn camera(args: &RunArgs) -> anyhow::Result<Camera> {
         CameraApi::Blackvue => Api::Blackvue,
         CameraApi::Novatek => Api::Novatek,
     });
-    let wifi = WifiCamera::connect(base, api)
-        .await
-        .with_context(|| format!("camera at {}", args.camera))?;
-    tracing::info!(camera = %wifi.base(), api = ?wifi.api(), "camera on Wi-Fi");
+    let wifi = WifiCamera::new(base, api).with_context(|| format!("camera at {}", args.camera))?;
     Ok(Camera::Wifi(wifi))
 }
 

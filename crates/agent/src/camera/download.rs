@@ -177,7 +177,10 @@ async fn fetch_rest(
             Err(e) => break Err(Failure::Retry(e.to_string(), Some(size))),
         }
     };
-    file.sync_all().await.map_err(io)?;
+    if outcome.is_err() {
+        // The bytes kept for the next attempt; a whole file is synced as it lands.
+        file.sync_all().await.map_err(io)?;
+    }
     outcome
 }
 

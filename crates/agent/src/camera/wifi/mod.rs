@@ -1,5 +1,6 @@
 //! A camera reached over its Wi-Fi instead of its card: BlackVue ([`blackvue`]) or
-//! Viofo / Novatek ([`novatek`]), the protocol found by asking when not given.
+//! Viofo / Novatek ([`novatek`]), the protocol asked of the camera at its first listing
+//! when not given.
 //!
 //! A listing names the recordings; a file is taken only once it is finished: with
 //! `all_final` (`agent run --once`) everything listed is, otherwise a file is finished
@@ -100,7 +101,8 @@ pub struct Listed {
 pub struct WifiCamera {
     http: reqwest::Client,
     base: Url,
-    api: Api,
+    /// The protocol, once given or found (a camera out of range is asked later).
+    api: Arc<tokio::sync::OnceCell<Api>>,
     clock: Arc<dyn Clock>,
     retry: Retry,
     /// Size last seen of each file not taken yet, and since when.
@@ -110,30 +112,24 @@ pub struct WifiCamera {
 }
 
 impl WifiCamera {
-    /// The camera at `base` (`http://HOST[:PORT]`), speaking `api`, or the protocol it
-    /// answers to (BlackVue asked first).
-    pub async fn connect(base: Url, api: Option<Api>) -> Result<Self, WifiError> {
+    /// The camera at `base` (`http://HOST[:PORT]`), speaking `api`, or else the protocol
+    /// it answers to when first listed (BlackVue asked first). Nothing is asked yet: the
+    /// camera may be out of range now.
+    pub fn new(base: Url, api: Option<Api>) -> Result<Self, WifiError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .read_timeout(Duration::from_secs(20))
             .build()
-            .map_err(|e| WifiError::Unreachable {
-                url: base.to_string(),
-                error: e.to_string(),
-            })?;
-        let mut camera = Self {
+            .map_err(|e| unreachable(&base, e))?;
+        Ok(Self {
             http,
             base,
-            api: api.unwrap_or(Api::Blackvue),
+            api: Arc::new(tokio::sync::OnceCell::new_with(api)),
             clock: Arc::new(SystemClock),
             retry: Retry::default(),
             seen: Arc::default(),
             absent: Arc::default(),
-        };
-        if api.is_none() {
-            camera.api = camera.detect().await?;
-        }
-        Ok(camera)
+        })
     }
 
     /// The same camera, timed by `clock`.
@@ -153,9 +149,9 @@ impl WifiCamera {
         &self.base
     }
 
-    /// Its protocol.
-    pub fn api(&self) -> Api {
-        self.api
+    /// Its protocol: as given, or asked of the camera (once).
+    pub async fn api(&self) -> Result<Api, WifiError> {
+        self.api.get_or_try_init(|| self.detect()).await.copied()
     }
 
     async fn detect(&self) -> Result<Api, WifiError> {
@@ -200,7 +196,7 @@ impl WifiCamera {
 
     /// The recordings the camera lists, named as their files say.
     pub async fn list(&self) -> Result<Vec<Listed>, WifiError> {
-        let listed: Vec<(String, Option<u64>)> = match self.api {
+        let listed: Vec<(String, Option<u64>)> = match self.api().await? {
             Api::Blackvue => {
                 let text = self.text(blackvue::LIST_PATH).await?;
                 blackvue::parse_list(&text)
@@ -284,9 +280,9 @@ impl WifiCamera {
     /// which keeps telemetry inside the MP4), less those it said it has not.
     pub fn sidecars(&self, path: &str) -> Vec<String> {
         let absent = self.absent.lock().unwrap_or_else(PoisonError::into_inner);
-        match self.api {
-            Api::Blackvue => blackvue::sidecars(path),
-            Api::Novatek => Vec::new(),
+        match self.api.get() {
+            Some(Api::Blackvue) => blackvue::sidecars(path),
+            Some(Api::Novatek) | None => Vec::new(),
         }
         .into_iter()
         .filter(|p| !absent.contains(p))

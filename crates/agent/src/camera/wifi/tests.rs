@@ -145,10 +145,8 @@ async fn blackvue_over_wifi_resumes_a_dropped_file_and_keeps_marked_files_as_cli
         .unwrap();
     }
     let camera = SimCamera::start(&card, dashvault_simulate::Api::Blackvue, Some(100_000));
-    let wifi = WifiCamera::connect(camera.base.clone(), None)
-        .await
-        .unwrap();
-    assert_eq!(wifi.api(), Api::Blackvue);
+    let wifi = WifiCamera::new(camera.base.clone(), None).unwrap();
+    assert_eq!(wifi.api().await.unwrap(), Api::Blackvue);
     let agent = agent(&storage, wifi, retry(3)).await;
 
     let pass = pass(&agent, true).await;
@@ -262,8 +260,7 @@ async fn a_file_still_growing_is_not_fetched_while_watching() {
     std::fs::write(&growing, &whole[..whole.len() / 3]).unwrap();
     let camera = SimCamera::start(&card, dashvault_simulate::Api::Blackvue, None);
     let clock = Arc::new(Hand(Mutex::new(Instant::now())));
-    let wifi = WifiCamera::connect(camera.base.clone(), Some(Api::Blackvue))
-        .await
+    let wifi = WifiCamera::new(camera.base.clone(), Some(Api::Blackvue))
         .unwrap()
         .with_clock(clock.clone());
     let agent = agent(&storage, wifi, retry(3)).await;
@@ -306,10 +303,8 @@ async fn a_novatek_camera_is_found_and_its_locked_file_becomes_a_clip() {
     let (card, storage) = (dir.path().join("card"), dir.path().join("phone"));
     drive(&card, 2, false, &["E@1"]);
     let camera = SimCamera::start(&card, dashvault_simulate::Api::Novatek, Some(50_000));
-    let wifi = WifiCamera::connect(camera.base.clone(), None)
-        .await
-        .unwrap();
-    assert_eq!(wifi.api(), Api::Novatek);
+    let wifi = WifiCamera::new(camera.base.clone(), None).unwrap();
+    assert_eq!(wifi.api().await.unwrap(), Api::Novatek);
     let asked: Vec<(String, u16)> = camera
         .served
         .lock()
@@ -364,9 +359,7 @@ async fn a_camera_gone_mid_file_is_asked_again_next_round_from_where_it_stopped(
     let (card, storage) = (dir.path().join("card"), dir.path().join("phone"));
     drive(&card, 2, false, &[]);
     let camera = SimCamera::start(&card, dashvault_simulate::Api::Blackvue, Some(120_000));
-    let wifi = WifiCamera::connect(camera.base.clone(), Some(Api::Blackvue))
-        .await
-        .unwrap();
+    let wifi = WifiCamera::new(camera.base.clone(), Some(Api::Blackvue)).unwrap();
     let agent = agent(&storage, wifi, retry(1)).await;
     let path = "/Record/20261120_080000_NF.mp4";
 
