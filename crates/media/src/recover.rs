@@ -52,6 +52,10 @@ pub struct Recovery {
     /// Bytes of the media data that are in no recovered sample (audio not recovered,
     /// a sample cut off at the end, bytes that are neither).
     pub unused_bytes: u64,
+    /// The recording carries parameter sets (SPS, PPS) that the reference's codec
+    /// configuration does not have: it is probably not of the same camera settings, and
+    /// the result may not decode; another sibling is the fix.
+    pub parameter_sets_differ: bool,
 }
 
 /// What became of the audio of a recovered recording.
@@ -91,6 +95,10 @@ pub fn recover<R: ReadAt + ?Sized>(broken: &R, reference: &Mp4Index) -> Result<R
     let data = media_data(broken)?;
     let scanned = Scanner::new(broken, data, codec, config.length_size, max_slice, sets)
         .run(data.start, data.complete)?;
+    let parameter_sets_differ = scanned
+        .parameter_sets
+        .iter()
+        .any(|set| !config.parameter_sets.contains(set));
     let first_sync = scanned.units.iter().position(|u| u.sync).ok_or_else(|| {
         Error::malformed("mdat", "no keyframe found: nothing playable to recover")
     })?;
@@ -154,6 +162,7 @@ pub fn recover<R: ReadAt + ?Sized>(broken: &R, reference: &Mp4Index) -> Result<R
         duration,
         audio,
         unused_bytes: (data.end - data.start).saturating_sub(used),
+        parameter_sets_differ,
     })
 }
 

@@ -107,6 +107,8 @@ pub(super) struct Scanned {
     pub units: Vec<Unit>,
     /// Byte ranges that are not video, in order.
     pub gaps: Vec<(u64, u64)>,
+    /// The distinct parameter sets the recording carries in its samples.
+    pub parameter_sets: Vec<Vec<u8>>,
 }
 
 /// Reads a file through a buffer of [`WINDOW`] bytes.
@@ -341,6 +343,9 @@ impl<'a, R: ReadAt + ?Sized> Scanner<'a, R> {
             unit.end = nal.end();
             if self.codec.is_parameter_set(nal.kind) {
                 self.sets.add(self.codec, &nal.head);
+                if !out.parameter_sets.contains(&nal.head) {
+                    out.parameter_sets.push(nal.head.clone());
+                }
             } else if self.codec.is_vcl(nal.kind) {
                 unit.sync |= self.codec.is_sync(nal.kind);
                 unit.idr |= self.codec.is_idr(nal.kind);

@@ -84,6 +84,7 @@ fn check(spec: Spec, how: Break) -> Recovery {
     let dir = tempfile::tempdir().unwrap();
     let broken = broken(&original, how, dir.path());
     let (recovery, out) = recover_into(&broken, &sibling, dir.path());
+    assert!(!recovery.parameter_sets_differ, "{how:?}");
     assert_eq!(
         decode_errors(&out),
         "",
@@ -173,6 +174,33 @@ fn what_holds_no_video_is_refused() {
         let err = recover(bytes.as_slice(), &reference).unwrap_err();
         assert!(err.is_bad_input(), "{what}: {err}");
     }
+}
+
+/// A 2 s H.264 recording at `size` whose encoder repeats its parameter sets before each
+/// keyframe, as many cameras do.
+fn repeating_headers(dir: &Path, name: &str, size: &str) -> PathBuf {
+    let path = dir.join(name);
+    run(Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=size={size}:rate=30:duration=2"))
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "30"])
+        .args(["-x264-params", "repeat-headers=1", "-pix_fmt", "yuv420p"])
+        .arg(&path));
+    path
+}
+
+#[test]
+fn a_reference_of_other_settings_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = repeating_headers(dir.path(), "a.mp4", "640x360");
+    let broken = broken(&original, Break::Cut, dir.path());
+    let same = repeating_headers(dir.path(), "b.mp4", "640x360");
+    let (recovery, out) = recover_into(&broken, &same, dir.path());
+    assert!(!recovery.parameter_sets_differ);
+    assert_eq!(decode_errors(&out), "");
+    let other = repeating_headers(dir.path(), "c.mp4", "320x240");
+    let (recovery, _) = recover_into(&broken, &other, dir.path());
+    assert!(recovery.parameter_sets_differ, "{recovery:?}");
 }
 
 /// A 4 s recording cut at 70 % and recovered, for the players' tests.
