@@ -388,3 +388,21 @@ async fn a_camera_gone_mid_file_is_asked_again_next_round_from_where_it_stopped(
     assert_eq!(fetches[1].range, Some(format!("bytes={kept}-")));
     assert!(!partial.exists());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_camera_away_is_an_ordinary_round_while_watching_and_an_error_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // An address nothing answers on (the car is out of the driveway).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base: reqwest::Url = format!("http://127.0.0.1:{port}").parse().unwrap();
+    let wifi = WifiCamera::new(base, None).unwrap();
+    let agent = agent(dir.path(), wifi, retry(1)).await;
+    let watching = pass(&agent, false).await;
+    assert_eq!(watching.import, Default::default());
+    let once = agent.pass(true, &ProgressBar::hidden()).await.unwrap_err();
+    assert!(once.is_camera_unreachable(), "{once}");
+}
