@@ -176,29 +176,57 @@ fn what_holds_no_video_is_refused() {
     }
 }
 
-/// A 2 s H.264 recording at `size` whose encoder repeats its parameter sets before each
-/// keyframe, as many cameras do.
-fn repeating_headers(dir: &Path, name: &str, size: &str) -> PathBuf {
+/// A 3 s H.264 + AAC recording at `size` with x264 options `params` (`repeat-headers=1`:
+/// parameter sets before each keyframe; `slices=4`: four slices a picture — both as many
+/// cameras write); `hue` tells siblings apart.
+fn x264(dir: &Path, name: &str, size: &str, params: &str, hue: u32) -> PathBuf {
     let path = dir.join(name);
     run(Command::new("ffmpeg")
         .args(["-v", "error", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size={size}:rate=30:duration=2"))
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "30"])
-        .args(["-x264-params", "repeat-headers=1", "-pix_fmt", "yuv420p"])
+        .arg(format!(
+            "testsrc2=size={size}:rate=30:duration=3,hue=h={hue}"
+        ))
+        .args(["-f", "lavfi", "-i", "sine=duration=3", "-c:a", "aac"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "30",
+            "-bf",
+            "2",
+        ])
+        .args(["-x264-params", params, "-pix_fmt", "yuv420p"])
         .arg(&path));
     path
 }
 
 #[test]
+fn pictures_of_several_slices_are_one_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = x264(dir.path(), "a.mp4", "640x360", "slices=4", 0);
+    let sibling = x264(dir.path(), "b.mp4", "640x360", "slices=4", 40);
+    let broken = broken(&original, Break::Cut, dir.path());
+    let (recovery, out) = recover_into(&broken, &sibling, dir.path());
+    assert_eq!(decode_errors(&out), "");
+    let got = frames(&out, None);
+    assert_eq!(got.len(), recovery.video_samples);
+    assert!(recovery.duration > 1.8, "{recovery:?}");
+    let settled = got.len() - 30;
+    assert_eq!(got[..settled], frames(&original, Some(settled))[..]);
+}
+
+#[test]
 fn a_reference_of_other_settings_is_flagged() {
     let dir = tempfile::tempdir().unwrap();
-    let original = repeating_headers(dir.path(), "a.mp4", "640x360");
+    let original = x264(dir.path(), "a.mp4", "640x360", "repeat-headers=1", 0);
     let broken = broken(&original, Break::Cut, dir.path());
-    let same = repeating_headers(dir.path(), "b.mp4", "640x360");
+    let same = x264(dir.path(), "b.mp4", "640x360", "repeat-headers=1", 40);
     let (recovery, out) = recover_into(&broken, &same, dir.path());
     assert!(!recovery.parameter_sets_differ);
     assert_eq!(decode_errors(&out), "");
-    let other = repeating_headers(dir.path(), "c.mp4", "320x240");
+    let other = x264(dir.path(), "c.mp4", "320x240", "repeat-headers=1", 40);
     let (recovery, _) = recover_into(&broken, &other, dir.path());
     assert!(recovery.parameter_sets_differ, "{recovery:?}");
 }
