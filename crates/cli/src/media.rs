@@ -252,6 +252,12 @@ fn probe(path: &Path, json: bool) -> anyhow::Result<()> {
         println!("  created     {}", t.to_rfc3339());
     }
     println!("  fragmented  {}", index.fragmented);
+    if index.trailing_bytes > 0 {
+        println!(
+            "  trailing    {} bytes after the last box (not a box; ignored)",
+            index.trailing_bytes
+        );
+    }
     for t in &index.tracks {
         let size = if t.width > 0 {
             format!(" {}x{}", t.width, t.height)

@@ -301,3 +301,18 @@ fn recover_rebuilds_a_cut_off_recording_into_a_new_file() {
     );
     assert!(!none.exists(), "a failed recovery left an output file");
 }
+
+#[test]
+fn probe_reads_past_bytes_after_the_last_box_and_says_so() {
+    let files = recordings();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut bytes = std::fs::read(&files[0]).expect("read");
+    bytes.extend_from_slice(&[0; 8]);
+    let messy = dir.path().join("messy.mp4");
+    std::fs::write(&messy, &bytes).expect("write");
+    let out = succeeds(&["probe", messy.to_str().expect("path")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("trailing    8 bytes"), "{text}");
+    let clean = succeeds(&["probe", files[0].to_str().expect("path")]);
+    assert!(!String::from_utf8_lossy(&clean.stdout).contains("trailing"));
+}
