@@ -202,6 +202,14 @@ impl<'a, R: ReadAt + ?Sized> Scanner<'a, R> {
         if len <= codec.header_len() as u64 || len > limit {
             return Ok(None);
         }
+        let last = at + ls as u64 + len - 1;
+        if last < self.window.end && self.window.get(last, 1)?.first() == Some(&0) {
+            // A NAL unit ends with its stop bit, never with a zero byte: this one runs
+            // into zeros (a file the camera had preallocated) or is no NAL unit.
+            return Ok(None);
+        }
+        let bytes = self.window.get(at, ls + HEAD)?;
+        let payload = &bytes[ls..];
         let head = payload[..payload.len().min(len as usize)].to_vec();
         if vcl && !self.sets.slice_is_plausible(codec, &head) {
             return Ok(None);

@@ -19,6 +19,9 @@ enum Break {
     SizeNeverWritten,
     /// The `moov` at the end is lost; the `mdat` is whole.
     MoovLost,
+    /// A file the camera had preallocated (its `mdat` size written first): zeros from
+    /// 70 % of its bytes on.
+    Preallocated,
 }
 
 /// Writes the broken copy of `original` into `dir`.
@@ -29,6 +32,11 @@ fn broken(original: &Path, how: Break, dir: &Path) -> PathBuf {
     let mut out = match how {
         Break::Cut | Break::SizeNeverWritten => bytes[..bytes.len() * 7 / 10].to_vec(),
         Break::MoovLost => bytes[..mdat.end() as usize].to_vec(),
+        Break::Preallocated => {
+            let mut zeroed = bytes.clone();
+            zeroed[bytes.len() * 7 / 10..].fill(0);
+            zeroed
+        }
     };
     if let Break::SizeNeverWritten = how {
         let at = mdat.offset as usize;
@@ -105,7 +113,7 @@ fn check(spec: Spec, how: Break) -> Recovery {
 #[test]
 fn h264_cut_at_70_percent_keeps_36_s_or_more() {
     let spec = Spec::h264(60).size(640, 360);
-    for how in [Break::Cut, Break::SizeNeverWritten] {
+    for how in [Break::Cut, Break::SizeNeverWritten, Break::Preallocated] {
         let recovery = check(spec, how);
         assert!(recovery.duration >= 36.0, "{how:?}: {recovery:?}");
         assert!(recovery.keyframes >= 36, "{how:?}: {recovery:?}");
