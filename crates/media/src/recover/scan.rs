@@ -98,6 +98,8 @@ pub(super) struct Unit {
     pub idr: bool,
     /// What its first slice header says, if it could be read.
     pub slice: Option<SliceInfo>,
+    /// Its last byte is 0.
+    ends_in_zero: bool,
 }
 
 /// The video found in the media data.
@@ -202,14 +204,6 @@ impl<'a, R: ReadAt + ?Sized> Scanner<'a, R> {
         if len <= codec.header_len() as u64 || len > limit {
             return Ok(None);
         }
-        let last = at + ls as u64 + len - 1;
-        if last < self.window.end && self.window.get(last, 1)?.first() == Some(&0) {
-            // A NAL unit ends with its stop bit, never with a zero byte: this one runs
-            // into zeros (a file the camera had preallocated) or is no NAL unit.
-            return Ok(None);
-        }
-        let bytes = self.window.get(at, ls + HEAD)?;
-        let payload = &bytes[ls..];
         let head = payload[..payload.len().min(len as usize)].to_vec();
         if vcl && !self.sets.slice_is_plausible(codec, &head) {
             return Ok(None);
@@ -349,6 +343,7 @@ impl<'a, R: ReadAt + ?Sized> Scanner<'a, R> {
                 ..Building::default()
             });
             unit.end = nal.end();
+            unit.ends_in_zero = self.window.get(nal.end() - 1, 1)?.first() == Some(&0);
             if self.codec.is_parameter_set(nal.kind) {
                 self.sets.add(self.codec, &nal.head);
                 if !out.parameter_sets.contains(&nal.head) {
@@ -373,6 +368,12 @@ impl<'a, R: ReadAt + ?Sized> Scanner<'a, R> {
         if !cut {
             self.close(current.take(), &mut out);
         }
+        // A NAL unit ends with its stop bit, never with a zero byte: the last sample runs
+        // into zeros (a file the camera had preallocated) and was cut short. Only the last
+        // is dropped, in case a camera pads its NAL units with zeros.
+        if out.units.last().is_some_and(|u| u.ends_in_zero) {
+            out.units.pop();
+        }
         if at < end {
             out.gaps.push((at, end));
         }
@@ -388,6 +389,7 @@ impl<'a, R: ReadAt + ?Sized> Scanner<'a, R> {
                 sync: u.sync,
                 idr: u.idr,
                 slice: u.slice,
+                ends_in_zero: u.ends_in_zero,
             });
         }
     }
@@ -404,4 +406,5 @@ struct Building {
     sync: bool,
     idr: bool,
     slice: Option<SliceInfo>,
+    ends_in_zero: bool,
 }
