@@ -177,6 +177,9 @@ async fn fetch_rest(
             Err(e) => break Err(Failure::Retry(e.to_string(), Some(size))),
         }
     };
+    // A tokio file writes in the background: wait for the last write, so the file's
+    // length is what was received.
+    file.flush().await.map_err(io)?;
     if outcome.is_err() {
         // The bytes kept for the next attempt; a whole file is synced as it lands.
         file.sync_all().await.map_err(io)?;

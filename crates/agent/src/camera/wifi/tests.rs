@@ -406,3 +406,31 @@ async fn a_camera_away_is_an_ordinary_round_while_watching_and_an_error_once() {
     let once = agent.pass(true, &ProgressBar::hidden()).await.unwrap_err();
     assert!(once.is_camera_unreachable(), "{once}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_whole_file_comes_in_one_attempt_and_one_request() {
+    let dir = tempfile::tempdir().unwrap();
+    drive(&dir.path().join("card"), 1, false, &[]);
+    let camera = SimCamera::start(
+        &dir.path().join("card"),
+        dashvault_simulate::Api::Blackvue,
+        None,
+    );
+    let wifi = WifiCamera::new(camera.base.clone(), None)
+        .unwrap()
+        .with_retry(retry(1));
+    let partial = dir.path().join("partial/x");
+    // A write still under way when the file's length is read made a second attempt,
+    // after a backoff, now and then: tried often enough to see it.
+    for round in 1..=20 {
+        for path in [
+            "/Record/20261120_080000_NF.mp4",
+            "/Record/20261120_080000_N.3gf",
+        ] {
+            std::fs::remove_file(&partial).ok();
+            let size = wifi.download(path, &partial, None).await.unwrap();
+            assert_eq!(std::fs::metadata(&partial).unwrap().len(), size);
+            assert_eq!(camera.fetches(path).len(), round);
+        }
+    }
+}
