@@ -239,6 +239,34 @@ fn a_reference_of_other_settings_is_flagged() {
     assert!(recovery.parameter_sets_differ, "{recovery:?}");
 }
 
+#[test]
+fn corrupted_media_data_never_panics() {
+    let spec = Spec::h264(2).size(320, 240);
+    let bytes = fs::read(recording(spec)).unwrap();
+    let reference = Mp4Index::read(&File::open(recording(spec.part(1))).unwrap()).unwrap();
+    let cut = &bytes[..bytes.len() * 7 / 10];
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for round in 0..300 {
+        let mut broken = cut.to_vec();
+        for _ in 0..=round % 8 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let at = 48 + (state as usize) % (broken.len() - 48);
+            broken[at] = (state >> 56) as u8;
+        }
+        if let Ok(recovery) = recover(broken.as_slice(), &reference) {
+            let mut out = Vec::new();
+            let sources = [broken.as_slice()];
+            recovery
+                .plan
+                .write_range(&sources, 0..recovery.plan.len(), &mut out)
+                .expect("a recovered plan writes");
+            assert_eq!(out.len() as u64, recovery.plan.len());
+        }
+    }
+}
+
 /// A 4 s recording cut at 70 % and recovered, for the players' tests.
 pub fn small_recovered() -> (tempfile::TempDir, PathBuf) {
     let spec = Spec::h264(4).size(640, 360);
