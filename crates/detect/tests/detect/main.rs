@@ -1,5 +1,5 @@
 //! Integration tests of the detector: real labelled drives, synthetic incidents built on
-//! real driving, bad input, CSV and telemetry input.
+//! real driving, manoeuvre shapes, bad input, CSV and telemetry input.
 
 mod bad_input;
 mod classification;
@@ -7,6 +7,7 @@ mod incidents;
 mod inputs;
 mod orientation;
 mod real;
+mod shape;
 
 use dashvault_detect::eval::LabelledTrip;
 use std::path::PathBuf;
