@@ -231,9 +231,14 @@ async fn run_loop(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// True for an `http://` or `https://` address (a camera on Wi-Fi) rather than a folder.
+fn is_url(camera: &str) -> bool {
+    camera.starts_with("http://") || camera.starts_with("https://")
+}
+
 /// The camera of `--camera`: an http:// address is a camera on Wi-Fi, anything else a folder.
 fn camera(args: &RunArgs) -> anyhow::Result<Camera> {
-    if !(args.camera.starts_with("http://") || args.camera.starts_with("https://")) {
+    if !is_url(&args.camera) {
         anyhow::ensure!(
             args.camera_api.is_none(),
             "--camera-api is for a camera on Wi-Fi (--camera http://HOST[:PORT])"
@@ -360,6 +365,13 @@ async fn clip(args: ClipArgs) -> anyhow::Result<()> {
         ClipView::Road => View::Road,
         ClipView::Cabin => View::Cabin,
     };
+    if let (View::Cabin, Some(camera)) = (view, &camera) {
+        anyhow::ensure!(
+            !is_url(&camera.to_string_lossy()),
+            "a cabin-view clip is cut from the camera's card; the last `agent run` used a camera on Wi-Fi ({}): give the card's folder with --camera DIR",
+            camera.display()
+        );
+    }
     let clip = make_clip(
         &residency,
         &Phone::new(state.dir()),

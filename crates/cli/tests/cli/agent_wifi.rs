@@ -219,6 +219,29 @@ async fn a_novatek_camera_on_wifi_is_found_and_its_locked_file_kept_as_a_clip() 
     assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed:#}");
     let drives = cloud.get_json("/api/v1/drives").await;
     assert_eq!(drives["items"].as_array().unwrap().len(), 1, "{drives:#}");
+
+    // A cabin-view clip needs the card's folder: said so, rather than a file not found.
+    let storage_text = storage.to_string_lossy();
+    let out = crate::process::dashvault(
+        "agent",
+        &[
+            "clip",
+            "--view",
+            "cabin",
+            "--from",
+            "5",
+            "--to",
+            "15",
+            "--storage",
+            &storage_text,
+        ],
+    );
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("give the card's folder with --camera DIR"),
+        "{said}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
