@@ -10,15 +10,16 @@
 //! drives; when that is not enough (only clips not yet in the cloud are left), importing
 //! stops and the rest stays on the camera until uploads free space.
 
-use crate::camera::source::{Camera, Fetched};
+use crate::camera::source::{Camera, Fetched, Found};
 use crate::camera::{self, CameraFile, View};
 use crate::error::AgentError;
 use crate::evict::make_room;
 use crate::marked::{add_marked, is_marked, Marked};
-use crate::phone::{Phone, Written};
+use crate::phone::{remove_file, Phone, Written};
 use crate::residency::{Recording, Residency, Sidecar};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashSet;
 use std::path::Path;
 
 /// What one import pass did.
@@ -60,6 +61,7 @@ pub async fn import(
     progress: &ProgressBar,
 ) -> Result<ImportReport, AgentError> {
     let found = camera.found().await?;
+    sweep_partials(phone, &found);
     let mut report = ImportReport::default();
     let mut todo = Vec::new();
     // A camera on Wi-Fi that stopped answering: nothing more is asked of it this pass.
@@ -263,6 +265,29 @@ async fn late_sidecars(
         }
     }
     Ok(starts)
+}
+
+/// Deletes the partly fetched files whose camera file is no longer on the camera (loop
+/// recording overwrote it before it was whole): their bytes would never be used.
+fn sweep_partials(phone: &Phone, found: &Found) {
+    let Ok(entries) = std::fs::read_dir(phone.partials()) else {
+        return;
+    };
+    let listed: HashSet<String> = found
+        .recordings
+        .iter()
+        .map(|(f, _)| file_name(&f.path))
+        .chain(found.sidecars.iter().map(|s| file_name(&s.path)))
+        .collect();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !listed.contains(&name) {
+            tracing::info!(file = %name, "partly fetched file no longer on the camera: deleted");
+            if let Err(e) = remove_file(&entry.path()) {
+                tracing::warn!(file = %name, error = %e, "can not delete a partly fetched file");
+            }
+        }
+    }
 }
 
 fn file_name(path: &Path) -> String {

@@ -64,7 +64,12 @@ impl Phone {
 
     /// Where a file being fetched from a Wi-Fi camera grows until it is whole.
     pub fn partial(&self, name: &str) -> PathBuf {
-        self.root.join("partial").join(name)
+        self.partials().join(name)
+    }
+
+    /// The folder of [`Phone::partial`] files.
+    pub fn partials(&self) -> PathBuf {
+        self.root.join("partial")
     }
 
     /// Where a cabin-view file the camera marked waits for its drive to become a clip.

@@ -148,8 +148,13 @@ async fn blackvue_over_wifi_resumes_a_dropped_file_and_keeps_marked_files_as_cli
     let wifi = WifiCamera::new(camera.base.clone(), None).unwrap();
     assert_eq!(wifi.api().await.unwrap(), Api::Blackvue);
     let agent = agent(&storage, wifi, retry(3)).await;
+    // Part of a file the camera has overwritten since.
+    let stray = storage.join("phone/partial/20261119_235900_NF.mp4");
+    std::fs::create_dir_all(stray.parent().unwrap()).unwrap();
+    std::fs::write(&stray, b"half a file").unwrap();
 
     let pass = pass(&agent, true).await;
+    assert!(!stray.exists());
     assert_eq!(pass.import.recordings, 3, "{pass:#?}");
     assert_eq!(pass.import.sidecars, 6, "{pass:#?}");
     assert_eq!(pass.import.marked, 2, "the E and M cabin files: {pass:#?}");
