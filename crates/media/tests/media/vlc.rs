@@ -1,5 +1,6 @@
-//! Cuts and time-lapses played to their end in VLC (Debian's `vlc-bin` with its base
-//! plugins, which `scripts/test` installs), with dummy video and audio outputs.
+//! Cuts, time-lapses and recovered recordings played to their end in VLC (Debian's
+//! `vlc-bin` with its base plugins, which `scripts/test` installs), with dummy video and
+//! audio outputs.
 //!
 //! VLC reports most damage as warnings, not errors, and libavcodec's messages come
 //! unprefixed, so a play counts as clean only when VLC reached the end of the input and
@@ -19,6 +20,7 @@ use dashvault_media::{cut, Mp4Index};
 
 use crate::cut::{indexes, small_cut, small_timelapse, write};
 use crate::fixtures::{consecutive, Spec};
+use crate::recover::small_recovered;
 use crate::samples::sample;
 
 /// Log fragments that mean VLC could not play something: demuxer and decoder errors,
@@ -94,6 +96,12 @@ fn an_h265_cut_with_two_second_gops_plays_clean() {
 #[test]
 fn a_timelapse_plays_clean() {
     let (_dir, out) = small_timelapse();
+    assert_eq!(play_in_vlc(&out), Vec::<String>::new());
+}
+
+#[test]
+fn a_recovered_recording_plays_clean() {
+    let (_dir, out) = small_recovered();
     assert_eq!(play_in_vlc(&out), Vec::<String>::new());
 }
 
