@@ -25,9 +25,10 @@ use scan::{media_data, Scanner};
 
 use crate::error::{Error, Result};
 use crate::index::{Mp4Index, Track};
-use crate::nal::AvcConfig;
+use crate::nal::{annex_b, AvcConfig, Colour};
 use crate::plan::CutPlan;
 use crate::source::ReadAt;
+use crate::thumbnail::decode_h264;
 use crate::writer::{self, Edit, OutSample, OutTrack, Ranges};
 
 /// Codecs of uncompressed audio whose samples are whole frames of fixed size.
@@ -52,10 +53,11 @@ pub struct Recovery {
     /// Bytes of the media data that are in no recovered sample (audio not recovered,
     /// a sample cut off at the end, bytes that are neither).
     pub unused_bytes: u64,
-    /// The recording carries parameter sets (SPS, PPS) that the reference's codec
-    /// configuration does not have: it is probably not of the same camera settings, and
-    /// the result may not decode; another sibling is the fix.
-    pub parameter_sets_differ: bool,
+    /// Signs that the reference is not of the same camera settings, so that the result
+    /// may not decode (another sibling is the fix): the recording carries parameter sets
+    /// the reference's configuration does not have, or (H.264) its first keyframe does
+    /// not decode with that configuration.
+    pub warnings: Vec<String>,
 }
 
 /// What became of the audio of a recovered recording.
@@ -95,14 +97,32 @@ pub fn recover<R: ReadAt + ?Sized>(broken: &R, reference: &Mp4Index) -> Result<R
     let data = media_data(broken)?;
     let scanned = Scanner::new(broken, data, codec, config.length_size, max_slice, sets)
         .run(data.start, data.complete)?;
-    let parameter_sets_differ = scanned
+    let mut warnings = Vec::new();
+    if scanned
         .parameter_sets
         .iter()
-        .any(|set| !config.parameter_sets.contains(set));
+        .any(|set| !config.parameter_sets.contains(set))
+    {
+        warnings.push(
+            "the recording carries parameter sets (SPS/PPS) that the reference's configuration does not have".to_string(),
+        );
+    }
     let first_sync = scanned.units.iter().position(|u| u.sync).ok_or_else(|| {
         Error::malformed("mdat", "no keyframe found: nothing playable to recover")
     })?;
     let units = &scanned.units[first_sync..];
+    if codec == Codec::H264 {
+        let key = &units[0];
+        let mut sample = vec![0u8; usize::try_from(key.size).unwrap_or(usize::MAX)];
+        broken.read_exact_at(&mut sample, key.offset)?;
+        let decoded = annex_b(&config.parameter_sets, config.length_size, &sample)
+            .and_then(|stream| decode_h264(&stream, Colour::default()));
+        if let Err(e) = decoded {
+            warnings.push(format!(
+                "the first keyframe does not decode with the reference's configuration ({e})"
+            ));
+        }
+    }
     let frame = frame_duration(video);
     let pictures: Vec<_> = units.iter().map(|u| (u.idr, u.slice)).collect();
     let (offsets, delay) =
@@ -162,7 +182,7 @@ pub fn recover<R: ReadAt + ?Sized>(broken: &R, reference: &Mp4Index) -> Result<R
         duration,
         audio,
         unused_bytes: (data.end - data.start).saturating_sub(used),
-        parameter_sets_differ,
+        warnings,
     })
 }
 

@@ -205,7 +205,7 @@ fn keyframe_at(track: &Track, at_seconds: f64) -> Result<(usize, &Sample)> {
 }
 
 /// Decodes one H.264 Annex-B keyframe with OpenH264.
-fn decode_h264(stream: &[u8], colour: Colour) -> Result<Rgb, String> {
+pub(crate) fn decode_h264(stream: &[u8], colour: Colour) -> Result<Rgb, String> {
     let mut decoder = Decoder::new().map_err(|e| format!("H.264 decoder: {e}"))?;
     if let Some(picture) = decoder
         .decode(stream)

@@ -35,11 +35,10 @@ pub fn run(broken: &Path, reference: &Path, output: &Path) -> anyhow::Result<()>
     );
     println!("  audio       {audio}");
     println!("  unused      {} bytes", recovered.unused_bytes);
-    if recovered.parameter_sets_differ {
+    for warning in &recovered.warnings {
         eprintln!(
-            "warning: {} carries codec parameters that {} does not: the result may not play; try another recording of the same camera and view as reference",
-            broken.display(),
-            reference.display()
+            "warning: {}: {warning}: the result may not play; try another recording of the same camera and view as reference",
+            broken.display()
         );
     }
     Ok(())

@@ -92,7 +92,7 @@ fn check(spec: Spec, how: Break) -> Recovery {
     let dir = tempfile::tempdir().unwrap();
     let broken = broken(&original, how, dir.path());
     let (recovery, out) = recover_into(&broken, &sibling, dir.path());
-    assert!(!recovery.parameter_sets_differ, "{how:?}");
+    assert_eq!(recovery.warnings, Vec::<String>::new(), "{how:?}");
     assert_eq!(
         decode_errors(&out),
         "",
@@ -232,11 +232,29 @@ fn a_reference_of_other_settings_is_flagged() {
     let broken = broken(&original, Break::Cut, dir.path());
     let same = x264(dir.path(), "b.mp4", "640x360", "repeat-headers=1", 40);
     let (recovery, out) = recover_into(&broken, &same, dir.path());
-    assert!(!recovery.parameter_sets_differ);
+    assert_eq!(recovery.warnings, Vec::<String>::new());
     assert_eq!(decode_errors(&out), "");
     let other = x264(dir.path(), "c.mp4", "320x240", "repeat-headers=1", 40);
     let (recovery, _) = recover_into(&broken, &other, dir.path());
-    assert!(recovery.parameter_sets_differ, "{recovery:?}");
+    assert!(
+        recovery
+            .warnings
+            .iter()
+            .any(|w| w.contains("parameter sets")),
+        "{recovery:?}"
+    );
+    // Without parameter sets in the samples, the first keyframe is decoded to tell.
+    let plain = x264(dir.path(), "d.mp4", "640x360", "slices=1", 0);
+    let plain_broken = self::broken(&plain, Break::Cut, dir.path());
+    let other = x264(dir.path(), "e.mp4", "320x240", "slices=1", 40);
+    let (recovery, _) = recover_into(&plain_broken, &other, dir.path());
+    assert!(
+        recovery
+            .warnings
+            .iter()
+            .any(|w| w.contains("does not decode")),
+        "{recovery:?}"
+    );
 }
 
 #[test]
