@@ -194,6 +194,12 @@ pub struct Settings {
     #[arg(long, env = "DASHVAULT_USER_QUOTA", value_name = "BYTES")]
     pub user_quota: Option<u64>,
 
+    /// Free bytes of the blob store's volume that uploads may not use (they get 507
+    /// there), so the database and deletes always have room [default: 5 % of the volume,
+    /// at most 1 GiB].
+    #[arg(long, env = "DASHVAULT_MIN_FREE_SPACE", value_name = "BYTES")]
+    pub min_free_space: Option<u64>,
+
     /// How long an unfinished upload is kept.
     #[arg(
         long,
@@ -397,6 +403,7 @@ impl Settings {
                 user_quota: self.user_quota,
                 expiry: self.upload_expiry.0,
                 drive_gap: self.drive_gap.0,
+                min_free_space: self.min_free_space,
             },
             web: WebConfig {
                 map_tiles_url: self.map_tiles_url.clone(),

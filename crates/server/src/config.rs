@@ -152,6 +152,9 @@ pub struct UploadConfig {
     pub expiry: Duration,
     /// Recordings of one device at most this far apart belong to one drive.
     pub drive_gap: Duration,
+    /// Free bytes of the blob volume that uploads may not use, so that the database and
+    /// deletes always have room; `None`: 5 % of the volume, at most 1 GiB.
+    pub min_free_space: Option<u64>,
 }
 
 impl Default for UploadConfig {
@@ -161,6 +164,7 @@ impl Default for UploadConfig {
             user_quota: None,
             expiry: Duration::from_secs(24 * 3600),
             drive_gap: Duration::from_secs(5 * 60),
+            min_free_space: None,
         }
     }
 }

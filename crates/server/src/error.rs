@@ -52,9 +52,13 @@ pub enum ApiError {
         /// Seconds until a retry can succeed.
         retry_after: u64,
     },
-    /// A dependency (database, blob store, SMS gateway) is unavailable (503).
+    /// A dependency (database, blob store, SMS gateway) is unavailable (503, with
+    /// `Retry-After`).
     #[error("{0}")]
     Unavailable(String),
+    /// The store is full, or would be past its reserve of free space (507).
+    #[error("{0}")]
+    InsufficientStorage(String),
     /// A bug or an unexpected failure (500); the detail goes to the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -98,24 +102,47 @@ impl ApiError {
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::TooManyRequests { code, .. } => (StatusCode::TOO_MANY_REQUESTS, code),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::InsufficientStorage(_) => {
+                (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage")
+            }
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
 
+/// Seconds a client is asked to wait before retrying after a `503`.
+const RETRY_AFTER_UNAVAILABLE: u64 = 1;
+
+/// The message of a `507` for a full disk.
+const STORAGE_FULL: &str =
+    "the server's storage is full; delete videos or ask the operator to add space, then retry";
+
 impl From<dashvault_store::Error> for ApiError {
     fn from(err: dashvault_store::Error) -> Self {
-        Self::Internal(format!("store: {err}"))
+        if err.is_unavailable() {
+            tracing::warn!(error = %err, "database unavailable");
+            Self::Unavailable("the database does not answer; try again shortly".to_owned())
+        } else if err.is_storage_full() {
+            tracing::warn!(error = %err, "database disk full");
+            Self::InsufficientStorage(STORAGE_FULL.to_owned())
+        } else {
+            Self::Internal(format!("store: {err}"))
+        }
     }
 }
 
 impl From<dashvault_store::blob::BlobError> for ApiError {
     fn from(err: dashvault_store::blob::BlobError) -> Self {
-        if err.is_not_found() {
+        if err.is_storage_full() {
+            tracing::warn!(error = %err, "blob store full");
+            Self::InsufficientStorage(STORAGE_FULL.to_owned())
+        } else if err.is_unavailable() {
+            tracing::warn!(error = %err, "blob store failed");
+            Self::Unavailable("the blob store did not answer; try again shortly".to_owned())
+        } else if err.is_not_found() {
             Self::Internal(format!("a blob the metadata refers to is missing: {err}"))
         } else {
-            tracing::warn!(error = %err, "blob store failed");
-            Self::Unavailable("the blob store did not answer; try again later".to_owned())
+            Self::Internal(format!("blob store: {err}"))
         }
     }
 }
@@ -137,10 +164,15 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
-        if let Self::TooManyRequests { retry_after, .. } = self {
+        let retry_after = match self {
+            Self::TooManyRequests { retry_after, .. } => Some(retry_after.max(1)),
+            Self::Unavailable(_) => Some(RETRY_AFTER_UNAVAILABLE),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -13,6 +13,7 @@
 pub mod app;
 pub mod archive;
 pub mod auth;
+pub mod capacity;
 pub mod clock;
 pub mod config;
 mod connections;

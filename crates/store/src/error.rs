@@ -70,6 +70,18 @@ impl Error {
         )
     }
 
+    /// The database's disk is full (SQLite `SQLITE_FULL`, PostgreSQL `disk_full`): no
+    /// write can succeed until room is made.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            Error::Database(sqlx::Error::Database(e)) => {
+                matches!(e.code().as_deref(), Some("13" | "53100"))
+            }
+            Error::Database(sqlx::Error::Io(e)) => e.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
+        }
+    }
+
     fn db_error_kind(&self) -> Option<sqlx::error::ErrorKind> {
         match self {
             Error::Database(sqlx::Error::Database(e)) => Some(e.kind()),

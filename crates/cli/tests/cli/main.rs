@@ -11,6 +11,7 @@ mod faults;
 mod jobs;
 mod media;
 mod media_extract;
+mod outages;
 mod process;
 mod serve;
 mod simulate;

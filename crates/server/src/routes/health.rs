@@ -14,7 +14,8 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database and the blob store answer.
+/// Readiness: the database and the blob store answer, and the store has room for new
+/// uploads (above its reserve of free space); otherwise `503` with the reason.
 #[utoipa::path(get, path = "/readyz", tag = "service",
     responses(
         (status = 200, description = "Ready", body = String),
@@ -29,6 +30,11 @@ pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiEr
         tracing::warn!(%err, "blob store not ready");
         ApiError::Unavailable("the blob store does not answer".to_owned())
     })?;
+    if let Some(reason) = crate::capacity::shortage(&state, crate::capacity::READY_ROOM).await? {
+        return Err(ApiError::Unavailable(format!(
+            "new uploads would be refused: {reason}"
+        )));
+    }
     Ok("ready")
 }
 

@@ -100,7 +100,7 @@ impl From<dashvault_store::Error> for TusError {
 
 impl From<dashvault_store::blob::BlobError> for TusError {
     fn from(err: dashvault_store::blob::BlobError) -> Self {
-        Self::internal(format_args!("blob store: {err}"))
+        Self::Api(err.into())
     }
 }
 

@@ -8,6 +8,7 @@ use super::metadata::{decode_pairs, UploadMetadata};
 use super::writer::{append, best_effort_delete, commit, key, scratch_prefix};
 use super::{TusError, Uploader, TUS_CHECKSUMS, TUS_EXTENSIONS, TUS_VERSION, UPLOADS_PATH};
 use crate::auth::secret;
+use crate::capacity;
 use crate::crash::{self, CrashPoint};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
@@ -63,7 +64,8 @@ pub async fn options(State(state): State<AppState>) -> Response {
         (status = 412, description = "Not tus 1.0.0", body = ErrorBody),
         (status = 413, description = "Larger than `Tus-Max-Size`", body = ErrorBody),
         (status = 422, description = "Not a playable video (final uploads)", body = ErrorBody),
-        (status = 507, description = "The owner's quota is used up", body = ErrorBody),
+        (status = 503, description = "The database or the blob store does not answer; retry after `Retry-After`", body = ErrorBody),
+        (status = 507, description = "The owner's quota is used up, or the server's storage is full", body = ErrorBody),
     ),
     security(("session" = [])))]
 pub async fn create(
@@ -131,15 +133,15 @@ pub async fn create(
         failure: None,
     };
     state.repo.create_upload(&upload).await?;
-    let guard = state.uploads.start_writing(id).ok_or(TusError::Busy)?;
-    let lock = state.repo.lock_upload(id).await?.ok_or(TusError::Busy)?;
-    if let Some(Concat::Final(ids)) = &concat {
-        concatenate(&state, &mut upload, ids).await?;
-    } else {
+    holding(&state, id, async {
+        if let Some(Concat::Final(ids)) = &concat {
+            return concatenate(&state, &mut upload, ids).await;
+        }
         let len = headers::number(&headers, "content-length")?.unwrap_or(0);
         if len > 0 || length == 0 {
             if len > 0 {
                 check_content_type(&headers)?;
+                capacity::ensure_room(&state, len).await?;
             }
             check_len(&upload, len)?;
             let checksum = headers::checksum(&headers)?;
@@ -152,8 +154,9 @@ pub async fn create(
             )
             .await?;
         }
-    }
-    drop((lock, guard));
+        Ok(())
+    })
+    .await?;
     let mut response = (StatusCode::CREATED, upload_headers(&upload)).into_response();
     let location = format!("{UPLOADS_PATH}/{id}");
     response.headers_mut().insert(
@@ -213,6 +216,8 @@ pub async fn head(
         (status = 422, description = "The completed file is not a playable video", body = ErrorBody),
         (status = 423, description = "Another request is writing this upload", body = ErrorBody),
         (status = 460, description = "Checksum mismatch; nothing appended", body = ErrorBody),
+        (status = 503, description = "The database or the blob store does not answer; retry after `Retry-After`", body = ErrorBody),
+        (status = 507, description = "The server's storage is full (or at its reserve); nothing appended", body = ErrorBody),
     ),
     security(("session" = [])))]
 pub async fn patch(
@@ -229,34 +234,45 @@ pub async fn patch(
     })?;
     let len = headers::number(&headers, "content-length")?.ok_or(TusError::LengthRequired)?;
     let checksum = headers::checksum(&headers)?;
-    let mut upload = live_upload(&state, &uploader, &id).await?;
-    let _guard = state
-        .uploads
-        .start_writing(upload.id)
-        .ok_or(TusError::Busy)?;
-    let _lock = state
-        .repo
-        .lock_upload(upload.id)
-        .await?
-        .ok_or(TusError::Busy)?;
-    // Read again under the lock: a request that just finished may have moved it.
-    upload = live_upload(&state, &uploader, &id).await?;
-    if sent != upload.offset {
-        return Err(TusError::OffsetMismatch {
-            sent,
-            stored: upload.offset,
-        });
-    }
-    check_len(&upload, len)?;
-    write(
-        &state,
-        &mut upload,
-        body_stream(body, &state),
-        len,
-        checksum.as_ref(),
-    )
+    let upload_id = live_upload(&state, &uploader, &id).await?.id;
+    let headers = holding(&state, upload_id, async {
+        // Read again under the lock: a request that just finished may have moved it.
+        let mut upload = live_upload(&state, &uploader, &id).await?;
+        if sent != upload.offset {
+            return Err(TusError::OffsetMismatch {
+                sent,
+                stored: upload.offset,
+            });
+        }
+        check_len(&upload, len)?;
+        capacity::ensure_room(&state, len).await?;
+        write(
+            &state,
+            &mut upload,
+            body_stream(body, &state),
+            len,
+            checksum.as_ref(),
+        )
+        .await?;
+        Ok(upload_headers(&upload))
+    })
     .await?;
-    Ok((StatusCode::NO_CONTENT, upload_headers(&upload)).into_response())
+    Ok((StatusCode::NO_CONTENT, headers).into_response())
+}
+
+/// Run `work` holding upload `id` for writing (this process's guard and the
+/// repository's lock, `423` if another request holds them), and release the lock before
+/// answering, so that the client's next request finds it free.
+async fn holding<T>(
+    state: &AppState,
+    id: Uuid,
+    work: impl std::future::Future<Output = Result<T, TusError>>,
+) -> Result<T, TusError> {
+    let _guard = state.uploads.start_writing(id).ok_or(TusError::Busy)?;
+    let lock = state.repo.lock_upload(id).await?.ok_or(TusError::Busy)?;
+    let result = work.await;
+    lock.release().await;
+    result
 }
 
 /// Stop an upload and forget its bytes (tus termination). A file already filed stays.
@@ -281,16 +297,7 @@ pub async fn terminate(
         .upload(uploader.user_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let _guard = state
-        .uploads
-        .start_writing(upload.id)
-        .ok_or(TusError::Busy)?;
-    let _lock = state
-        .repo
-        .lock_upload(upload.id)
-        .await?
-        .ok_or(TusError::Busy)?;
-    discard(&state, &upload).await?;
+    holding(&state, upload.id, discard(&state, &upload)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -110,6 +110,8 @@ async fn openapi_covers_every_endpoint() {
         ("/api/v1/uploads", "options"),
         ("/api/v1/uploads", "post"),
         ("/api/v1/uploads/{id}", "head"),
+        ("/api/v1/uploads/{id}", "get"),
+        ("/api/v1/uploads/{id}/original", "get"),
         ("/api/v1/uploads/{id}", "patch"),
         ("/api/v1/uploads/{id}", "delete"),
         ("/api/v1/drives/{id}", "get"),

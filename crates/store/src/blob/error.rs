@@ -108,6 +108,25 @@ impl BlobError {
         )
     }
 
+    /// Whether the store's volume (or the quota of its account) is full: no write can
+    /// succeed until room is made.
+    pub fn is_storage_full(&self) -> bool {
+        let io = match self {
+            Self::Fs { source, .. } | Self::Body(source) => source,
+            _ => return false,
+        };
+        matches!(
+            io.kind(),
+            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+        )
+    }
+
+    /// Whether the error says the store did not answer or failed on its side (a network
+    /// error, an S3 server error): worth a retry later, unlike a bad request.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::S3(_))
+    }
+
     /// Wrap a filesystem error with the call and path it came from.
     pub(crate) fn fs(op: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Self {
         let path = path.into();

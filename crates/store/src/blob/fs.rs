@@ -33,7 +33,7 @@ use self::journal::StoredPart;
 use self::write::write_body;
 use super::{
     check_part_index, check_parts, check_range, part_too_large, BlobError, BlobKey, BlobMeta,
-    BlobStore, ByteStream, MultipartMeta, PartReceipt, Result, UploadId, MAX_PART_SIZE,
+    BlobStore, ByteStream, MultipartMeta, PartReceipt, Result, Space, UploadId, MAX_PART_SIZE,
 };
 
 /// Directory under the root for files being written.
@@ -472,6 +472,19 @@ impl BlobStore for FsBlobStore {
             Ok(items) => stream::iter(items).boxed(),
             Err(e) => stream::once(async { Err(e) }).boxed(),
         }
+    }
+
+    async fn free_space(&self) -> Result<Option<Space>> {
+        let root = self.root.clone();
+        blocking(move || {
+            let stat = rustix::fs::statvfs(&root)
+                .map_err(|e| BlobError::fs("statvfs", &root)(io::Error::from(e)))?;
+            Ok(Some(Space {
+                available: stat.f_bavail.saturating_mul(stat.f_frsize),
+                total: stat.f_blocks.saturating_mul(stat.f_frsize),
+            }))
+        })
+        .await
     }
 
     async fn sweep_temporary(&self, remove: bool) -> Result<u64> {

@@ -148,11 +148,26 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
         futures_util::stream::empty().boxed()
     }
 
+    /// Free and total bytes of the volume the blobs are written to, where the engine can
+    /// tell (a filesystem); `None` for a store without a volume of its own (S3).
+    async fn free_space(&self) -> Result<Option<Space>> {
+        Ok(None)
+    }
+
     /// The bytes the engine's own scratch space holds for writers that are gone (a
     /// crashed process's temporary files), removed when `remove`.
     async fn sweep_temporary(&self, _remove: bool) -> Result<u64> {
         Ok(0)
     }
+}
+
+/// The room on a blob store's volume, as [`BlobStore::free_space`] tells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Space {
+    /// Bytes a writer may still use.
+    pub available: u64,
+    /// Size of the volume.
+    pub total: u64,
 }
 
 /// A multipart upload in progress, as [`BlobStore::list_multipart`] lists it.

@@ -8,6 +8,7 @@
 use std::io;
 use std::ops::Range;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::stream::{self, BoxStream};
@@ -15,7 +16,10 @@ use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path;
-use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{
+    BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload,
+    RetryConfig, WriteMultipart,
+};
 
 use super::{
     check_part_index, check_parts, check_range, part_too_large, BlobError, BlobKey, BlobMeta,
@@ -24,6 +28,14 @@ use super::{
 
 /// Parts of one put sent at the same time (each holds [`MIN_PART_SIZE`] bytes in memory).
 const PUT_CONCURRENCY: usize = 2;
+
+/// Retries of a failed request (a store that does not answer is reported quickly, as a
+/// `503` the client retries, rather than held for minutes).
+const RETRIES: usize = 2;
+/// Longest time spent retrying one request.
+const RETRY_TIMEOUT: Duration = Duration::from_secs(1);
+/// Longest wait for a connection to the store.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Blobs as objects in one bucket of an S3-compatible store.
 #[derive(Debug, Clone)]
@@ -37,7 +49,14 @@ impl S3BlobStore {
     /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, …). A custom `endpoint`
     /// gets path-style requests, and plain HTTP when it starts with `http://`.
     pub fn open(bucket: &str, endpoint: Option<&str>, region: Option<&str>) -> Result<Self> {
-        let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        let mut builder = AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .with_retry(RetryConfig {
+                backoff: BackoffConfig::default(),
+                max_retries: RETRIES,
+                retry_timeout: RETRY_TIMEOUT,
+            })
+            .with_client_options(ClientOptions::new().with_connect_timeout(CONNECT_TIMEOUT));
         if let Some(endpoint) = endpoint {
             builder = builder
                 .with_endpoint(endpoint)

@@ -19,8 +19,14 @@ use uuid::Uuid;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// How long to wait for a free connection (or a new one) before failing the request.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long to wait for a free connection (or a new one) before failing the request:
+/// short, so that a database that does not answer gives a quick `503` (with
+/// `Retry-After`) rather than a request hanging on the pool.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(750);
+
+/// Connections per process: each upload being written holds one (its lock) besides
+/// those its queries take.
+const MAX_CONNECTIONS: u32 = 32;
 
 /// The metadata repository in PostgreSQL.
 #[derive(Debug, Clone)]
@@ -39,6 +45,7 @@ impl PostgresRepo {
         PgConnection::connect_with(&options).await?.close().await?;
         let pool = PgPoolOptions::new()
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .max_connections(MAX_CONNECTIONS)
             .connect_with(options)
             .await?;
         MIGRATIONS.run(&pool).await?;

@@ -28,6 +28,24 @@ impl UploadLock {
     }
 }
 
+impl UploadLock {
+    /// Release the lock now, so that the writer's next request finds it free (dropping
+    /// releases it too, but in the background, a moment later).
+    pub async fn release(mut self) {
+        let Some((mut conn, key)) = self.held.take() else {
+            return;
+        };
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(key)
+            .execute(&mut *conn)
+            .await;
+        if unlocked.is_err() {
+            // A connection whose lock state is unknown must not be reused.
+            conn.close_on_drop();
+        }
+    }
+}
+
 /// The advisory lock key of upload `id` (its first 8 bytes; a collision only makes one
 /// request wait for another upload's).
 pub(crate) fn advisory_key(id: Uuid) -> i64 {
