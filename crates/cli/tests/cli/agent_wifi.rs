@@ -6,7 +6,7 @@
 use crate::agent::set_network;
 use crate::cloud::Cloud;
 use crate::process::{base_url, lines, wait_for};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::Receiver;
@@ -283,4 +283,81 @@ async fn blackvuesync_syncs_from_the_simulated_blackvue() {
             "{name}"
         );
     }
+}
+
+/// A `dashvault agent run` watching, killed when dropped.
+struct Watching(Child);
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_watching_agent_takes_a_wifi_camera_s_files_once_they_stop_growing() {
+    let dir = tempfile::tempdir().unwrap();
+    // A drive that ended 5 minutes ago, its second minute an event file with a sudden
+    // stop in it.
+    let start = (Utc::now() - Duration::minutes(8)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let (cloud, storage, camera) = setup(
+        dir.path(),
+        "WIFI-3",
+        "blackvue",
+        3,
+        &start,
+        &["--marked", "E@1", "--incidents", "sudden_stop@80"],
+    )
+    .await;
+    let mut agent = Watching(
+        Command::new(env!("CARGO_BIN_EXE_dashvault"))
+            .args(["agent", "run", "--interval", "300ms", "--server"])
+            .args([&cloud.server.base, "--token", &cloud.device_token])
+            .args(["--camera", &camera.base, "--storage"])
+            .arg(&storage)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = lines(agent.0.stderr.take().unwrap());
+    // Seen once, nothing is known to be finished: the first round takes nothing.
+    let first = wait_for(&stderr, "agent round done");
+    assert!(
+        first.contains("imported=0") && first.contains("not_ready=3"),
+        "{first}"
+    );
+    // Once their sizes have held for a few seconds the files come, the event file
+    // becomes one clip with the stop in it, and it goes up.
+    let line = wait_for(&stderr, "clip of a file the camera marked");
+    assert!(line.contains("kind=auto"), "{line}");
+    loop {
+        let line = wait_for(&stderr, "agent round done");
+        if !line.contains("uploaded=0") {
+            break;
+        }
+    }
+    let clips = cloud.get_json("/api/v1/clips").await;
+    let clips = clips["items"].as_array().unwrap();
+    assert_eq!(clips.len(), 1, "{clips:#?}");
+    assert_eq!(
+        clips[0]["incidents"][0]["type"], "sudden_stop",
+        "{clips:#?}"
+    );
+    let event: DateTime<Utc> = time(&serde_json::json!(start)) + Duration::minutes(1);
+    assert!(time(&clips[0]["start"]) <= event, "{clips:#?}");
+    assert!(
+        time(&clips[0]["end"]) >= event + Duration::minutes(1),
+        "{clips:#?}"
+    );
+
+    let pid = agent.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert!(agent.0.wait().unwrap().success());
 }
