@@ -27,18 +27,19 @@ pub const IMPULSE_WINDOW_S: f64 = 1.0;
 /// Time either side of an impulse over which its velocity change is summed, s (a crash
 /// pulse's tail and the grid's smearing).
 const PULSE_PAD_S: f64 = 0.1;
+/// Time before and after that whose mean levels the pulse is measured from, s.
+const PULSE_LEVEL_S: f64 = 0.4;
 
 /// Detects collisions in one segment, oriented or not.
 pub(crate) fn collisions(segment: &Segment, th: &Thresholds) -> Vec<Event> {
     let grid = &segment.grid;
     let slow = moving_average(&segment.accel, grid.steps(IMPULSE_WINDOW_S / 2.0));
-    let excess: Vec<V3> = segment
+    let impulse: Vec<f64> = segment
         .accel
         .iter()
         .zip(&slow)
-        .map(|(&a, &m)| sub(a, m))
+        .map(|(&a, &m)| norm(sub(a, m)) / G)
         .collect();
-    let impulse: Vec<f64> = excess.iter().map(|&e| norm(e) / G).collect();
     let longest = grid.steps(IMPULSE_WINDOW_S);
     let pad = grid.steps(PULSE_PAD_S);
     let mut events = Vec::new();
@@ -47,14 +48,12 @@ pub(crate) fn collisions(segment: &Segment, th: &Thresholds) -> Vec<Event> {
             if r.end - r.start >= longest || is_parked(segment, &impulse, r.start, th) != parked {
                 continue;
             }
-            let pulse = excess
-                .get(r.start.saturating_sub(pad)..(r.end + pad + 1).min(excess.len()))
-                .unwrap_or(&[]);
-            let delta_v = norm(scale(
-                pulse.iter().fold([0.0; 3], |s, &e| add(s, e)),
-                grid.dt,
-            ));
-            if delta_v < th.collision_delta_v {
+            let pulse = (
+                r.start.saturating_sub(pad),
+                (r.end + pad + 1).min(impulse.len()),
+            );
+            let change = velocity_change(&segment.accel, pulse, grid.steps(PULSE_LEVEL_S));
+            if change * grid.dt < th.collision_delta_v {
                 continue;
             }
             events.push(event(
@@ -68,6 +67,35 @@ pub(crate) fn collisions(segment: &Segment, th: &Thresholds) -> Vec<Event> {
         }
     }
     events
+}
+
+/// The velocity change of the pulse over samples `lo..hi`, in m/s per grid step: the
+/// accelerometer summed over it, less the level it runs between (the means of the `side`
+/// samples before and after, interpolated), so that a manoeuvre starting or ending under
+/// the pulse is not counted in it.
+fn velocity_change(accel: &[V3], (lo, hi): (usize, usize), side: usize) -> f64 {
+    let mean = |from: usize, to: usize| {
+        let slice = accel.get(from..to).filter(|s| !s.is_empty())?;
+        let sum = slice.iter().fold([0.0; 3], |s, &a| add(s, a));
+        Some(scale(sum, 1.0 / slice.len() as f64))
+    };
+    let before = mean(lo.saturating_sub(side), lo);
+    let after = mean(hi, (hi + side).min(accel.len()));
+    let (Some(before), Some(after)) = (before.or(after), after.or(before)) else {
+        return 0.0;
+    };
+    let span = (hi - lo).max(1) as f64;
+    let change =
+        accel
+            .get(lo..hi)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+            .fold([0.0; 3], |sum, (k, &a)| {
+                let level = add(before, scale(sub(after, before), (k as f64 + 0.5) / span));
+                add(sum, sub(a, level))
+            });
+    norm(change)
 }
 
 /// Parked: in the camera's parking mode, or standing still (by speed, or else by a quiet

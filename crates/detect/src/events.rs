@@ -22,8 +22,9 @@ pub enum EventKind {
     SharpTurn,
     /// Lateral acceleration one way then the other (swerve, aggressive lane change).
     Swerve,
-    /// An impulse above `collision_g` in any direction, over in less than a second (or a
-    /// bump above `parked_collision_g` while parked).
+    /// An impulse above `collision_g` in any direction, over in less than a second, that
+    /// changes the velocity by `collision_delta_v` (or a bump above `parked_collision_g`
+    /// while parked).
     Collision,
 }
 

@@ -125,6 +125,13 @@ fn a_short_crash_pulse_is_a_collision_and_a_pothole_is_not() {
         add_impulse(&mut pothole, 200.0, 0.04, 3.0, [0.1, 0.0, -1.0]);
         add_impulse(&mut pothole, 200.04, 0.04, 3.0, [-0.1, 0.0, 1.0]);
         assert!(collisions_near(&pothole, 200.0).is_empty(), "seed {seed}");
+        // The holder knocked (2 g one way then the other, 20 ms each) as a 0.6 g pull
+        // sets in: the pull's onset is a manoeuvre, not part of the knock.
+        let mut knock = trace.clone();
+        add_impulse(&mut knock, 300.0, 3.0, 0.6, [0.0, 1.0, 0.0]);
+        add_impulse(&mut knock, 300.0, 0.02, 2.0, [1.0, 0.0, 0.3]);
+        add_impulse(&mut knock, 300.02, 0.02, 2.0, [-1.0, 0.0, -0.3]);
+        assert!(collisions_near(&knock, 300.0).is_empty(), "seed {seed}");
     }
 }
 
