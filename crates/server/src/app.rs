@@ -118,6 +118,7 @@ pub fn app(state: AppState) -> Router {
         state.limits.request_timeout,
         tus::timeout_except_uploads,
     ))
+    .layer(middleware::from_fn(crate::error::json_errors))
     .layer(middleware::from_fn_with_state(
         Arc::clone(&state.metrics),
         metrics::track,

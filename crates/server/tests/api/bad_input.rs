@@ -75,6 +75,29 @@ async fn unknown_paths_and_bad_ids_are_json_404(app: TestApp) {
     }
 }
 
+/// Answers made outside the handlers (a method the path does not take) carry the JSON
+/// error body too, with the status's name as the code.
+async fn rejections_outside_handlers_are_json(app: TestApp) {
+    for (method, path) in [
+        (reqwest::Method::DELETE, "/api/v1/me"),
+        (reqwest::Method::POST, "/readyz"),
+        (reqwest::Method::PUT, "/api/v1/uploads"),
+    ] {
+        let response = app
+            .http
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "{method} {path}"
+        );
+        assert_eq!(error_code(response, 405).await, "method_not_allowed");
+    }
+}
+
 async fn missing_or_garbage_credentials_are_401(app: TestApp) {
     for auth in [
         None,
@@ -94,5 +117,6 @@ async fn missing_or_garbage_credentials_are_401(app: TestApp) {
 both_engines!(
     malformed_bodies_are_refused_cleanly,
     unknown_paths_and_bad_ids_are_json_404,
+    rejections_outside_handlers_are_json,
     missing_or_garbage_credentials_are_401,
 );
