@@ -268,7 +268,7 @@ impl LoopSize {
 }
 
 /// A free local port for a server that is started again on the same address.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -13,6 +13,7 @@ mod media;
 mod media_extract;
 mod outages;
 mod process;
+mod replicas;
 mod serve;
 mod simulate;
 mod uploads;
