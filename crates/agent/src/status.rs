@@ -19,6 +19,9 @@ pub struct Status {
     pub model: Option<String>,
     /// The camera folder, when known and readable.
     pub camera: Option<CameraStatus>,
+    /// The address of the camera when it is on Wi-Fi (status does not ask it: its files
+    /// are listed by `agent run`).
+    pub wifi_camera: Option<String>,
     /// The phone storage.
     pub phone: PhoneStatus,
     /// What is known to be in the cloud.
@@ -94,9 +97,13 @@ pub struct DriveStatus {
 /// Gathers the status of the agent's storage.
 pub async fn status(residency: &Residency, queue: &Queue) -> Result<Status, AgentError> {
     let state = residency.state();
-    let camera = match state.setting(CAMERA_SETTING).await? {
-        Some(dir) => camera_status(residency, PathBuf::from(dir)).await?,
-        None => None,
+    let setting = state.setting(CAMERA_SETTING).await?;
+    let wifi_camera = setting
+        .clone()
+        .filter(|c| crate::camera::wifi::is_address(c));
+    let camera = match setting {
+        Some(dir) if wifi_camera.is_none() => camera_status(residency, PathBuf::from(dir)).await?,
+        _ => None,
     };
     let phone_dir = crate::phone::Phone::new(state.dir()).root().to_owned();
     let quota_bytes = match state.setting(QUOTA_SETTING).await? {
@@ -145,6 +152,7 @@ pub async fn status(residency: &Residency, queue: &Queue) -> Result<Status, Agen
     Ok(Status {
         model: state.setting(MODEL_SETTING).await?,
         camera,
+        wifi_camera,
         phone: PhoneStatus {
             dir: phone_dir,
             quota_bytes,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use dashvault_agent::agent::{run as run_agent, Agent, Options};
 use dashvault_agent::camera::source::Camera;
-use dashvault_agent::camera::wifi::{Api, WifiCamera};
+use dashvault_agent::camera::wifi::{is_address, Api, WifiCamera};
 use dashvault_agent::camera::View;
 use dashvault_agent::cloud::Client;
 use dashvault_agent::manual::make_clip;
@@ -231,14 +231,9 @@ async fn run_loop(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// True for an `http://` or `https://` address (a camera on Wi-Fi) rather than a folder.
-fn is_url(camera: &str) -> bool {
-    camera.starts_with("http://") || camera.starts_with("https://")
-}
-
 /// The camera of `--camera`: an http:// address is a camera on Wi-Fi, anything else a folder.
 fn camera(args: &RunArgs) -> anyhow::Result<Camera> {
-    if !is_url(&args.camera) {
+    if !is_address(&args.camera) {
         anyhow::ensure!(
             args.camera_api.is_none(),
             "--camera-api is for a camera on Wi-Fi (--camera http://HOST[:PORT])"
@@ -290,7 +285,15 @@ fn text(s: &Status) -> String {
         )
         }
         None => {
-            out += "camera  not known or not readable (run `dashvault agent run --camera DIR`)\n"
+            match &s.wifi_camera {
+                Some(address) => {
+                    out += &format!(
+                "camera  {address} on Wi-Fi (its files are listed by `dashvault agent run`)\n"
+            )
+                }
+                None => out +=
+                    "camera  not known or not readable (run `dashvault agent run --camera DIR`)\n",
+            }
         }
     }
     let quota = s.phone.quota_bytes.map_or("no quota set".into(), mb);
@@ -367,7 +370,7 @@ async fn clip(args: ClipArgs) -> anyhow::Result<()> {
     };
     if let (View::Cabin, Some(camera)) = (view, &camera) {
         anyhow::ensure!(
-            !is_url(&camera.to_string_lossy()),
+            !is_address(&camera.to_string_lossy()),
             "a cabin-view clip is cut from the camera's card; the last `agent run` used a camera on Wi-Fi ({}): give the card's folder with --camera DIR",
             camera.display()
         );

@@ -220,8 +220,24 @@ async fn a_novatek_camera_on_wifi_is_found_and_its_locked_file_kept_as_a_clip() 
     let drives = cloud.get_json("/api/v1/drives").await;
     assert_eq!(drives["items"].as_array().unwrap().len(), 1, "{drives:#}");
 
-    // A cabin-view clip needs the card's folder: said so, rather than a file not found.
+    // Status names the camera on Wi-Fi (it does not ask it).
     let storage_text = storage.to_string_lossy();
+    let out = crate::process::succeeds("agent", &["status", "--json", "--storage", &storage_text]);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        status["wifi_camera"],
+        format!("{}/", camera.base),
+        "{status:#}"
+    );
+    assert!(status["camera"].is_null(), "{status:#}");
+    let out = crate::process::succeeds("agent", &["status", "--storage", &storage_text]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("{}/ on Wi-Fi", camera.base)),
+        "{text}"
+    );
+
+    // A cabin-view clip needs the card's folder: said so, rather than a file not found.
     let out = crate::process::dashvault(
         "agent",
         &[

@@ -317,6 +317,12 @@ impl WifiCamera {
     }
 }
 
+/// True when a `--camera` is the address of a camera on Wi-Fi (`http://` or `https://`)
+/// rather than a folder.
+pub fn is_address(camera: &str) -> bool {
+    camera.starts_with("http://") || camera.starts_with("https://")
+}
+
 /// The camera did not answer `url` as it should.
 fn unreachable(url: &Url, error: impl ToString) -> WifiError {
     WifiError::Unreachable {
