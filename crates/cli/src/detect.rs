@@ -1,6 +1,6 @@
 //! `dashvault detect`: incident detection from G-sensor data.
 //!
-//! `run` reads a CSV (`t, ax, ay, az[, gx, gy, gz][, speed]`) or a camera file's
+//! `run` reads a CSV (`t, ax, ay, az[, gx, gy, gz][, speed][, parked]`) or a camera file's
 //! telemetry and prints events and clip
 //! windows; `eval` scores the detector on labelled trips of the driverBehaviorDataset
 //! layout, each mounted at random orientations; `convert` writes one such trip as the CSV
@@ -23,7 +23,8 @@ pub enum DetectCommand {
     /// Detect incidents in one recording and list events and clip windows.
     Run {
         /// CSV with a header and columns t, ax, ay, az (m/s²), gx, gy, gz (rad/s), speed
-        /// (m/s); or a recording / sidecar with telemetry (GoPro MP4, BlackVue `.3gf`, …).
+        /// (m/s), parked (1 in the camera's parking mode); or a recording / sidecar with
+        /// telemetry (GoPro MP4, BlackVue `.3gf`, …).
         file: PathBuf,
         /// Print JSON: {"events": [...], "clips": [...]}.
         #[arg(long)]

@@ -57,8 +57,10 @@ impl Trace {
     }
 
     /// Reads a CSV with a header naming the columns `t`, `ax`, `ay`, `az` and optionally
-    /// `gx`, `gy`, `gz` and `speed` (any order, other columns ignored). An empty cell means
-    /// "no reading on this row", so a 1 Hz speed can sit in a 100 Hz file.
+    /// `gx`, `gy`, `gz`, `speed` and `parked` (any order, other columns ignored). An empty
+    /// cell means "no reading on this row", so a 1 Hz speed can sit in a 100 Hz file.
+    /// `parked` is 1 on rows the camera recorded in its parking mode (or with the
+    /// ignition off) and 0 otherwise; consecutive 1 rows make one [`Trace::parked`] span.
     pub fn from_csv<R: BufRead>(reader: R) -> Result<Trace> {
         let mut lines = reader.lines();
         let header = match lines.next() {
@@ -67,12 +69,19 @@ impl Trace {
         };
         let columns = Columns::from_header(&header)?;
         let mut trace = Trace::default();
+        let mut was_parked = false;
         for (i, line) in lines.enumerate() {
             let line = line?;
             if line.trim().is_empty() {
                 continue;
             }
-            columns.read_row(&line, i + 2, &mut trace)?;
+            let (t, parked) = columns.read_row(&line, i + 2, &mut trace)?;
+            match (parked, was_parked, trace.parked.last_mut()) {
+                (true, true, Some(span)) => span[1] = t,
+                (true, _, _) => trace.parked.push([t, t]),
+                _ => {}
+            }
+            was_parked = parked;
         }
         Ok(trace)
     }
@@ -174,6 +183,7 @@ struct Columns {
     accel: [usize; 3],
     gyro: Option<[usize; 3]>,
     speed: Option<usize>,
+    parked: Option<usize>,
 }
 
 impl Columns {
@@ -201,10 +211,12 @@ impl Columns {
             accel: [need("ax")?, need("ay")?, need("az")?],
             gyro,
             speed: find("speed"),
+            parked: find("parked"),
         })
     }
 
-    fn read_row(&self, line: &str, number: usize, trace: &mut Trace) -> Result<()> {
+    /// Adds the row's readings to `trace`; returns its time and whether it is parked.
+    fn read_row(&self, line: &str, number: usize, trace: &mut Trace) -> Result<(f64, bool)> {
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
         let cell = |i: usize| -> Result<Option<f64>> {
             match cells.get(i).copied().unwrap_or("") {
@@ -240,6 +252,16 @@ impl Columns {
         if let Some(speed) = self.speed.map(cell).transpose()?.flatten() {
             trace.speed.push(SpeedSample { t, speed });
         }
-        Ok(())
+        let parked = match self.parked.map(cell).transpose()?.flatten() {
+            None => false,
+            Some(flag) if flag == 0.0 || flag == 1.0 => flag == 1.0,
+            Some(flag) => {
+                return Err(DetectError::Csv {
+                    line: number,
+                    message: format!("`parked` is 0 or 1, not {flag}"),
+                })
+            }
+        };
+        Ok((t, parked))
     }
 }

@@ -17,6 +17,16 @@ fn csv_columns_in_any_order_with_sparse_speed() {
 }
 
 #[test]
+fn csv_parked_rows_make_spans() {
+    let csv = "t,ax,ay,az,parked\n0,0,0,9.8,0\n1,0,0,9.8,1\n2,0,0,9.8,1\n3,0,0,9.8,0\n\
+               4,0,0,9.8,1\n5,0,0,9.8,\n";
+    let trace = Trace::from_csv(csv.as_bytes()).expect("parses");
+    assert_eq!(trace.parked, [[1.0, 2.0], [4.0, 4.0]]);
+    let err = Trace::from_csv("t,ax,ay,az,parked\n0,0,0,9.8,2\n".as_bytes()).unwrap_err();
+    assert!(matches!(err, DetectError::Csv { line: 2, .. }), "{err}");
+}
+
+#[test]
 fn csv_without_gyroscope_and_bad_csvs() {
     let trace = Trace::from_csv("t,ax,ay,az\n0,0,0,9.8\n".as_bytes()).expect("parses");
     assert!(trace.gyro.is_empty() && trace.accel.len() == 1);
