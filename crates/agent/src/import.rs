@@ -68,7 +68,7 @@ pub async fn import(
     let mut gone = false;
     for (file, listed) in &found.recordings {
         let wanted = match file.view {
-            View::Road => !residency.is_imported(&file.path).await?,
+            View::Road => !imported(residency, &file.path, file.start).await?,
             View::Cabin => file.mark.is_some() && !is_marked(residency, &file.path).await?,
             View::Other => false,
         };
@@ -218,7 +218,7 @@ async fn import_sidecars(
 ) -> Result<usize, AgentError> {
     let mut count = 0;
     for sidecar in sidecars.iter().filter(|s| s.start == start) {
-        if residency.is_imported(&sidecar.path).await? {
+        if imported(residency, &sidecar.path, sidecar.start).await? {
             continue;
         }
         let name = file_name(&sidecar.path);
@@ -258,13 +258,29 @@ async fn late_sidecars(
     let mut starts = Vec::new();
     for sidecar in sidecars {
         if !starts.contains(&sidecar.start)
-            && !residency.is_imported(&sidecar.path).await?
+            && !imported(residency, &sidecar.path, sidecar.start).await?
             && residency.has_recording_at(sidecar.start).await?
         {
             starts.push(sidecar.start);
         }
     }
     Ok(starts)
+}
+
+/// True when the camera file at `path` (started at `start`) was imported, from there or
+/// under another path (a card mounted elsewhere, the same camera over Wi-Fi).
+async fn imported(
+    residency: &Residency,
+    path: &Path,
+    start: DateTime<Utc>,
+) -> Result<bool, AgentError> {
+    if residency.is_imported(path).await? {
+        return Ok(true);
+    }
+    Ok(match path.file_name() {
+        Some(name) => residency.has_same_file(start, name).await?,
+        None => false,
+    })
 }
 
 /// Deletes the partly fetched files whose camera file is no longer on the camera (loop

@@ -216,6 +216,26 @@ impl Residency {
         Ok(found.is_some())
     }
 
+    /// True when a recording or sidecar of this start time and file name was imported,
+    /// whatever camera path it came from (the card mounted elsewhere, the same camera over
+    /// Wi-Fi): the same file, not to be imported twice.
+    pub async fn has_same_file(
+        &self,
+        start: DateTime<Utc>,
+        name: &std::ffi::OsStr,
+    ) -> Result<bool, StateError> {
+        let paths: Vec<String> = sqlx::query_scalar(
+            "SELECT camera_path FROM recordings WHERE start_ms = ?1 \
+             UNION ALL SELECT camera_path FROM sidecars WHERE start_ms = ?1",
+        )
+        .bind(ms(start))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(paths
+            .iter()
+            .any(|p| std::path::Path::new(p).file_name() == Some(name)))
+    }
+
     /// Records an imported recording, in the drive it continues (extending it, and marking
     /// it to be processed again) or in a new one.
     pub async fn add_recording(&self, new: &Recording) -> Result<i64, StateError> {

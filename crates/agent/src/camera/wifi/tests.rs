@@ -439,3 +439,31 @@ async fn a_whole_file_comes_in_one_attempt_and_one_request() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_camera_over_wifi_after_its_card_imports_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (card, storage) = (dir.path().join("card"), dir.path().join("phone"));
+    drive(&card, 2, false, &[]);
+    let folder = Agent::open(Options {
+        storage: storage.clone(),
+        camera: Camera::Folder(card.clone()),
+        quota: Quota::Bytes(u64::MAX / 2),
+        detector: Detector::default(),
+    })
+    .await
+    .unwrap();
+    let first = pass(&folder, true).await;
+    assert_eq!((first.import.recordings, first.import.sidecars), (2, 4));
+
+    let camera = SimCamera::start(&card, dashvault_simulate::Api::Blackvue, None);
+    let wifi = WifiCamera::new(camera.base.clone(), None).unwrap();
+    let again = pass(&agent(&storage, wifi, retry(1)).await, true).await;
+    assert_eq!(
+        (again.import.recordings, again.import.sidecars),
+        (0, 0),
+        "{again:#?}"
+    );
+    assert!(camera.fetches("/Record/20261120_080000_NF.mp4").is_empty());
+    assert!(camera.fetches("/Record/20261120_080000_N.gps").is_empty());
+}
