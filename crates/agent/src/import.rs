@@ -69,7 +69,9 @@ pub async fn import(
     for (file, listed) in &found.recordings {
         let wanted = match file.view {
             View::Road => !imported(residency, &file.path, file.start).await?,
-            View::Cabin => file.mark.is_some() && !is_marked(residency, &file.path).await?,
+            View::Cabin => {
+                file.mark.is_some() && !is_marked(residency, &file.path, file.start).await?
+            }
             View::Other => false,
         };
         if !wanted {

@@ -56,16 +56,25 @@ pub struct Window {
     pub incidents: Vec<Incident>,
 }
 
-/// True when this camera file was recorded as marked.
+/// True when this camera file (started at `start`) was recorded as marked, under this
+/// path or another one of the same file name (the card mounted elsewhere, the same camera
+/// over Wi-Fi).
 pub async fn is_marked(
     residency: &Residency,
     camera_path: &std::path::Path,
+    start: DateTime<Utc>,
 ) -> Result<bool, AgentError> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM marked_files WHERE camera_path = ?")
-        .bind(camera_path.to_string_lossy())
-        .fetch_optional(residency.state().pool())
-        .await?;
-    Ok(found.is_some())
+    let paths: Vec<String> = sqlx::query_scalar(
+        "SELECT camera_path FROM marked_files WHERE camera_path = ?1 OR start_ms = ?2",
+    )
+    .bind(camera_path.to_string_lossy())
+    .bind(ms(start))
+    .fetch_all(residency.state().pool())
+    .await?;
+    Ok(paths.iter().any(|p| {
+        let p = std::path::Path::new(p);
+        p == camera_path || p.file_name() == camera_path.file_name()
+    }))
 }
 
 /// Records a marked file (once; a second time is ignored).

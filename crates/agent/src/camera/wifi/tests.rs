@@ -442,9 +442,10 @@ async fn a_whole_file_comes_in_one_attempt_and_one_request() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_same_camera_over_wifi_after_its_card_imports_nothing_twice() {
+    // The card with a cabin view and an event file (its cabin file is fetched too).
     let dir = tempfile::tempdir().unwrap();
     let (card, storage) = (dir.path().join("card"), dir.path().join("phone"));
-    drive(&card, 2, false, &[]);
+    drive(&card, 2, true, &["E@1"]);
     let folder = Agent::open(Options {
         storage: storage.clone(),
         camera: Camera::Folder(card.clone()),
@@ -454,16 +455,31 @@ async fn the_same_camera_over_wifi_after_its_card_imports_nothing_twice() {
     .await
     .unwrap();
     let first = pass(&folder, true).await;
-    assert_eq!((first.import.recordings, first.import.sidecars), (2, 4));
+    let got = (
+        first.import.recordings,
+        first.import.sidecars,
+        first.import.marked,
+    );
+    assert_eq!(got, (2, 4, 1), "{first:#?}");
 
     let camera = SimCamera::start(&card, dashvault_simulate::Api::Blackvue, None);
     let wifi = WifiCamera::new(camera.base.clone(), None).unwrap();
     let again = pass(&agent(&storage, wifi, retry(1)).await, true).await;
-    assert_eq!(
-        (again.import.recordings, again.import.sidecars),
-        (0, 0),
+    let got = (
+        again.import.recordings,
+        again.import.sidecars,
+        again.import.marked,
+    );
+    assert_eq!(got, (0, 0, 0), "{again:#?}");
+    assert!(
+        again.processed.iter().all(|p| p.clips.is_empty()),
         "{again:#?}"
     );
-    assert!(camera.fetches("/Record/20261120_080000_NF.mp4").is_empty());
-    assert!(camera.fetches("/Record/20261120_080000_N.gps").is_empty());
+    for path in [
+        "/Record/20261120_080000_NF.mp4",
+        "/Record/20261120_080000_N.gps",
+        "/Record/20261120_080100_EI.mp4",
+    ] {
+        assert!(camera.fetches(path).is_empty(), "{path}");
+    }
 }
