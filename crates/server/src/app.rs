@@ -103,7 +103,8 @@ impl AppState {
 
 /// The whole HTTP application for `state`.
 pub fn app(state: AppState) -> Router {
-    let (api, openapi) = routes::api().split_for_parts();
+    let (api, mut openapi) = routes::api().split_for_parts();
+    routes::openapi::complete_responses(&mut openapi);
     let openapi = Arc::new(openapi);
     api.merge(crate::web::router(&state)).route(
         "/api/openapi.json",

@@ -11,6 +11,7 @@ mod faults;
 mod jobs;
 mod media;
 mod media_extract;
+mod openapi_fuzz;
 mod outages;
 mod process;
 mod replicas;

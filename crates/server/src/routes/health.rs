@@ -40,7 +40,8 @@ pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiEr
 
 /// Metrics in the Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "service",
-    responses((status = 200, description = "Prometheus text exposition", body = String)))]
+    responses((status = 200, description = "OpenMetrics text exposition", body = String,
+        content_type = "application/openmetrics-text")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(

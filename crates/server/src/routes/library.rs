@@ -165,6 +165,7 @@ pub struct TombstoneParams {
     /// Only tombstones after this `seq` (the last one you synced; default 0).
     pub after: Option<i64>,
     /// Tombstones per page, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

@@ -6,6 +6,7 @@ pub mod devices;
 pub mod health;
 pub mod library;
 pub mod media;
+pub mod openapi;
 pub mod restore;
 pub mod shares;
 
