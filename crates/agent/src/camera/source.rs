@@ -89,7 +89,8 @@ impl Camera {
     }
 
     /// The size of `file` when it is finished (the camera no longer writes it), `None`
-    /// while it may still grow. With `all_final`, whatever is there is finished.
+    /// while it may still grow: in a folder, once its index reads; on Wi-Fi, once its size
+    /// held over two listings, or at once with `all_final`.
     pub async fn finished(
         &self,
         file: &CameraFile,
@@ -97,8 +98,12 @@ impl Camera {
         all_final: bool,
     ) -> Result<Option<u64>, AgentError> {
         match self {
-            // A folder's file is checked when read (an index that is not there yet).
-            Camera::Folder(_) => Ok(listed),
+            // A file in a folder is finished once its index reads (the camera writes the
+            // index last), checked before room is made for it.
+            Camera::Folder(_) => Ok(match listed {
+                Some(size) if duration_ms(&file.path).await.is_some() => Some(size),
+                _ => None,
+            }),
             Camera::Wifi(wifi) => {
                 let path = remote(&file.path);
                 let size = match listed {
