@@ -112,6 +112,47 @@ impl Client {
         offset_of(&ok(response, WHAT).await?, WHAT).map(Some)
     }
 
+    /// Confirm that the finished upload at `url` is stored as the file with SHA-256
+    /// `sha256` (the server's `GET` of the upload: what it became), rather than trust the
+    /// last `204`. A file the server refused, or filed with other bytes, is an error.
+    pub async fn tus_confirm(&self, url: &Url, sha256: &str) -> Result<(), CloudError> {
+        const WHAT: &str = "confirming a finished upload";
+        #[derive(serde::Deserialize)]
+        struct Status {
+            state: String,
+            sha256: Option<String>,
+            failure: Option<String>,
+        }
+        let response = self
+            .tus(Method::GET, url.clone())
+            .timeout(super::REQUEST_TIMEOUT)
+            .send()
+            .await?;
+        let status: Status =
+            ok(response, WHAT)
+                .await?
+                .json()
+                .await
+                .map_err(|e| CloudError::Protocol {
+                    what: WHAT,
+                    why: e.to_string(),
+                })?;
+        match (status.state.as_str(), status.sha256.as_deref()) {
+            ("complete", Some(stored)) if stored == sha256 => Ok(()),
+            ("failed", _) => Err(CloudError::Protocol {
+                what: WHAT,
+                why: format!(
+                    "the server refused the file: {}",
+                    status.failure.unwrap_or_default()
+                ),
+            }),
+            (state, stored) => Err(CloudError::Protocol {
+                what: WHAT,
+                why: format!("the upload is {state} with SHA-256 {stored:?}, not {sha256}"),
+            }),
+        }
+    }
+
     /// Send bytes `offset..offset + len` of the file at `path` to the upload at `url`,
     /// streamed from the file with the chunk's SHA-256 in `Upload-Checksum`; the new
     /// offset. A `404`/`410` answer means the upload is gone ([`CloudError::status`]).

@@ -280,7 +280,8 @@ impl Uploader {
     }
 
     /// One attempt: find (or create) the upload on the server, then send the rest in
-    /// chunks, recording each acknowledged offset. `sent` grows by the bytes acknowledged.
+    /// chunks, recording each acknowledged offset, and confirm what the server stored.
+    /// `sent` grows by the bytes acknowledged.
     async fn attempt(
         &self,
         queue: &Queue,
@@ -311,6 +312,7 @@ impl Uploader {
             }
         };
         if offset >= size {
+            client.tus_confirm(&url, &upload.item.sha256).await?;
             return Ok(());
         }
         let chunk = self.chunk_size.unwrap_or(CHUNK_SIZE);
@@ -336,6 +338,7 @@ impl Uploader {
             queue.set_offset(upload.id, next).await?;
             offset = next;
         }
+        client.tus_confirm(&url, &upload.item.sha256).await?;
         Ok(())
     }
 
