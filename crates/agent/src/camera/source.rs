@@ -134,7 +134,10 @@ impl Camera {
             Camera::Wifi(wifi) => {
                 let path = remote(file);
                 let got = wifi.download(path, partial, Some(size)).await?;
-                if got != size {
+                // Whole as the camera's answers say; shorter than listed, it is not the
+                // file that was listed. Longer, it grew since (with `--once`): its index
+                // says whether it is finished.
+                if got < size {
                     return Err(AgentError::Request(format!(
                         "{path}: {got} bytes fetched, the camera listed {size}"
                     )));
