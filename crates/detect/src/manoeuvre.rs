@@ -43,101 +43,122 @@ const MIN_HEADING_SPEED: f64 = 2.0;
 /// A brake must lose, and a launch gain, at least this much speed when it is known, m/s.
 const MIN_SPEED_CHANGE: f64 = 0.5;
 
+/// The car-axis signals events are cut from, in g, each bounded by the frame-free force.
+struct Signals {
+    /// Along the forward axis, only within 45° of it (nearer the side it is cornering).
+    longitudinal: Vec<f64>,
+    /// Along the left axis.
+    lateral: Vec<f64>,
+}
+
+impl Signals {
+    fn new(segment: &Segment, axes: &CarAxes) -> Signals {
+        let bounded = |a: f64, force: f64| a.signum() * a.abs().min(force) / G;
+        let longitudinal = axes
+            .long
+            .iter()
+            .zip(&axes.lat)
+            .zip(&segment.force)
+            .map(|((&a, &l), &f)| {
+                if a.abs() > l.abs() {
+                    bounded(a, f)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let lateral = axes
+            .lat
+            .iter()
+            .zip(&segment.force)
+            .map(|(&a, &f)| bounded(a, f))
+            .collect();
+        Signals {
+            longitudinal,
+            lateral,
+        }
+    }
+}
+
 /// Detects manoeuvres in one oriented segment.
 pub(crate) fn manoeuvres(segment: &Segment, axes: &CarAxes, th: &Thresholds) -> Vec<Event> {
+    let signals = Signals::new(segment, axes);
+    let braking: Vec<f64> = signals.longitudinal.iter().map(|a| -a).collect();
+    let mut events = brakes(segment, &braking, th);
+    events.extend(launches(segment, &signals, &braking, th));
+    events.extend(lateral_events(segment, &signals.lateral, th));
+    events
+}
+
+/// Hard brakes and sudden stops.
+fn brakes(segment: &Segment, braking: &[f64], th: &Thresholds) -> Vec<Event> {
     let grid = &segment.grid;
-    let min_len = grid.steps(th.min_duration_s);
-    let merge = grid.steps(1.0);
-    let time = |i: usize| grid.time(i);
-    let bounded = |a: f64, force: f64| a.signum() * a.abs().min(force) / G;
-    // Longitudinal only within 45° of the car's axis.
-    let longitudinal: Vec<f64> = axes
-        .long
-        .iter()
-        .zip(&axes.lat)
-        .zip(&segment.force)
-        .map(|((&a, &l), &f)| {
-            if a.abs() > l.abs() {
-                bounded(a, f)
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    let lateral: Vec<f64> = axes
-        .lat
-        .iter()
-        .zip(&segment.force)
-        .map(|(&a, &f)| bounded(a, f))
-        .collect();
-    let braking: Vec<f64> = longitudinal.iter().map(|a| -a).collect();
-    let mut events = Vec::new();
-    let brakes = regions(
-        &braking,
-        th.hard_brake_g,
-        th.hysteresis * th.hard_brake_g,
-        min_len,
-        merge,
-    );
-    for r in brakes
-        .into_iter()
-        .filter(|r| speed_change(segment, r).is_none_or(|dv| dv <= -MIN_SPEED_CHANGE))
-    {
+    let (level, exit) = (th.hard_brake_g, th.hysteresis * th.hard_brake_g);
+    regions(
+        braking,
+        level,
+        exit,
+        grid.steps(th.min_duration_s),
+        grid.steps(1.0),
+    )
+    .into_iter()
+    .filter(|r| speed_change(segment, r).is_none_or(|dv| dv <= -MIN_SPEED_CHANGE))
+    .map(|r| {
         let kind = if ends_at_standstill(segment, r.end, th) {
             EventKind::SuddenStop
         } else {
             EventKind::HardBrake
         };
-        events.push(event(
-            kind,
-            time(r.core.0),
-            time(r.core.1),
-            r.peak,
-            th.hard_brake_g,
-            th.hard_brake_severe_g,
-        ));
-    }
+        let (start, end) = (grid.time(r.core.0), grid.time(r.core.1));
+        event(kind, start, end, r.peak, level, th.hard_brake_severe_g)
+    })
+    .collect()
+}
 
+/// Hard launches from steady driving.
+fn launches(segment: &Segment, signals: &Signals, braking: &[f64], th: &Thresholds) -> Vec<Event> {
+    let grid = &segment.grid;
     let recovery = grid.steps(RECOVERY_S);
     let slowing_or_turning = |i: usize| {
         braking[i] >= th.hysteresis * th.hard_brake_g
-            || lateral[i].abs() >= th.hysteresis * th.sharp_turn_g
+            || signals.lateral[i].abs() >= th.hysteresis * th.sharp_turn_g
     };
-    for r in regions(
-        &longitudinal,
-        th.hard_accel_g,
-        th.hysteresis * th.hard_accel_g,
-        min_len,
-        merge,
-    ) {
-        let recovering = (r.core.0.saturating_sub(recovery)..r.core.0).any(slowing_or_turning);
-        let gains = speed_change(segment, &r).is_none_or(|dv| dv >= MIN_SPEED_CHANGE);
-        if !recovering && gains {
-            events.push(event(
+    let (level, exit) = (th.hard_accel_g, th.hysteresis * th.hard_accel_g);
+    let min_len = grid.steps(th.min_duration_s);
+    regions(&signals.longitudinal, level, exit, min_len, grid.steps(1.0))
+        .into_iter()
+        .filter(|r| !(r.core.0.saturating_sub(recovery)..r.core.0).any(slowing_or_turning))
+        .filter(|r| speed_change(segment, r).is_none_or(|dv| dv >= MIN_SPEED_CHANGE))
+        .map(|r| {
+            let (start, end) = (grid.time(r.core.0), grid.time(r.core.1));
+            event(
                 EventKind::HardAccel,
-                time(r.core.0),
-                time(r.core.1),
+                start,
+                end,
                 r.peak,
-                th.hard_accel_g,
+                level,
                 th.hard_accel_severe_g,
-            ));
-        }
-    }
+            )
+        })
+        .collect()
+}
 
+/// Sharp turns and swerves.
+fn lateral_events(segment: &Segment, lateral: &[f64], th: &Thresholds) -> Vec<Event> {
+    let grid = &segment.grid;
     let magnitude: Vec<f64> = lateral.iter().map(|a| a.abs()).collect();
     let level = th.sharp_turn_g.min(th.swerve_g);
-    for r in regions(
+    let min_len = grid.steps(th.min_duration_s);
+    regions(
         &magnitude,
         level,
         th.hysteresis * level,
         min_len,
         grid.steps(2.0),
-    ) {
-        if let Some(e) = classify_lateral(segment, &lateral, r, th) {
-            events.push(e);
-        }
-    }
-    events
+    )
+    .into_iter()
+    .filter_map(|r| classify_lateral(segment, lateral, r, th))
+    .collect()
 }
 
 /// Sharp turn or swerve (see the module doc); `None` when the gyroscope says the car did
