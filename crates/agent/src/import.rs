@@ -144,14 +144,8 @@ pub async fn import(
         };
         report.bytes += written.size;
         progress.inc(written.size);
-        if file.view == View::Road {
-            add_road(residency, file, duration_ms, &written, &to).await?;
-            report.recordings += 1;
-            report.sidecars +=
-                import_sidecars(residency, phone, camera, &found.sidecars, file.start).await?;
-        } else {
-            report.marked += 1;
-        }
+        // Recorded first: a crash before the recording is recorded fetches it again,
+        // and the mark is there for it.
         if let Some(mark) = file.mark {
             add_marked(
                 residency,
@@ -170,6 +164,14 @@ pub async fn import(
                 },
             )
             .await?;
+        }
+        if file.view == View::Road {
+            add_road(residency, file, duration_ms, &written, &to).await?;
+            report.recordings += 1;
+            report.sidecars +=
+                import_sidecars(residency, phone, camera, &found.sidecars, file.start).await?;
+        } else {
+            report.marked += 1;
         }
     }
     // Sidecars the camera finished after their recording was imported.
