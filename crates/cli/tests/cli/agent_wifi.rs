@@ -261,8 +261,9 @@ async fn a_novatek_camera_on_wifi_is_found_and_its_locked_file_kept_as_a_clip() 
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs blackvuesync (pip install blackvuesync); run with --run-ignored"]
 async fn blackvuesync_syncs_from_the_simulated_blackvue() {
+    let tool = std::env::var("DASHVAULT_BLACKVUESYNC")
+        .expect("DASHVAULT_BLACKVUESYNC is not set: run the tests with ./scripts/test");
     let dir = tempfile::tempdir().unwrap();
     let camera = WifiCamera::start(
         &dir.path().join("card"),
@@ -273,12 +274,14 @@ async fn blackvuesync_syncs_from_the_simulated_blackvue() {
     );
     let dest = dir.path().join("synced");
     std::fs::create_dir_all(&dest).unwrap();
-    let out = Command::new("blackvuesync")
+    let out = Command::new("python3")
+        .arg(format!("{tool}/bin/blackvuesync"))
+        .env("PYTHONPATH", &tool)
         .arg(camera.base.trim_start_matches("http://"))
         .arg("--destination")
         .arg(&dest)
         .output()
-        .expect("blackvuesync is needed (pip install blackvuesync)");
+        .expect("python3 runs blackvuesync");
     assert!(
         out.status.success(),
         "{}",

@@ -20,6 +20,7 @@ async fn the_openapi_document_holds_under_fuzzing() {
     let out = Command::new("python3")
         .arg(format!("{tool}/bin/schemathesis"))
         .env("PYTHONPATH", &tool)
+        .current_dir(dir.path())
         .args(["run", &server.url("/api/openapi.json")])
         .args(["-H", &format!("Authorization: Bearer {token}")])
         .args([
