@@ -395,6 +395,7 @@ async fn a_watching_agent_picks_up_a_new_drive_and_stops_on_sigterm() {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
+        .map(crate::process::Spawned::from)
         .unwrap();
     let stderr = crate::process::lines(agent.stderr.take().unwrap());
     crate::process::wait_for(&stderr, "agent round done");
@@ -433,6 +434,7 @@ async fn the_demo_shows_rides_and_incidents_to_the_number_it_prints() {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
+        .map(crate::process::Spawned::from)
         .unwrap();
     let stdout = lines(child.stdout.take().unwrap());
     let stderr = lines(child.stderr.take().unwrap());

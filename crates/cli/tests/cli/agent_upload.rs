@@ -273,7 +273,7 @@ async fn agent_child() {
     assert_eq!(report.uploaded, 1, "{report:?}");
 }
 
-fn spawn_child(storage: &Path, cloud: &Cloud) -> std::process::Child {
+fn spawn_child(storage: &Path, cloud: &Cloud) -> crate::process::Spawned {
     Command::new(std::env::current_exe().unwrap())
         .args([
             "agent_upload::agent_child",
@@ -287,6 +287,7 @@ fn spawn_child(storage: &Path, cloud: &Cloud) -> std::process::Child {
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
+        .map(crate::process::Spawned::from)
         .unwrap()
 }
 

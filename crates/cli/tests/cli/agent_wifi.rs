@@ -5,10 +5,11 @@
 
 use crate::agent::set_network;
 use crate::cloud::Cloud;
+use crate::process::Spawned;
 use crate::process::{base_url, lines, wait_for};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc::Receiver;
 
 /// BlackVue sidecars recorded by a real camera (shared media samples).
@@ -16,17 +17,11 @@ const SAMPLES: &str = "../../../shared/media-samples/acolomba__blackvuesync";
 
 /// A `dashvault simulate camera --serve` process, killed when dropped.
 struct WifiCamera {
-    child: Child,
+    /// Held so that the camera stops with the test.
+    _process: Spawned,
     stdout: Receiver<String>,
     base: String,
     card: PathBuf,
-}
-
-impl Drop for WifiCamera {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl WifiCamera {
@@ -42,12 +37,13 @@ impl WifiCamera {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
+            .map(Spawned::from)
             .expect("dashvault simulate camera --serve starts");
         let stdout = lines(child.stdout.take().unwrap());
         let stderr = lines(child.stderr.take().unwrap());
         let base = base_url(&wait_for(&stderr, "listening on http://"));
         Self {
-            child,
+            _process: child,
             stdout,
             base,
             card: card.to_owned(),
@@ -304,16 +300,6 @@ async fn blackvuesync_syncs_from_the_simulated_blackvue() {
     }
 }
 
-/// A `dashvault agent run` watching, killed when dropped.
-struct Watching(Child);
-
-impl Drop for Watching {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_watching_agent_takes_a_wifi_camera_s_files_once_they_stop_growing() {
     let dir = tempfile::tempdir().unwrap();
@@ -329,7 +315,7 @@ async fn a_watching_agent_takes_a_wifi_camera_s_files_once_they_stop_growing() {
         &["--marked", "E@1", "--incidents", "sudden_stop@80"],
     )
     .await;
-    let mut agent = Watching(
+    let mut agent = Spawned::from(
         Command::new(env!("CARGO_BIN_EXE_dashvault"))
             .args(["agent", "run", "--interval", "300ms", "--server"])
             .args([&cloud.server.base, "--token", &cloud.device_token])
@@ -341,7 +327,7 @@ async fn a_watching_agent_takes_a_wifi_camera_s_files_once_they_stop_growing() {
             .spawn()
             .unwrap(),
     );
-    let stderr = lines(agent.0.stderr.take().unwrap());
+    let stderr = lines(agent.stderr.take().unwrap());
     // Seen once, nothing is known to be finished: the first round takes nothing.
     let first = wait_for(&stderr, "agent round done");
     assert!(
@@ -372,11 +358,11 @@ async fn a_watching_agent_takes_a_wifi_camera_s_files_once_they_stop_growing() {
         "{clips:#?}"
     );
 
-    let pid = agent.0.id().to_string();
+    let pid = agent.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .unwrap()
         .success());
-    assert!(agent.0.wait().unwrap().success());
+    assert!(agent.wait().unwrap().success());
 }

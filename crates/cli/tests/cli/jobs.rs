@@ -3,11 +3,12 @@
 //! other (each claims as the queue fills, so both usually take a share; the split is
 //! printed, not asserted, as it depends on when each one's idle poll wakes up).
 
+use crate::process::Spawned;
 use chrono::Utc;
 use dashvault_store::model::{JobState, NewJob};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,7 @@ const WAIT: Duration = Duration::from_secs(60);
 
 /// A `dashvault serve` process logging its jobs as JSON lines on stderr.
 struct Replica {
-    child: Child,
+    child: Spawned,
     log: Receiver<serde_json::Value>,
 }
 
@@ -30,6 +31,7 @@ impl Replica {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
+            .map(Spawned::from)
             .expect("dashvault serve starts");
         let stderr = child.stderr.take().expect("stderr is piped");
         let (tx, log) = channel();

@@ -1,8 +1,9 @@
 //! Running `dashvault` and reading its output: one-shot subcommands, a running
-//! process's lines as a channel, waiting for a line, and the address it announces.
+//! process's lines as a channel, waiting for a line, and the address it announces; and
+//! [`Spawned`], which kills a process a test started when the test ends, passed or not.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
@@ -63,4 +64,34 @@ pub fn base_url(line: &str) -> String {
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || ".:/[]".contains(*c))
         .collect()
+}
+
+/// A process a test started, killed (and reaped) when dropped — also when the test
+/// panics — so that no test leaves a process running. Derefs to the [`Child`].
+pub struct Spawned(Child);
+
+impl From<Child> for Spawned {
+    fn from(child: Child) -> Self {
+        Self(child)
+    }
+}
+
+impl std::ops::Deref for Spawned {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Spawned {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

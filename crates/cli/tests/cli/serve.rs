@@ -1,14 +1,15 @@
 //! `dashvault serve` as a user runs it: a real process, driven over HTTP, signed in with
 //! the code it prints, stopped with SIGTERM.
 
-use std::process::{Child, Command, Stdio};
+use crate::process::Spawned;
+use std::process::{Command, Stdio};
 use std::sync::mpsc::Receiver;
 
 use crate::process::{base_url, lines, wait_for};
 
 /// A running `dashvault serve` with its output lines.
 struct Served {
-    child: Child,
+    child: Spawned,
     stdout: Receiver<String>,
     stderr: Receiver<String>,
     base: String,
@@ -25,7 +26,10 @@ fn serve(args: &[&str], envs: &[(&str, &str)]) -> Served {
     for (key, value) in envs {
         command.env(key, value);
     }
-    let mut child = command.spawn().expect("dashvault serve starts");
+    let mut child = command
+        .spawn()
+        .map(Spawned::from)
+        .expect("dashvault serve starts");
     let stdout = lines(child.stdout.take().unwrap());
     let stderr = lines(child.stderr.take().unwrap());
     let base = base_url(&wait_for(&stderr, "listening on http://"));

@@ -5,10 +5,10 @@
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc::Receiver;
 
-use crate::process::{base_url, lines, wait_for};
+use crate::process::{base_url, lines, wait_for, Spawned};
 
 const MIB: usize = 1024 * 1024;
 
@@ -23,7 +23,7 @@ const STARTS: [&str; 3] = [
 /// A `dashvault serve` process on the embedded defaults in `data`, killed when dropped
 /// (also when a test panics), so no test leaves a server running.
 pub(crate) struct Server {
-    child: Child,
+    child: Spawned,
     stdout: Receiver<String>,
     stderr: Receiver<String>,
     pub(crate) base: String,
@@ -58,6 +58,7 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
+            .map(Spawned::from)
             .expect("dashvault serve starts");
         let stdout = lines(child.stdout.take().unwrap());
         let stderr = lines(child.stderr.take().unwrap());
@@ -115,13 +116,6 @@ impl Server {
             .await
             .unwrap();
         body["token"].as_str().unwrap().to_owned()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
