@@ -183,6 +183,36 @@ async fn check_stored_once(
     assert_eq!(copies, 1, "{point}: the file is listed {copies} times");
 }
 
+/// What became of the upload at `path` (its `GET`), and the bytes its `original_url`
+/// serves (`None` without one, or when it does not answer 200).
+pub(crate) async fn upload_and_original(
+    http: &reqwest::Client,
+    server: &Server,
+    token: &str,
+    path: &str,
+) -> (serde_json::Value, Option<Vec<u8>>) {
+    let status: serde_json::Value = http
+        .get(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let Some(original) = status["original_url"].as_str() else {
+        return (status, None);
+    };
+    let response = http
+        .get(server.url(original))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let bytes = (response.status() == 200).then_some(response.bytes().await.unwrap().to_vec());
+    (status, bytes)
+}
+
 /// `dashvault admin storage --json` on the server's settings.
 fn storage_report(data: &Path, backend: &Backend) -> serde_json::Value {
     let mut args = vec!["storage", "--json", "--data-dir", data.to_str().unwrap()];
@@ -403,27 +433,10 @@ async fn uploads_survive_a_kill_loop() {
     let mut missing = 0;
     let mut corrupt = 0;
     for (path, file) in paths.iter().zip(&files) {
-        let status: serde_json::Value = http
-            .get(server.url(path))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let Some(original) = status["original_url"].as_str() else {
-            missing += 1;
-            continue;
-        };
-        let response = http
-            .get(server.url(original))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        if response.status() != 200 || response.bytes().await.unwrap() != file[..] {
-            corrupt += 1;
+        match upload_and_original(&http, &server, &token, path).await {
+            (status, _) if status["original_url"].is_null() => missing += 1,
+            (_, original) if original.as_deref() != Some(&file[..]) => corrupt += 1,
+            _ => {}
         }
     }
     assert_eq!(

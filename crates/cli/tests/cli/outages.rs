@@ -4,7 +4,7 @@
 //! honest status (`507`, `503` with `Retry-After`), never a `500` or a hang; `/readyz`
 //! says why; and everything resumes by itself once the cause is gone, with nothing lost.
 
-use crate::faults::fresh_bucket_url;
+use crate::faults::{fresh_bucket_url, upload_and_original};
 use crate::uploads::{tus, video, Server};
 use std::path::PathBuf;
 use std::process::Command;
@@ -184,26 +184,25 @@ async fn assert_stored(
     path: &str,
     file: &[u8],
 ) {
-    let status: serde_json::Value = http
-        .get(server.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, original) = upload_and_original(http, server, token, path).await;
     assert_eq!(status["state"], "complete", "{status}");
-    let original = http
-        .get(server.url(status["original_url"].as_str().unwrap()))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        original.bytes().await.unwrap() == file,
-        "the stored file differs"
-    );
+    assert!(original.as_deref() == Some(file), "the stored file differs");
+}
+
+/// A server under `dir` with `flags`, signed in, with a clip upload of `file` whose
+/// first 6 MiB are stored: the server, the session token and the upload's path.
+async fn upload_begun(
+    http: &reqwest::Client,
+    dir: &std::path::Path,
+    flags: &[&str],
+    file: &[u8],
+) -> (Server, String, String) {
+    let server = Server::start_with(&dir.join("data"), flags);
+    let token = server.sign_in(http, "+14155550100").await;
+    let path = create(http, &server, &token, file.len()).await;
+    let first = patch_at(http, &server, &token, &path, 0, &file[..6 * MIB]).await;
+    assert_eq!(first.status(), 204);
+    (server, token, path)
 }
 
 async fn readyz(http: &reqwest::Client, server: &Server) -> (u16, String) {
@@ -316,18 +315,10 @@ async fn the_database_going_away_is_503_and_recovers() {
         "the test database is not at {upstream}"
     );
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
     let http = client();
-    let server = Server::start_with(&data, &["--database-url", &url]);
-    let token = server.sign_in(&http, "+14155550100").await;
     let file = video(dir.path(), 3, 8 * MIB);
-    let path = create(&http, &server, &token, file.len()).await;
-    assert_eq!(
-        patch_at(&http, &server, &token, &path, 0, &file[..6 * MIB])
-            .await
-            .status(),
-        204
-    );
+    let (server, token, path) =
+        upload_begun(&http, dir.path(), &["--database-url", &url], &file).await;
 
     proxy.cut();
     for request in [
@@ -372,18 +363,9 @@ async fn the_object_store_going_away_is_503_and_recovers() {
     let proxy = Proxy::start(&upstream).await;
     let url = through(&bucket_url, &upstream, &proxy);
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
     let http = client();
-    let server = Server::start_with(&data, &["--blob-url", &url]);
-    let token = server.sign_in(&http, "+14155550100").await;
     let file = video(dir.path(), 4, 12 * MIB);
-    let path = create(&http, &server, &token, file.len()).await;
-    assert_eq!(
-        patch_at(&http, &server, &token, &path, 0, &file[..6 * MIB])
-            .await
-            .status(),
-        204
-    );
+    let (server, token, path) = upload_begun(&http, dir.path(), &["--blob-url", &url], &file).await;
 
     proxy.cut();
     let started = Instant::now();

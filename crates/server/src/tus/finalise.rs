@@ -236,7 +236,7 @@ async fn file(
 }
 
 /// The blob key of one of the user's items, if it is still stored.
-async fn item_blob_key(
+pub(super) async fn item_blob_key(
     state: &AppState,
     user: Uuid,
     item: StoredObject,

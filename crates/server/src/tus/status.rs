@@ -3,6 +3,7 @@
 //! byte, so that a client (the agent, a test, an outside check) can confirm what the cloud
 //! keeps instead of trusting a `204`.
 
+use super::finalise::item_blob_key;
 use super::handlers::owned_upload;
 use super::{TusError, Uploader, UPLOADS_PATH};
 use crate::error::{ApiError, ErrorBody};
@@ -14,7 +15,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dashvault_store::blob::BlobKey;
-use dashvault_store::model::{StoredObject, Upload};
+use dashvault_store::model::Upload;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -117,17 +118,9 @@ pub async fn original(
 ) -> Result<Response, TusError> {
     let upload = owned_upload(&state, &uploader, &id).await?;
     let item = upload.outcome.ok_or(ApiError::NotFound)?.item;
-    let user = upload.user_id;
-    let key = match item {
-        StoredObject::Recording(id) => state
-            .repo
-            .recording(user, id)
-            .await?
-            .map(|r| r.file.blob_key),
-        StoredObject::Clip(id) => state.repo.clip(user, id).await?.map(|c| c.file.blob_key),
-        StoredObject::Sidecar(id) => state.repo.sidecar(user, id).await?.map(|s| s.blob_key),
-    }
-    .ok_or_else(|| ApiError::Gone("the file was deleted since".into()))?;
+    let key = item_blob_key(&state, upload.user_id, item)
+        .await?
+        .ok_or_else(|| ApiError::Gone("the file was deleted since".into()))?;
     let key = BlobKey::new(key).map_err(TusError::internal)?;
     let gone = || ApiError::Gone("the file was deleted or archived since".into());
     let len = match state.blobs.head(&key).await {

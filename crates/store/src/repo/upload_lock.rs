@@ -32,17 +32,21 @@ impl UploadLock {
     /// Release the lock now, so that the writer's next request finds it free (dropping
     /// releases it too, but in the background, a moment later).
     pub async fn release(mut self) {
-        let Some((mut conn, key)) = self.held.take() else {
-            return;
-        };
-        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(key)
-            .execute(&mut *conn)
-            .await;
-        if unlocked.is_err() {
-            // A connection whose lock state is unknown must not be reused.
-            conn.close_on_drop();
+        if let Some((conn, key)) = self.held.take() {
+            unlock(conn, key).await;
         }
+    }
+}
+
+/// Release advisory lock `key` held on `conn`; a connection whose lock state is unknown
+/// (the unlock failed) is closed rather than reused.
+async fn unlock(mut conn: PoolConnection<Postgres>, key: i64) {
+    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(key)
+        .execute(&mut *conn)
+        .await;
+    if unlocked.is_err() {
+        conn.close_on_drop();
     }
 }
 
@@ -62,16 +66,7 @@ impl Drop for UploadLock {
         // Unlock before the connection goes back to the pool; without a runtime (process
         // exit) the connection is closed with the process, which releases it too.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
-                    .bind(key)
-                    .execute(&mut *conn)
-                    .await;
-                if unlocked.is_err() {
-                    // A connection whose lock state is unknown must not be reused.
-                    conn.close_on_drop();
-                }
-            });
+            runtime.spawn(unlock(conn, key));
         } else {
             conn.close_on_drop();
         }
