@@ -126,7 +126,9 @@ pub struct Settings {
     )]
     pub code_resend_cooldown: HumanDuration,
 
-    /// Codes sent to one number per hour at most.
+    /// Codes sent to one number per hour at most. A few cover a person signing in on a
+    /// phone and a computer with a resend; more would let a stranger flood the number
+    /// with paid texts and give a guesser more tries at the six digits.
     #[arg(
         long,
         env = "DASHVAULT_CODES_PER_PHONE_PER_HOUR",

@@ -1,7 +1,8 @@
 // The web UI driven in Debian's Chromium through playwright-core, as a user would: sign in,
 // MY RIDES and MY INCIDENTS, a filter, play and seek by an incident marker, share and open
 // the link as a stranger, revoke it, download a ride's 2-minute segment, delete a clip, sign
-// out. Saves a screenshot of every page; prints what it saw as one JSON line at the end.
+// out, then open a deep link and sign in again (after "Use another number") to land on it.
+// Saves a screenshot of every page; prints what it saw as one JSON line at the end.
 // Asks on stdout ({"need": "code"}, {"need": "upload TOKEN"}) and reads each answer from stdin.
 // Usage: node web.cjs BASE_URL PHONE SCREENSHOT_DIR DOWNLOAD_DIR   (NODE_PATH reaches playwright-core)
 'use strict';
@@ -163,6 +164,23 @@ async function main() {
     await page.waitForSelector('#phone-form');
     await page.goto(`${base}/incidents`);
     seen.signedOut = new URL(page.url()).pathname;
+
+    // A deep link signed out: sign in (the code form stays after "Use another number", so
+    // the code received is still entered), and the page asked for opens.
+    const deep = '/incidents?type=hard_brake';
+    await page.goto(`${base}${deep}`);
+    await page.fill('#phone', phone);
+    await page.click('#phone-form button[type=submit]');
+    await page.waitForSelector('#code-form:not([hidden])');
+    await page.click('#other-number');
+    seen.otherNumber = await page.evaluate(() => ({
+      phoneForm: !document.getElementById('phone-form').hidden,
+      codeForm: !document.getElementById('code-form').hidden,
+    }));
+    await shot(page, '13-sign-in-another-number');
+    await page.fill('#code', await ask('code'));
+    await Promise.all([page.waitForURL(`${base}${deep}`), page.click('#code-form button[type=submit]')]);
+    seen.returnedTo = new URL(page.url()).pathname + new URL(page.url()).search;
   } finally {
     await browser.close();
     answers.close();

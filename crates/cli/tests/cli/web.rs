@@ -2,7 +2,8 @@
 //! with tus, and Debian's Chromium driven by playwright-core (`tests/browser/web.cjs`):
 //! sign in with the code from the console, lists and a filter, playing and seeking by an
 //! incident marker, a share link opened by a stranger and revoked, a ride's 2-minute
-//! segment downloaded and checked with ffprobe, and a clip deleted down to its blob.
+//! segment downloaded and checked with ffprobe, a clip deleted down to its blob, and a
+//! deep link opened signed out that sign-in returns to.
 //! Screenshots of every page land in `target/screenshots/`. `scripts/test` installs
 //! Chromium and playwright-core; without them this test fails.
 
@@ -311,7 +312,11 @@ fn the_web_ui_in_chromium() {
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let (tiles, tiles_served) = tile_server(dir.path());
-    let server = Server::start_with(&data, &["--map-tiles-url", &tiles]);
+    // No resend cooldown: the deep-link sign-in at the end asks for a second code.
+    let server = Server::start_with(
+        &data,
+        &["--map-tiles-url", &tiles, "--code-resend-cooldown", "0s"],
+    );
 
     let (seen, brake) = drive_browser(&server, &runtime, dir.path(), &shots);
 
@@ -405,11 +410,17 @@ fn the_web_ui_in_chromium() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_eq!(seen["signedOut"], "/", "{seen}");
+    assert_eq!(
+        seen["otherNumber"],
+        serde_json::json!({ "phoneForm": true, "codeForm": true }),
+        "the code form stays after \"Use another number\""
+    );
+    assert_eq!(seen["returnedTo"], "/incidents?type=hard_brake", "{seen}");
     let csp: Vec<_> = links("errors")
         .into_iter()
         .filter(|e| e.contains("Content Security Policy"))
         .collect();
     assert!(csp.is_empty(), "{csp:?}");
-    assert_eq!(seen["screenshots"].as_array().unwrap().len(), 13);
+    assert_eq!(seen["screenshots"].as_array().unwrap().len(), 14);
     server.kill();
 }

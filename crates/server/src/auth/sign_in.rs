@@ -20,7 +20,7 @@ pub async fn send_code(state: &AppState, phone: &PhoneNumber, ip: &str) -> Resul
         if now < last + cooldown {
             return Err(limited(
                 "resend_too_soon",
-                "a code was just sent; wait before asking for another",
+                "a code was just sent; ask for another",
                 last + cooldown,
                 now,
             ));
@@ -40,7 +40,7 @@ pub async fn send_code(state: &AppState, phone: &PhoneNumber, ip: &str) -> Resul
             .unwrap_or(now);
         return Err(limited(
             "rate_limited",
-            "too many codes sent to this number; try again later",
+            "too many codes sent to this number; try again",
             oldest + HOUR,
             now,
         ));
@@ -54,7 +54,7 @@ pub async fn send_code(state: &AppState, phone: &PhoneNumber, ip: &str) -> Resul
             .unwrap_or(now);
         return Err(limited(
             "rate_limited",
-            "too many codes requested from this address; try again later",
+            "too many codes requested from this address; try again",
             oldest + HOUR,
             now,
         ));
@@ -166,17 +166,54 @@ pub fn to_chrono(duration: std::time::Duration) -> Duration {
     Duration::from_std(duration).unwrap_or(Duration::MAX)
 }
 
-/// The `429` for a limit that frees up at `free_at`.
+/// The `429` for a limit that frees up at `free_at`: `message` followed by the wait in
+/// words ("try again" becomes "try again in 55 minutes"), and the same wait in seconds
+/// for `Retry-After`.
 pub fn limited(
     code: &'static str,
     message: &str,
     free_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> ApiError {
-    let seconds = (free_at - now).num_milliseconds().max(0) as u64;
+    let millis = (free_at - now).num_milliseconds().max(0) as u64;
+    let retry_after = millis.div_ceil(1000).max(1);
     ApiError::TooManyRequests {
         code,
-        message: message.to_owned(),
-        retry_after: seconds.div_ceil(1000).max(1),
+        message: format!("{message} in {}", wait_in_words(retry_after)),
+        retry_after,
+    }
+}
+
+/// A wait of `seconds` as a person says it, rounded up to the unit shown: "40 seconds"
+/// under a minute, "55 minutes" under two hours, else "3 hours".
+pub fn wait_in_words(seconds: u64) -> String {
+    let (count, unit) = if seconds < 60 {
+        (seconds, "second")
+    } else if seconds < 2 * 3600 {
+        (seconds.div_ceil(60), "minute")
+    } else {
+        (seconds.div_ceil(3600), "hour")
+    };
+    if count == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{count} {unit}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_read_as_words() {
+        assert_eq!(wait_in_words(1), "1 second");
+        assert_eq!(wait_in_words(40), "40 seconds");
+        assert_eq!(wait_in_words(60), "1 minute");
+        assert_eq!(wait_in_words(61), "2 minutes");
+        assert_eq!(wait_in_words(3303), "56 minutes");
+        assert_eq!(wait_in_words(3600), "60 minutes");
+        assert_eq!(wait_in_words(2 * 3600), "2 hours");
+        assert_eq!(wait_in_words(2 * 3600 + 1), "3 hours");
     }
 }

@@ -158,7 +158,7 @@ pub async fn resolve(state: &AppState, ip: &ClientIp, token: &str) -> Result<Sha
     state.share_lookups.hit(&ip.0, now).map_err(|free_at| {
         limited(
             "rate_limited",
-            "too many share lookups from this address; try again later",
+            "too many share lookups from this address; try again",
             free_at,
             now,
         )

@@ -6,6 +6,12 @@ use chrono::Duration;
 
 const PHONE: &str = "+14155550100";
 
+/// The `message` of an error answer.
+async fn message(response: reqwest::Response) -> String {
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["error"]["message"].as_str().unwrap().to_owned()
+}
+
 async fn valid_number_gets_202_invalid_gets_400(app: TestApp) {
     assert_eq!(app.request_code(" +1 415 555 0100 ").await.status(), 202);
     assert_eq!(app.sms.last_code(PHONE).len(), 6, "normalised to E.164");
@@ -139,6 +145,10 @@ async fn resend_waits_30_seconds(app: TestApp) {
     let response = app.request_code(PHONE).await;
     assert_eq!(response.status(), 429);
     assert_eq!(response.headers()["retry-after"], "20");
+    assert_eq!(
+        message(response).await,
+        "a code was just sent; ask for another in 20 seconds"
+    );
     assert_eq!(app.sms.count(), 1, "nothing sent while cooling down");
     app.clock.advance(Duration::seconds(20));
     assert_eq!(app.request_code(PHONE).await.status(), 202);
@@ -160,6 +170,10 @@ async fn per_number_hourly_limit(app: TestApp) {
         retry,
         3600 - 5 * 60,
         "until the oldest send leaves the hour"
+    );
+    assert_eq!(
+        message(response).await,
+        "too many codes sent to this number; try again in 55 minutes"
     );
     app.clock.advance(Duration::seconds(retry));
     assert_eq!(app.request_code(PHONE).await.status(), 202);
@@ -256,6 +270,10 @@ async fn per_address_hourly_limit() {
     let response = app.request_code("+14155550109").await;
     assert_eq!(response.status(), 429);
     assert_eq!(response.headers()["retry-after"], "3600");
+    assert_eq!(
+        message(response).await,
+        "too many codes requested from this address; try again in 60 minutes"
+    );
 }
 
 #[tokio::test]

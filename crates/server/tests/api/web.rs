@@ -55,15 +55,42 @@ async fn pages_show_only_the_owners_library(app: TestApp) {
         assert_eq!(body, not_found, "{path}");
     }
 
-    // Signed out: every library page leads to sign-in.
-    for path in ["/", "/rides", "/incidents", &format!("/clips/{clip}")] {
+    // Signed out: every library page leads to sign-in, which returns to it.
+    let (_, _, body) = page(&app, "/", None).await;
+    assert!(body.contains("data-next=\"/rides\""), "{body}");
+    for path in [
+        "/rides",
+        "/incidents?type=hard_brake",
+        &format!("/clips/{clip}"),
+    ] {
         let (status, landed, body) = page(&app, path, None).await;
         assert_eq!((status, landed.as_str()), (200, "/"), "{path}");
         assert!(body.contains("id=\"phone-form\""), "{path}");
+        assert!(
+            body.contains(&format!("data-next=\"{path}\"")),
+            "{path}: {body}"
+        );
     }
-    // Signed in, `/` is MY RIDES.
+    // Signed in, `/` is the page asked for, or MY RIDES.
     let (_, landed, _) = page(&app, "/", Some(&owner)).await;
     assert_eq!(landed, "/rides");
+    let (_, landed, _) = page(&app, &format!("/?next=/clips/{clip}"), Some(&owner)).await;
+    assert_eq!(landed, format!("/clips/{clip}"));
+    // A `next` off this site is ignored, signed in or out (no open redirect).
+    for hostile in [
+        "//evil.example/x",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/\t/evil.example",
+    ] {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("next", hostile)
+            .finish();
+        let response = app.get_with(&format!("/?{query}"), &owner).await;
+        assert_eq!(response.url().as_str(), app.url("/rides"), "{hostile}");
+        let (_, _, body) = page(&app, &format!("/?{query}"), None).await;
+        assert!(body.contains("data-next=\"/rides\""), "{hostile}: {body}");
+    }
 
     // A filter the API refuses is said on the page.
     let (status, _, body) = page(&app, "/incidents?type=wheelie", Some(&owner)).await;

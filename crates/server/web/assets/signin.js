@@ -1,5 +1,7 @@
 // Sign-in: the phone number, then the six-digit code; the session cookie comes with the
-// verify answer, then MY RIDES opens.
+// verify answer, then the page asked for (data-next, a path on this site) or MY RIDES
+// opens. Once a code was sent, its form stays: "Use another number" shows the number
+// form again beside it, so a code already received can still be entered.
 'use strict';
 
 document.addEventListener('DOMContentLoaded', () => {
@@ -9,6 +11,12 @@ document.addEventListener('DOMContentLoaded', () => {
   const code = document.getElementById('code');
   const status = document.getElementById('signin-status');
   const sentTo = document.getElementById('sent-to');
+  const otherNumber = document.getElementById('other-number');
+  const next = document.getElementById('signin').dataset.next;
+  // The server checked `next`; a path on this site only, again, in case it did not.
+  const target = /^\/(?!\/)[!-[\]-~]*$/.test(next || '') ? next : '/rides';
+  // The number the last code was sent to (the code form checks the code against it).
+  let codePhone = null;
 
   async function post(path, body) {
     const response = await fetch(path, {
@@ -19,7 +27,10 @@ document.addEventListener('DOMContentLoaded', () => {
     });
     if (response.ok) return null;
     const problem = await response.json().catch(() => ({}));
-    return (problem.error && problem.error.message) || `The server answered ${response.status}.`;
+    const message = problem.error && problem.error.message;
+    // The server's words, as a sentence ("Too many codes …; try again in 55 minutes.").
+    if (message) return `${message[0].toUpperCase()}${message.slice(1)}.`;
+    return `The server answered ${response.status}.`;
   }
 
   phoneForm.addEventListener('submit', async (event) => {
@@ -32,27 +43,30 @@ document.addEventListener('DOMContentLoaded', () => {
       return;
     }
     status.textContent = '';
-    sentTo.textContent = phone.value.trim();
+    codePhone = phone.value.trim();
+    sentTo.textContent = codePhone;
     phoneForm.hidden = true;
     codeForm.hidden = false;
+    otherNumber.hidden = false;
+    code.value = '';
     code.focus();
   });
 
   codeForm.addEventListener('submit', async (event) => {
     event.preventDefault();
     status.textContent = 'Checking…';
-    const error = await post('/api/v1/auth/verify', { phone: phone.value.trim(), code: code.value.trim() });
+    const error = await post('/api/v1/auth/verify', { phone: codePhone, code: code.value.trim() });
     if (error) {
       status.textContent = error;
       code.select();
       return;
     }
-    window.location.assign('/rides');
+    window.location.assign(target);
   });
 
-  document.getElementById('other-number').addEventListener('click', () => {
-    codeForm.hidden = true;
+  otherNumber.addEventListener('click', () => {
     phoneForm.hidden = false;
+    otherNumber.hidden = true;
     status.textContent = '';
     phone.focus();
   });
