@@ -28,10 +28,15 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// Every file under `dir`, as (name, bytes).
+/// Every blob file under `dir` (not the store's own `.tmp` and `.uploads`), as (name,
+/// bytes).
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<_> = crate::uploads::files_under(dir)
         .into_iter()
+        .filter(|p| {
+            let inside = p.strip_prefix(dir).unwrap_or(p);
+            !inside.to_string_lossy().starts_with('.')
+        })
         .map(|p| {
             (
                 p.file_name().unwrap().to_string_lossy().into_owned(),

@@ -15,6 +15,7 @@ use super::writer::key;
 use super::TusError;
 use crate::state::AppState;
 use dashvault_store::blob::BlobMeta;
+use dashvault_store::model::Upload;
 use futures_util::TryStreamExt;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -115,24 +116,34 @@ async fn sweep_scratch(
         }
     }
     for (id, blobs) in by_upload {
+        // Most uploads' scratch is all named by their row: those are not locked (a client
+        // writing them meanwhile would get `423`).
+        let upload = state.repo.upload_by_id(id).await?;
+        if blobs.iter().all(|blob| named(upload.as_ref(), blob)) {
+            continue;
+        }
         let Some(_guard) = state.uploads.start_writing(id) else {
             continue;
         };
-        let Some(_lock) = state.repo.lock_upload(id).await? else {
+        let Some(lock) = state.repo.lock_upload(id).await? else {
             continue;
         };
+        // Read again under the lock: a request may have named a new tail meanwhile.
         let upload = state.repo.upload_by_id(id).await?;
-        for blob in blobs {
-            let named = upload.as_ref().is_some_and(|u| {
-                u.tail_key.as_deref() == Some(blob.key.as_str())
-                    || (u.blob_key == blob.key.as_str() && u.failure.is_none())
-            });
-            if !named {
-                orphan(state, remove, report, &blob).await?;
-            }
+        for blob in blobs.iter().filter(|blob| !named(upload.as_ref(), blob)) {
+            orphan(state, remove, report, blob).await?;
         }
+        lock.release().await;
     }
     Ok(())
+}
+
+/// Whether the upload's row (if it still has one) names the scratch blob.
+fn named(upload: Option<&Upload>, blob: &BlobMeta) -> bool {
+    upload.is_some_and(|u| {
+        u.tail_key.as_deref() == Some(blob.key.as_str())
+            || (u.blob_key == blob.key.as_str() && u.failure.is_none())
+    })
 }
 
 /// File objects (`media/…`) that no row names: a refused file or a second copy whose
