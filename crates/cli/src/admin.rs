@@ -7,8 +7,11 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgMatches, Args, Subcommand};
+use dashvault_server::clock::SystemClock;
+use dashvault_server::state::AppState;
 use dashvault_store::model::{Job, JobCounts, JobState};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 mod archive;
 mod storage;
@@ -158,6 +161,13 @@ fn aligned<const N: usize>(header: [&str; N], rows: &[[String; N]], empty: &str)
         out.push('\n');
     }
     out
+}
+
+/// The service's state (database and blob stores) for `config`, as the server opens it.
+async fn open(config: &dashvault_server::config::ServerConfig) -> anyhow::Result<AppState> {
+    AppState::from_config(config, Arc::new(SystemClock))
+        .await
+        .context("opening the service's database and blob stores")
 }
 
 /// The async runtime an admin command runs its work on.

@@ -24,16 +24,15 @@ pub async fn shortage(state: &AppState, incoming: u64) -> Result<Option<String>,
         .config
         .min_free_space
         .unwrap_or((space.total / 20).min(MAX_DEFAULT_RESERVE));
-    let needed = reserve.saturating_add(incoming);
-    Ok(
-        (space.available < needed || space.available <= reserve).then(|| {
-            format!(
+    // Full at the reserve itself, even for a request that brings no bytes.
+    let room = space.available.saturating_sub(reserve);
+    Ok((room < incoming.max(1)).then(|| {
+        format!(
             "the server's storage is full: {} bytes free, of which {reserve} are kept in reserve; \
              delete videos or ask the operator to add space, then retry",
             space.available
         )
-        }),
-    )
+    }))
 }
 
 /// `507` unless the store has room for `incoming` more bytes above its reserve.

@@ -2,14 +2,12 @@
 //! demand, and the operator's side of restore requests. Both act through the server's
 //! own archive code, on the same database and blob stores as `serve`.
 
-use super::{aligned, runtime, time};
+use super::{aligned, open, runtime, time};
 use crate::config::{HumanDuration, Settings};
 use anyhow::{bail, Context};
 use clap::{ArgMatches, Args, Subcommand};
 use dashvault_server::archive::{self, ArchiveDriveHandler};
-use dashvault_server::clock::SystemClock;
 use dashvault_server::jobs::{Outcome, Worker, WorkerConfig};
-use dashvault_server::state::AppState;
 use dashvault_store::model::{JobState, Restore, RestoreState};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::Arc;
@@ -198,12 +196,6 @@ pub fn run_restores(command: RestoresCommand, matches: &ArgMatches) -> anyhow::R
 }
 
 /// The server's state for `config`: database, hot and archive blob stores.
-async fn open(config: &dashvault_server::config::ServerConfig) -> anyhow::Result<AppState> {
-    AppState::from_config(config, Arc::new(SystemClock))
-        .await
-        .context("opening the service's database and blob stores")
-}
-
 fn progress(len: usize) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
     bar.set_style(

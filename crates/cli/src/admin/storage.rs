@@ -2,14 +2,11 @@
 //! the blob store holds that nothing owns (left by crashes, refused files, duplicates),
 //! which the server's sweep reclaims (or this command, with `--sweep`).
 
-use super::runtime;
+use super::{open, runtime};
 use crate::config::Settings;
 use anyhow::Context;
 use clap::{ArgMatches, Args};
-use dashvault_server::clock::SystemClock;
-use dashvault_server::state::AppState;
 use dashvault_server::tus::SweepReport;
-use std::sync::Arc;
 
 /// Flags of `admin storage`.
 #[derive(Debug, Args)]
@@ -31,7 +28,6 @@ pub struct StorageArgs {
 #[derive(Debug, serde::Serialize)]
 struct Report {
     stored_bytes: u64,
-    orphaned_bytes: u64,
     reclaimable_bytes: u64,
     swept: bool,
     #[serde(flatten)]
@@ -42,16 +38,13 @@ struct Report {
 pub fn run(args: StorageArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     let config = args.settings.with_file(matches)?.server_config()?;
     let report = runtime()?.block_on(async {
-        let state = AppState::from_config(&config, Arc::new(SystemClock))
-            .await
-            .context("opening the service's database and blob stores")?;
+        let state = open(&config).await?;
         let stored_bytes = state.repo.stored_bytes().await?;
         let sweep = dashvault_server::tus::sweep(&state, args.sweep)
             .await
             .context("surveying the blob store")?;
         anyhow::Ok(Report {
             stored_bytes,
-            orphaned_bytes: sweep.orphaned_bytes,
             reclaimable_bytes: sweep.reclaimable_bytes(),
             swept: args.sweep,
             sweep,
@@ -71,7 +64,7 @@ pub fn run(args: StorageArgs, matches: &ArgMatches) -> anyhow::Result<()> {
         );
         println!(
             "orphaned:    {} bytes in {} blobs, {} unowned multipart uploads",
-            report.orphaned_bytes,
+            report.sweep.orphaned_bytes,
             report.sweep.orphaned_blobs,
             report.sweep.orphaned_multipart_uploads
         );

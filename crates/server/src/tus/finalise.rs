@@ -149,11 +149,13 @@ async fn file(
     if let Some(item) = state.repo.object_by_sha256(upload.user_id, &sha256).await? {
         // Either this upload filed it before a crash (its key is ours: keep it), or the
         // owner stored the same file before (ours is a second copy).
-        let stored_key = item_blob_key(state, upload.user_id, item).await?;
-        queue_thumbnail(state, upload.user_id, item).await;
+        let stored = stored_item(state, upload.user_id, item).await?;
+        if let Some(of) = stored.as_ref().and_then(|s| s.thumbnail) {
+            queue_thumbnail(state, upload.user_id, of).await;
+        }
         return Ok(Filed {
             outcome: UploadOutcome { sha256, item },
-            duplicate: stored_key.as_deref() != Some(upload.blob_key.as_str()),
+            duplicate: stored.map(|s| s.blob_key).as_deref() != Some(upload.blob_key.as_str()),
         });
     }
     let source = match local {
@@ -171,7 +173,7 @@ async fn file(
         .map_err(TusError::Unprocessable)?;
     crash::reached(CrashPoint::Indexed);
     let now = state.clock.now();
-    let (item, stored_key) = match (inspected, meta.kind) {
+    let (item, stored_key, thumbnail) = match (inspected, meta.kind) {
         (Inspected::Sidecar(telemetry), _) => {
             let sidecar = Sidecar {
                 id: Uuid::now_v7(),
@@ -187,7 +189,7 @@ async fn file(
                 created_at: now,
             };
             let sidecar = state.repo.add_sidecar(&sidecar).await?;
-            (StoredObject::Sidecar(sidecar.id), sidecar.blob_key)
+            (StoredObject::Sidecar(sidecar.id), sidecar.blob_key, None)
         }
         (Inspected::Video(video), Kind::Clip(kind)) => {
             let clip = NewClip {
@@ -201,7 +203,11 @@ async fn file(
                 created_at: now,
             };
             let clip = state.repo.add_clip(&clip).await?;
-            (StoredObject::Clip(clip.id), clip.file.blob_key)
+            (
+                StoredObject::Clip(clip.id),
+                clip.file.blob_key,
+                Some(ThumbnailOf::Clip(clip.id)),
+            )
         }
         (Inspected::Video(video), kind) => {
             let recording = NewRecording {
@@ -223,11 +229,14 @@ async fn file(
             (
                 StoredObject::Recording(recording.id),
                 recording.file.blob_key,
+                Some(ThumbnailOf::Drive(recording.drive_id)),
             )
         }
     };
     crash::reached(CrashPoint::RowsCommitted);
-    queue_thumbnail(state, upload.user_id, item).await;
+    if let Some(of) = thumbnail {
+        queue_thumbnail(state, upload.user_id, of).await;
+    }
     Ok(Filed {
         outcome: UploadOutcome { sha256, item },
         // The same file may have been filed concurrently from another upload.
@@ -235,35 +244,39 @@ async fn file(
     })
 }
 
-/// The blob key of one of the user's items, if it is still stored.
-pub(super) async fn item_blob_key(
+/// Where one of the user's items is stored, and the thumbnail it is listed with.
+pub(super) struct StoredItem {
+    /// Its blob key.
+    pub blob_key: String,
+    /// A recording's drive's thumbnail, a clip's own; a sidecar has none.
+    pub thumbnail: Option<ThumbnailOf>,
+}
+
+/// One of the user's items, if it is still stored.
+pub(super) async fn stored_item(
     state: &AppState,
     user: Uuid,
     item: StoredObject,
-) -> Result<Option<String>, TusError> {
+) -> Result<Option<StoredItem>, TusError> {
     Ok(match item {
-        StoredObject::Recording(id) => state
-            .repo
-            .recording(user, id)
-            .await?
-            .map(|r| r.file.blob_key),
-        StoredObject::Clip(id) => state.repo.clip(user, id).await?.map(|c| c.file.blob_key),
-        StoredObject::Sidecar(id) => state.repo.sidecar(user, id).await?.map(|s| s.blob_key),
+        StoredObject::Recording(id) => state.repo.recording(user, id).await?.map(|r| StoredItem {
+            blob_key: r.file.blob_key,
+            thumbnail: Some(ThumbnailOf::Drive(r.drive_id)),
+        }),
+        StoredObject::Clip(id) => state.repo.clip(user, id).await?.map(|c| StoredItem {
+            blob_key: c.file.blob_key,
+            thumbnail: Some(ThumbnailOf::Clip(id)),
+        }),
+        StoredObject::Sidecar(id) => state.repo.sidecar(user, id).await?.map(|s| StoredItem {
+            blob_key: s.blob_key,
+            thumbnail: None,
+        }),
     })
 }
 
-/// Queue the thumbnail the item is listed with (a recording's drive's, a clip's own;
-/// sidecars have none). A failure only delays the picture: it is made on its first
-/// request then.
-async fn queue_thumbnail(state: &AppState, user: Uuid, item: StoredObject) {
-    let of = match item {
-        StoredObject::Clip(id) => ThumbnailOf::Clip(id),
-        StoredObject::Recording(id) => match state.repo.recording(user, id).await {
-            Ok(Some(recording)) => ThumbnailOf::Drive(recording.drive_id),
-            _ => return,
-        },
-        StoredObject::Sidecar(_) => return,
-    };
+/// Queue the thumbnail an item is listed with. A failure only delays the picture: it is
+/// made on its first request then.
+async fn queue_thumbnail(state: &AppState, user: Uuid, of: ThumbnailOf) {
     let job = MakeThumbnail { user, of }.job();
     if let Err(err) = state.repo.enqueue(&job, state.clock.now()).await {
         tracing::warn!(%err, "could not queue a thumbnail job");

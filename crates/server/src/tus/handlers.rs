@@ -6,7 +6,7 @@ use super::finalise::{complete, discard};
 use super::headers::{self, Checksum, Concat};
 use super::metadata::{decode_pairs, UploadMetadata};
 use super::writer::{append, best_effort_delete, commit, key, scratch_prefix};
-use super::{TusError, Uploader, TUS_CHECKSUMS, TUS_EXTENSIONS, TUS_VERSION, UPLOADS_PATH};
+use super::{Held, TusError, Uploader, TUS_CHECKSUMS, TUS_EXTENSIONS, TUS_VERSION, UPLOADS_PATH};
 use crate::auth::secret;
 use crate::capacity;
 use crate::crash::{self, CrashPoint};
@@ -268,10 +268,9 @@ async fn holding<T>(
     id: Uuid,
     work: impl std::future::Future<Output = Result<T, TusError>>,
 ) -> Result<T, TusError> {
-    let _guard = state.uploads.start_writing(id).ok_or(TusError::Busy)?;
-    let lock = state.repo.lock_upload(id).await?.ok_or(TusError::Busy)?;
+    let held = Held::try_hold(state, id).await?.ok_or(TusError::Busy)?;
     let result = work.await;
-    lock.release().await;
+    held.release().await;
     result
 }
 
@@ -588,15 +587,13 @@ pub async fn sweep_expired_batch(state: &AppState) -> dashvault_store::Result<us
     let expired = state.repo.expired_uploads(now, SWEEP_BATCH).await?;
     let listed = expired.len();
     for upload in expired {
-        let Some(_guard) = state.uploads.start_writing(upload.id) else {
-            continue;
-        };
-        let Some(_lock) = state.repo.lock_upload(upload.id).await? else {
+        let Some(held) = Held::try_hold(state, upload.id).await? else {
             continue;
         };
         if let Err(err) = discard(state, &upload).await {
             tracing::warn!(%err, upload = %upload.id, prefix = %scratch_prefix(&upload), "cleaning an expired upload failed");
         }
+        held.release().await;
     }
     Ok(listed)
 }

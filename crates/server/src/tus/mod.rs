@@ -44,6 +44,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use dashvault_store::repo::UploadLock;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -92,6 +93,33 @@ impl Uploads {
             uploads: Arc::clone(self),
             id,
         })
+    }
+}
+
+/// An upload held for writing: this process's guard and the repository's lock (which
+/// other replicas respect).
+struct Held {
+    _guard: WritingGuard,
+    lock: UploadLock,
+}
+
+impl Held {
+    /// Hold upload `id` for writing; `None` while another request, here or on another
+    /// replica, holds it.
+    async fn try_hold(state: &AppState, id: Uuid) -> dashvault_store::Result<Option<Self>> {
+        let Some(guard) = state.uploads.start_writing(id) else {
+            return Ok(None);
+        };
+        Ok(state.repo.lock_upload(id).await?.map(|lock| Self {
+            _guard: guard,
+            lock,
+        }))
+    }
+
+    /// Let go now, so that the next request finds the upload free (dropping lets go too,
+    /// the repository's lock a moment later).
+    async fn release(self) {
+        self.lock.release().await;
     }
 }
 

@@ -3,7 +3,7 @@
 //! byte, so that a client (the agent, a test, an outside check) can confirm what the cloud
 //! keeps instead of trusting a `204`.
 
-use super::finalise::item_blob_key;
+use super::finalise::stored_item;
 use super::handlers::owned_upload;
 use super::{TusError, Uploader, UPLOADS_PATH};
 use crate::error::{ApiError, ErrorBody};
@@ -118,9 +118,10 @@ pub async fn original(
 ) -> Result<Response, TusError> {
     let upload = owned_upload(&state, &uploader, &id).await?;
     let item = upload.outcome.ok_or(ApiError::NotFound)?.item;
-    let key = item_blob_key(&state, upload.user_id, item)
+    let key = stored_item(&state, upload.user_id, item)
         .await?
-        .ok_or_else(|| ApiError::Gone("the file was deleted since".into()))?;
+        .ok_or_else(|| ApiError::Gone("the file was deleted since".into()))?
+        .blob_key;
     let key = BlobKey::new(key).map_err(TusError::internal)?;
     let gone = || ApiError::Gone("the file was deleted or archived since".into());
     let len = match state.blobs.head(&key).await {

@@ -12,7 +12,7 @@
 
 use super::handlers::sweep_expired_batch;
 use super::writer::key;
-use super::TusError;
+use super::{Held, TusError};
 use crate::state::AppState;
 use dashvault_store::blob::BlobMeta;
 use dashvault_store::model::Upload;
@@ -122,10 +122,7 @@ async fn sweep_scratch(
         if blobs.iter().all(|blob| named(upload.as_ref(), blob)) {
             continue;
         }
-        let Some(_guard) = state.uploads.start_writing(id) else {
-            continue;
-        };
-        let Some(lock) = state.repo.lock_upload(id).await? else {
+        let Some(held) = Held::try_hold(state, id).await? else {
             continue;
         };
         // Read again under the lock: a request may have named a new tail meanwhile.
@@ -133,7 +130,7 @@ async fn sweep_scratch(
         for blob in blobs.iter().filter(|blob| !named(upload.as_ref(), blob)) {
             orphan(state, remove, report, blob).await?;
         }
-        lock.release().await;
+        held.release().await;
     }
     Ok(())
 }

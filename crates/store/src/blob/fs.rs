@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures_util::stream::{self, BoxStream};
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 use uuid::Uuid;
@@ -168,6 +168,23 @@ fn publish(root: &Path, tmp: &Path, dest: &Path) -> Result<()> {
     create_parents(root, dest)?;
     std::fs::rename(tmp, dest).map_err(BlobError::fs("rename", dest))?;
     sync_dir(dest.parent().unwrap_or(root))
+}
+
+/// The multipart uploads with a directory under `uploads` (blocking); a directory
+/// without its key (a crash while it was created) is not an upload yet.
+fn multipart_uploads(uploads: &Path) -> Result<Vec<MultipartMeta>> {
+    let entries = std::fs::read_dir(uploads).map_err(BlobError::fs("read_dir", uploads))?;
+    Ok(entries
+        .flatten()
+        .filter_map(|entry| {
+            let key = std::fs::read_to_string(entry.path().join(UPLOAD_KEY_FILE)).ok()?;
+            Some(MultipartMeta {
+                key: BlobKey::new(key).ok()?,
+                upload: UploadId::new(entry.file_name().to_str()?.to_owned()),
+                started: entry.metadata().and_then(|m| m.modified()).ok()?,
+            })
+        })
+        .collect())
 }
 
 /// Run blocking filesystem work off the async threads.
@@ -451,27 +468,10 @@ impl BlobStore for FsBlobStore {
 
     fn list_multipart(&self) -> BoxStream<'static, Result<MultipartMeta>> {
         let uploads = self.root.join(UPLOADS_DIR);
-        let listed = std::fs::read_dir(&uploads)
-            .map_err(BlobError::fs("read_dir", &uploads))
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .filter_map(|entry| {
-                        let dir = entry.path();
-                        let key = std::fs::read_to_string(dir.join(UPLOAD_KEY_FILE)).ok()?;
-                        let started = entry.metadata().and_then(|m| m.modified()).ok()?;
-                        Some(Ok(MultipartMeta {
-                            key: BlobKey::new(key).ok()?,
-                            upload: UploadId::new(entry.file_name().to_str()?.to_owned()),
-                            started,
-                        }))
-                    })
-                    .collect::<Vec<_>>()
-            });
-        match listed {
-            Ok(items) => stream::iter(items).boxed(),
-            Err(e) => stream::once(async { Err(e) }).boxed(),
-        }
+        stream::once(blocking(move || multipart_uploads(&uploads)))
+            .map_ok(|found| stream::iter(found.into_iter().map(Ok)))
+            .try_flatten()
+            .boxed()
     }
 
     async fn free_space(&self) -> Result<Option<Space>> {
