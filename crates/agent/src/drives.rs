@@ -259,8 +259,8 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    /// BlackVue sidecars recorded by a real camera (shared media samples).
-    const SAMPLES: &str = "../../../shared/media-samples/acolomba__blackvuesync";
+    /// BlackVue sidecars recorded by a real camera (testdata/media-samples).
+    const SAMPLES: &str = "../../testdata/media-samples/acolomba__blackvuesync";
 
     #[test]
     fn sidecars_land_on_the_drive_clock() {

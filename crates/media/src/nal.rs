@@ -353,7 +353,7 @@ mod tests {
     fn sps_colour_of_real_samples() {
         let dir = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/media-samples/"
+            "/../../testdata/media-samples/"
         );
         for (name, full_range, matrix) in [
             ("gopro__gpmf-parser/hero7.mp4", true, Some(1)),
@@ -361,7 +361,7 @@ mod tests {
             ("Eyevinn__mp4ff/h264.mp4", false, None),
             ("Eyevinn__mp4ff/bbb_prog_10s.mp4", false, None),
         ] {
-            let file = std::fs::File::open(format!("{dir}{name}")).expect("shared media sample");
+            let file = std::fs::File::open(format!("{dir}{name}")).expect("media sample in testdata/media-samples");
             let index = crate::Mp4Index::read(&file).unwrap();
             let config = AvcConfig::parse(&index.video().unwrap().config).unwrap();
             let colour = config

@@ -129,7 +129,7 @@ fn dataset_trips() -> Option<Vec<PathBuf>> {
     }
     eprintln!(
         "!!!!! NOT RUN: this test needs the real driving-events data at {} (see \
-         /work/shared/data/driving-events/README.md)",
+         ../shared/data/driving-events/README.md)",
         root.display()
     );
     None
@@ -215,12 +215,12 @@ fn convert_plain_leaves_the_tilt_in() {
 
 #[test]
 fn run_reads_camera_telemetry() {
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/media-samples");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/media-samples");
     for file in ["dustin__gpmf/hero6.gpmf", "acolomba__blackvuesync/mock.3gf"] {
         let path = samples.join(file);
         assert!(
             path.is_file(),
-            "media sample missing: {} (see /work/shared/media-samples/README.md)",
+            "media sample missing: {} (see testdata/media-samples/README.md)",
             path.display()
         );
         let out = dashvault(&["run", path.to_str().expect("utf-8 path"), "--json"]);

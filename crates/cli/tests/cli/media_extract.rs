@@ -1,5 +1,5 @@
 //! `dashvault media thumb` and `dashvault media telemetry` through the real binary, on
-//! the shared camera samples; bad input exits 1 with one line naming the file, and what
+//! the real camera samples in testdata/media-samples; bad input exits 1 with one line naming the file, and what
 //! a damaged sidecar's reader skipped is said.
 
 use std::path::PathBuf;
@@ -8,12 +8,12 @@ use std::process::{Command, Output};
 fn sample(name: &str) -> String {
     let path = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/media-samples"
+        "/../../testdata/media-samples"
     ))
     .join(name);
     assert!(
         path.exists(),
-        "missing media sample {} (the shared folder must be at ../shared)",
+        "missing media sample {} (see testdata/media-samples/README.md)",
         path.display()
     );
     path.display().to_string()

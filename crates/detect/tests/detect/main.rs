@@ -26,7 +26,7 @@ pub fn dataset_trips() -> Option<Vec<PathBuf>> {
     }
     eprintln!(
         "!!!!! NOT RUN: this test needs the real driving-events data at {} (see \
-         /work/shared/data/driving-events/README.md); it is read from ../shared, never copied",
+         ../shared/data/driving-events/README.md); it is read from ../shared, never copied",
         root.display()
     );
     None

@@ -13,7 +13,7 @@
 //! `bartbroere/blackvue-acc` tool uses (`/ 128`, "1G is assumed to be 128"), and we
 //! checked it on a real BlackVue parking-mode `.3gf` (camera at rest, from
 //! `mguzelevich/blackvue-tools` examples): the median vector length is 130 counts, i.e.
-//! 1.02 g at 128 counts per g. The sample in `shared/media-samples` gives 134 (1.05 g).
+//! 1.02 g at 128 counts per g. The sample in `testdata/media-samples` gives 134 (1.05 g).
 //!
 //! The camera also embeds both logs in its MP4 files ([`parse_embedded`]); there the
 //! `.gps` text's first stamp is taken as the recording's start, like `.3gf`'s 0 ms.

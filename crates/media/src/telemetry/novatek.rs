@@ -20,7 +20,7 @@
 //! zone). Blocks with status `V` carry no position and are dropped. Each block
 //! stands for one second of video: the n-th block of the index gets `t = n` seconds.
 //! Other `freeGPS` layouts (encrypted text, float64, …) are refused with an error naming
-//! the block, not guessed. There is no real Novatek sample in the shared media samples;
+//! the block, not guessed. There is no real Novatek sample in testdata/media-samples;
 //! the tests build blocks from this layout.
 
 use chrono::NaiveDate;

@@ -1,20 +1,20 @@
-//! The real files under `../shared/media-samples`: index them, refuse the broken ones.
+//! The real files under `testdata/media-samples`: index them, refuse the broken ones.
 
 use std::fs::File;
 use std::path::PathBuf;
 
 use dashvault_media::{Mp4Index, AUDIO, VIDEO};
 
-/// Path of a shared media sample.
+/// Path of a real media sample (`testdata/media-samples`).
 pub fn sample(name: &str) -> PathBuf {
     let path = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/media-samples"
+        "/../../testdata/media-samples"
     ))
     .join(name);
     assert!(
         path.exists(),
-        "missing media sample {} (the shared folder must be at ../shared)",
+        "missing media sample {} (see testdata/media-samples/README.md)",
         path.display()
     );
     path

@@ -170,7 +170,7 @@ async fn shared_video_carries_no_location(app: TestApp) {
     let owner = app.sign_in("+14155550100").await;
     let sample = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/media-samples/gopro__gpmf-parser/hero7.mp4"
+        "/../../testdata/media-samples/gopro__gpmf-parser/hero7.mp4"
     );
     let bytes = std::fs::read(sample).unwrap_or_else(|e| panic!("the GoPro sample {sample}: {e}"));
     // The camera's own GPS time (GPSU), so that its fixes fall within the clip.

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// BlackVue sidecars recorded by a real camera (shared media samples).
-const SAMPLES: &str = "../../../shared/media-samples/acolomba__blackvuesync";
+/// BlackVue sidecars recorded by a real camera (testdata/media-samples).
+const SAMPLES: &str = "../../testdata/media-samples/acolomba__blackvuesync";
 
 /// A simulated camera served on a local port; the server stops when this is dropped.
 struct SimCamera {
