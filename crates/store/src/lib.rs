@@ -16,8 +16,8 @@ pub mod testkit;
 pub use blob::{open_blob_store, BlobStore};
 pub use error::{Error, Result};
 pub use repo::{
-    DeviceRepo, JobRepo, LibraryRepo, LoginCodeRepo, MediaRepo, Repo, SessionRepo, UploadRepo,
-    UserRepo,
+    ActivityRepo, DeviceRepo, JobRepo, LedgerRepo, LibraryRepo, LoginCodeRepo, MediaRepo, Repo,
+    SessionRepo, UploadRepo, UserRepo,
 };
 
 use std::sync::Arc;

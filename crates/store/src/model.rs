@@ -1,11 +1,13 @@
 //! The records the metadata repository keeps, as plain data.
 
 mod archive;
+mod evidence;
 mod jobs;
 mod library;
 mod media;
 
 pub use archive::*;
+pub use evidence::*;
 pub use jobs::*;
 pub use library::*;
 pub use media::*;

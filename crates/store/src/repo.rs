@@ -7,12 +7,15 @@
 
 mod archive;
 mod convert;
+mod evidence;
+mod evidence_rows;
 mod jobs;
 mod library;
 mod media;
 mod media_rows;
 pub mod postgres;
 mod postgres_archive;
+mod postgres_evidence;
 mod postgres_jobs;
 mod postgres_library;
 mod postgres_media;
@@ -20,6 +23,7 @@ mod postgres_shares;
 mod shares;
 pub mod sqlite;
 mod sqlite_archive;
+mod sqlite_evidence;
 mod sqlite_jobs;
 mod sqlite_library;
 mod sqlite_media;
@@ -28,6 +32,7 @@ mod upload_lock;
 mod upload_sql;
 
 pub use archive::ArchiveRepo;
+pub use evidence::{ActivityRepo, LedgerRepo};
 pub use jobs::JobRepo;
 pub use library::LibraryRepo;
 pub use media::{MediaRepo, UploadLock, UploadRepo};
@@ -143,6 +148,8 @@ pub trait Repo:
     + JobRepo
     + ShareRepo
     + ArchiveRepo
+    + LedgerRepo
+    + ActivityRepo
 {
     /// Check that the database answers (for readiness probes).
     async fn ping(&self) -> Result<()>;

@@ -10,6 +10,7 @@
 
 pub mod archive;
 pub mod devices;
+pub mod evidence;
 pub mod health;
 pub mod jobs;
 pub mod library;

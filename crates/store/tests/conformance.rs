@@ -91,6 +91,11 @@ conformance! {
         deleting_a_drive_keeps_its_clips,
     ],
     shares: [shares_are_found_listed_and_revoked],
+    evidence: [
+        ledger_is_one_chain,
+        concurrent_appends_make_one_chain,
+        clip_activity_is_the_owners_and_goes_with_the_clip,
+    ],
     jobs: [
         claims_follow_run_at,
         jobs_wait_for_run_at,
@@ -137,6 +142,18 @@ async fn sqlite_replicas_run_each_job_once() {
 async fn postgres_replicas_run_each_job_once() {
     let db = postgres_database().await;
     testkit::jobs::concurrent_claims_run_each_job_once_across(&replicas(&db).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_replicas_append_one_ledger_chain() {
+    let db = sqlite_database().await;
+    testkit::evidence::concurrent_appends_make_one_chain_across(&replicas(&db).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_replicas_append_one_ledger_chain() {
+    let db = postgres_database().await;
+    testkit::evidence::concurrent_appends_make_one_chain_across(&replicas(&db).await).await;
 }
 
 #[tokio::test]
