@@ -47,6 +47,6 @@ pub use cut::{cut, cut_samples_only, timeline};
 pub use error::{Error, Result};
 pub use index::{Mp4Index, Sample, Track, AUDIO, VIDEO};
 pub use plan::{CutPlan, Part, Slice};
-pub use recover::{recover, AudioRecovery, Recovery};
+pub use recover::{recover, recover_keeping_original, AudioRecovery, Recovery};
 pub use source::{ReadAt, SeekReader};
 pub use timelapse::{timelapse, Retime, TimelapseOptions};

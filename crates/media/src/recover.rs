@@ -74,6 +74,24 @@ pub enum AudioRecovery {
 /// Rebuilds the index of `broken` from its sample data with the video (and audio)
 /// description of `reference`, a complete recording of the same camera and view.
 pub fn recover<R: ReadAt + ?Sized>(broken: &R, reference: &Mp4Index) -> Result<Recovery> {
+    rebuild(broken, reference, Ranges::PerFile)
+}
+
+/// As [`recover()`], but the new file's media data is the whole broken file, unchanged:
+/// the file as the camera wrote it is the last [`ReadAt::size`] bytes of the output, so
+/// one stored file is both the playable recording and the evidence.
+pub fn recover_keeping_original<R: ReadAt + ?Sized>(
+    broken: &R,
+    reference: &Mp4Index,
+) -> Result<Recovery> {
+    rebuild(broken, reference, Ranges::Whole)
+}
+
+fn rebuild<R: ReadAt + ?Sized>(
+    broken: &R,
+    reference: &Mp4Index,
+    ranges: Ranges,
+) -> Result<Recovery> {
     let video = reference
         .video()
         .ok_or_else(|| Error::Request("the reference recording has no video track".into()))?;
@@ -174,7 +192,7 @@ pub fn recover<R: ReadAt + ?Sized>(broken: &R, reference: &Mp4Index) -> Result<R
     let video_samples = video_track.samples.len();
     let keyframes = video_track.samples.iter().filter(|s| s.is_sync).count();
     let tracks: Vec<OutTrack<'_>> = std::iter::once(video_track).chain(audio_track).collect();
-    let plan = writer::build_over(&[broken.size()?], &tracks, Ranges::PerFile)?;
+    let plan = writer::build_over(&[broken.size()?], &tracks, ranges)?;
     Ok(Recovery {
         plan,
         video_samples,

@@ -57,6 +57,8 @@ pub(crate) enum Ranges {
     PerFile,
     /// One range per run of adjacent samples.
     PerRun,
+    /// Each source file whole (a recovered file that keeps the original's bytes).
+    Whole,
 }
 
 /// Builds the plan of a progressive MP4 with `tracks` over `files`.
@@ -76,7 +78,14 @@ pub(crate) fn build_over(
     tracks: &[OutTrack<'_>],
     ranges: Ranges,
 ) -> Result<CutPlan> {
-    let ranges = source_ranges(tracks, ranges);
+    let ranges = match ranges {
+        Ranges::Whole => file_lens
+            .iter()
+            .enumerate()
+            .map(|(i, &len)| (i, 0, len))
+            .collect(),
+        how => source_ranges(tracks, how),
+    };
     let payload: u64 = ranges.iter().map(|r| r.2 - r.1).sum();
     for &(file, _, end) in &ranges {
         let len = file_lens.get(file).copied().unwrap_or(0);
@@ -152,7 +161,7 @@ fn source_ranges(tracks: &[OutTrack<'_>], how: Ranges) -> Vec<(usize, u64, u64)>
     let mut out: Vec<(usize, u64, u64)> = Vec::new();
     for (file, start, end) in spans {
         match out.last_mut() {
-            Some(last) if last.0 == file && (matches!(how, Ranges::PerFile) || start <= last.2) => {
+            Some(last) if last.0 == file && (!matches!(how, Ranges::PerRun) || start <= last.2) => {
                 last.2 = last.2.max(end);
             }
             _ => out.push((file, start, end)),

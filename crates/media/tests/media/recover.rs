@@ -6,7 +6,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use dashvault_media::{recover, AudioRecovery, Mp4Index, Recovery};
+use dashvault_media::{recover, recover_keeping_original, AudioRecovery, Mp4Index, Recovery};
 
 use crate::fixtures::{decode_errors, ffprobe, recording, run, Layout, Spec};
 
@@ -122,6 +122,30 @@ fn h264_cut_at_70_percent_keeps_36_s_or_more() {
         };
         assert!(reason.contains("mp4a"), "{reason}");
     }
+}
+
+/// Recovered keeping the original (as ingest does): the new file ends with the broken
+/// file's bytes, unchanged, and plays as the plain recovery does.
+#[test]
+fn a_recovery_keeping_the_original_ends_with_it() {
+    let spec = Spec::h264(60).size(640, 360);
+    let (original, sibling) = (recording(spec), recording(spec.part(1)));
+    let dir = tempfile::tempdir().unwrap();
+    let broken = broken(&original, Break::Cut, dir.path());
+    let reference = Mp4Index::read(&File::open(&sibling).unwrap()).expect("reference");
+    let source = File::open(&broken).unwrap();
+    let plain = recover(&source, &reference).expect("recover");
+    let kept = recover_keeping_original(&source, &reference).expect("recover");
+    let path = dir.path().join("kept.mp4");
+    kept.plan
+        .write_to(&[source], &mut File::create(&path).unwrap())
+        .unwrap();
+    let (out, before) = (fs::read(&path).unwrap(), fs::read(&broken).unwrap());
+    assert!(out.ends_with(&before), "the original ends the file");
+    assert_eq!(decode_errors(&path), "");
+    assert_eq!(kept.video_samples, plain.video_samples);
+    assert!(kept.duration >= 36.0, "{kept:?}");
+    assert_eq!(frames(&path, None).len(), kept.video_samples);
 }
 
 #[test]
