@@ -90,6 +90,20 @@ pub struct Device {
     pub uploads_drives: bool,
     /// Registration time.
     pub created_at: DateTime<Utc>,
+    /// The time zone its clock is set to (IANA name, e.g. `Europe/Berlin`), for
+    /// recordings that carry no GPS time; `None`: not set by the owner.
+    pub timezone: Option<String>,
+    /// When its agent was last heard from (to the minute).
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// What a camera holds in the cloud: the Cameras page's figures.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeviceUsage {
+    /// Bytes of its recordings, clips and sidecars.
+    pub stored_bytes: u64,
+    /// When the last of them was stored; `None`: nothing yet.
+    pub last_upload_at: Option<DateTime<Utc>>,
 }
 
 /// What is needed to register a device; the id and token hash are made by the caller.

@@ -38,7 +38,7 @@ pub use library::LibraryRepo;
 pub use media::{MediaRepo, UploadLock, UploadRepo};
 pub use shares::{Share, ShareRepo};
 
-use crate::model::{CodeCheck, Device, NewDevice, NewLoginCode, Session, User};
+use crate::model::{CodeCheck, Device, DeviceUsage, NewDevice, NewLoginCode, Session, User};
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -122,6 +122,18 @@ pub trait DeviceRepo: Send + Sync {
     async fn device(&self, user_id: Uuid, id: Uuid) -> Result<Option<Device>>;
     /// Rename one of the user's devices; `None` if the user has no such device.
     async fn rename_device(&self, user_id: Uuid, id: Uuid, name: &str) -> Result<Option<Device>>;
+    /// Set (or clear) the time zone of one of the user's devices; `None` if no such device.
+    async fn set_device_timezone(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        timezone: Option<&str>,
+    ) -> Result<Option<Device>>;
+    /// Note that the device's agent was heard from at `now`; written at most once a minute
+    /// per device, so an agent's every request does not become a write.
+    async fn touch_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
+    /// What one of the user's devices holds in the cloud.
+    async fn device_usage(&self, user_id: Uuid, id: Uuid) -> Result<DeviceUsage>;
     /// Replace the device's token (the old one stops working); `false` if no such device.
     async fn replace_device_token(
         &self,

@@ -69,6 +69,7 @@ conformance! {
         replacing_the_token_forgets_the_old_one,
         deleting_a_device_forgets_its_token,
         devices_need_an_owner_and_a_unique_token,
+        device_timezone_last_seen_and_usage,
     ],
     uploads: [
         uploads_are_scoped_by_owner,
@@ -79,6 +80,7 @@ conformance! {
     ],
     media: [
         nearby_recordings_make_one_drive,
+        file_timing_and_the_nearest_sibling,
         same_file_is_one_object,
         clips_keep_incidents_and_attach_to_drives,
         sidecars_attach_to_drives,

@@ -32,6 +32,10 @@ impl FromRequestParts<AppState> for Owner {
                 .device_by_token(&secret::token_hash(token))
                 .await?
                 .ok_or_else(|| ApiError::Unauthorized("unknown or replaced device token".into()))?;
+            // The Cameras page's "last seen": a failure to note it never fails the request.
+            if let Err(err) = state.repo.touch_device(device.id, state.clock.now()).await {
+                tracing::warn!(%err, device = %device.id, "could not note the device's contact");
+            }
             return Ok(Self {
                 user_id: device.user_id,
                 device: Some(device),

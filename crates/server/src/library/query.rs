@@ -1,9 +1,11 @@
 //! The query string of a library listing, read raw and then checked: `from`, `to`
-//! (RFC 3339 or `YYYY-MM-DD`), `time_from`, `time_to` (`HH:MM`, UTC), `type` (repeatable
-//! or a comma list), `view`, `device`, `archived`, `cursor`, `limit`.
+//! (RFC 3339 or `YYYY-MM-DD`), `time_from`, `time_to` (`HH:MM`), `tz` (the zone days and
+//! times of day are in; UTC when absent), `type` (repeatable or a comma list), `view`,
+//! `device`, `archived`, `cursor`, `limit`.
 
 use crate::error::ApiError;
-use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Offset, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
 use dashvault_store::model::{Cursor, IncidentType, LibraryFilter, PageRequest, View};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -19,16 +21,21 @@ pub const MAX_LIMIT: u32 = 200;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Items starting at or after this instant (RFC 3339), or this day (`YYYY-MM-DD`, UTC).
+    /// Items starting at or after this instant (RFC 3339), or this day (`YYYY-MM-DD`, in
+    /// `tz`).
     pub from: Option<String>,
     /// Items starting before this instant (RFC 3339), or up to the end of this day
-    /// (`YYYY-MM-DD`, UTC).
+    /// (`YYYY-MM-DD`, in `tz`).
     pub to: Option<String>,
-    /// Items starting at or after this time of day (`HH:MM`, UTC).
+    /// Items starting at or after this time of day (`HH:MM`, in `tz`).
     pub time_from: Option<String>,
-    /// Items starting before this time of day (`HH:MM`, UTC); earlier than `time_from`
-    /// wraps past midnight.
+    /// Items starting before this time of day (`HH:MM`, in `tz`); earlier than
+    /// `time_from` wraps past midnight.
     pub time_to: Option<String>,
+    /// The time zone (IANA name, e.g. `Europe/Berlin`) that days and times of day are
+    /// in; UTC when absent. A time of day uses the zone's offset of today, so across a
+    /// daylight-saving change the window is off by that change.
+    pub tz: Option<String>,
     /// Incident types (`hard_brake`, `sudden_stop`, `hard_accel`, `sharp_turn`, `swerve`,
     /// `collision`, `camera_event`): repeat the parameter or give a comma list; any of
     /// them matches.
@@ -59,13 +66,14 @@ pub fn page_request(raw: Option<&str>) -> Result<PageRequest, ApiError> {
     let mut filter = LibraryFilter::default();
     let mut after = None;
     let mut limit = DEFAULT_LIMIT;
+    let zone = zone(&pairs)?;
     for (name, value) in &pairs {
         let value = value.trim();
         match name.as_str() {
-            "from" => filter.from = Some(instant(name, value, false)?),
-            "to" => filter.to = Some(instant(name, value, true)?),
-            "time_from" => filter.time_from_ms = Some(time_of_day(name, value)?),
-            "time_to" => filter.time_to_ms = Some(time_of_day(name, value)?),
+            "from" => filter.from = Some(instant(name, value, false, zone)?),
+            "to" => filter.to = Some(instant(name, value, true, zone)?),
+            "time_from" => filter.time_from_ms = Some(time_of_day(name, value, zone)?),
+            "time_to" => filter.time_to_ms = Some(time_of_day(name, value, zone)?),
             "type" => {
                 for t in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
                     let t = IncidentType::parse(t).ok_or_else(|| {
@@ -150,8 +158,27 @@ fn decode_cursor(value: &str) -> Result<Cursor, ApiError> {
     Ok(Cursor { start, id })
 }
 
-/// An RFC 3339 instant, or a day: its start, or with `end_of_day` the next day's start.
-fn instant(name: &str, value: &str, end_of_day: bool) -> Result<DateTime<Utc>, ApiError> {
+/// The `tz` of the query (UTC when absent or empty).
+fn zone(pairs: &[(String, String)]) -> Result<Tz, ApiError> {
+    match pairs.iter().rev().find(|(name, _)| name == "tz") {
+        Some((_, value)) if !value.trim().is_empty() => value.trim().parse().map_err(|_| {
+            bad(
+                "invalid_tz",
+                format!("tz must be an IANA time zone name such as Europe/Berlin, not {value:?}"),
+            )
+        }),
+        _ => Ok(Tz::UTC),
+    }
+}
+
+/// An RFC 3339 instant, or a day in `zone`: its start, or with `end_of_day` the next
+/// day's start.
+fn instant(
+    name: &str,
+    value: &str,
+    end_of_day: bool,
+    zone: Tz,
+) -> Result<DateTime<Utc>, ApiError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -166,23 +193,44 @@ fn instant(name: &str, value: &str, end_of_day: bool) -> Result<DateTime<Utc>, A
     } else {
         day
     };
-    Ok(day.and_time(NaiveTime::MIN).and_utc())
+    // A midnight that a daylight-saving change skips starts at the earliest time after it.
+    let local = day.and_time(NaiveTime::MIN);
+    let start = zone
+        .from_local_datetime(&local)
+        .earliest()
+        .or_else(|| zone.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest())
+        .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc));
+    Ok(start)
 }
 
-/// `HH:MM` (or `HH:MM:SS`) as milliseconds since midnight; `24:00` is the end of the day.
-fn time_of_day(name: &str, value: &str) -> Result<u32, ApiError> {
-    if value == "24:00" {
-        return Ok(86_400_000);
+/// `HH:MM` (or `HH:MM:SS`) in `zone` as milliseconds since midnight UTC; `24:00` is the
+/// end of the day.
+fn time_of_day(name: &str, value: &str, zone: Tz) -> Result<u32, ApiError> {
+    const DAY_MS: i64 = 86_400_000;
+    let local_ms = if value == "24:00" {
+        DAY_MS
+    } else {
+        NaiveTime::parse_from_str(value, "%H:%M")
+            .or_else(|_| NaiveTime::parse_from_str(value, "%H:%M:%S"))
+            .map(|t| i64::from(t.num_seconds_from_midnight()) * 1000)
+            .map_err(|_| {
+                bad(
+                    "invalid_time_of_day",
+                    format!("{name} must be a time of day as HH:MM"),
+                )
+            })?
+    };
+    if zone == Tz::UTC {
+        return Ok(local_ms as u32);
     }
-    NaiveTime::parse_from_str(value, "%H:%M")
-        .or_else(|_| NaiveTime::parse_from_str(value, "%H:%M:%S"))
-        .map(|t| t.num_seconds_from_midnight() * 1000)
-        .map_err(|_| {
-            bad(
-                "invalid_time_of_day",
-                format!("{name} must be a time of day as HH:MM (UTC)"),
-            )
-        })
+    let offset_ms = i64::from(
+        zone.offset_from_utc_datetime(&Utc::now().naive_utc())
+            .fix()
+            .local_minus_utc(),
+    ) * 1000;
+    // The end of the day stays the end of a day, so that `to` 24:00 keeps its meaning.
+    let utc_ms = (local_ms - offset_ms).rem_euclid(DAY_MS);
+    Ok(if local_ms == DAY_MS && utc_ms == 0 { DAY_MS } else { utc_ms } as u32)
 }
 
 /// A `400` with a stable code and a message saying what to send instead.
@@ -196,6 +244,21 @@ mod tests {
 
     fn request(q: &str) -> PageRequest {
         page_request(Some(q)).unwrap_or_else(|e| panic!("{q}: {e}"))
+    }
+
+    #[test]
+    fn days_and_times_of_day_are_read_in_the_viewers_zone() {
+        // Tokyo has no daylight-saving time: +09:00 all year.
+        let f = request("tz=Asia/Tokyo&from=2026-11-20&to=2026-11-20&time_from=08:00&time_to=10:30").filter;
+        assert_eq!(f.from, Some("2026-11-19T15:00:00Z".parse().unwrap()));
+        assert_eq!(f.to, Some("2026-11-20T15:00:00Z".parse().unwrap()));
+        assert_eq!(f.time_from_ms, Some(23 * 3_600_000));
+        assert_eq!(f.time_to_ms, Some(3_600_000 + 30 * 60_000));
+        let f = request("from=2026-11-20&time_from=08:00&tz=").filter;
+        assert_eq!(f.from, Some("2026-11-20T00:00:00Z".parse().unwrap()));
+        assert_eq!(f.time_from_ms, Some(8 * 3_600_000));
+        let err = page_request(Some("tz=Mars/Olympus")).unwrap_err();
+        assert!(err.to_string().contains("IANA"), "{err}");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `/api/v1/devices`: register cameras, list, rename, replace their token, remove.
+//! `/api/v1/devices`: register cameras, list them with what they hold, rename them or set
+//! their time zone, replace their token, remove them.
 
 use crate::auth::secret;
 use crate::auth::session::CurrentUser;
@@ -9,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use dashvault_store::model::{Device, NewDevice};
+use dashvault_store::model::{Device, DeviceUsage, NewDevice};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -56,10 +57,20 @@ pub struct DeviceResponse {
     pub uploads_drives: bool,
     /// Registration time.
     pub created_at: DateTime<Utc>,
+    /// The time zone the camera's clock is set to (IANA name), used for recordings
+    /// without GPS time; `null`: not set.
+    pub timezone: Option<String>,
+    /// When its agent was last heard from (to the minute); `null`: never.
+    pub last_seen_at: Option<DateTime<Utc>>,
+    /// When its last file was stored in the cloud; `null`: nothing yet.
+    pub last_upload_at: Option<DateTime<Utc>>,
+    /// Bytes of its recordings, clips and sidecars in the cloud.
+    pub stored_bytes: u64,
 }
 
-impl From<Device> for DeviceResponse {
-    fn from(d: Device) -> Self {
+impl DeviceResponse {
+    /// The device as the API shows it, with what it holds.
+    fn new(d: Device, usage: DeviceUsage) -> Self {
         Self {
             id: d.id,
             model: d.model,
@@ -68,7 +79,17 @@ impl From<Device> for DeviceResponse {
             has_cabin_camera: d.has_cabin_camera,
             uploads_drives: d.uploads_drives,
             created_at: d.created_at,
+            timezone: d.timezone,
+            last_seen_at: d.last_seen_at,
+            last_upload_at: usage.last_upload_at,
+            stored_bytes: usage.stored_bytes,
         }
+    }
+
+    /// The device with its usage read from the store.
+    async fn read(state: &AppState, d: Device) -> Result<Self, ApiError> {
+        let usage = state.repo.device_usage(d.user_id, d.id).await?;
+        Ok(Self::new(d, usage))
     }
 }
 
@@ -90,12 +111,17 @@ pub struct DeviceList {
     pub items: Vec<DeviceResponse>,
 }
 
-/// A new name.
+/// What to change of a device; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameRequest {
     /// Display name.
-    pub name: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The time zone the camera's clock is set to, as an IANA name (`Europe/Berlin`);
+    /// `""` clears it.
+    #[serde(default)]
+    pub timezone: Option<String>,
 }
 
 /// Register a camera; the answer carries its agent token.
@@ -137,7 +163,7 @@ pub async fn create(
         Json(DeviceTokenResponse {
             id: device.id,
             token,
-            device: device.into(),
+            device: DeviceResponse::new(device, DeviceUsage::default()),
         }),
     ))
 }
@@ -153,10 +179,11 @@ pub async fn list(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> Result<Json<DeviceList>, ApiError> {
-    let devices = state.repo.devices(current.user.id).await?;
-    Ok(Json(DeviceList {
-        items: devices.into_iter().map(Into::into).collect(),
-    }))
+    let mut items = Vec::new();
+    for device in state.repo.devices(current.user.id).await? {
+        items.push(DeviceResponse::read(&state, device).await?);
+    }
+    Ok(Json(DeviceList { items }))
 }
 
 /// One of the user's devices.
@@ -174,15 +201,16 @@ pub async fn get(
 ) -> Result<Json<DeviceResponse>, ApiError> {
     let id = parse_id(&id)?;
     let device = state.repo.device(current.user.id, id).await?;
-    device.map(|d| Json(d.into())).ok_or(ApiError::NotFound)
+    let device = device.ok_or(ApiError::NotFound)?;
+    Ok(Json(DeviceResponse::read(&state, device).await?))
 }
 
-/// Rename a device.
+/// Rename a device or set its time zone.
 #[utoipa::path(patch, path = "/api/v1/devices/{id}", tag = "devices", request_body = RenameRequest,
     params(("id" = Uuid, Path, description = "Device id")),
     responses(
-        (status = 200, description = "Renamed", body = DeviceResponse),
-        (status = 400, description = "Invalid name", body = ErrorBody),
+        (status = 200, description = "Changed", body = DeviceResponse),
+        (status = 400, description = "Invalid name or time zone, or nothing to change", body = ErrorBody),
         (status = 404, description = "No such device of yours", body = ErrorBody),
     ),
     security(("session" = [])))]
@@ -193,9 +221,40 @@ pub async fn rename(
     AppJson(body): AppJson<RenameRequest>,
 ) -> Result<Json<DeviceResponse>, ApiError> {
     let id = parse_id(&id)?;
-    let name = text_field("name", &body.name)?;
-    let device = state.repo.rename_device(current.user.id, id, &name).await?;
-    device.map(|d| Json(d.into())).ok_or(ApiError::NotFound)
+    let user = current.user.id;
+    if body.name.is_none() && body.timezone.is_none() {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "nothing to change: give `name`, `timezone` or both",
+        ));
+    }
+    let name = body.name.as_deref().map(|n| text_field("name", n)).transpose()?;
+    let timezone = body.timezone.as_deref().map(time_zone).transpose()?;
+    let mut device = state.repo.device(user, id).await?;
+    if let Some(name) = name {
+        device = state.repo.rename_device(user, id, &name).await?;
+    }
+    if let Some(timezone) = timezone {
+        device = state.repo.set_device_timezone(user, id, timezone).await?;
+    }
+    let device = device.ok_or(ApiError::NotFound)?;
+    Ok(Json(DeviceResponse::read(&state, device).await?))
+}
+
+/// A time zone as given: `""` clears it (`None`), an IANA name is kept as the database of
+/// zones spells it, anything else is refused.
+fn time_zone(text: &str) -> Result<Option<&str>, ApiError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse::<chrono_tz::Tz>()
+        .map(|zone| Some(zone.name()))
+        .map_err(|_| {
+            ApiError::bad_request(
+                "invalid_timezone",
+                format!("`timezone`: {text:?} is not an IANA time zone name such as \"Europe/Berlin\""),
+            )
+        })
 }
 
 /// Issue a new agent token for a device; the old one stops working at once.
@@ -228,7 +287,7 @@ pub async fn replace_token(
     Ok(Json(DeviceTokenResponse {
         id,
         token,
-        device: device.into(),
+        device: DeviceResponse::read(&state, device).await?,
     }))
 }
 

@@ -41,6 +41,9 @@ pub struct NewShareRequest {
     pub expires_in: Option<u64>,
     /// Show where the clip was recorded (route, GPS); `false` when absent.
     pub include_location: Option<bool>,
+    /// Let the link's holder download the clip (a Download button on the shared page);
+    /// `false` when absent: the clip can only be watched.
+    pub allow_download: Option<bool>,
 }
 
 /// A share just made: the only time its URL (and token) is told.
@@ -54,6 +57,8 @@ pub struct NewShareResponse {
     pub expires_at: Option<DateTime<Utc>>,
     /// Whether the location is shown.
     pub include_location: bool,
+    /// Whether the clip may be downloaded through the link.
+    pub allow_download: bool,
 }
 
 /// A share of a clip, as its owner sees it (without its token).
@@ -67,6 +72,8 @@ pub struct ShareItem {
     pub expires_at: Option<DateTime<Utc>>,
     /// Whether the location is shown.
     pub include_location: bool,
+    /// Whether the clip may be downloaded through the link.
+    pub allow_download: bool,
     /// Revoked by the owner.
     pub revoked: bool,
 }
@@ -124,6 +131,9 @@ pub struct SharedClipView {
     pub thumbnail_url: String,
     /// Whether the owner shared the location.
     pub include_location: bool,
+    /// The video as a file to save (`/s/{token}/video?download=1`), when the owner allows
+    /// it; `null` otherwise.
+    pub download_url: Option<String>,
     /// When the link stops working; `null`: never.
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -145,6 +155,10 @@ impl SharedClipView {
             video_url: format!("/s/{token}/video"),
             thumbnail_url: format!("/s/{token}/thumbnail"),
             include_location: shared.share.include_location,
+            download_url: shared
+                .share
+                .allow_download
+                .then(|| format!("/s/{token}/video?download=1")),
             expires_at: shared.share.expires_at,
         }
     }
@@ -189,6 +203,7 @@ impl From<Share> for ShareItem {
             created_at: s.created_at,
             expires_at: s.expires_at,
             include_location: s.include_location,
+            allow_download: s.allow_download,
             revoked: s.revoked_at.is_some(),
         }
     }
@@ -235,6 +250,7 @@ pub async fn create(
         clip_id: clip.id,
         token_hash: secret::token_hash(&token),
         include_location: body.include_location.unwrap_or(false),
+        allow_download: body.allow_download.unwrap_or(false),
         created_at: now,
         expires_at,
         revoked_at: None,
@@ -247,6 +263,7 @@ pub async fn create(
             url: format!("/s/{token}"),
             expires_at: share.expires_at,
             include_location: share.include_location,
+            allow_download: share.allow_download,
         }),
     ))
 }
@@ -345,7 +362,8 @@ pub async fn detail(
 }
 
 /// The shared clip's video (anonymous); without the owner's consent it carries no
-/// location: only the video and audio samples, no telemetry bytes at all.
+/// location: only the video and audio samples, no telemetry bytes at all. `download=1`
+/// offers it as a file only where the owner allowed downloads; elsewhere it is ignored.
 #[utoipa::path(get, path = "/s/{token}/video", tag = "shares",
     params(("token" = String, Path, description = "The link's token"), DownloadQuery),
     responses(
@@ -373,7 +391,7 @@ pub async fn video(
         &shared.clip,
         content,
         (&method, &headers),
-        query.wanted(),
+        query.wanted() && shared.share.allow_download,
     )
     .await
 }

@@ -7,7 +7,7 @@
 
 use super::convert::{to_u32, to_u64, truncate_to_millis};
 use super::{DeviceRepo, LoginCodeRepo, Repo, SessionRepo, UserRepo};
-use crate::model::{CodeCheck, Device, NewDevice, NewLoginCode, Session, User};
+use crate::model::{CodeCheck, Device, DeviceUsage, NewDevice, NewLoginCode, Session, User};
 use crate::{Error, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -76,6 +76,8 @@ fn device_from_row(row: &PgRow) -> Result<Device> {
         has_cabin_camera: row.try_get("has_cabin_camera")?,
         uploads_drives: row.try_get("uploads_drives")?,
         created_at: row.try_get("created_at")?,
+        timezone: row.try_get("timezone")?,
+        last_seen_at: row.try_get("last_seen_at")?,
     })
 }
 
@@ -342,7 +344,7 @@ impl DeviceRepo for PostgresRepo {
                                   uploads_drives, token_hash, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              RETURNING id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                       created_at",
+                       created_at, timezone, last_seen_at",
         )
         .bind(device.id)
         .bind(device.user_id)
@@ -361,7 +363,7 @@ impl DeviceRepo for PostgresRepo {
     async fn devices(&self, user_id: Uuid) -> Result<Vec<Device>> {
         sqlx::query(
             "SELECT id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                    created_at
+                    created_at, timezone, last_seen_at
              FROM devices WHERE user_id = $1 ORDER BY created_at, id",
         )
         .bind(user_id)
@@ -375,7 +377,7 @@ impl DeviceRepo for PostgresRepo {
     async fn device(&self, user_id: Uuid, id: Uuid) -> Result<Option<Device>> {
         sqlx::query(
             "SELECT id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                    created_at
+                    created_at, timezone, last_seen_at
              FROM devices WHERE user_id = $1 AND id = $2",
         )
         .bind(user_id)
@@ -391,7 +393,7 @@ impl DeviceRepo for PostgresRepo {
         sqlx::query(
             "UPDATE devices SET name = $1 WHERE user_id = $2 AND id = $3
              RETURNING id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                       created_at",
+                       created_at, timezone, last_seen_at",
         )
         .bind(name)
         .bind(user_id)
@@ -401,6 +403,66 @@ impl DeviceRepo for PostgresRepo {
         .as_ref()
         .map(device_from_row)
         .transpose()
+    }
+
+    async fn set_device_timezone(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        timezone: Option<&str>,
+    ) -> Result<Option<Device>> {
+        sqlx::query(
+            "UPDATE devices SET timezone = $1 WHERE user_id = $2 AND id = $3
+             RETURNING id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
+                       created_at, timezone, last_seen_at",
+        )
+        .bind(timezone)
+        .bind(user_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(device_from_row)
+        .transpose()
+    }
+
+    async fn touch_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE devices SET last_seen_at = $1
+             WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $3)",
+        )
+        .bind(truncate_to_millis(now))
+        .bind(id)
+        .bind(truncate_to_millis(now - chrono::Duration::minutes(1)))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn device_usage(&self, user_id: Uuid, id: Uuid) -> Result<DeviceUsage> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS stored_bytes, MAX(created_at) AS last_upload_at
+             FROM (SELECT size, created_at FROM recordings WHERE user_id = $1 AND device_id = $2
+                   UNION ALL
+                   SELECT size, created_at FROM clips WHERE user_id = $3 AND device_id = $4
+                   UNION ALL
+                   SELECT size, created_at FROM sidecars WHERE user_id = $5 AND device_id = $6) AS stored",
+        )
+        .bind(user_id)
+        .bind(id)
+        .bind(user_id)
+        .bind(id)
+        .bind(user_id)
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(DeviceUsage {
+            stored_bytes: to_u64(
+                row.try_get::<i64, _>("stored_bytes")?,
+                "device stored bytes",
+            )?,
+            last_upload_at: row.try_get("last_upload_at")?,
+        })
     }
 
     async fn replace_device_token(
@@ -430,7 +492,7 @@ impl DeviceRepo for PostgresRepo {
     async fn device_by_token(&self, token_hash: &[u8]) -> Result<Option<Device>> {
         sqlx::query(
             "SELECT id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                    created_at
+                    created_at, timezone, last_seen_at
              FROM devices WHERE token_hash = $1",
         )
         .bind(token_hash)

@@ -17,6 +17,7 @@ fn share_from_row(row: &PgRow) -> Result<Share> {
         clip_id: row.try_get("clip_id")?,
         token_hash: row.try_get("token_hash")?,
         include_location: row.try_get("include_location")?,
+        allow_download: row.try_get("allow_download")?,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
@@ -28,8 +29,8 @@ impl ShareRepo for PostgresRepo {
     async fn create_share(&self, share: &Share) -> Result<()> {
         sqlx::query(
             "INSERT INTO shares (id, user_id, clip_id, token_hash, include_location,
-                                 created_at, expires_at, revoked_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                 created_at, expires_at, revoked_at, allow_download)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(share.id)
         .bind(share.user_id)
@@ -39,6 +40,7 @@ impl ShareRepo for PostgresRepo {
         .bind(truncate_to_millis(share.created_at))
         .bind(share.expires_at.map(truncate_to_millis))
         .bind(share.revoked_at.map(truncate_to_millis))
+        .bind(share.allow_download)
         .execute(self.pool())
         .await?;
         Ok(())

@@ -20,6 +20,8 @@ pub struct Share {
     pub token_hash: Vec<u8>,
     /// Whether the shared page and video may show where the clip was recorded.
     pub include_location: bool,
+    /// Whether the link's holder may download the clip (not only watch it).
+    pub allow_download: bool,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// From this instant on the link is gone; `None`: it never expires.

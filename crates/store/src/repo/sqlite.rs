@@ -9,7 +9,7 @@
 
 use super::convert::{from_millis, to_millis, to_u32, to_u64};
 use super::{DeviceRepo, LoginCodeRepo, Repo, SessionRepo, UserRepo};
-use crate::model::{CodeCheck, Device, NewDevice, NewLoginCode, Session, User};
+use crate::model::{CodeCheck, Device, DeviceUsage, NewDevice, NewLoginCode, Session, User};
 use crate::{Error, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -112,6 +112,11 @@ fn device_from_row(row: &SqliteRow) -> Result<Device> {
         has_cabin_camera: row.try_get("has_cabin_camera")?,
         uploads_drives: row.try_get("uploads_drives")?,
         created_at: from_millis(row.try_get("created_at")?, "devices.created_at")?,
+        timezone: row.try_get("timezone")?,
+        last_seen_at: row
+            .try_get::<Option<i64>, _>("last_seen_at")?
+            .map(|ms| from_millis(ms, "devices.last_seen_at"))
+            .transpose()?,
     })
 }
 
@@ -380,7 +385,7 @@ impl DeviceRepo for SqliteRepo {
                                   uploads_drives, token_hash, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
              RETURNING id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                       created_at",
+                       created_at, timezone, last_seen_at",
         )
         .bind(device.id)
         .bind(device.user_id)
@@ -399,7 +404,7 @@ impl DeviceRepo for SqliteRepo {
     async fn devices(&self, user_id: Uuid) -> Result<Vec<Device>> {
         sqlx::query(
             "SELECT id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                    created_at
+                    created_at, timezone, last_seen_at
              FROM devices WHERE user_id = ? ORDER BY created_at, id",
         )
         .bind(user_id)
@@ -413,7 +418,7 @@ impl DeviceRepo for SqliteRepo {
     async fn device(&self, user_id: Uuid, id: Uuid) -> Result<Option<Device>> {
         sqlx::query(
             "SELECT id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                    created_at
+                    created_at, timezone, last_seen_at
              FROM devices WHERE user_id = ? AND id = ?",
         )
         .bind(user_id)
@@ -429,7 +434,7 @@ impl DeviceRepo for SqliteRepo {
         sqlx::query(
             "UPDATE devices SET name = ? WHERE user_id = ? AND id = ?
              RETURNING id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                       created_at",
+                       created_at, timezone, last_seen_at",
         )
         .bind(name)
         .bind(user_id)
@@ -439,6 +444,66 @@ impl DeviceRepo for SqliteRepo {
         .as_ref()
         .map(device_from_row)
         .transpose()
+    }
+
+    async fn set_device_timezone(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        timezone: Option<&str>,
+    ) -> Result<Option<Device>> {
+        sqlx::query(
+            "UPDATE devices SET timezone = ? WHERE user_id = ? AND id = ?
+             RETURNING id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
+                       created_at, timezone, last_seen_at",
+        )
+        .bind(timezone)
+        .bind(user_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(device_from_row)
+        .transpose()
+    }
+
+    async fn touch_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE devices SET last_seen_at = ?
+             WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)",
+        )
+        .bind(to_millis(now))
+        .bind(id)
+        .bind(to_millis(now - chrono::Duration::minutes(1)))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn device_usage(&self, user_id: Uuid, id: Uuid) -> Result<DeviceUsage> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS stored_bytes, MAX(created_at) AS last_upload_at
+             FROM (SELECT size, created_at FROM recordings WHERE user_id = ? AND device_id = ?
+                   UNION ALL
+                   SELECT size, created_at FROM clips WHERE user_id = ? AND device_id = ?
+                   UNION ALL
+                   SELECT size, created_at FROM sidecars WHERE user_id = ? AND device_id = ?) AS stored",
+        )
+        .bind(user_id)
+        .bind(id)
+        .bind(user_id)
+        .bind(id)
+        .bind(user_id)
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(DeviceUsage {
+            stored_bytes: to_u64(row.try_get("stored_bytes")?, "device stored bytes")?,
+            last_upload_at: row
+                .try_get::<Option<i64>, _>("last_upload_at")?
+                .map(|ms| from_millis(ms, "device last upload"))
+                .transpose()?,
+        })
     }
 
     async fn replace_device_token(
@@ -468,7 +533,7 @@ impl DeviceRepo for SqliteRepo {
     async fn device_by_token(&self, token_hash: &[u8]) -> Result<Option<Device>> {
         sqlx::query(
             "SELECT id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                    created_at
+                    created_at, timezone, last_seen_at
              FROM devices WHERE token_hash = ?",
         )
         .bind(token_hash)

@@ -22,6 +22,7 @@ fn share_from_row(row: &SqliteRow) -> Result<Share> {
         clip_id: row.try_get("clip_id")?,
         token_hash: row.try_get("token_hash")?,
         include_location: row.try_get::<i64, _>("include_location")? != 0,
+        allow_download: row.try_get::<i64, _>("allow_download")? != 0,
         created_at: from_millis(row.try_get("created_at")?, "shares.created_at")?,
         expires_at: time("expires_at")?,
         revoked_at: time("revoked_at")?,
@@ -33,8 +34,8 @@ impl ShareRepo for SqliteRepo {
     async fn create_share(&self, share: &Share) -> Result<()> {
         sqlx::query(
             "INSERT INTO shares (id, user_id, clip_id, token_hash, include_location,
-                                 created_at, expires_at, revoked_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                 created_at, expires_at, revoked_at, allow_download)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )
         .bind(share.id)
         .bind(share.user_id)
@@ -44,6 +45,7 @@ impl ShareRepo for SqliteRepo {
         .bind(to_millis(share.created_at))
         .bind(share.expires_at.map(to_millis))
         .bind(share.revoked_at.map(to_millis))
+        .bind(i64::from(share.allow_download))
         .execute(self.pool())
         .await?;
         Ok(())

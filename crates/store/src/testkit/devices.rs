@@ -51,6 +51,8 @@ pub async fn devices_read_back_oldest_first(repo: Arc<dyn Repo>) {
             has_cabin_camera: false,
             uploads_drives: true,
             created_at: at(10),
+            timezone: None,
+            last_seen_at: None,
         }
     );
     assert_eq!(
@@ -192,4 +194,50 @@ pub async fn devices_need_an_owner_and_a_unique_token(repo: Arc<dyn Repo>) {
         .await;
     let err = orphan.expect_err("a device for an unknown user must be refused");
     assert!(err.is_foreign_key_violation(), "{err}");
+}
+
+/// A device's time zone is set and cleared by its owner only; its agent's last contact is
+/// written at most once a minute; its usage starts empty.
+pub async fn device_timezone_last_seen_and_usage(repo: Arc<dyn Repo>) {
+    let owner = user(&repo, "+14155550100").await;
+    let stranger = user(&repo, "+14155550199").await;
+    let device = create(&repo, &new_device(owner.id, b"token", 0)).await;
+
+    let zoned = repo
+        .set_device_timezone(owner.id, device.id, Some("Europe/Berlin"))
+        .await
+        .expect("set timezone")
+        .expect("own device");
+    assert_eq!(zoned.timezone.as_deref(), Some("Europe/Berlin"));
+    assert_eq!(
+        repo.set_device_timezone(stranger.id, device.id, Some("UTC"))
+            .await
+            .expect("set timezone"),
+        None
+    );
+    let cleared = repo
+        .set_device_timezone(owner.id, device.id, None)
+        .await
+        .expect("clear timezone")
+        .expect("own device");
+    assert_eq!(cleared.timezone, None);
+
+    repo.touch_device(device.id, at(60_000))
+        .await
+        .expect("touch");
+    repo.touch_device(device.id, at(90_000))
+        .await
+        .expect("touch");
+    let seen = repo.device(owner.id, device.id).await.expect("device");
+    assert_eq!(seen.and_then(|d| d.last_seen_at), Some(at(60_000)));
+    repo.touch_device(device.id, at(121_000))
+        .await
+        .expect("touch");
+    let seen = repo.device(owner.id, device.id).await.expect("device");
+    assert_eq!(seen.and_then(|d| d.last_seen_at), Some(at(121_000)));
+
+    assert_eq!(
+        repo.device_usage(owner.id, device.id).await.expect("usage"),
+        crate::model::DeviceUsage::default()
+    );
 }

@@ -18,6 +18,7 @@ fn share(user: Uuid, clip: Uuid, hash: u8, expires_ms: Option<i64>) -> Share {
         clip_id: clip,
         token_hash: vec![hash; 32],
         include_location: hash.is_multiple_of(2),
+        allow_download: hash.is_multiple_of(3),
         created_at: at(i64::from(hash)),
         expires_at: expires_ms.map(at),
         revoked_at: None,
