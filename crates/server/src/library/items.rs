@@ -2,7 +2,7 @@
 //! built from the store's records. Every URL is a path on this server.
 
 use chrono::{DateTime, Utc};
-use dashvault_store::model::{Clip, Device, Drive, Incident};
+use dashvault_store::model::{Clip, Device, Drive, Incident, Recording};
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -79,6 +79,10 @@ pub struct ClipItem {
     pub sha256: String,
     /// File name the camera gave it, when known.
     pub filename: Option<String>,
+    /// The clock its times were read from: `gps` (the camera's clock corrected by its
+    /// GPS time), `device` (the camera's clock in the device's time zone) or `camera`
+    /// (the camera's clock taken as UTC).
+    pub clock: String,
 }
 
 impl ClipItem {
@@ -104,6 +108,7 @@ impl ClipItem {
             size: clip.file.size,
             sha256: clip.file.sha256,
             filename: clip.file.filename,
+            clock: clip.file.clock.as_str().to_owned(),
         }
     }
 }
@@ -153,6 +158,50 @@ impl DriveItem {
             archived: drive.archived,
             restored_until: drive.restored_until,
             clips,
+        }
+    }
+}
+
+/// One stored file of a drive, as recorded on the wall clock: a drive's timeline holds
+/// what its files cover, and the time between them is a gap (nothing recorded).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecordingItem {
+    /// Id.
+    pub id: Uuid,
+    /// `recording` (a camera file) or `timelapse`.
+    pub kind: String,
+    /// `road` or `cabin`.
+    pub view: String,
+    /// Wall-clock start.
+    pub start: DateTime<Utc>,
+    /// Wall-clock end (a time-lapse's: its start plus its duration times its speed).
+    pub end: DateTime<Utc>,
+    /// Playing time in milliseconds.
+    pub duration_ms: u64,
+    /// Wall-clock seconds per second played: 1, or a time-lapse's speed.
+    pub speed: f64,
+    /// The clock its start was read from: `gps`, `device` or `camera`.
+    pub clock: String,
+    /// Rebuilt at ingest from a file the camera's power cut left without an index (the
+    /// file as uploaded is its upload's `/original`).
+    pub recovered: bool,
+    /// File name the camera gave it, when known.
+    pub filename: Option<String>,
+}
+
+impl From<Recording> for RecordingItem {
+    fn from(r: Recording) -> Self {
+        Self {
+            id: r.id,
+            kind: r.kind.as_str().to_owned(),
+            view: r.view.as_str().to_owned(),
+            start: r.file.start,
+            end: r.file.end(),
+            duration_ms: r.file.duration_ms,
+            speed: r.file.speed(),
+            clock: r.file.clock.as_str().to_owned(),
+            recovered: r.file.recovered(),
+            filename: r.file.filename,
         }
     }
 }

@@ -13,7 +13,7 @@ pub mod telemetry;
 use crate::error::ApiError;
 use crate::state::AppState;
 use dashvault_store::model::{Clip, Drive, PageRequest, RecordingKind, View};
-use items::{ClipItem, DeviceNames, DriveItem, Page};
+use items::{ClipItem, DeviceNames, DriveItem, Page, RecordingItem};
 use serde::Serialize;
 use telemetry::{Marker, TelemetrySeries};
 use utoipa::ToSchema;
@@ -41,6 +41,9 @@ pub struct DriveDetail {
     pub telemetry: TelemetrySeries,
     /// The incidents of its clips on the timeline.
     pub markers: Vec<Marker>,
+    /// Its files on the wall clock, in time order: what was recorded, and between them
+    /// the gaps a player skips.
+    pub recordings: Vec<RecordingItem>,
 }
 
 /// A page of the user's clips.
@@ -128,9 +131,9 @@ pub async fn drive_detail(
         View::Cabin
     };
     let files: Vec<_> = recordings
-        .into_iter()
+        .iter()
         .filter(|r| r.kind == RecordingKind::Recording && r.view == view)
-        .map(|r| r.file)
+        .map(|r| r.file.clone())
         .collect();
     let telemetry = telemetry::series(
         state,
@@ -148,6 +151,7 @@ pub async fn drive_detail(
         item,
         telemetry,
         markers,
+        recordings: recordings.into_iter().map(RecordingItem::from).collect(),
     }))
 }
 

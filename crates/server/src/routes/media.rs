@@ -238,7 +238,21 @@ fn window_source(
 }
 
 fn end_of(file: &VideoFile) -> DateTime<Utc> {
-    file.start + Duration::milliseconds(i64::try_from(file.duration_ms).unwrap_or(i64::MAX))
+    file.end()
+}
+
+/// Where wall-clock time `t` falls on the playing timeline of `files` (in time order)
+/// laid end to end, in seconds: a time in a gap between files is where the next file
+/// starts, so a window over a gap holds only what was recorded and nothing after the
+/// gap is shifted; a time-lapse's wall-clock seconds count for `1 / speed` of playing time.
+fn played(files: &[VideoFile], t: DateTime<Utc>) -> f64 {
+    files
+        .iter()
+        .map(|f| {
+            let wall = (t.min(f.end()) - f.start).num_milliseconds().max(0) as f64;
+            wall / f.speed() / 1000.0
+        })
+        .sum()
 }
 
 /// `from`, `to`, `view` and `download` of a drive video.
@@ -295,14 +309,13 @@ pub async fn drive_video(
         ));
     }
     let (_, touched) = window_source(&files, from, to);
-    let Some(origin) = touched.first().map(|f| f.start) else {
+    if touched.is_empty() {
         return Err(ApiError::bad_request(
             "invalid_window",
             "the window holds no recording of this drive",
         ));
-    };
-    let seconds = |t: DateTime<Utc>| (t - origin).num_milliseconds().max(0) as f64 / 1000.0;
-    let window = (seconds(from), seconds(to));
+    }
+    let window = (played(&touched, from), played(&touched, to));
     let video =
         PlannedVideo::cut(&state.blobs, &state.videos, &touched, window, Content::Full).await?;
     let download = matches!(query.download.as_deref(), Some("1" | "true"));

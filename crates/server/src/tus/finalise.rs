@@ -6,6 +6,7 @@
 //! SHA-256) uploaded twice is one object.
 
 use super::metadata::{Kind, UploadMetadata};
+use super::rebuild::rebuild;
 use super::writer::{best_effort_delete, key, scratch_prefix};
 use super::TusError;
 use crate::crash::{self, CrashPoint};
@@ -14,7 +15,7 @@ use crate::state::AppState;
 use crate::stream::reader::BlobReader;
 use dashvault_media::telemetry::mp4::read_mp4;
 use dashvault_media::telemetry::{read_parsed, Parsed, Telemetry};
-use dashvault_media::{Mp4Index, VIDEO};
+use dashvault_media::{Mp4Index, ReadAt, VIDEO};
 use dashvault_store::blob::{BlobKey, UploadId};
 use dashvault_store::model::{
     Keyframe, NewClip, NewRecording, RecordingKind, Sidecar, StoredObject, TelemetrySummary,
@@ -127,7 +128,16 @@ async fn file(
     blob_key: &BlobKey,
     sha256: Option<String>,
 ) -> Result<Filed, TusError> {
-    let meta = UploadMetadata::parse(&upload.metadata).map_err(TusError::internal)?;
+    let mut meta = UploadMetadata::parse(&upload.metadata).map_err(TusError::internal)?;
+    // Times on the camera's clock are its local time: in the device's zone, when set.
+    if let Some(zone) = state
+        .repo
+        .device(upload.user_id, upload.device_id)
+        .await?
+        .and_then(|d| d.timezone)
+    {
+        meta.on_device_clock(&zone);
+    }
     // Sidecars are small and read by path; videos are indexed in place in the store.
     let local = if meta.kind == Kind::Sidecar {
         Some(download(state, blob_key, upload.length).await?)
@@ -159,7 +169,7 @@ async fn file(
         });
     }
     let source = match local {
-        Some((path, _)) => Source::Local(path),
+        Some((path, _)) => Source::Sidecar(path),
         None => Source::Blob(BlobReader::new(
             state.blobs.clone(),
             blob_key.clone(),
@@ -167,10 +177,29 @@ async fn file(
         )),
     };
     let kind = meta.kind;
-    let inspected = tokio::task::spawn_blocking(move || inspect(&source, kind))
+    let (inspected, rebuilt) = match tokio::task::spawn_blocking(move || inspect(&source, kind))
         .await
         .map_err(TusError::internal)?
-        .map_err(TusError::Unprocessable)?;
+    {
+        Ok(inspected) => (inspected, None),
+        Err(reason) if kind == Kind::Recording => {
+            let rebuilt = rebuild(state, upload, (meta.view, meta.start), blob_key)
+                .await
+                .map_err(|e| match e {
+                    TusError::Unprocessable(why) => {
+                        TusError::Unprocessable(format!("{reason}; {why}"))
+                    }
+                    other => other,
+                })?;
+            let local = Source::Local(rebuilt.local.to_path_buf());
+            let inspected = tokio::task::spawn_blocking(move || inspect(&local, kind))
+                .await
+                .map_err(TusError::internal)?
+                .map_err(TusError::Unprocessable)?;
+            (inspected, Some(rebuilt))
+        }
+        Err(reason) => return Err(TusError::Unprocessable(reason)),
+    };
     crash::reached(CrashPoint::Indexed);
     let now = state.clock.now();
     let (item, stored_key, thumbnail) = match (inspected, meta.kind) {
@@ -210,6 +239,12 @@ async fn file(
             )
         }
         (Inspected::Video(video), kind) => {
+            let mut file = video.into_file(upload, &meta, sha256.clone());
+            if let Some(rebuilt) = &rebuilt {
+                file.blob_key = rebuilt.blob_key.clone();
+                file.size = rebuilt.size;
+                file.original_size = Some(upload.length);
+            }
             let recording = NewRecording {
                 id: Uuid::now_v7(),
                 user_id: upload.user_id,
@@ -220,7 +255,7 @@ async fn file(
                     RecordingKind::Recording
                 },
                 view: meta.view,
-                file: video.into_file(upload, &meta, sha256.clone()),
+                file,
                 drive_gap_ms: u64::try_from(state.uploads.config.drive_gap.as_millis())
                     .unwrap_or(u64::MAX),
                 created_at: now,
@@ -248,6 +283,9 @@ async fn file(
 pub(super) struct StoredItem {
     /// Its blob key.
     pub blob_key: String,
+    /// Where the file as uploaded starts in the stored object: 0, or for a recording
+    /// rebuilt from an upload without an index, its length less the original's.
+    pub original_at: u64,
     /// A recording's drive's thumbnail, a clip's own; a sidecar has none.
     pub thumbnail: Option<ThumbnailOf>,
 }
@@ -260,14 +298,20 @@ pub(super) async fn stored_item(
 ) -> Result<Option<StoredItem>, TusError> {
     Ok(match item {
         StoredObject::Recording(id) => state.repo.recording(user, id).await?.map(|r| StoredItem {
+            original_at: r
+                .file
+                .original_size
+                .map_or(0, |original| r.file.size.saturating_sub(original)),
             blob_key: r.file.blob_key,
             thumbnail: Some(ThumbnailOf::Drive(r.drive_id)),
         }),
         StoredObject::Clip(id) => state.repo.clip(user, id).await?.map(|c| StoredItem {
+            original_at: 0,
             blob_key: c.file.blob_key,
             thumbnail: Some(ThumbnailOf::Clip(id)),
         }),
         StoredObject::Sidecar(id) => state.repo.sidecar(user, id).await?.map(|s| StoredItem {
+            original_at: 0,
             blob_key: s.blob_key,
             thumbnail: None,
         }),
@@ -286,7 +330,7 @@ async fn queue_thumbnail(state: &AppState, user: Uuid, of: ThumbnailOf) {
 
 /// Copy the blob to a local temporary file (the media crate reads files at random
 /// offsets), computing its SHA-256 on the way.
-async fn download(
+pub(super) async fn download(
     state: &AppState,
     blob_key: &BlobKey,
     len: u64,
@@ -318,7 +362,9 @@ async fn hash(state: &AppState, blob_key: &BlobKey, len: u64) -> Result<String, 
 /// Where the file to inspect is read from.
 enum Source {
     /// A local copy (sidecars).
-    Local(tempfile::TempPath),
+    Sidecar(tempfile::TempPath),
+    /// A local file (a rebuilt recording).
+    Local(std::path::PathBuf),
     /// The stored blob itself.
     Blob(BlobReader),
 }
@@ -353,6 +399,9 @@ impl Video {
             keyframes: self.keyframes,
             telemetry: self.telemetry,
             filename: meta.filename.clone(),
+            clock: meta.clock,
+            span_ms: meta.span_ms(self.duration_ms),
+            original_size: None,
         }
     }
 }
@@ -360,17 +409,25 @@ impl Video {
 /// Validate and index `source` as `kind` says; the error is the reason to give the
 /// client.
 fn inspect(source: &Source, kind: Kind) -> Result<Inspected, String> {
-    let blob = match source {
-        Source::Local(path) => {
-            return read_parsed(path)
-                .map(|p| Inspected::Sidecar(summary(&reported(p))))
-                .map_err(|e| format!("not a telemetry file that can be read: {e}"))
-        }
-        Source::Blob(blob) => blob,
-    };
     if kind == Kind::Sidecar {
-        return Err("a sidecar must be read from a local copy".into());
+        return match source {
+            Source::Sidecar(path) => read_parsed(path)
+                .map(|p| Inspected::Sidecar(summary(&reported(p))))
+                .map_err(|e| format!("not a telemetry file that can be read: {e}")),
+            _ => Err("a sidecar must be read from a local copy".into()),
+        };
     }
+    let path: &std::path::Path = match source {
+        Source::Blob(blob) => return inspect_video(blob),
+        Source::Local(path) => path,
+        Source::Sidecar(path) => path,
+    };
+    let file = std::fs::File::open(path).map_err(|e| format!("reading it back: {e}"))?;
+    inspect_video(&file)
+}
+
+/// Validate and index a video.
+fn inspect_video<R: ReadAt>(blob: &R) -> Result<Inspected, String> {
     let index = Mp4Index::read(blob).map_err(|e| format!("not a playable MP4 video: {e}"))?;
     let track = index
         .tracks

@@ -3,13 +3,15 @@
 //! Keys: `kind` (required: `recording`, `clip`, `timelapse`, `sidecar`), `start`
 //! (required, RFC 3339), `view` (`road`, the default, or `cabin`), `device` (a device id;
 //! implied by a device token), `sha256` (hex of the whole file, checked when it completes),
-//! `filename`, and for clips `clip` (`auto` or `manual`, the default) and `incidents`
-//! (JSON `[{"type", "at", "severity"}]`). Other keys (tus clients add `filetype` and the
-//! like) are ignored.
+//! `filename`, `clock` (`gps`, `device` or `camera`, the default: which clock `start`
+//! was read from), for clips `clip` (`auto` or `manual`, the default) and `incidents`
+//! (JSON `[{"type", "at", "severity"}]`), and for time-lapses the wall-clock time they
+//! cover: `speed` (e.g. `30` for 30x) or `end` (RFC 3339). Other keys (tus clients add
+//! `filetype` and the like) are ignored.
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use dashvault_store::model::{ClipKind, Incident, View};
+use dashvault_store::model::{ClipKind, Clock, Incident, View};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -19,6 +21,8 @@ const MAX_FILENAME: usize = 255;
 const MAX_INCIDENTS: usize = 100;
 /// Longest incident type.
 const MAX_INCIDENT_TYPE: usize = 64;
+/// Highest time-lapse speed (a day in under a minute and a half).
+const MAX_SPEED: f64 = 1000.0;
 
 /// What an uploaded file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +54,19 @@ pub struct UploadMetadata {
     pub filename: Option<String>,
     /// Incidents of a clip.
     pub incidents: Vec<Incident>,
+    /// The clock `start` was read from.
+    pub clock: Clock,
+    /// The wall-clock time a time-lapse covers, if given.
+    pub covers: Option<Covers>,
+}
+
+/// How a time-lapse says the wall-clock time it covers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Covers {
+    /// Wall-clock seconds per second of playing time.
+    Speed(f64),
+    /// The wall-clock end of what it shows.
+    End(DateTime<Utc>),
 }
 
 /// Decode the header's `key base64value` pairs (a key alone has an empty value).
@@ -102,6 +119,9 @@ impl UploadMetadata {
         {
             return Err("`clip` and `incidents` are for kind clip only".into());
         }
+        if kind != Kind::Timelapse && (pairs.contains_key("speed") || pairs.contains_key("end")) {
+            return Err("`speed` and `end` are for kind timelapse only".into());
+        }
         let start = get("start").ok_or("metadata key `start` (RFC 3339) is required")?;
         let start = DateTime::parse_from_rfc3339(start)
             .map_err(|_| format!("start must be an RFC 3339 time, not {start:?}"))?
@@ -138,6 +158,12 @@ impl UploadMetadata {
             .map(parse_incidents)
             .transpose()?
             .unwrap_or_default();
+        let clock = match get("clock") {
+            None => Clock::Camera,
+            Some(text) => Clock::parse(text)
+                .ok_or_else(|| format!("clock must be gps, device or camera, not {text:?}"))?,
+        };
+        let covers = parse_covers(get("speed"), get("end"), start)?;
         Ok(Self {
             kind,
             start,
@@ -146,7 +172,78 @@ impl UploadMetadata {
             sha256,
             filename,
             incidents,
+            clock,
+            covers,
         })
+    }
+
+    /// Read the times as the camera's local time in time zone `zone` (the device's IANA
+    /// name) when they are on the camera's clock, and make them UTC (`clock` becomes
+    /// `device`). Times the zone skips (a spring-forward hour) take the offset before it;
+    /// an unknown zone changes nothing.
+    pub fn on_device_clock(&mut self, zone: &str) {
+        let Ok(zone) = zone.parse::<chrono_tz::Tz>() else {
+            return;
+        };
+        if self.clock != Clock::Camera {
+            return;
+        }
+        use chrono::{Offset, TimeZone};
+        let local = self.start.naive_utc();
+        let offset = zone.offset_from_utc_datetime(&local).fix();
+        let Some(utc) = zone
+            .from_local_datetime(&local)
+            .earliest()
+            .or_else(|| offset.from_local_datetime(&local).earliest())
+            .map(|t| t.with_timezone(&Utc))
+        else {
+            return;
+        };
+        let shift = utc - self.start;
+        self.start = utc;
+        for incident in &mut self.incidents {
+            incident.at += shift;
+        }
+        if let Some(Covers::End(end)) = &mut self.covers {
+            *end += shift;
+        }
+        self.clock = Clock::Device;
+    }
+
+    /// The wall-clock milliseconds a file of `duration_ms` covers when that is not its
+    /// playing time (a time-lapse given its speed or end).
+    pub fn span_ms(&self, duration_ms: u64) -> Option<u64> {
+        match self.covers? {
+            Covers::Speed(speed) => Some((duration_ms as f64 * speed).round() as u64),
+            Covers::End(end) => u64::try_from((end - self.start).num_milliseconds()).ok(),
+        }
+    }
+}
+
+/// A time-lapse's `speed` or `end` (not both), checked against its `start`.
+fn parse_covers(
+    speed: Option<&str>,
+    end: Option<&str>,
+    start: DateTime<Utc>,
+) -> Result<Option<Covers>, String> {
+    match (speed, end) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Err("give a time-lapse's `speed` or its `end`, not both".into()),
+        (Some(text), None) => match text.parse::<f64>() {
+            Ok(speed) if (1.0..=MAX_SPEED).contains(&speed) => Ok(Some(Covers::Speed(speed))),
+            _ => Err(format!(
+                "speed must be a number from 1 to {MAX_SPEED}, not {text:?}"
+            )),
+        },
+        (None, Some(text)) => {
+            let end = DateTime::parse_from_rfc3339(text)
+                .map_err(|_| format!("end must be an RFC 3339 time, not {text:?}"))?
+                .with_timezone(&Utc);
+            if end <= start {
+                return Err("end must be after start".into());
+            }
+            Ok(Some(Covers::End(end)))
+        }
     }
 }
 
@@ -220,6 +317,55 @@ mod tests {
     }
 
     #[test]
+    fn a_timelapse_covers_its_speed_or_its_end() {
+        let start = ("start", "2026-11-20T08:00:00Z");
+        let parse = |pairs: &[(&str, &str)]| {
+            UploadMetadata::parse(&encode(pairs)).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let sped = parse(&[
+            ("kind", "timelapse"),
+            start,
+            ("speed", "30"),
+            ("clock", "gps"),
+        ]);
+        assert_eq!(sped.clock, Clock::Gps);
+        assert_eq!(sped.span_ms(60_000), Some(1_800_000));
+        let ended = parse(&[
+            ("kind", "timelapse"),
+            start,
+            ("end", "2026-11-20T08:30:00Z"),
+        ]);
+        assert_eq!(ended.span_ms(60_000), Some(1_800_000));
+        let plain = parse(&[("kind", "recording"), start]);
+        assert_eq!((plain.clock, plain.span_ms(60_000)), (Clock::Camera, None));
+    }
+
+    #[test]
+    fn camera_times_are_read_in_the_device_zone() {
+        let mut meta = UploadMetadata::parse(&encode(&[
+            ("kind", "clip"),
+            ("start", "2026-11-20T11:30:00Z"),
+            (
+                "incidents",
+                r#"[{"type":"hard_brake","at":"2026-11-20T11:30:10Z","severity":0.8}]"#,
+            ),
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        meta.on_device_clock("Europe/Istanbul");
+        assert_eq!(meta.clock, Clock::Device);
+        assert_eq!(meta.start.to_rfc3339(), "2026-11-20T08:30:00+00:00");
+        assert_eq!(meta.incidents[0].at.to_rfc3339(), "2026-11-20T08:30:10+00:00");
+        let mut gps = UploadMetadata::parse(&encode(&[
+            ("kind", "recording"),
+            ("start", "2026-11-20T08:30:00Z"),
+            ("clock", "gps"),
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        gps.on_device_clock("Europe/Istanbul");
+        assert_eq!((gps.clock, gps.start.to_rfc3339()), (Clock::Gps, "2026-11-20T08:30:00+00:00".into()));
+    }
+
+    #[test]
     fn garbage_is_refused() {
         let start = ("start", "2026-11-20T08:00:00Z");
         for bad in [
@@ -233,6 +379,21 @@ mod tests {
             encode(&[("kind", "recording"), start, ("filename", "../etc/passwd")]),
             encode(&[("kind", "recording"), start, ("incidents", "[]")]),
             encode(&[("kind", "clip"), start, ("clip", "sometimes")]),
+            encode(&[("kind", "recording"), start, ("clock", "sundial")]),
+            encode(&[("kind", "recording"), start, ("speed", "30")]),
+            encode(&[("kind", "timelapse"), start, ("speed", "0.5")]),
+            encode(&[("kind", "timelapse"), start, ("speed", "NaN")]),
+            encode(&[
+                ("kind", "timelapse"),
+                start,
+                ("end", "2026-11-20T07:00:00Z"),
+            ]),
+            encode(&[
+                ("kind", "timelapse"),
+                start,
+                ("speed", "30"),
+                ("end", "2026-11-20T09:00:00Z"),
+            ]),
             encode(&[("kind", "clip"), start, ("incidents", "{}")]),
             encode(&[
                 ("kind", "clip"),

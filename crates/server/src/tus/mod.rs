@@ -27,6 +27,7 @@ pub mod finalise;
 mod handlers;
 mod headers;
 pub mod metadata;
+mod rebuild;
 mod running;
 mod status;
 pub mod sweep;

@@ -118,14 +118,15 @@ pub async fn original(
 ) -> Result<Response, TusError> {
     let upload = owned_upload(&state, &uploader, &id).await?;
     let item = upload.outcome.ok_or(ApiError::NotFound)?.item;
-    let key = stored_item(&state, upload.user_id, item)
+    let stored = stored_item(&state, upload.user_id, item)
         .await?
-        .ok_or_else(|| ApiError::Gone("the file was deleted since".into()))?
-        .blob_key;
-    let key = BlobKey::new(key).map_err(TusError::internal)?;
+        .ok_or_else(|| ApiError::Gone("the file was deleted since".into()))?;
+    // A rebuilt recording's object ends with the file as uploaded.
+    let at = stored.original_at;
+    let key = BlobKey::new(stored.blob_key).map_err(TusError::internal)?;
     let gone = || ApiError::Gone("the file was deleted or archived since".into());
     let len = match state.blobs.head(&key).await {
-        Ok(meta) => meta.len,
+        Ok(meta) => meta.len.saturating_sub(at),
         Err(e) if e.is_not_found() => return Err(gone().into()),
         Err(e) => return Err(ApiError::from(e).into()),
     };
@@ -158,6 +159,9 @@ pub async fn original(
             out.insert(header::CONTENT_RANGE, value);
         }
     }
-    let body = state.blobs.get_range(&key, range).await?;
+    let body = state
+        .blobs
+        .get_range(&key, range.start + at..range.end + at)
+        .await?;
     Ok((status, out, Body::from_stream(body)).into_response())
 }

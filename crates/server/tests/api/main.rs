@@ -9,6 +9,7 @@ mod devices;
 mod helpers;
 mod jobs;
 mod library;
+mod recovery;
 mod service;
 mod shares;
 mod sms;

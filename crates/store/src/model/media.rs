@@ -239,6 +239,75 @@ pub struct VideoFile {
     pub telemetry: TelemetrySummary,
     /// File name as the client gave it.
     pub filename: Option<String>,
+    /// The clock its start was read from.
+    pub clock: Clock,
+    /// Wall-clock milliseconds the file covers when that is not its playing time (a
+    /// time-lapse: its speed times its duration); `None` for real time.
+    pub span_ms: Option<u64>,
+    /// For a recording rebuilt at ingest from an upload that had no index (a camera's
+    /// power cut): the length of the file as uploaded, whose bytes end the stored file
+    /// unchanged (so the original is kept with the playable file). `None` otherwise.
+    pub original_size: Option<u64>,
+}
+
+impl VideoFile {
+    /// Wall-clock milliseconds the file covers (its duration, or its span when sped up).
+    pub fn wall_ms(&self) -> u64 {
+        self.span_ms.unwrap_or(self.duration_ms)
+    }
+
+    /// Wall-clock end of the file.
+    pub fn end(&self) -> DateTime<Utc> {
+        self.start
+            + chrono::Duration::milliseconds(i64::try_from(self.wall_ms()).unwrap_or(i64::MAX))
+    }
+
+    /// Wall-clock seconds per second of playing time: 1 for real time, 30 for a 30x
+    /// time-lapse.
+    pub fn speed(&self) -> f64 {
+        if self.duration_ms == 0 {
+            1.0
+        } else {
+            self.wall_ms() as f64 / self.duration_ms as f64
+        }
+    }
+
+    /// True for a recording rebuilt from an upload without an index.
+    pub fn recovered(&self) -> bool {
+        self.original_size.is_some()
+    }
+}
+
+/// Which clock a file's start time was read from (a camera's file names and BlackVue's
+/// `[ms]` prefixes are its local clock, of unknown zone; GPS time is UTC).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Clock {
+    /// The camera's clock, corrected by the offset its GPS time gave for the drive.
+    Gps,
+    /// The camera's clock read as local time in the device's time zone.
+    Device,
+    /// The camera's clock taken as UTC (nothing said otherwise).
+    #[default]
+    Camera,
+}
+
+impl Clock {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gps => "gps",
+            Self::Device => "device",
+            Self::Camera => "camera",
+        }
+    }
+
+    /// Parse the stored or wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Gps, Self::Device, Self::Camera]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
 }
 
 /// A recording file to add; the repository finds or creates its drive.

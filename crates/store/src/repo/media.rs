@@ -4,6 +4,7 @@
 pub use super::upload_lock::UploadLock;
 use crate::model::{
     Clip, Drive, NewClip, NewRecording, Recording, Sidecar, StoredObject, Upload, UploadProgress,
+    View,
 };
 use crate::Result;
 use async_trait::async_trait;
@@ -75,4 +76,14 @@ pub trait MediaRepo: Send + Sync {
     async fn clips(&self, user_id: Uuid, limit: u32) -> Result<Vec<Clip>>;
     /// The recordings of one of the user's drives, in time order.
     async fn drive_recordings(&self, user_id: Uuid, drive_id: Uuid) -> Result<Vec<Recording>>;
+    /// The user's recording (not time-lapse, not itself rebuilt) of `device_id` and `view`
+    /// that started nearest to `at`: the sibling whose codec configuration rebuilds the
+    /// index of a recording the camera's power cut left without one.
+    async fn nearest_recording(
+        &self,
+        user_id: Uuid,
+        device_id: Uuid,
+        view: View,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Recording>>;
 }

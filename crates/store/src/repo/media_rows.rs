@@ -4,8 +4,8 @@
 use super::convert::to_u64;
 use super::jobs::OptionalTime;
 use crate::model::{
-    Clip, ClipKind, Drive, Incident, IncidentType, Recording, RecordingKind, Sidecar, StoredObject,
-    Upload, UploadOutcome, VideoFile, View,
+    Clip, ClipKind, Clock, Drive, Incident, IncidentType, Recording, RecordingKind, Sidecar,
+    StoredObject, Upload, UploadOutcome, VideoFile, View,
 };
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -30,9 +30,17 @@ pub(crate) trait Columns {
     /// A time column.
     fn time(&self, col: &'static str) -> Result<DateTime<Utc>>;
 
+    /// A nullable integer column.
+    fn opt_int(&self, col: &'static str) -> Result<Option<i64>>;
+
     /// A non-negative integer column.
     fn count(&self, col: &'static str) -> Result<u64> {
         to_u64(self.int(col)?, col)
+    }
+
+    /// A nullable non-negative integer column.
+    fn opt_count(&self, col: &'static str) -> Result<Option<u64>> {
+        self.opt_int(col)?.map(|v| to_u64(v, col)).transpose()
     }
 
     /// A JSON text column.
@@ -169,6 +177,15 @@ fn video_file_from_row(row: &impl Columns) -> Result<VideoFile> {
         keyframes: row.json("keyframes")?,
         telemetry: row.json("telemetry")?,
         filename: row.opt_text("filename")?,
+        clock: {
+            let clock = row.text("clock")?;
+            Clock::parse(&clock).ok_or(Error::Corrupt {
+                column: "clock",
+                value: clock,
+            })?
+        },
+        span_ms: row.opt_count("span_ms")?,
+        original_size: row.opt_count("original_size")?,
     })
 }
 
@@ -230,7 +247,7 @@ pub(crate) fn incident_mask(incidents: &[Incident]) -> i64 {
 
 /// End of a video file's window.
 pub(crate) fn file_end(file: &VideoFile) -> DateTime<Utc> {
-    file.start + chrono::Duration::milliseconds(to_i64(file.duration_ms))
+    file.end()
 }
 
 /// A drive gap in milliseconds as a duration.

@@ -13,7 +13,7 @@ use super::upload_lock::advisory_key;
 use super::{upload_sql, MediaRepo, UploadLock, UploadRepo};
 use crate::model::{
     Clip, Drive, NewClip, NewRecording, Recording, Sidecar, StoredObject, Upload, UploadProgress,
-    VideoFile,
+    VideoFile, View,
 };
 use crate::{Error, Result};
 use async_trait::async_trait;
@@ -31,6 +31,9 @@ impl Columns for PgRow {
         Ok(self.try_get(col)?)
     }
     fn int(&self, col: &'static str) -> Result<i64> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_int(&self, col: &'static str) -> Result<Option<i64>> {
         Ok(self.try_get(col)?)
     }
     fn uuid(&self, col: &'static str) -> Result<Uuid> {
@@ -63,11 +66,15 @@ fn bind_file<'q>(query: PgQuery<'q>, file: &'q VideoFile) -> PgQuery<'q> {
         .bind(to_json(&file.keyframes))
         .bind(to_json(&file.telemetry))
         .bind(&file.filename)
+        .bind(file.clock.as_str())
+        .bind(file.span_ms.map(to_i64))
+        .bind(file.original_size.map(to_i64))
 }
 
 const FILE_COLUMNS: &str =
-    "blob_key, size, sha256, start_at, duration_ms, codec, width, height, keyframes, telemetry, filename";
-const FILE_VALUES: &str = "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18";
+    "blob_key, size, sha256, start_at, duration_ms, codec, width, height, keyframes, telemetry, filename,
+     clock, span_ms, original_size";
+const FILE_VALUES: &str = "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21";
 
 #[async_trait]
 impl UploadRepo for PostgresRepo {
@@ -316,7 +323,7 @@ impl MediaRepo for PostgresRepo {
         let sql = format!(
             "INSERT INTO clips (id, user_id, device_id, kind, view, incidents, created_at,
                  {FILE_COLUMNS}, incident_mask)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, {FILE_VALUES}, $19)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, {FILE_VALUES}, $22)
              ON CONFLICT (user_id, sha256) DO NOTHING"
         );
         let query = sqlx::query(&sql)
@@ -448,5 +455,28 @@ impl MediaRepo for PostgresRepo {
         .iter()
         .map(recording_from_row)
         .collect()
+    }
+
+    async fn nearest_recording(
+        &self,
+        user_id: Uuid,
+        device_id: Uuid,
+        view: View,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Recording>> {
+        sqlx::query(
+            "SELECT * FROM recordings WHERE user_id = $1 AND device_id = $2 AND view = $3
+                 AND kind = 'recording' AND original_size IS NULL
+             ORDER BY abs(EXTRACT(EPOCH FROM (start_at - $4))), id LIMIT 1",
+        )
+        .bind(user_id)
+        .bind(device_id)
+        .bind(view.as_str())
+        .bind(truncate_to_millis(at))
+        .fetch_optional(self.pool())
+        .await?
+        .as_ref()
+        .map(recording_from_row)
+        .transpose()
     }
 }

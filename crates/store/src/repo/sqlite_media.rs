@@ -12,7 +12,7 @@ use super::sqlite::SqliteRepo;
 use super::{upload_sql, MediaRepo, UploadLock, UploadRepo};
 use crate::model::{
     Clip, Drive, NewClip, NewRecording, Recording, Sidecar, StoredObject, Upload, UploadProgress,
-    VideoFile,
+    VideoFile, View,
 };
 use crate::{Error, Result};
 use async_trait::async_trait;
@@ -30,6 +30,9 @@ impl Columns for SqliteRow {
         Ok(self.try_get(col)?)
     }
     fn int(&self, col: &'static str) -> Result<i64> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_int(&self, col: &'static str) -> Result<Option<i64>> {
         Ok(self.try_get(col)?)
     }
     fn uuid(&self, col: &'static str) -> Result<Uuid> {
@@ -62,11 +65,15 @@ fn bind_file<'q>(query: SqliteQuery<'q>, file: &'q VideoFile) -> SqliteQuery<'q>
         .bind(to_json(&file.keyframes))
         .bind(to_json(&file.telemetry))
         .bind(&file.filename)
+        .bind(file.clock.as_str())
+        .bind(file.span_ms.map(to_i64))
+        .bind(file.original_size.map(to_i64))
 }
 
 const FILE_COLUMNS: &str =
-    "blob_key, size, sha256, start_at, duration_ms, codec, width, height, keyframes, telemetry, filename";
-const FILE_VALUES: &str = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+    "blob_key, size, sha256, start_at, duration_ms, codec, width, height, keyframes, telemetry, filename,
+     clock, span_ms, original_size";
+const FILE_VALUES: &str = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 #[async_trait]
 impl UploadRepo for SqliteRepo {
@@ -434,5 +441,28 @@ impl MediaRepo for SqliteRepo {
         .iter()
         .map(recording_from_row)
         .collect()
+    }
+
+    async fn nearest_recording(
+        &self,
+        user_id: Uuid,
+        device_id: Uuid,
+        view: View,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Recording>> {
+        sqlx::query(
+            "SELECT * FROM recordings WHERE user_id = ? AND device_id = ? AND view = ?
+                 AND kind = 'recording' AND original_size IS NULL
+             ORDER BY abs(start_at - ?), id LIMIT 1",
+        )
+        .bind(user_id)
+        .bind(device_id)
+        .bind(view.as_str())
+        .bind(to_millis(at))
+        .fetch_optional(self.pool())
+        .await?
+        .as_ref()
+        .map(recording_from_row)
+        .transpose()
     }
 }

@@ -5,8 +5,8 @@
 use super::uploads::owner_with_device;
 use super::{at, MINUTE};
 use crate::model::{
-    ClipKind, Incident, Keyframe, NewClip, NewRecording, RecordingKind, Sidecar, StoredObject,
-    TelemetrySummary, VideoFile, View,
+    ClipKind, Clock, Incident, Keyframe, NewClip, NewRecording, RecordingKind, Sidecar,
+    StoredObject, TelemetrySummary, VideoFile, View,
 };
 use crate::Repo;
 use std::sync::Arc;
@@ -40,6 +40,9 @@ pub(super) fn file(sha: &str, start_ms: i64, duration_ms: u64) -> VideoFile {
             last_fix: Some([48.2, 11.6]),
         },
         filename: Some("20260101_080000_NF.mp4".into()),
+        clock: Clock::Camera,
+        span_ms: None,
+        original_size: None,
     }
 }
 
@@ -113,6 +116,66 @@ pub async fn nearby_recordings_make_one_drive(repo: Arc<dyn Repo>) {
         .await
         .expect("members")
         .is_empty());
+}
+
+/// A file's clock, wall-clock span and original size are kept; a 30x time-lapse's drive
+/// lasts its span, not its playing time; the sibling to rebuild a cut-off recording with
+/// is the same device's and view's recording nearest in time, never a time-lapse, a
+/// rebuilt one or another owner's.
+pub async fn file_timing_and_the_nearest_sibling(repo: Arc<dyn Repo>) {
+    let (alice, device) = owner_with_device(&repo, "+14155550100").await;
+    let (bob, bob_device) = owner_with_device(&repo, "+14155550101").await;
+    let mut lapse = file("t", 0, 60_000);
+    lapse.clock = Clock::Gps;
+    lapse.span_ms = Some(30 * 60_000);
+    let mut lapse = recording(alice.id, device, View::Road, lapse);
+    lapse.kind = RecordingKind::Timelapse;
+    let lapse = repo.add_recording(&lapse).await.expect("add");
+    assert_eq!(lapse.file.clock, Clock::Gps);
+    assert_eq!(lapse.file.span_ms, Some(30 * 60_000));
+    assert_eq!(lapse.file.speed(), 30.0);
+    let drive = repo.drive(alice.id, lapse.drive_id).await.expect("drive");
+    assert_eq!(drive.map(|d| d.end), Some(at(30 * MINUTE)));
+    let mut rebuilt = file("r", 2 * MINUTE, 40_000);
+    rebuilt.original_size = Some(700);
+    let rebuilt = repo
+        .add_recording(&recording(alice.id, device, View::Road, rebuilt))
+        .await
+        .expect("add");
+    assert!(rebuilt.file.recovered());
+    assert_eq!(rebuilt.drive_id, lapse.drive_id);
+    for (sha, start, view) in [
+        ("a", 0, View::Road),
+        ("b", 5 * MINUTE, View::Road),
+        ("c", 2 * MINUTE, View::Cabin),
+    ] {
+        repo.add_recording(&recording(alice.id, device, view, file(sha, start, 60_000)))
+            .await
+            .expect("add");
+    }
+    let nearest = |user, device, view, minute| {
+        let repo = repo.clone();
+        async move {
+            repo.nearest_recording(user, device, view, at(minute * MINUTE))
+                .await
+                .expect("nearest")
+                .map(|r| r.file.blob_key)
+        }
+    };
+    assert_eq!(
+        nearest(alice.id, device, View::Road, 2).await.as_deref(),
+        Some("media/a")
+    );
+    assert_eq!(
+        nearest(alice.id, device, View::Road, 4).await.as_deref(),
+        Some("media/b")
+    );
+    assert_eq!(
+        nearest(alice.id, device, View::Cabin, 0).await.as_deref(),
+        Some("media/c")
+    );
+    assert_eq!(nearest(bob.id, bob_device, View::Road, 2).await, None);
+    assert_eq!(nearest(bob.id, device, View::Road, 2).await, None);
 }
 
 /// The same file (owner and SHA-256) added twice is one recording; another owner may
