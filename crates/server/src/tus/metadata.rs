@@ -194,8 +194,13 @@ impl UploadMetadata {
         let Some(utc) = zone
             .from_local_datetime(&local)
             .earliest()
-            .or_else(|| offset.from_local_datetime(&local).earliest())
             .map(|t| t.with_timezone(&Utc))
+            .or_else(|| {
+                offset
+                    .from_local_datetime(&local)
+                    .earliest()
+                    .map(|t| t.with_timezone(&Utc))
+            })
         else {
             return;
         };
@@ -354,7 +359,10 @@ mod tests {
         meta.on_device_clock("Europe/Istanbul");
         assert_eq!(meta.clock, Clock::Device);
         assert_eq!(meta.start.to_rfc3339(), "2026-11-20T08:30:00+00:00");
-        assert_eq!(meta.incidents[0].at.to_rfc3339(), "2026-11-20T08:30:10+00:00");
+        assert_eq!(
+            meta.incidents[0].at.to_rfc3339(),
+            "2026-11-20T08:30:10+00:00"
+        );
         let mut gps = UploadMetadata::parse(&encode(&[
             ("kind", "recording"),
             ("start", "2026-11-20T08:30:00Z"),
@@ -362,7 +370,10 @@ mod tests {
         ]))
         .unwrap_or_else(|e| panic!("{e}"));
         gps.on_device_clock("Europe/Istanbul");
-        assert_eq!((gps.clock, gps.start.to_rfc3339()), (Clock::Gps, "2026-11-20T08:30:00+00:00".into()));
+        assert_eq!(
+            (gps.clock, gps.start.to_rfc3339()),
+            (Clock::Gps, "2026-11-20T08:30:00+00:00".into())
+        );
     }
 
     #[test]
