@@ -28,6 +28,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../web/assets/player.js"),
     ),
     (
+        "list.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/assets/list.js"),
+    ),
+    (
+        "cameras.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/assets/cameras.js"),
+    ),
+    (
         "manage.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/assets/manage.js"),

@@ -21,12 +21,16 @@ pub struct ListForm {
     /// Last day or instant.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub to: String,
-    /// Earliest time of day, `HH:MM` (UTC).
+    /// Earliest time of day, `HH:MM` (in `tz`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub time_from: String,
-    /// Latest time of day, `HH:MM` (UTC).
+    /// Latest time of day, `HH:MM` (in `tz`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub time_to: String,
+    /// The viewer's time zone (set by the page's script), which days and times of day
+    /// are in; UTC when empty. Not a filter of its own.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub tz: String,
     /// Incident type.
     #[serde(rename = "type", skip_serializing_if = "String::is_empty")]
     pub kind: String,

@@ -1,8 +1,11 @@
-//! The web UI: server-rendered pages (sign-in, MY RIDES, MY INCIDENTS, the players and
-//! the share page) with their CSS and plain JavaScript, all embedded in the binary. The
-//! pages talk to the JSON API for every action, so the UI has no privileges of its own.
+//! The web UI: server-rendered pages (sign-in, MY RIDES, MY INCIDENTS, the players,
+//! Cameras and the share page) with their CSS and plain JavaScript, all embedded in the
+//! binary. The pages talk to the JSON API for every action, so the UI has no privileges of
+//! its own. Times are rendered in UTC inside `<time datetime>` elements, which the pages'
+//! script rewrites into the viewer's own zone, naming it.
 
 mod assets;
+mod cameras;
 mod headers;
 mod library;
 mod list;
@@ -13,7 +16,7 @@ mod templates;
 
 use crate::state::AppState;
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 /// The pages and their assets, each answer carrying the pages' security headers.
@@ -22,6 +25,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/", get(session::home))
         .route("/rides", get(list::rides))
         .route("/incidents", get(list::incidents))
+        .route("/cameras", get(cameras::page))
+        .route("/cameras/qr", post(cameras::qr))
         .route("/rides/{id}", get(player::ride))
         .route("/clips/{id}", get(player::clip))
         .route("/s/{token}", get(shared::page))

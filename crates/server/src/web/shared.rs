@@ -22,6 +22,7 @@ pub async fn page(
         Ok(shared) => shared,
         Err(err) => return refused(err.into_response().status()),
     };
+    shares::record_open(&state, &shared, &ip).await;
     let detail = match shares::detail(&state, &shared, &token).await {
         Ok(detail) => detail,
         Err(err) => return refused(err.into_response().status()),

@@ -21,6 +21,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("list.html", include_str!("../../web/templates/list.html")),
     (
+        "cameras.html",
+        include_str!("../../web/templates/cameras.html"),
+    ),
+    (
         "player.html",
         include_str!("../../web/templates/player.html"),
     ),
@@ -63,6 +67,15 @@ pub fn page(status: StatusCode, template: &str, context: impl Serialize) -> Resp
                 .into_response()
         }
     }
+}
+
+/// `template` rendered with `context`, for tests of what a page holds.
+#[cfg(test)]
+pub fn render_for_test(template: &str, context: impl Serialize) -> String {
+    environment()
+        .get_template(template)
+        .and_then(|t| t.render(context))
+        .unwrap_or_else(|err| panic!("{template}: {err:#}"))
 }
 
 /// A page that only says something, e.g. `404` or `410`.

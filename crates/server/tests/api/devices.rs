@@ -172,7 +172,90 @@ async fn invalid_device_fields_are_400(app: TestApp) {
     );
 }
 
+/// A `PATCH` of a device with `body`.
+async fn change(app: &TestApp, token: &str, id: &str, body: Value) -> reqwest::Response {
+    app.http
+        .patch(app.url(&format!("/api/v1/devices/{id}")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The Cameras page's figures: a time zone set, checked and cleared; the agent's last
+/// contact; the bytes and time of what it uploaded.
+async fn time_zone_last_seen_and_usage(app: TestApp) {
+    let owner = app.sign_in("+14155550100").await;
+    let created: Value = register(&app, &owner, json!({"model": "Viofo A129", "serial": "V1"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let device_token = created["token"].as_str().unwrap().to_owned();
+    assert_eq!(created["device"]["timezone"], Value::Null);
+    assert_eq!(created["device"]["last_seen_at"], Value::Null);
+    assert_eq!(created["device"]["stored_bytes"], 0);
+
+    let zoned = change(&app, &owner, &id, json!({"timezone": "Asia/Tokyo"})).await;
+    assert_eq!(zoned.status(), 200);
+    let zoned: Value = zoned.json().await.unwrap();
+    assert_eq!(
+        (zoned["timezone"].as_str(), zoned["name"].as_str()),
+        (Some("Asia/Tokyo"), Some("Viofo A129"))
+    );
+    for (body, code) in [
+        (json!({"timezone": "Mars/Olympus_Mons"}), "invalid_timezone"),
+        (json!({}), "invalid_field"),
+        (json!({"name": " "}), "invalid_field"),
+    ] {
+        let refused = change(&app, &owner, &id, body.clone()).await;
+        assert_eq!(refused.status(), 400, "{body}");
+        let refused: Value = refused.json().await.unwrap();
+        assert_eq!(refused["error"]["code"], code, "{body}");
+    }
+    let device: Value = app
+        .get_with(&format!("/api/v1/devices/{id}"), &owner)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        device["timezone"], "Asia/Tokyo",
+        "a refused change changes nothing"
+    );
+    let cleared: Value = change(&app, &owner, &id, json!({"timezone": "", "name": "Van"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (cleared["timezone"].clone(), cleared["name"].clone()),
+        (Value::Null, json!("Van"))
+    );
+
+    let bytes = crate::tus::video("camera-usage", 1000);
+    crate::streaming::upload_clip(
+        &app,
+        &device_token,
+        &bytes,
+        &crate::streaming::clip_metadata(),
+    )
+    .await;
+    let device: Value = app
+        .get_with(&format!("/api/v1/devices/{id}"), &owner)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(device["last_seen_at"].is_string(), "{device}");
+    assert!(device["last_upload_at"].is_string(), "{device}");
+    assert_eq!(device["stored_bytes"], bytes.len() as u64, "{device}");
+}
+
 both_engines!(
+    time_zone_last_seen_and_usage,
     device_lifecycle,
     another_users_device_is_404,
     a_device_token_is_not_a_session,

@@ -67,6 +67,7 @@ async fn shares_live_until_expired_revoked_or_deleted(app: TestApp) {
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     assert_eq!(made["expires_at"], "2026-11-20T09:00:00Z");
     assert_eq!(made["include_location"], false);
+    assert_eq!(made["allow_download"], false);
     assert!(
         !app.database_dump().await.contains(&token),
         "only the hash is stored"
@@ -79,6 +80,16 @@ async fn shares_live_until_expired_revoked_or_deleted(app: TestApp) {
     assert_eq!(view["thumbnail_url"], format!("/s/{token}/thumbnail"));
     assert_eq!(view["incidents"][0]["type"], "hard_brake");
     assert_eq!(view["start"], "2026-11-20T07:30:10Z");
+    assert_eq!(
+        view["download_url"],
+        Value::Null,
+        "downloads were not allowed"
+    );
+    let inline = anonymous(&app, &format!("{url}/video?download=1")).await;
+    assert!(
+        inline.headers().get("content-disposition").is_none(),
+        "a download the owner did not allow is only watched"
+    );
     let text = view.to_string();
     for secret in [&clip, "device", "+1415", "drive"] {
         assert!(!text.contains(secret), "{secret} leaks in {text}");
@@ -110,6 +121,27 @@ async fn shares_live_until_expired_revoked_or_deleted(app: TestApp) {
         .unwrap();
     assert_eq!(gone["error"]["code"], "gone");
 
+    let saved = share(&app, &owner, &clip, json!({"allow_download": true})).await;
+    let saved_token = saved["url"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("/s/")
+        .unwrap()
+        .to_owned();
+    let view: Value = anonymous(&app, &format!("/api/v1/shared/{saved_token}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let download = view["download_url"].as_str().unwrap().to_owned();
+    assert_eq!(download, format!("/s/{saved_token}/video?download=1"));
+    let file = anonymous(&app, &download).await;
+    assert_eq!(file.status(), 200);
+    assert!(file.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+
     let forever = share(&app, &owner, &clip, json!({})).await;
     assert_eq!(forever["expires_at"], Value::Null);
     let forever_url = forever["url"].as_str().unwrap().to_owned();
@@ -129,7 +161,7 @@ async fn shares_live_until_expired_revoked_or_deleted(app: TestApp) {
         204
     );
     let list = json(&app, &format!("/api/v1/clips/{clip}/shares"), &owner).await;
-    assert_eq!(list["items"][1]["revoked"], true);
+    assert_eq!(list["items"][2]["revoked"], true);
 
     let last = share(&app, &owner, &clip, json!({"include_location": true})).await;
     let last_url = last["url"].as_str().unwrap().to_owned();

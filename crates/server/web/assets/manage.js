@@ -46,10 +46,12 @@ function setUpShare() {
     const { items } = await response.json();
     list.replaceChildren(...items.map((share) => {
       const li = document.createElement('li');
-      const expires = share.expires_at ? `until ${new Date(share.expires_at).toLocaleString()}` : 'until revoked';
+      const parts = [share.revoked ? 'Revoked'
+        : share.expires_at ? `Works until ${localTime(new Date(share.expires_at))}` : 'Works until revoked'];
+      if (share.include_location) parts.push('with location');
+      if (share.allow_download) parts.push('downloadable');
       const text = document.createElement('span');
-      text.textContent = `${share.revoked ? 'Revoked' : 'Works'} ${share.revoked ? '' : expires}`
-        + `${share.include_location ? ', with location' : ''} (made ${new Date(share.created_at).toLocaleString()})`;
+      text.textContent = `${parts.join(', ')} (made ${localTime(new Date(share.created_at))})`;
       li.append(text);
       if (!share.revoked) {
         const revoke = document.createElement('button');
@@ -75,7 +77,10 @@ function setUpShare() {
   document.getElementById('share-close').addEventListener('click', () => dialog.close());
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const body = { include_location: document.getElementById('share-location').checked };
+    const body = {
+      include_location: document.getElementById('share-location').checked,
+      allow_download: document.getElementById('share-download').checked,
+    };
     const expiry = document.getElementById('share-expiry').value;
     if (expiry) body.expires_in = Number(expiry);
     const response = await fetch(url, {
@@ -97,6 +102,10 @@ function setUpShare() {
     await refresh();
   });
   document.getElementById('share-copy').addEventListener('click', async () => {
+    if (!link.value) {
+      status.textContent = 'Create a link first.';
+      return;
+    }
     try {
       await navigator.clipboard.writeText(link.value);
       status.textContent = 'Copied.';
@@ -117,14 +126,15 @@ async function listSegments() {
     return;
   }
   const { items } = await response.json();
-  const time = (t) => new Date(t).toISOString().slice(11, 19);
+  const time = (t) => localTime(new Date(t), 'clock');
   document.getElementById('segment-list').replaceChildren(...items.map((segment) => {
     const li = document.createElement('li');
     const a = document.createElement('a');
     a.href = segment.url;
     a.className = 'segment';
     a.setAttribute('download', '');
-    a.textContent = `${time(segment.start)}–${time(segment.end)} UTC`;
+    a.textContent = `${time(segment.start)}–${time(segment.end)}`;
+    a.title = 'Saved under its start time in UTC';
     li.append(a);
     return li;
   }));

@@ -1,6 +1,6 @@
 // The player: incident markers on the timeline (click to seek), the route from GPS (over
-// map tiles when a tile URL is configured), and speed and G-force charts, all following
-// the video's current time. Data: the page's #player-data (the item's telemetry as the API
+// map tiles when a tile URL is configured), and speed and G-force charts with their axes
+// (times in the viewer's zone), all following the video's current time. Data: the page's #player-data (the item's telemetry as the API
 // gives it).
 'use strict';
 
@@ -96,25 +96,75 @@ function drawRoute(route, tiles, note, shared) {
   };
 }
 
-// A line chart of series columns over [0, total] seconds, with a cursor; returns the
-// function that moves the cursor.
-function drawChart(chart, series, columns, total, readout, format) {
+// Round numbers for an axis from lo to hi: about `count` ticks at 1, 2 or 5 × 10^n.
+function ticks(lo, hi, count) {
+  const raw = (hi - lo) / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) || raw;
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toFixed(6)));
+  return out;
+}
+
+// A line chart of series columns over [0, total] seconds from `start` (ms since the
+// epoch): a value axis in `unit`, a time axis in the viewer's zone, a legend when there
+// are several lines, and a cursor; returns the function that moves the cursor.
+function drawChart(chart, series, lines, total, start, unit, readout, format) {
   if (!series.length) {
     readout.textContent = '(no data)';
     return () => {};
   }
-  const values = series.flatMap((row) => columns.map((c) => row[c]));
+  const width = Math.max(240, Math.round(chart.clientWidth || 300));
+  const height = 160;
+  const left = 44;
+  const right = 8;
+  const top = lines.length > 1 ? 20 : 8;
+  const bottom = 22;
+  chart.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  chart.setAttribute('preserveAspectRatio', 'xMidYMid meet');
+  const values = series.flatMap((row) => lines.map((l) => row[l.column]));
   let lo = Math.min(0, ...values);
   let hi = Math.max(...values);
   if (hi - lo < 1e-6) hi = lo + 1;
-  const x = (t) => ((t / total) * 300).toFixed(1);
-  const y = (v) => (100 - ((v - lo) / (hi - lo)) * 96 - 2).toFixed(1);
-  const nodes = columns.map((c, i) => svg('polyline', {
-    points: series.map((row) => `${x(row[0])},${y(row[c])}`).join(' '),
-    class: `series series-${i}`,
-  }));
-  if (lo < 0) nodes.unshift(svg('line', { x1: 0, x2: 300, y1: y(0), y2: y(0), class: 'axis' }));
-  const cursor = svg('line', { x1: 0, x2: 0, y1: 0, y2: 100, class: 'cursor' });
+  const yTicks = ticks(lo, hi, 4);
+  lo = Math.min(lo, yTicks[0]);
+  hi = Math.max(hi, yTicks[yTicks.length - 1]);
+  const x = (t) => (left + (t / total) * (width - left - right)).toFixed(1);
+  const y = (v) => (top + (1 - (v - lo) / (hi - lo)) * (height - top - bottom)).toFixed(1);
+  const nodes = [];
+  for (const v of yTicks) {
+    nodes.push(svg('line', { x1: left, x2: width - right, y1: y(v), y2: y(v), class: v === 0 ? 'axis zero' : 'grid' }));
+    const label = svg('text', { x: left - 4, y: Number(y(v)) + 4, class: 'tick', 'text-anchor': 'end' });
+    label.textContent = String(v);
+    nodes.push(label);
+  }
+  const unitLabel = svg('text', { x: 2, y: top - 2 > 8 ? top - 6 : 10, class: 'tick unit' });
+  unitLabel.textContent = unit;
+  nodes.push(unitLabel);
+  const tickFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: total < 600 ? '2-digit' : undefined });
+  for (const t of ticks(0, total, Math.max(2, Math.floor((width - left) / 90)))) {
+    if (t > total) continue;
+    nodes.push(svg('line', { x1: x(t), x2: x(t), y1: height - bottom, y2: height - bottom + 4, class: 'axis' }));
+    const edge = Number(x(t)) > width - right - 28 ? 'end' : 'middle';
+    const label = svg('text', { x: x(t), y: height - 6, class: 'tick', 'text-anchor': edge });
+    label.textContent = tickFormat.format(new Date(start + t * 1000));
+    nodes.push(label);
+  }
+  nodes.push(svg('line', { x1: left, x2: left, y1: top, y2: height - bottom, class: 'axis' }));
+  lines.forEach((line, i) => {
+    nodes.push(svg('polyline', {
+      points: series.map((row) => `${x(row[0])},${y(row[line.column])}`).join(' '),
+      class: `series series-${i}`,
+    }));
+    if (lines.length > 1) {
+      const lx = left + 8 + i * 110;
+      nodes.push(svg('line', { x1: lx, x2: lx + 18, y1: 9, y2: 9, class: `series series-${i}` }));
+      const label = svg('text', { x: lx + 22, y: 13, class: 'tick legend' });
+      label.textContent = line.name;
+      nodes.push(label);
+    }
+  });
+  const cursor = svg('line', { x1: left, x2: left, y1: top, y2: height - bottom, class: 'cursor' });
   chart.replaceChildren(...nodes, cursor);
   return (t) => {
     cursor.setAttribute('x1', x(t));
@@ -170,9 +220,11 @@ document.addEventListener('DOMContentLoaded', () => {
   }
   const telemetry = data.telemetry;
   followers.push(drawRoute(telemetry.route || [], data.tiles, note, data.mode === 'shared'));
-  followers.push(drawChart(document.getElementById('speed-chart'), telemetry.speed || [], [1], total,
-    document.getElementById('speed-now'), (row) => `${(row[1] * 3.6).toFixed(0)} km/h`));
-  followers.push(drawChart(document.getElementById('g-chart'), telemetry.g || [], [1, 2], total,
+  const kmh = (telemetry.speed || []).map((row) => [row[0], row[1] * 3.6]);
+  followers.push(drawChart(document.getElementById('speed-chart'), kmh, [{ column: 1, name: 'speed' }],
+    total, start, 'km/h', document.getElementById('speed-now'), (row) => `${row[1].toFixed(0)} km/h`));
+  followers.push(drawChart(document.getElementById('g-chart'), telemetry.g || [],
+    [{ column: 1, name: 'x (camera)' }, { column: 2, name: 'y (camera)' }], total, start, 'g',
     document.getElementById('g-now'), (row) => `${Math.hypot(row[1], row[2]).toFixed(2)} g`));
   follow();
   document.body.dataset.telemetry = 'ready';
