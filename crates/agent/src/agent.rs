@@ -318,7 +318,9 @@ async fn round(
     report.uploaded += uploads.uploaded;
     report.failed += uploads.failed;
     report.held_back = uploads.held_back;
-    tracing::info!(
+    // Every round, also idle ones: debug, so that a watching agent's (and the demo's)
+    // console stays quiet; what a round does is logged at info where it happens.
+    tracing::debug!(
         imported = pass.import.recordings,
         imported_bytes = pass.import.bytes,
         sidecars = pass.import.sidecars,

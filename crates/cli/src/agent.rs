@@ -64,7 +64,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "URL")]
     server: url::Url,
     /// The device token (`dvd_…`) from registering the camera (POST /api/v1/devices).
-    #[arg(long, value_name = "DEVICE_TOKEN", env = "DASHVAULT_DEVICE_TOKEN")]
+    #[arg(
+        long,
+        value_name = "DEVICE_TOKEN",
+        env = "DASHVAULT_DEVICE_TOKEN",
+        hide_env_values = true
+    )]
     token: String,
     /// The camera: its folder (its SD card, or `dashvault simulate camera --out`), or its
     /// address on Wi-Fi, http://HOST[:PORT] (a BlackVue or a Viofo/Novatek camera).

@@ -37,12 +37,22 @@ pub struct Settings {
     )]
     pub data_dir: PathBuf,
 
-    /// Metadata database: `sqlite://PATH` or `postgres://USER@HOST/DB`
+    /// Metadata database: `sqlite://PATH` (embedded, one server) or
+    /// `postgres://USER:PASSWORD@HOST[:PORT]/DB` (also `postgresql://`; several replicas)
     /// [default: sqlite://<data-dir>/dashvault.db].
-    #[arg(long, env = "DASHVAULT_DATABASE_URL", value_name = "URL")]
+    #[arg(
+        long,
+        env = "DASHVAULT_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 
-    /// Blob store for videos: `file://PATH` [default: file://<data-dir>/blobs].
+    /// Blob store for videos: `file://PATH` (a directory: `file:///abs/path`, or
+    /// `file://rel/path` from the working directory) or
+    /// `s3://BUCKET?endpoint=URL&region=REGION` (any S3-compatible store: AWS, MinIO,
+    /// Garage…; without `endpoint`, AWS; credentials from `AWS_ACCESS_KEY_ID` and
+    /// `AWS_SECRET_ACCESS_KEY`) [default: file://<data-dir>/blobs].
     #[arg(long, env = "DASHVAULT_BLOB_URL", value_name = "URL")]
     pub blob_url: Option<String>,
 
@@ -226,11 +236,13 @@ pub struct Settings {
         long,
         env = "DASHVAULT_MAP_TILES_URL",
         value_name = "URL",
-        default_value = ""
+        default_value = "",
+        hide_default_value = true
     )]
     pub map_tiles_url: String,
 
-    /// Archive blob store for drives past `--archive-after`: `file://PATH` or `s3://…`
+    /// Archive blob store for drives past `--archive-after`: any URL `--blob-url` takes,
+    /// `file://PATH` or `s3://BUCKET?endpoint=URL&region=REGION`
     /// [default: file://<data-dir>/archive].
     #[arg(long, env = "DASHVAULT_ARCHIVE_URL", value_name = "URL")]
     pub archive_url: Option<String>,
@@ -312,6 +324,54 @@ impl<'de> Deserialize<'de> for HumanDuration {
         let text = String::deserialize(d)?;
         text.parse().map_err(serde::de::Error::custom)
     }
+}
+
+/// The settings an `admin` command's help lists: those that find the service's stores.
+const ADMIN_SHOWN: [&str; 5] = [
+    "config",
+    "data_dir",
+    "database_url",
+    "blob_url",
+    "archive_url",
+];
+
+/// Heading of those settings in an `admin` command's help.
+const ADMIN_HEADING: &str = "Service settings (as for `serve`)";
+
+/// Said under an `admin` command's help about the settings it does not list.
+const ADMIN_AFTER_HELP: &str = "Every other setting of `dashvault serve` is read too, from \
+its flag, its DASHVAULT_<NAME> variable or the --config file, so that this command sees the \
+service as `serve` does; `dashvault serve --help` lists them.";
+
+/// `command` (`admin`) with every subcommand's help showing its own options and the few
+/// [`Settings`] that find the service's stores, not all of `serve`'s: the others stay
+/// accepted (scripts pass the same flags to `serve` and `admin`), only hidden.
+pub fn admin_help(command: clap::Command) -> clap::Command {
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_owned())
+        .collect();
+    let command = names.into_iter().fold(command, |command, name| {
+        command.mut_subcommand(name, admin_help)
+    });
+    let settings = Settings::augment_args(clap::Command::new("settings"));
+    let ids: Vec<String> = command
+        .get_arguments()
+        .map(|arg| arg.get_id().to_string())
+        .filter(|id| settings.get_arguments().any(|s| s.get_id() == id))
+        .collect();
+    if ids.is_empty() {
+        return command;
+    }
+    ids.into_iter()
+        .fold(command, |command, id| {
+            let shown = ADMIN_SHOWN.contains(&id.as_str());
+            command.mut_arg(id, |arg| match shown {
+                true => arg.help_heading(ADMIN_HEADING),
+                false => arg.hide(true),
+            })
+        })
+        .after_help(ADMIN_AFTER_HELP)
 }
 
 impl Settings {
@@ -465,5 +525,6 @@ mod tests {
     #[test]
     fn flags_are_consistent() {
         crate::Cli::command().debug_assert();
+        crate::command().debug_assert();
     }
 }

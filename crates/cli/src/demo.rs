@@ -103,15 +103,25 @@ pub async fn run(device: DemoDevice, server: url::Url) -> anyhow::Result<()> {
     })
     .await?;
     let client = Client::new(server, device.token)?;
-    run_agent(
-        &agent,
-        &client,
-        &Uploader::new(),
-        false,
-        INTERVAL,
-        &ProgressBar::hidden(),
-        std::future::pending(),
-    )
-    .await?;
+    let uploader = Uploader::new();
+    let progress = ProgressBar::hidden();
+    let rounds = |once| {
+        let stop = std::future::pending();
+        run_agent(&agent, &client, &uploader, once, INTERVAL, &progress, stop)
+    };
+    // A first round at once, said when done; then a round every INTERVAL, logged at
+    // debug level only, so that the console keeps the sign-in code in view.
+    match rounds(true).await {
+        Ok(report) if report.failed == 0 => tracing::info!(
+            "demo: the drive and its incidents are in the cloud; sign in with {PHONE_DISPLAY} to see them"
+        ),
+        Ok(report) => tracing::warn!(
+            failed = report.failed,
+            "demo: some uploads failed; the agent tries again every {} s",
+            INTERVAL.as_secs()
+        ),
+        Err(e) => tracing::warn!("demo: the first agent round failed, trying again: {e}"),
+    }
+    rounds(false).await?;
     Ok(())
 }

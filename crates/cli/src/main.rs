@@ -6,6 +6,7 @@ mod agent;
 mod config;
 mod demo;
 mod detect;
+mod hints;
 mod media;
 mod serve;
 mod simulate;
@@ -42,8 +43,16 @@ enum Command {
     Simulate(simulate::SimulateCommand),
 }
 
+/// The command line: [`Cli`] with each `admin` command's help cut to its own options.
+fn command() -> clap::Command {
+    Cli::command().mut_subcommand("admin", config::admin_help)
+}
+
 fn main() -> ExitCode {
-    let matches = Cli::command().get_matches();
+    let matches = match command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(err) => hints::with_tip(err).exit(),
+    };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(err) => err.exit(),
@@ -65,8 +74,42 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("dashvault: {err:#}");
+            eprintln!("dashvault: {}", one_line(&err));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its causes on one line, each said once: a library error whose message
+/// already holds its source's (`I/O error: {0}`) is not followed by that source again.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain().map(ToString::to_string) {
+        if line.contains(&cause) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&cause);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+    use anyhow::Context;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let io = std::io::Error::other("Is a directory (os error 21)");
+        let err = Err::<(), _>(dashvault_media::Error::Io(io))
+            .context("/tmp/x")
+            .unwrap_err();
+        assert_eq!(
+            one_line(&err),
+            "/tmp/x: I/O error: Is a directory (os error 21)"
+        );
     }
 }

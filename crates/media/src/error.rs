@@ -20,6 +20,10 @@ pub enum Error {
         /// What is wrong, e.g. `entry 812 points past end of file`.
         problem: String,
     },
+    /// The input is not an MP4 or QuickTime file at all; the text says what it looks like
+    /// (`"a PNG image"`, `"text"`, …), from its first bytes.
+    #[error("not an MP4/MOV file (it looks like {0})")]
+    NotMp4(&'static str),
     /// The input is valid MP4 but uses something this crate does not handle.
     #[error("unsupported: {0}")]
     Unsupported(String),
@@ -50,7 +54,7 @@ impl Error {
     /// bad request): the caller should reject the file rather than retry.
     pub fn is_bad_input(&self) -> bool {
         match self {
-            Error::Malformed { .. } | Error::Unsupported(_) => true,
+            Error::Malformed { .. } | Error::NotMp4(_) | Error::Unsupported(_) => true,
             Error::Io(err) => err.kind() == io::ErrorKind::UnexpectedEof,
             Error::InFile { source, .. } => source.is_bad_input(),
             Error::Request(_) => false,

@@ -156,7 +156,8 @@ impl Mp4Index {
     /// Reads and checks the index of the MP4 file in `src`.
     pub fn read<R: ReadAt + ?Sized>(src: &R) -> Result<Self> {
         let file_len = src.size()?;
-        let (top_level, trailing_bytes) = scan_top_level(src, file_len)?;
+        let (top_level, trailing_bytes) = scan_top_level(src, file_len)
+            .map_err(|err| crate::sniff::not_mp4(src, file_len).map_or(err, Error::NotMp4))?;
         let moov_info = top_level
             .iter()
             .find(|b| b.kind.0 == *b"moov")

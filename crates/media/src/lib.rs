@@ -36,6 +36,7 @@ mod nal;
 mod plan;
 mod recover;
 mod sample_entry;
+mod sniff;
 mod source;
 pub mod telemetry;
 pub mod thumbnail;

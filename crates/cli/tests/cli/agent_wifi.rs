@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc::Receiver;
 
-/// BlackVue sidecars recorded by a real camera (shared media samples).
-const SAMPLES: &str = "../../../shared/media-samples/acolomba__blackvuesync";
+/// BlackVue sidecars recorded by a real camera (testdata/media-samples).
+const SAMPLES: &str = "../../testdata/media-samples/acolomba__blackvuesync";
 
 /// A `dashvault simulate camera --serve` process, killed when dropped.
 struct WifiCamera {
@@ -321,7 +321,7 @@ async fn a_watching_agent_takes_a_wifi_camera_s_files_once_they_stop_growing() {
             .args([&cloud.server.base, "--token", &cloud.device_token])
             .args(["--camera", &camera.base, "--storage"])
             .arg(&storage)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "info,dashvault_agent::agent=debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -8,6 +8,7 @@ mod archive;
 mod cloud;
 mod detect;
 mod faults;
+mod help;
 mod jobs;
 mod media;
 mod media_extract;

@@ -83,6 +83,14 @@ fn garbage_is_refused_with_a_message() {
         (&b"\0\0\0\x10ftypisom\0\0\0\0"[..], "moov not found"),
         (&b"\0\0\0\x08moo"[..], "truncated"),
         (&b"\0\0\x10\0moov"[..], "runs past the end"),
+        (
+            &b"# dashvault\n\nA self-hostable cloud"[..],
+            "not an MP4/MOV file (it looks like text)",
+        ),
+        (
+            &b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0"[..],
+            "not an MP4/MOV file (it looks like a PNG image)",
+        ),
     ] {
         let err = Mp4Index::read(bytes)
             .expect_err("garbage accepted")
