@@ -1,9 +1,13 @@
 // The web UI driven in Debian's Chromium through playwright-core, as a user would: sign in,
 // MY RIDES and MY INCIDENTS, a filter, play and seek by an incident marker, share and open
 // the link as a stranger, revoke it, download a ride's 2-minute segment, delete a clip, sign
-// out, then open a deep link and sign in again (after "Use another number") to land on it.
+// out, then open a deep link and sign in again (after "Use another number") to land on it;
+// then add a camera on /cameras, copy its agent command, have it run against a simulated
+// camera, and see its ride appear, on a desktop and on a phone screen. Times are checked in
+// the browser's own zone (Asia/Tokyo, UTC+9).
 // Saves a screenshot of every page; prints what it saw as one JSON line at the end.
-// Asks on stdout ({"need": "code"}, {"need": "upload TOKEN"}) and reads each answer from stdin.
+// Asks on stdout ({"need": "code"}, {"need": "upload TOKEN"}, {"need": "camera"},
+// {"need": "agent COMMAND"}) and reads each answer from stdin.
 // Usage: node web.cjs BASE_URL PHONE SCREENSHOT_DIR DOWNLOAD_DIR   (NODE_PATH reaches playwright-core)
 'use strict';
 const { chromium } = require('playwright-core');
@@ -51,7 +55,10 @@ async function main() {
       '--autoplay-policy=no-user-gesture-required'],
   });
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 }, acceptDownloads: true, locale: 'en-GB', timezoneId: 'Asia/Tokyo',
+    });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     const page = await context.newPage();
     watch(page, 'owner');
 
@@ -73,18 +80,22 @@ async function main() {
     seen.rides = await cards(page);
     await shot(page, '02-rides');
     await page.setViewportSize({ width: 390, height: 844 });
+    seen.phoneFirstCard = await page.$eval('.card', (c) => c.getBoundingClientRect().top);
     await shot(page, '03-rides-phone');
-    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // MY INCIDENTS, then filtered by incident type.
     await Promise.all([page.waitForURL(`${base}/incidents`), page.click('nav a[href="/incidents"]')]);
     seen.incidents = await cards(page);
+    seen.cardTimes = await page.$$eval('.card-title time', (ts) => ts.map((t) => t.textContent));
     await shot(page, '04-incidents');
-    // A page at a time: "Load more" follows the cursor.
+    // A page at a time: "Load more" follows the cursor and appends the next page.
     await page.goto(`${base}/incidents?limit=1`);
     seen.firstPage = await cards(page);
-    await Promise.all([page.waitForURL(/cursor=/), page.click('.more a')]);
-    seen.secondPage = await cards(page);
+    await page.click('#load-more');
+    await page.waitForFunction(() => document.querySelectorAll('.card').length === 2);
+    seen.secondPage = (await cards(page)).slice(1);
+    seen.afterLoadMore = { url: new URL(page.url()).search, more: await page.$('#load-more') !== null };
     await page.goto(`${base}/incidents`);
     await page.selectOption('#type', 'hard_brake');
     await Promise.all([page.waitForURL(/type=hard_brake/), page.click('.filters button[type=submit]')]);
@@ -106,13 +117,18 @@ async function main() {
     await page.waitForSelector('body[data-telemetry="ready"]', { state: 'attached' });
     seen.route = await page.$eval('#route polyline', (p) => p.points.numberOfItems).catch(() => 0);
     seen.charts = await page.$$eval('.chart polyline', (ps) => ps.length);
+    seen.chartLabels = await page.$$eval('.chart .tick', (ts) => ts.map((t) => t.textContent));
+    seen.actionsInView = await page.$eval('#download', (a) => a.getBoundingClientRect().bottom + window.scrollY <= window.innerHeight);
+    seen.playerTime = await page.textContent('.player-head .meta');
     await page.waitForFunction(() => Array.from(document.querySelectorAll('#map-tiles img')).every((i) => i.complete));
     seen.tiles = await page.$$eval('#map-tiles img', (imgs) => imgs.filter((i) => i.naturalWidth === 256).length);
     await shot(page, '06-clip');
 
     // Share, open the link in a fresh context (a stranger), revoke, open it again.
     await page.click('#share-open');
+    seen.copyBeforeLink = await page.isVisible('#share-copy');
     await page.selectOption('#share-expiry', '86400');
+    await page.check('#share-download');
     await page.click('#share-form button[type=submit]');
     await page.waitForSelector('#share-result:not([hidden])');
     const shareUrl = await page.inputValue('#share-url');
@@ -128,10 +144,13 @@ async function main() {
       text: await guest.textContent('body'),
       videos: await guest.$$eval('video', (vs) => vs.map((v) => v.getAttribute('src'))),
       played: await play(guest),
+      download: await guest.$eval('#download', (a) => a.getAttribute('href')).catch(() => null),
     };
     await shot(guest, '08-shared');
     await page.click('#share-list .revoke');
     await page.waitForFunction(() => document.getElementById('share-status').textContent.includes('revoked'));
+    await page.waitForFunction(() => document.querySelector('#share-list li').textContent.startsWith('Revoked'));
+    seen.revokedEntry = await page.textContent('#share-list li');
     const gone = await guest.goto(shareUrl);
     seen.revoked = gone.status();
     await shot(guest, '09-shared-revoked');
@@ -181,6 +200,40 @@ async function main() {
     await page.fill('#code', await ask('code'));
     await Promise.all([page.waitForURL(`${base}${deep}`), page.click('#code-form button[type=submit]')]);
     seen.returnedTo = new URL(page.url()).pathname + new URL(page.url()).search;
+
+    // Add a camera, copy its command, and its agent's first round brings a ride.
+    await page.goto(`${base}/rides`);
+    const ridesBefore = (await cards(page)).length;
+    await Promise.all([page.waitForURL(`${base}/cameras`), page.click('nav a[href="/cameras"]')]);
+    await shot(page, '14-cameras-empty');
+    await page.selectOption('#add-model', 'Simulated camera');
+    await page.fill('#add-name', 'Test car');
+    await page.fill('#add-serial', 'SIM-0001');
+    await page.fill('#add-camera', await ask('camera'));
+    await page.click('#add-form button[type=submit]');
+    await page.waitForSelector('#token-panel:not([hidden])');
+    await page.waitForSelector('#qr img');
+    await page.click('#copy-command');
+    await page.waitForFunction(() => document.getElementById('copy-status').textContent.startsWith('Copied'));
+    seen.command = await page.evaluate(() => navigator.clipboard.readText());
+    seen.qr = await page.$eval('#qr img', (i) => i.naturalWidth);
+    await shot(page, '15-camera-added');
+    await ask(`agent ${seen.command}`);
+    await page.goto(`${base}/cameras`);
+    const added = page.locator('.camera', { hasText: 'Test car' });
+    seen.camera = await added.textContent();
+    await added.locator('.camera-edit summary').click();
+    await added.locator('.camera-form [name=timezone]').fill('Europe/Berlin');
+    await added.locator('.camera-form button[type=submit]').click();
+    await added.locator('.status', { hasText: 'Saved.' }).waitFor();
+    seen.zone = await added.locator('.zone').textContent();
+    await shot(page, '16-cameras');
+    await page.goto(`${base}/rides`);
+    seen.ridesAfterAgent = (await cards(page)).length - ridesBefore;
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    seen.phoneFirstCardAfter = await page.$eval('.card', (c) => c.getBoundingClientRect().top);
+    await shot(page, '17-rides-phone');
   } finally {
     await browser.close();
     answers.close();

@@ -3,7 +3,9 @@
 //! sign in with the code from the console, lists and a filter, playing and seeking by an
 //! incident marker, a share link opened by a stranger and revoked, a ride's 2-minute
 //! segment downloaded and checked with ffprobe, a clip deleted down to its blob, and a
-//! deep link opened signed out that sign-in returns to.
+//! deep link opened signed out that sign-in returns to; a camera added on `/cameras` whose
+//! copied agent command, run against a simulated camera, brings its ride. The browser runs
+//! in Asia/Tokyo (UTC+9), so times must show in the viewer's zone.
 //! Screenshots of every page land in `target/screenshots/`. `scripts/test` installs
 //! Chromium and playwright-core; without them this test fails.
 
@@ -17,14 +19,14 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 
-use crate::process::lines;
+use crate::process::{lines, succeeds};
 use crate::uploads::{files_under, patch, sha256_of, tus, Server};
 
 const PHONE: &str = "+14155550123";
 const FPS: u32 = 25;
 
 /// `Upload-Metadata` from plain pairs.
-fn metadata(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn metadata(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
         .map(|(key, value)| {
@@ -61,7 +63,14 @@ fn video(dir: &Path, name: &str, seconds: u32, hue: u32) -> PathBuf {
     path
 }
 
-async fn upload(server: &Server, http: &reqwest::Client, token: &str, file: &Path, meta: &str) {
+/// Upload `file` whole with tus as `token`, with `meta` as its `Upload-Metadata`.
+pub(crate) async fn upload(
+    server: &Server,
+    http: &reqwest::Client,
+    token: &str,
+    file: &Path,
+    meta: &str,
+) {
     let bytes = std::fs::read(file).unwrap();
     let created = tus(http.post(server.url("/api/v1/uploads")), token)
         .header("Upload-Length", bytes.len())
@@ -246,9 +255,45 @@ async fn upload_library(server: &Server, token: &str, dir: &Path) -> PathBuf {
     brake
 }
 
+/// A POSIX shell command line as words: plain words split on spaces, `'…'` quoted and
+/// `'\''` for a quote inside, as the Cameras page writes them.
+fn shell_words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quoted, mut started) = (Vec::new(), String::new(), false, false);
+    for c in line.chars() {
+        match c {
+            '\'' => (quoted, started) = (!quoted, true),
+            '\\' if !quoted => {}
+            ' ' if !quoted => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                }
+                started = false;
+            }
+            c => (word.push(c), started = true).1,
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    words
+}
+
+/// Run a command copied from the Cameras page (`dashvault agent run …`) once, with a
+/// fresh phone storage on Wi-Fi, as a user would paste it and add `--once`.
+fn run_copied_agent(command: &str, storage: &Path) {
+    let words = shell_words(command);
+    assert_eq!(words[..3], ["dashvault", "agent", "run"], "{command}");
+    let storage = storage.to_string_lossy();
+    succeeds("agent", &["network", "wifi", "--storage", &storage]);
+    let mut args: Vec<&str> = words[2..].iter().map(String::as_str).collect();
+    args.extend(["--once", "--storage", &storage]);
+    succeeds("agent", &args);
+}
+
 /// Run `web.cjs` against `server`, answering its requests: the sign-in code from the
-/// console, and the uploads (with the browser's session) once it is signed in. Returns
-/// what it saw and the hard-brake clip's file.
+/// console, the uploads (with the browser's session) once it is signed in, a simulated
+/// camera's folder, and running the agent command it copied. Returns what it saw and the
+/// hard-brake clip's file.
 fn drive_browser(
     server: &Server,
     runtime: &tokio::runtime::Runtime,
@@ -288,6 +333,25 @@ fn drive_browser(
             assert!(stored(&dir.join("data/blobs"), &clip), "the clip is stored");
             brake = Some(clip);
             writeln!(stdin, "uploaded").unwrap();
+        } else if need == "camera" {
+            let camera = dir.join("camera");
+            let out = camera.to_string_lossy();
+            succeeds(
+                "simulate",
+                &[
+                    "camera",
+                    "--out",
+                    &out,
+                    "--minutes",
+                    "2",
+                    "--start",
+                    "2026-11-21T09:00:00Z",
+                ],
+            );
+            writeln!(stdin, "{out}").unwrap();
+        } else if let Some(command) = need.strip_prefix("agent ") {
+            run_copied_agent(command, &dir.join("phone"));
+            writeln!(stdin, "ran").unwrap();
         } else if !message["result"].is_null() {
             result = Some(message["result"].clone());
             break;
@@ -330,10 +394,7 @@ fn the_web_ui_in_chromium() {
             .collect()
     };
     assert!(
-        seen["empty"]
-            .as_str()
-            .unwrap()
-            .contains("Register your camera"),
+        seen["empty"].as_str().unwrap().contains("Add your camera"),
         "{seen}"
     );
     assert_eq!(links("rides").len(), 1, "one ride: {seen}");
@@ -341,6 +402,28 @@ fn the_web_ui_in_chromium() {
     let mut paged = links("firstPage");
     paged.extend(links("secondPage"));
     assert_eq!(paged, links("incidents"), "two pages of one");
+    assert_eq!(
+        seen["afterLoadMore"],
+        serde_json::json!({ "url": "?limit=1", "more": false }),
+        "Load more appends the last page in place"
+    );
+    // The hard brake at 08:00:30 UTC reads 17:00 in Tokyo, with the zone named.
+    let times = seen["cardTimes"].to_string();
+    assert!(times.contains("17:00 GMT+9"), "{times}");
+    let player = seen["playerTime"].as_str().unwrap();
+    assert!(player.contains("17:00:30 GMT+9"), "{player}");
+    assert!(
+        seen["phoneFirstCard"].as_f64().unwrap() < 400.0,
+        "the first card is in the first screen of a phone: {seen}"
+    );
+    assert_eq!(
+        seen["actionsInView"], true,
+        "Download is in the first screen: {seen}"
+    );
+    let labels = seen["chartLabels"].to_string();
+    for label in ["km/h", "g", "x (camera)", "y (camera)", "17:00:3"] {
+        assert!(labels.contains(label), "{label} in {labels}");
+    }
     let clip = seen["clip"].as_str().unwrap().to_owned();
     assert_eq!(links("filtered"), vec![clip.clone()], "only the hard brake");
     assert!(seen["played"].as_f64().unwrap() > 1.0, "{seen}");
@@ -385,6 +468,20 @@ fn the_web_ui_in_chromium() {
         );
     }
     assert_eq!(seen["revoked"], 410, "{seen}");
+    assert_eq!(
+        seen["copyBeforeLink"], false,
+        "no Copy before a link exists"
+    );
+    assert_eq!(
+        shared["download"],
+        format!("/s/{token_path}/video?download=1"),
+        "the owner allowed downloads: {seen}"
+    );
+    let revoked = seen["revokedEntry"].as_str().unwrap();
+    assert!(
+        revoked.starts_with("Revoked, downloadable (made ") && !revoked.contains(" ,"),
+        "{revoked}"
+    );
 
     // The first 2-minute segment of the ride: valid, 120 s ± 1 frame.
     assert_eq!(seen["segments"].as_array().unwrap().len(), 2, "{seen}");
@@ -421,6 +518,24 @@ fn the_web_ui_in_chromium() {
         .filter(|e| e.contains("Content Security Policy"))
         .collect();
     assert!(csp.is_empty(), "{csp:?}");
-    assert_eq!(seen["screenshots"].as_array().unwrap().len(), 14);
+    // The camera added in the browser: its command ran, and its ride is listed.
+    let command = seen["command"].as_str().unwrap();
+    assert!(
+        command.contains("--token dvd_") && command.contains("--model 'Simulated camera'"),
+        "{command}"
+    );
+    assert!(seen["qr"].as_u64().unwrap() >= 200, "{seen}");
+    assert_eq!(seen["ridesAfterAgent"], 1, "{seen}");
+    let camera = seen["camera"].as_str().unwrap();
+    assert!(
+        camera.contains("Test car") && !camera.contains("never") && !camera.contains("nothing yet"),
+        "last seen and last upload: {camera}"
+    );
+    assert_eq!(seen["zone"], "Europe/Berlin");
+    assert!(
+        seen["phoneFirstCardAfter"].as_f64().unwrap() < 400.0,
+        "{seen}"
+    );
+    assert_eq!(seen["screenshots"].as_array().unwrap().len(), 18);
     server.kill();
 }
