@@ -14,7 +14,9 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 mod archive;
+mod evidence_key;
 mod storage;
+mod verify_store;
 
 /// Operator commands.
 #[derive(Debug, Subcommand)]
@@ -31,6 +33,11 @@ pub enum AdminCommand {
     /// Bytes stored for users, and bytes the blob store holds that nothing owns (what the
     /// server's sweep reclaims).
     Storage(Box<storage::StorageArgs>),
+    /// Print the public key that verifies this service's evidence bundles.
+    EvidenceKey(Box<evidence_key::EvidenceKeyArgs>),
+    /// Check the ledger of stored files: its hash chain, every file's row, and every
+    /// file's bytes (re-hashed in parallel); exit 1 listing whatever does not hold.
+    VerifyStore(Box<verify_store::VerifyStoreArgs>),
 }
 
 /// Flags of `admin jobs`.
@@ -75,6 +82,18 @@ pub fn run(command: AdminCommand, matches: &ArgMatches) -> anyhow::Result<()> {
         AdminCommand::Storage(args) => {
             let matches = matches.subcommand_matches("storage").unwrap_or(matches);
             storage::run(*args, matches)
+        }
+        AdminCommand::EvidenceKey(args) => {
+            let matches = matches
+                .subcommand_matches("evidence-key")
+                .unwrap_or(matches);
+            evidence_key::run(*args, matches)
+        }
+        AdminCommand::VerifyStore(args) => {
+            let matches = matches
+                .subcommand_matches("verify-store")
+                .unwrap_or(matches);
+            verify_store::run(*args, matches)
         }
     }
 }
@@ -168,6 +187,14 @@ async fn open(config: &dashvault_server::config::ServerConfig) -> anyhow::Result
     AppState::from_config(config, Arc::new(SystemClock))
         .await
         .context("opening the service's database and blob stores")
+}
+
+/// A runtime on every core, for admin work that runs tasks in parallel.
+fn runtime_multi() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 /// The async runtime an admin command runs its work on.

@@ -10,6 +10,7 @@ use clap::{ArgMatches, Args, ValueEnum};
 use dashvault_server::config::{
     ArchiveConfig, AuthConfig, LimitsConfig, ServerConfig, SmsConfig, UploadConfig, WebConfig,
 };
+use dashvault_server::evidence::key::EvidenceKey;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::SocketAddr;
@@ -78,6 +79,16 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub secret: Option<String>,
+
+    /// Key that signs evidence bundles: the base64 of a 32-byte Ed25519 seed; the same on
+    /// every replica [default: random, kept in <data-dir>/evidence.key].
+    #[arg(
+        long,
+        env = "DASHVAULT_EVIDENCE_KEY",
+        value_name = "BASE64",
+        hide_env_values = true
+    )]
+    pub evidence_key: Option<String>,
 
     /// How sign-in codes are sent: printed on the console, or by Twilio.
     #[arg(long, env = "DASHVAULT_SMS", value_enum, default_value_t = SmsKind::Console)]
@@ -482,6 +493,10 @@ impl Settings {
                     }
                     token => token.clone(),
                 },
+            },
+            evidence_key: match &self.evidence_key {
+                Some(key) => EvidenceKey::from_base64(key).context("--evidence-key")?,
+                None => EvidenceKey::load_or_create(&self.data_dir.join("evidence.key"))?,
             },
         })
     }

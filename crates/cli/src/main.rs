@@ -10,6 +10,7 @@ mod hints;
 mod media;
 mod serve;
 mod simulate;
+mod verify;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
@@ -41,6 +42,9 @@ enum Command {
     /// Simulate devices: a dashcam recording a drive with incidents.
     #[command(subcommand)]
     Simulate(simulate::SimulateCommand),
+    /// Check an evidence bundle: signature, hashes, and that its video is the originals'
+    /// bytes (offline with --key).
+    Verify(Box<verify::VerifyArgs>),
 }
 
 /// The command line: [`Cli`] with each `admin` command's help cut to its own options.
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
             admin::run(cmd, admin_matches)
         }
         Command::Simulate(cmd) => simulate::run(cmd),
+        Command::Verify(args) => verify::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -97,6 +97,7 @@ impl AppState {
             limits: Arc::new(config.limits.clone()),
             metrics: Arc::new(Metrics::new()),
             web: Arc::new(config.web.clone()),
+            evidence: Arc::new(config.evidence_key.clone()),
         })
     }
 }

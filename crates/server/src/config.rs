@@ -25,6 +25,8 @@ pub struct ServerConfig {
     pub web: WebConfig,
     /// The archive tier and restores.
     pub archive: ArchiveConfig,
+    /// The key that signs evidence bundles; the same on every replica.
+    pub evidence_key: crate::evidence::key::EvidenceKey,
 }
 
 /// The archive tier: where old drives go, when, and how restores work.

@@ -19,6 +19,7 @@ pub mod config;
 mod connections;
 pub mod crash;
 pub mod error;
+pub mod evidence;
 pub mod jobs;
 pub mod json;
 pub mod library;

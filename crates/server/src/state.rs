@@ -38,4 +38,6 @@ pub struct AppState {
     pub share_lookups: Arc<crate::auth::rate::RateLimiter>,
     /// The web UI's settings.
     pub web: Arc<WebConfig>,
+    /// The key that signs evidence bundles.
+    pub evidence: Arc<crate::evidence::key::EvidenceKey>,
 }

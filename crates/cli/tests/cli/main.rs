@@ -7,6 +7,7 @@ mod agent_wifi;
 mod archive;
 mod cloud;
 mod detect;
+mod evidence;
 mod faults;
 mod help;
 mod jobs;

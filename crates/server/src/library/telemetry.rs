@@ -71,7 +71,8 @@ pub fn markers<'a>(
 }
 
 /// The telemetry of `files` (videos of the window, any order) of `device_id` over
-/// `start..end`, completed from the device's sidecars for what the files lack.
+/// `start..end`, completed from the device's sidecars for what the files lack,
+/// downsampled for a chart.
 pub async fn series(
     state: &AppState,
     user_id: Uuid,
@@ -79,6 +80,35 @@ pub async fn series(
     (start, end): (DateTime<Utc>, DateTime<Utc>),
     files: &[VideoFile],
 ) -> Result<TelemetrySeries, ApiError> {
+    let raw = window(state, user_id, device_id, (start, end), files).await?;
+    Ok(raw.relative_to(start, seconds(end - start)))
+}
+
+/// [`series`] with every reading kept (for evidence and exports), in time order.
+pub async fn full_series(
+    state: &AppState,
+    user_id: Uuid,
+    device_id: Uuid,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    files: &[VideoFile],
+) -> Result<TelemetrySeries, ApiError> {
+    let raw = window(state, user_id, device_id, (start, end), files).await?;
+    let (zero, span) = (epoch_seconds(start), seconds(end - start));
+    Ok(TelemetrySeries {
+        route: shift(raw.route, zero, span),
+        speed: shift(raw.speed, zero, span),
+        g: shift(raw.g, zero, span),
+    })
+}
+
+/// The readings of `files` and, for what they lack, of the device's sidecars.
+async fn window(
+    state: &AppState,
+    user_id: Uuid,
+    device_id: Uuid,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    files: &[VideoFile],
+) -> Result<Absolute, ApiError> {
     let sources = files
         .iter()
         .map(|f| (f.blob_key.clone(), f.size, f.filename.clone(), f.start))
@@ -102,8 +132,7 @@ pub async fn series(
             raw.g = extra.g;
         }
     }
-    let span = seconds(end - start);
-    Ok(raw.relative_to(start, span))
+    Ok(raw)
 }
 
 /// Points with absolute times (seconds since the Unix epoch, as `f64`).

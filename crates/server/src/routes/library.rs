@@ -118,12 +118,11 @@ pub async fn delete_clip(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&id)?;
-    deleted(
-        state
-            .repo
-            .delete_clip(owner.user_id, id, state.clock.now())
-            .await?,
-    )
+    let deletion = state
+        .repo
+        .delete_clip(owner.user_id, id, state.clock.now())
+        .await?;
+    deleted(&state, owner.user_id, deletion).await
 }
 
 /// Delete one of your drives: its recordings, time-lapses and the sidecars it covers
@@ -143,17 +142,25 @@ pub async fn delete_drive(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&id)?;
-    deleted(
-        state
-            .repo
-            .delete_drive(owner.user_id, id, state.clock.now())
-            .await?,
-    )
+    let deletion = state
+        .repo
+        .delete_drive(owner.user_id, id, state.clock.now())
+        .await?;
+    deleted(&state, owner.user_id, deletion).await
 }
 
-fn deleted(deletion: Deletion) -> Result<StatusCode, ApiError> {
+/// The answer to a deletion; a deletion done now is recorded in the ledger of stored
+/// files.
+async fn deleted(state: &AppState, user: Uuid, deletion: Deletion) -> Result<StatusCode, ApiError> {
     match deletion {
-        Deletion::Deleted { .. } | Deletion::AlreadyDeleted(_) => Ok(StatusCode::NO_CONTENT),
+        Deletion::Deleted { blob_keys, .. } => {
+            state
+                .repo
+                .ledger_deleted(user, &blob_keys, state.clock.now())
+                .await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Deletion::AlreadyDeleted(_) => Ok(StatusCode::NO_CONTENT),
         Deletion::NotFound => Err(ApiError::NotFound),
     }
 }

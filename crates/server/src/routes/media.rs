@@ -4,6 +4,7 @@
 
 use crate::auth::owner::Owner;
 use crate::error::{ApiError, ErrorBody};
+use crate::evidence::activity;
 use crate::state::AppState;
 use crate::stream::thumbnail;
 use crate::stream::video::{Content, PlannedVideo};
@@ -90,6 +91,16 @@ fn whole(files: &[VideoFile]) -> (f64, f64) {
     (0.0, total as f64 / 1000.0 + 1.0)
 }
 
+/// The plan of one clip's video: its whole file through the cut, as `content` allows.
+pub async fn clip_plan(
+    state: &AppState,
+    clip: &Clip,
+    content: Content,
+) -> Result<PlannedVideo, ApiError> {
+    let files = std::slice::from_ref(&clip.file);
+    PlannedVideo::cut(&state.blobs, &state.videos, files, whole(files), content).await
+}
+
 /// The video of one clip (its whole file through the cut), as `content` allows.
 pub async fn clip_video_response(
     state: &AppState,
@@ -98,9 +109,7 @@ pub async fn clip_video_response(
     (method, headers): (&Method, &HeaderMap),
     download: bool,
 ) -> Result<Response, ApiError> {
-    let files = std::slice::from_ref(&clip.file);
-    let video =
-        PlannedVideo::cut(&state.blobs, &state.videos, files, whole(files), content).await?;
+    let video = clip_plan(state, clip, content).await?;
     let name = download.then(|| clip_filename(clip));
     Ok(video.respond(state.blobs.clone(), method, headers, name.as_deref()))
 }
@@ -136,6 +145,10 @@ pub async fn clip_video(
         .clip(owner.user_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    if let Some(action) = activity::video_action(&method, &headers, query.wanted()) {
+        let via = activity::via(&owner);
+        activity::record(&state, (owner.user_id, clip.id), action, via, None).await;
+    }
     clip_video_response(
         &state,
         &clip,

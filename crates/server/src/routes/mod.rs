@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod devices;
+pub mod evidence;
 pub mod health;
 pub mod library;
 pub mod media;
@@ -84,5 +85,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(shares::shared))
         .routes(routes!(shares::video))
         .routes(routes!(shares::thumbnail))
+        .routes(routes!(evidence::evidence_key))
+        .routes(routes!(evidence::clip_evidence))
+        .routes(routes!(evidence::clip_activity))
+        .routes(routes!(evidence::clip_route))
+        .routes(routes!(evidence::drive_route))
+        .routes(routes!(evidence::shared_route))
         .merge(crate::tus::router())
 }

@@ -9,6 +9,7 @@ use crate::auth::secret;
 use crate::auth::session::ClientIp;
 use crate::auth::sign_in::limited;
 use crate::error::{ApiError, ErrorBody};
+use crate::evidence::activity;
 use crate::json::AppJson;
 use crate::library::telemetry::{self, Marker, TelemetrySeries};
 use crate::routes::library::IncidentItem;
@@ -21,7 +22,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
-use dashvault_store::model::Clip;
+use dashvault_store::model::{ActivityAction, ActivityVia, Clip};
 use dashvault_store::repo::Share;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -256,6 +257,9 @@ pub async fn create(
         revoked_at: None,
     };
     state.repo.create_share(&share).await?;
+    let via = activity::via(&owner);
+    let of = (owner.user_id, clip.id);
+    activity::record(&state, of, ActivityAction::ShareCreate, via, None).await;
     Ok((
         StatusCode::CREATED,
         Json(NewShareResponse {
@@ -311,6 +315,11 @@ pub async fn revoke(
         .revoke_share(owner.user_id, id, state.clock.now())
         .await?
     {
+        if let Some(clip) = state.repo.share_clip(owner.user_id, id).await? {
+            let via = activity::via(&owner);
+            let of = (owner.user_id, clip);
+            activity::record(&state, of, ActivityAction::ShareRevoke, via, None).await;
+        }
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)
@@ -332,7 +341,21 @@ pub async fn shared(
     Path(token): Path<String>,
 ) -> Result<Json<SharedClipDetail>, ApiError> {
     let shared = resolve(&state, &ip, &token).await?;
+    record_open(&state, &shared, &ip).await;
     Ok(Json(detail(&state, &shared, &token).await?))
+}
+
+/// Record that a share link was opened (from the viewer's network, never its address).
+pub async fn record_open(state: &AppState, shared: &SharedClip, ip: &ClientIp) {
+    let of = (shared.share.user_id, shared.clip.id);
+    activity::record(
+        state,
+        of,
+        ActivityAction::ShareOpen,
+        ActivityVia::Share,
+        Some(&ip.0),
+    )
+    .await;
 }
 
 /// The shared clip as the anonymous API and the share page show it: its telemetry for
@@ -381,6 +404,10 @@ pub async fn video(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let shared = resolve(&state, &ip, &token).await?;
+    if let Some(action) = activity::video_action(&method, &headers, query.wanted()) {
+        let of = (shared.share.user_id, shared.clip.id);
+        activity::record(&state, of, action, ActivityVia::Share, Some(&ip.0)).await;
+    }
     let content = if shared.share.include_location {
         Content::Full
     } else {

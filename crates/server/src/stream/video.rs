@@ -145,9 +145,14 @@ impl PlannedVideo {
         (status, response_headers, body).into_response()
     }
 
+    /// The plan: the output's made bytes and the ranges it takes from each input file.
+    pub fn plan(&self) -> &CutPlan {
+        &self.plan
+    }
+
     /// Bytes `range` of the output: the planned header bytes as they are, and each source
     /// range as a ranged read of its blob, one after the other.
-    fn body(&self, blobs: Arc<dyn BlobStore>, range: Range<u64>) -> ByteStream {
+    pub fn body(&self, blobs: Arc<dyn BlobStore>, range: Range<u64>) -> ByteStream {
         let pieces: Vec<Piece> = self
             .plan
             .slices(range)

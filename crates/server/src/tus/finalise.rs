@@ -10,6 +10,7 @@ use super::rebuild::rebuild;
 use super::writer::{best_effort_delete, key, scratch_prefix};
 use super::TusError;
 use crate::crash::{self, CrashPoint};
+use crate::evidence::ledger;
 use crate::jobs::thumbnail::{MakeThumbnail, ThumbnailOf};
 use crate::state::AppState;
 use crate::stream::reader::BlobReader;
@@ -160,6 +161,8 @@ async fn file(
         // Either this upload filed it before a crash (its key is ours: keep it), or the
         // owner stored the same file before (ours is a second copy).
         let stored = stored_item(state, upload.user_id, item).await?;
+        // A crash right after filing may have kept its ledger entry from being written.
+        ledger::filed(state.repo.as_ref(), upload.user_id, item, state.clock.now()).await?;
         if let Some(of) = stored.as_ref().and_then(|s| s.thumbnail) {
             queue_thumbnail(state, upload.user_id, of).await;
         }
@@ -269,6 +272,7 @@ async fn file(
         }
     };
     crash::reached(CrashPoint::RowsCommitted);
+    ledger::filed(state.repo.as_ref(), upload.user_id, item, now).await?;
     if let Some(of) = thumbnail {
         queue_thumbnail(state, upload.user_id, of).await;
     }

@@ -163,7 +163,8 @@ async fn add_tus_resumable(mut response: Response) -> Response {
 }
 
 /// The request time limit for everything but the upload requests that stream a body
-/// (`PATCH`, and `POST` with creation-with-upload), which take as long as the bytes do.
+/// (`PATCH`, and `POST` with creation-with-upload), which take as long as the bytes do,
+/// and evidence bundles, which copy a clip's files before they answer.
 pub async fn timeout_except_uploads(
     State(limit): State<Duration>,
     request: Request,
@@ -171,7 +172,7 @@ pub async fn timeout_except_uploads(
 ) -> Response {
     let streams = request.uri().path().starts_with(UPLOADS_PATH)
         && matches!(*request.method(), Method::PATCH | Method::POST);
-    if streams {
+    if streams || request.uri().path().ends_with("/evidence") {
         return next.run(request).await;
     }
     match tokio::time::timeout(limit, next.run(request)).await {

@@ -107,6 +107,7 @@ pub fn test_config(database_url: String, dir: &std::path::Path) -> ServerConfig 
         uploads: UploadConfig::default(),
         web: WebConfig::default(),
         archive: ArchiveConfig::with_url(format!("file://{}", dir.join("archive").display())),
+        evidence_key: dashvault_server::evidence::key::EvidenceKey::generate(),
     }
 }
 

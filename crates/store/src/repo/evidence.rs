@@ -38,6 +38,8 @@ pub trait ActivityRepo: Send + Sync {
     /// Record one activity; `false` (and nothing recorded) when the clip is not the
     /// owner's or no longer exists.
     async fn record_activity(&self, activity: &Activity) -> Result<bool>;
+    /// The clip one of the user's share links is to (to record its revocation there).
+    async fn share_clip(&self, user_id: Uuid, share_id: Uuid) -> Result<Option<Uuid>>;
     /// The activity of one of the user's clips, newest first, at most `limit`, older than
     /// the activity `before` (a cursor: the last id of the previous page).
     async fn clip_activity(

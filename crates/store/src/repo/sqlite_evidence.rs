@@ -158,6 +158,16 @@ impl ActivityRepo for SqliteRepo {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn share_clip(&self, user_id: Uuid, share_id: Uuid) -> Result<Option<Uuid>> {
+        Ok(
+            sqlx::query_scalar("SELECT clip_id FROM shares WHERE user_id = ?1 AND id = ?2")
+                .bind(user_id)
+                .bind(share_id)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
     async fn clip_activity(
         &self,
         user_id: Uuid,

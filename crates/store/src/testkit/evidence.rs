@@ -233,10 +233,15 @@ pub async fn clip_activity_is_the_owners_and_goes_with_the_clip(repo: Arc<dyn Re
     };
     repo.create_share(&share).await.expect("share");
     assert_eq!(
-        repo.share_clip(alice.id, share.id).await.expect("share clip"),
+        repo.share_clip(alice.id, share.id)
+            .await
+            .expect("share clip"),
         Some(clip.id)
     );
-    assert_eq!(repo.share_clip(bob.id, share.id).await.expect("bob's"), None);
+    assert_eq!(
+        repo.share_clip(bob.id, share.id).await.expect("bob's"),
+        None
+    );
     assert!(
         !repo
             .record_activity(&activity(
