@@ -5,6 +5,7 @@
 
 use crate::camera::source::Camera;
 use crate::camera::View;
+use crate::clock::on_gps_clock;
 use crate::cloud::Client;
 use crate::drives::{process_finished, Processed};
 use crate::error::AgentError;
@@ -156,6 +157,7 @@ impl Agent {
                 sha256: made.written.sha256.clone(),
                 size: made.written.size,
                 filename: format!("drive_{}_timelapse.mp4", stamp(made.start)),
+                clock: upload::Clock::Camera,
             });
         }
         let recordings = self.residency.recordings(processed.drive.id).await?;
@@ -179,7 +181,13 @@ impl Agent {
                 sha256: sidecar.sha256.clone(),
                 size: sidecar.size,
                 filename: file_name(path),
+                clock: upload::Clock::Camera,
             });
+        }
+        if let Some(offset) = processed.clock_offset {
+            for item in &mut items {
+                on_gps_clock(item, offset);
+            }
         }
         for item in &items {
             self.queue.enqueue(item).await?;
@@ -219,6 +227,7 @@ pub fn clip_upload(clip: &Clip) -> NewUpload {
         sha256: clip.sha256.clone(),
         size: clip.size,
         filename: format!("clip_{}_{what}.mp4", stamp(clip.start)),
+        clock: upload::Clock::Camera,
     }
 }
 

@@ -51,6 +51,8 @@ fn media(path: &Path) -> impl FnOnce(dashvault_media::Error) -> AgentError + '_ 
 struct Opened {
     files: Vec<File>,
     indexes: Vec<Mp4Index>,
+    /// Each one's start on the wall clock.
+    walls: Vec<DateTime<Utc>>,
     /// The first one's path and start time.
     first_path: PathBuf,
     first: DateTime<Utc>,
@@ -61,7 +63,7 @@ fn open(
     sources: &[Source],
     window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> Result<Opened, AgentError> {
-    let (mut files, mut indexes, mut first) = (Vec::new(), Vec::new(), None);
+    let (mut files, mut indexes, mut walls, mut first) = (Vec::new(), Vec::new(), Vec::new(), None);
     for (i, (path, start)) in sources.iter().enumerate() {
         if let Some((from, to)) = window {
             // A file ends at the latest where the next one starts: files that can not
@@ -82,15 +84,38 @@ fn open(
         first.get_or_insert((path.clone(), *start));
         files.push(file);
         indexes.push(index);
+        walls.push(*start);
     }
     let (first_path, first) = first
         .ok_or_else(|| AgentError::Request("no recording on the phone covers that time".into()))?;
     Ok(Opened {
         files,
         indexes,
+        walls,
         first_path,
         first,
     })
+}
+
+impl Opened {
+    /// Where wall-clock time `t` falls on the joint timeline of the files laid end to
+    /// end: a time in a gap between files is where the next one starts, so a window over
+    /// a gap holds only what was recorded, and nothing after the gap is shifted.
+    fn joint(&self, t: DateTime<Utc>) -> f64 {
+        self.walls
+            .iter()
+            .zip(&self.indexes)
+            .map(|(wall, index)| seconds(t - *wall).clamp(0.0, index.duration_seconds()))
+            .sum()
+    }
+
+    /// The wall-clock time of second `s` of the joint timeline whose files start at
+    /// `starts` (the inverse of [`Self::joint`]).
+    fn wall(&self, starts: &[f64], s: f64) -> DateTime<Utc> {
+        let file = starts.iter().rposition(|&at| at <= s).unwrap_or(0);
+        let (wall, at) = (self.walls[file], starts.get(file).copied().unwrap_or(0.0));
+        wall + Duration::milliseconds(((s - at) * 1000.0).round() as i64)
+    }
 }
 
 /// Cuts `[from, to]` out of `sources` (in time order) into `out`.
@@ -100,28 +125,23 @@ pub fn cut_window(
     to: DateTime<Utc>,
     out: &Path,
 ) -> Result<Made, AgentError> {
-    let Opened {
-        files,
-        indexes,
-        first_path,
-        first,
-    } = open(sources, Some((from, to)))?;
-    let first_path = first_path.as_path();
-    let from_s = seconds(from - first).max(0.0);
-    let to_s = seconds(to - first);
-    let plan = cut(&indexes, from_s, to_s).map_err(media(first_path))?;
-    let key = keyframe_at_or_before(&indexes, from_s).map_err(media(first_path))?;
+    let opened = open(sources, Some((from, to)))?;
+    let first_path = opened.first_path.as_path();
+    let (from_s, to_s) = (opened.joint(from), opened.joint(to));
+    let indexes = &opened.indexes;
+    let plan = cut(indexes, from_s, to_s).map_err(media(first_path))?;
+    let key = keyframe_at_or_before(indexes, from_s).map_err(media(first_path))?;
+    let (starts, _) = timeline(indexes).map_err(media(first_path))?;
     let written = write_atomically(out, |w| {
         let mut w = w;
-        plan.write_to(&files, &mut w)
+        plan.write_to(&opened.files, &mut w)
             .map(drop)
             .map_err(std::io::Error::other)
     })
     .map_err(AgentError::io(out))?;
-    let start = first + Duration::milliseconds((key * 1000.0).round() as i64);
     Ok(Made {
-        start,
-        end: start + Duration::milliseconds((plan.duration() * 1000.0).round() as i64),
+        start: opened.wall(&starts, key),
+        end: opened.wall(&starts, key + plan.duration()),
         written,
     })
 }
@@ -133,6 +153,7 @@ pub fn timelapse(sources: &[Source], out: &Path) -> Result<Made, AgentError> {
         indexes,
         first_path,
         first,
+        ..
     } = open(sources, None)?;
     let first_path = first_path.as_path();
     let plan = dashvault_media::timelapse(
@@ -143,7 +164,7 @@ pub fn timelapse(sources: &[Source], out: &Path) -> Result<Made, AgentError> {
         },
     )
     .map_err(media(first_path))?;
-    let (_, total) = timeline(&indexes).map_err(media(first_path))?;
+    let (starts, total) = timeline(&indexes).map_err(media(first_path))?;
     let written = write_atomically(out, |w| {
         let mut w = w;
         plan.write_to(&files, &mut w)
@@ -151,9 +172,13 @@ pub fn timelapse(sources: &[Source], out: &Path) -> Result<Made, AgentError> {
             .map_err(std::io::Error::other)
     })
     .map_err(AgentError::io(out))?;
+    // It covers its drive on the wall clock: to the end of the last recording (gaps
+    // between recordings are left out of the picture, not out of the span).
+    let last = starts.last().copied().unwrap_or(0.0);
+    let last_start = sources.last().map_or(first, |s| s.1);
     Ok(Made {
         start: first,
-        end: first + Duration::milliseconds((total * 1000.0) as i64),
+        end: last_start + Duration::milliseconds(((total - last) * 1000.0) as i64),
         written,
     })
 }

@@ -10,6 +10,7 @@
 //! are the windows of [`dashvault_detect::clip_windows`]: 40 s, from 25 s before an
 //! incident to 15 s after it, overlapping ones merged.
 
+use crate::clock::gps_offset;
 use crate::cutting::{cut_window, timelapse, Made, Source};
 use crate::error::AgentError;
 use crate::marked::{make_clips, Window};
@@ -32,6 +33,8 @@ pub struct Processed {
     pub timelapse: Option<(PathBuf, Made)>,
     /// Its sidecars on the phone.
     pub sidecars: Vec<Sidecar>,
+    /// The camera clock's offset from UTC that its GPS time gave ([`crate::clock`]).
+    pub clock_offset: Option<Duration>,
 }
 
 /// Detects incidents and cuts clips for every finished drive not processed yet.
@@ -83,15 +86,17 @@ async fn process(
         sidecars.clone(),
         detector.clone(),
     );
-    let windows = tokio::task::spawn_blocking(move || {
+    let (windows, clock_offset) = tokio::task::spawn_blocking(move || {
         let telemetry = drive_telemetry(drive_start, &recs, &cars);
-        match det.detect(&Trace::from_telemetry(&telemetry)) {
+        let offset = gps_offset(drive_start, &telemetry);
+        let windows = match det.detect(&Trace::from_telemetry(&telemetry)) {
             Ok(detection) => detection.clips,
             Err(e) => {
                 tracing::warn!(drive_start = %drive_start, error = %e, "no incident detection for this drive");
                 Vec::new()
             }
-        }
+        };
+        (windows, offset)
     })
     .await
     .map_err(|e| AgentError::Request(format!("detection stopped: {e}")))?;
@@ -155,6 +160,7 @@ async fn process(
         clips,
         timelapse,
         sidecars,
+        clock_offset,
     })
 }
 

@@ -16,6 +16,7 @@ use crate::error::AgentError;
 use crate::evict::make_room;
 use crate::marked::{add_marked, is_marked, Marked};
 use crate::phone::{remove_file, Phone, Written};
+use crate::rebuild;
 use crate::residency::{Recording, Residency, Sidecar};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -41,12 +42,17 @@ pub struct ImportReport {
     pub failed: usize,
     /// Cabin-view files the camera marked, fetched to become clips.
     pub marked: usize,
+    /// Road recordings the camera left without an index (its power cut), rebuilt.
+    pub recovered: usize,
 }
 
 /// One file to fetch: a road recording, or a marked cabin file.
 struct Todo {
     file: CameraFile,
     size: u64,
+    /// The camera went on to a later file of the view (or `--once`): a file without an
+    /// index will never get one.
+    moved_on: bool,
 }
 
 /// Imports what is new on `camera`; `quota` is in bytes; with `all_final`, files still
@@ -77,10 +83,16 @@ pub async fn import(
         if !wanted {
             continue;
         }
-        match camera.finished(file, *listed, all_final).await {
+        let moved_on = all_final
+            || found
+                .recordings
+                .iter()
+                .any(|(later, _)| later.view == file.view && later.start > file.start);
+        match camera.finished(file, *listed, (all_final, moved_on)).await {
             Ok(Some(size)) => todo.push(Todo {
                 file: file.clone(),
                 size,
+                moved_on,
             }),
             Ok(None) => report.not_ready += 1,
             Err(e) => {
@@ -101,7 +113,15 @@ pub async fn import(
         ProgressStyle::with_template("import {bar:30} {bytes}/{total_bytes} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    for (i, Todo { file, size }) in todo.iter().enumerate() {
+    for (
+        i,
+        Todo {
+            file,
+            size,
+            moved_on,
+        },
+    ) in todo.iter().enumerate()
+    {
         let room = make_room(residency, *size, quota).await?;
         report.evicted_drives.extend(room.drives);
         if !room.fits {
@@ -119,11 +139,28 @@ pub async fn import(
             _ => phone.marked(&name),
         };
         let (duration_ms, written) = match camera
-            .fetch_video(&file.path, *size, &to, &phone.partial(&name))
+            .fetch_video(&file.path, (*size, *moved_on), &to, &phone.partial(&name))
             .await
         {
             Ok(Fetched::Done(duration_ms, written)) => (duration_ms, written),
-            Ok(Fetched::NotReady) => {
+            Ok(Fetched::NoIndex(broken)) if file.view == View::Road => {
+                match rebuilt(residency, file, &broken, &to).await {
+                    Ok(Some(rebuilt)) => {
+                        report.recovered += 1;
+                        rebuilt
+                    }
+                    Ok(None) => {
+                        report.not_ready += 1;
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(file = %file.path.display(), error = %e, "recording without an index not rebuilt");
+                        report.failed += 1;
+                        continue;
+                    }
+                }
+            }
+            Ok(Fetched::NotReady | Fetched::NoIndex(_)) => {
                 report.not_ready += 1;
                 continue;
             }
@@ -186,6 +223,24 @@ pub async fn import(
     }
     progress.finish_and_clear();
     Ok(report)
+}
+
+/// The road recording `file` that the camera left without an index, fetched to
+/// `broken`, rebuilt into `to` ([`crate::rebuild`]); `None` while no road recording is on
+/// the phone to rebuild it with (the next pass tries again).
+async fn rebuilt(
+    residency: &Residency,
+    file: &CameraFile,
+    broken: &Path,
+    to: &Path,
+) -> Result<Option<(i64, Written)>, AgentError> {
+    let Some(reference) = rebuild::reference(residency, file.start).await? else {
+        tracing::info!(file = %file.path.display(), "recording without an index waits for a sibling to rebuild it with");
+        return Ok(None);
+    };
+    let rebuilt = rebuild::rebuild(broken, &reference, to).await?;
+    remove_file(broken).map_err(AgentError::io(broken))?;
+    Ok(Some((rebuilt.duration_ms, rebuilt.written)))
 }
 
 /// Records a road recording fetched to `to`.

@@ -6,9 +6,11 @@
 //! * [`state`] — the agent's own SQLite database in its storage directory.
 //! * [`camera`] — the recordings and sidecars on a camera's card (BlackVue, Viofo/Novatek,
 //!   Tesla), or fetched over its Wi-Fi (BlackVue, Viofo/Novatek).
+//! * [`clock`] — the camera's clock against GPS time: uploads carry true UTC.
 //! * [`phone`], [`quota`] — the phone storage: atomic writes, and how much of the disk it may use.
 //! * [`residency`] — what the phone holds: drives, recordings, sidecars, clips.
 //! * [`import`], [`evict`] — camera → phone within the quota, and the loop that deletes the oldest drives.
+//! * [`rebuild`] — a recording the camera's power cut left without an index, rebuilt at import.
 //! * [`drives`], [`cutting`], [`manual`] — incidents detected per drive, automatic and manual clips, time-lapses.
 //! * [`marked`] — the files the camera itself marked (event, manual), each one clip.
 //! * [`error`] — [`AgentError`], what the agent could not do.
@@ -21,6 +23,7 @@
 
 pub mod agent;
 pub mod camera;
+pub mod clock;
 pub mod cloud;
 pub mod cutting;
 pub mod drives;
@@ -31,6 +34,7 @@ pub mod manual;
 pub mod marked;
 pub mod phone;
 pub mod quota;
+pub mod rebuild;
 pub mod residency;
 pub mod state;
 pub mod status;

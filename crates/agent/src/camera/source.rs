@@ -33,6 +33,9 @@ pub enum Fetched {
     Done(i64, Written),
     /// Not a readable video (yet): tried again next pass.
     NotReady,
+    /// A finished file without a readable index (the camera's power was cut while it
+    /// wrote it), fetched whole to this path beside the phone storage, to be rebuilt.
+    NoIndex(PathBuf),
 }
 
 impl Camera {
@@ -89,19 +92,21 @@ impl Camera {
     }
 
     /// The size of `file` when it is finished (the camera no longer writes it), `None`
-    /// while it may still grow: in a folder, once its index reads; on Wi-Fi, once its size
-    /// held over two listings, or at once with `all_final`.
+    /// while it may still grow: in a folder, once its index reads or the camera `moved_on`
+    /// (it wrote a later file of the view, or `--once`); on Wi-Fi, once its size held over
+    /// two listings, or at once with `all_final`.
     pub async fn finished(
         &self,
         file: &CameraFile,
         listed: Option<u64>,
-        all_final: bool,
+        (all_final, moved_on): (bool, bool),
     ) -> Result<Option<u64>, AgentError> {
         match self {
             // A file in a folder is finished once its index reads (the camera writes the
-            // index last), checked before room is made for it.
+            // index last), checked before room is made for it; one the camera left without
+            // an index (its power cut) once it went on to the next.
             Camera::Folder(_) => Ok(match listed {
-                Some(size) if duration_ms(&file.path).await.is_some() => Some(size),
+                Some(size) if moved_on || duration_ms(&file.path).await.is_some() => Some(size),
                 _ => None,
             }),
             Camera::Wifi(wifi) => {
@@ -116,21 +121,25 @@ impl Camera {
     }
 
     /// Fetches the video `file` (`size` bytes) to `to` on the phone, through `partial`
-    /// for a Wi-Fi camera, once its MP4 index reads.
+    /// for a Wi-Fi camera, once its MP4 index reads; a file whose index does not read is
+    /// fetched to `partial` as [`Fetched::NoIndex`] when `moved_on` (the camera went on
+    /// to a later file of the view, or `--once`).
     pub async fn fetch_video(
         &self,
         file: &Path,
-        size: u64,
+        (size, moved_on): (u64, bool),
         to: &Path,
         partial: &Path,
     ) -> Result<Fetched, AgentError> {
         match self {
-            Camera::Folder(_) => {
-                let Some(duration_ms) = duration_ms(file).await else {
-                    return Ok(Fetched::NotReady);
-                };
-                Ok(Fetched::Done(duration_ms, blocking_copy(file, to).await?))
-            }
+            Camera::Folder(_) => match duration_ms(file).await {
+                Some(duration_ms) => Ok(Fetched::Done(duration_ms, blocking_copy(file, to).await?)),
+                None if moved_on => {
+                    blocking_copy(file, partial).await?;
+                    Ok(Fetched::NoIndex(partial.to_owned()))
+                }
+                None => Ok(Fetched::NotReady),
+            },
             Camera::Wifi(wifi) => {
                 let path = remote(file);
                 let got = wifi.download(path, partial, Some(size)).await?;
@@ -143,7 +152,11 @@ impl Camera {
                     )));
                 }
                 let Some(duration_ms) = duration_ms(partial).await else {
-                    return Ok(Fetched::NotReady);
+                    if !moved_on {
+                        return Ok(Fetched::NotReady);
+                    }
+                    wifi.taken(path);
+                    return Ok(Fetched::NoIndex(partial.to_owned()));
                 };
                 let written = blocking_persist(partial, to).await?;
                 wifi.taken(path);

@@ -24,7 +24,7 @@ pub mod uploader;
 pub use network::Network;
 pub use policy::{Decision, Policy};
 pub use queue::{
-    sha256_file, ClipKind, Incident, Kind, NewUpload, Priority, Queue, QueuedUpload, Status,
+    sha256_file, ClipKind, Clock, Incident, Kind, NewUpload, Priority, Queue, QueuedUpload, Status,
     Summary, View,
 };
 pub use uploader::{Progress, ProgressHook, Report, Retry, Until, UploadError, Uploader};

@@ -172,6 +172,7 @@ mod tests {
                 sha256: String::new(),
                 size: 1,
                 filename: "x".into(),
+                clock: crate::upload::Clock::Camera,
             },
             tus_url: None,
             offset: 0,

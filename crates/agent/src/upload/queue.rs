@@ -81,6 +81,32 @@ impl View {
     }
 }
 
+/// Which clock an upload's times are on (the server's `clock` metadata).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// True UTC: the camera's clock corrected by its GPS time ([`crate::clock`]).
+    Gps,
+    /// The camera's clock, as it named the file.
+    #[default]
+    Camera,
+}
+
+impl Clock {
+    /// The name the server and the database use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gps => "gps",
+            Self::Camera => "camera",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Gps, Self::Camera]
+            .into_iter()
+            .find(|c| c.as_str() == text)
+    }
+}
+
 /// How a clip came about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClipKind {
@@ -138,6 +164,8 @@ pub struct NewUpload {
     pub size: u64,
     /// The file name to show in the cloud.
     pub filename: String,
+    /// The clock `start`, `end` and the incidents' times are on.
+    pub clock: Clock,
 }
 
 /// Where a queued upload stands.
@@ -221,7 +249,8 @@ pub struct Queue {
 }
 
 const COLUMNS: &str = "id, path, sha256, size, filename, kind, priority, start_at, end_at, \
-    view, clip_kind, incidents, tus_url, sent_offset, status, attempts, last_error, next_attempt_at";
+    view, clip_kind, incidents, tus_url, sent_offset, status, attempts, last_error, next_attempt_at, \
+    clock";
 
 impl Queue {
     /// The queue kept in `state`.
@@ -244,7 +273,8 @@ impl Queue {
             .map_err(|e| StateError::Database(sqlx::Error::Encode(Box::new(e))))?;
         sqlx::query(
             "INSERT INTO uploads (path, sha256, size, filename, kind, priority, start_at, end_at, \
-             view, clip_kind, incidents, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             view, clip_kind, incidents, created_at, clock) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (path, sha256) DO NOTHING",
         )
         .bind(path.as_ref())
@@ -259,6 +289,7 @@ impl Queue {
         .bind(item.clip.map(ClipKind::as_str))
         .bind(incidents)
         .bind(Utc::now())
+        .bind(item.clock.as_str())
         .execute(self.state.pool())
         .await?;
         Ok(
@@ -464,6 +495,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<QueuedUpload, StateError> {
     let size: i64 = row.try_get("size")?;
     let offset: i64 = row.try_get("sent_offset")?;
     let attempts: i64 = row.try_get("attempts")?;
+    let clock: String = row.try_get("clock")?;
     Ok(QueuedUpload {
         id: row.try_get("id")?,
         item: NewUpload {
@@ -491,6 +523,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<QueuedUpload, StateError> {
             sha256: row.try_get("sha256")?,
             size: u64::try_from(size).unwrap_or(0),
             filename: row.try_get("filename")?,
+            clock: Clock::parse(&clock).ok_or_else(|| bad("clock", clock.clone()))?,
         },
         tus_url: tus_url
             .map(|text| Url::parse(&text).map_err(|_| bad("tus_url", text)))
@@ -546,6 +579,7 @@ mod tests {
             sha256: format!("{:0>64}", path.len()),
             size: 100,
             filename: "c.mp4".into(),
+            clock: Clock::Camera,
         }
     }
 

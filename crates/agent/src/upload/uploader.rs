@@ -392,7 +392,17 @@ fn metadata(upload: &QueuedUpload) -> Vec<(&'static str, String)> {
         ("view", item.view.as_str().to_owned()),
         ("sha256", item.sha256.clone()),
         ("filename", item.filename.clone()),
+        ("clock", item.clock.as_str().to_owned()),
     ];
+    if item.kind == Kind::Timelapse {
+        // A time-lapse plays faster than it was recorded: its end on the wall clock says
+        // what span of its drive it covers.
+        pairs.push((
+            "end",
+            item.end
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        ));
+    }
     if item.kind == Kind::Clip {
         if let Some(clip) = item.clip {
             pairs.push(("clip", clip.as_str().to_owned()));
@@ -436,6 +446,7 @@ mod tests {
                         sha256: "0".repeat(64),
                         size: 5,
                         filename: name.into(),
+                        clock: crate::upload::Clock::Camera,
                     })
                     .await
                     .unwrap(),

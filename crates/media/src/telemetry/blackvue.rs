@@ -5,7 +5,8 @@
 //! same stamp; `RMC` gives position, date, speed and course, `GGA` position and altitude.
 //! One [`GpsFix`] is made per stamp that has a valid position. `t` counts from the
 //! file's first stamp, which is also [`Telemetry::start`]. A fix's `time` is the
-//! receiver's `RMC` date and time when present, else the stamp.
+//! receiver's `RMC` date and time (UTC) when present, else none: the stamp is the
+//! camera's clock, in whatever zone the camera was set to.
 //!
 //! `.3gf`: records of 10 bytes — big-endian u32 milliseconds since the start of the
 //! recording, then three big-endian i16 axes, stored order kept. Scale: 128 counts per g.
@@ -285,13 +286,15 @@ fn flush(second: Option<Second>, first_ms: i64, out: &mut Telemetry) {
         heading = h;
         time = date.zip(t).map(|(d, t)| NaiveDateTime::new(d, t).and_utc());
     }
-    let (Some((lat, lon)), Some(time)) = (position, time.or(stamp(second.ms))) else {
+    // A stamp out of range is no line of the log; a fix's time is the receiver's (UTC),
+    // never the stamp (the camera's clock, which is whatever zone it was set to).
+    let (Some((lat, lon)), Some(_)) = (position, stamp(second.ms)) else {
         return;
     };
     let t = second.ms.saturating_sub(first_ms) as f64 / 1000.0;
     out.gps.push(GpsFix {
         t,
-        time: Some(time),
+        time,
         lat,
         lon,
         speed,
