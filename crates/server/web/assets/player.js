@@ -185,6 +185,18 @@ document.addEventListener('DOMContentLoaded', () => {
   }
   let total = Math.max(1, (Date.parse(data.end) - start) / 1000) || 1;
   const followers = [];
+  // A ride's video is its recordings end to end: the timeline is the wall clock, so a
+  // gap between recordings is skipped by the video and jumped over by the cursor.
+  // Spans: [video seconds, wall seconds from the start, video length, wall length].
+  let spans = null;
+  const wallOf = (t) => {
+    const span = spans && spans.find((s, i) => t < s[0] + s[2] || i === spans.length - 1);
+    return span ? span[1] + (t - span[0]) * (span[3] / span[2]) : t;
+  };
+  const videoOf = (w) => {
+    const span = spans && spans.find((s, i) => w < s[1] + s[3] || i === spans.length - 1);
+    return span ? span[0] + Math.max(0, w - span[1]) * (span[2] / span[3]) : w;
+  };
 
   function place() {
     for (const marker of markers) {
@@ -192,13 +204,13 @@ document.addEventListener('DOMContentLoaded', () => {
     }
   }
   function follow() {
-    const t = video.currentTime;
+    const t = wallOf(video.currentTime);
     cursor.style.width = `${Math.min(100, (t / total) * 100)}%`;
     for (const f of followers) f(t);
   }
   place();
   video.addEventListener('loadedmetadata', () => {
-    if (Number.isFinite(video.duration) && video.duration > 0) total = video.duration;
+    if (!spans && Number.isFinite(video.duration) && video.duration > 0) total = video.duration;
     place();
     follow();
   });
@@ -207,8 +219,28 @@ document.addEventListener('DOMContentLoaded', () => {
   for (const marker of markers) {
     marker.addEventListener('click', () => {
       // A second before the incident, to see it coming.
-      video.currentTime = Math.max(0, Number(marker.dataset.t) - 1);
+      video.currentTime = videoOf(Math.max(0, Number(marker.dataset.t) - 1));
     });
+  }
+  const ride = data.mode === 'ride' && video.getAttribute('src').match(/^(\/api\/v1\/drives\/[^/]+)\/video/);
+  if (ride) {
+    fetch(ride[1]).then((r) => (r.ok ? r.json() : null)).then((drive) => {
+      const road = ((drive && drive.recordings) || []).filter((r) => r.view === 'road' && r.duration_ms > 0);
+      const full = road.filter((r) => r.kind === 'recording');
+      let at = 0;
+      const made = (full.length ? full : road).map((r) => {
+        const span = [at, (Date.parse(r.start) - start) / 1000, r.duration_ms / 1000,
+          (Date.parse(r.end) - Date.parse(r.start)) / 1000];
+        at += span[2];
+        return span;
+      });
+      if (made.length) {
+        spans = made;
+        total = Math.max(1, (Date.parse(data.end) - start) / 1000);
+        place();
+        follow();
+      }
+    }).catch(() => {});
   }
 
   const note = document.getElementById('route-note');
