@@ -56,6 +56,26 @@ impl PostgresRepo {
     pub(super) fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// Run `update` (setting one text column of one of the user's devices to `value`)
+    /// and read the device back; `None` if the user has no such device.
+    async fn update_device_text(
+        &self,
+        update: &'static str,
+        value: Option<&str>,
+        user_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<Device>> {
+        sqlx::query(&format!("{update} RETURNING {DEVICE_COLUMNS}"))
+            .bind(value)
+            .bind(user_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(device_from_row)
+            .transpose()
+    }
 }
 
 fn user_from_row(row: &PgRow) -> Result<User> {
@@ -65,6 +85,10 @@ fn user_from_row(row: &PgRow) -> Result<User> {
         created_at: row.try_get("created_at")?,
     })
 }
+
+/// The columns a [`Device`] is read from.
+const DEVICE_COLUMNS: &str = "id, user_id, model, serial, name, has_cabin_camera, uploads_drives, \
+                              created_at, timezone, last_seen_at";
 
 fn device_from_row(row: &PgRow) -> Result<Device> {
     Ok(Device {
@@ -390,19 +414,13 @@ impl DeviceRepo for PostgresRepo {
     }
 
     async fn rename_device(&self, user_id: Uuid, id: Uuid, name: &str) -> Result<Option<Device>> {
-        sqlx::query(
-            "UPDATE devices SET name = $1 WHERE user_id = $2 AND id = $3
-             RETURNING id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                       created_at, timezone, last_seen_at",
+        self.update_device_text(
+            "UPDATE devices SET name = $1 WHERE user_id = $2 AND id = $3",
+            Some(name),
+            user_id,
+            id,
         )
-        .bind(name)
-        .bind(user_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(device_from_row)
-        .transpose()
+        .await
     }
 
     async fn set_device_timezone(
@@ -411,19 +429,13 @@ impl DeviceRepo for PostgresRepo {
         id: Uuid,
         timezone: Option<&str>,
     ) -> Result<Option<Device>> {
-        sqlx::query(
-            "UPDATE devices SET timezone = $1 WHERE user_id = $2 AND id = $3
-             RETURNING id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                       created_at, timezone, last_seen_at",
+        self.update_device_text(
+            "UPDATE devices SET timezone = $1 WHERE user_id = $2 AND id = $3",
+            timezone,
+            user_id,
+            id,
         )
-        .bind(timezone)
-        .bind(user_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(device_from_row)
-        .transpose()
+        .await
     }
 
     async fn touch_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {

@@ -74,6 +74,26 @@ impl SqliteRepo {
     pub(super) fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+
+    /// Run `update` (setting one text column of one of the user's devices to `value`)
+    /// and read the device back; `None` if the user has no such device.
+    async fn update_device_text(
+        &self,
+        update: &'static str,
+        value: Option<&str>,
+        user_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<Device>> {
+        sqlx::query(&format!("{update} RETURNING {DEVICE_COLUMNS}"))
+            .bind(value)
+            .bind(user_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(device_from_row)
+            .transpose()
+    }
 }
 
 /// Whether the URL names an in-memory database rather than a file.
@@ -101,6 +121,10 @@ fn user_from_row(row: &SqliteRow) -> Result<User> {
         created_at: from_millis(row.try_get("created_at")?, "users.created_at")?,
     })
 }
+
+/// The columns a [`Device`] is read from.
+const DEVICE_COLUMNS: &str = "id, user_id, model, serial, name, has_cabin_camera, uploads_drives, \
+                              created_at, timezone, last_seen_at";
 
 fn device_from_row(row: &SqliteRow) -> Result<Device> {
     Ok(Device {
@@ -431,19 +455,13 @@ impl DeviceRepo for SqliteRepo {
     }
 
     async fn rename_device(&self, user_id: Uuid, id: Uuid, name: &str) -> Result<Option<Device>> {
-        sqlx::query(
-            "UPDATE devices SET name = ? WHERE user_id = ? AND id = ?
-             RETURNING id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                       created_at, timezone, last_seen_at",
+        self.update_device_text(
+            "UPDATE devices SET name = ? WHERE user_id = ? AND id = ?",
+            Some(name),
+            user_id,
+            id,
         )
-        .bind(name)
-        .bind(user_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(device_from_row)
-        .transpose()
+        .await
     }
 
     async fn set_device_timezone(
@@ -452,19 +470,13 @@ impl DeviceRepo for SqliteRepo {
         id: Uuid,
         timezone: Option<&str>,
     ) -> Result<Option<Device>> {
-        sqlx::query(
-            "UPDATE devices SET timezone = ? WHERE user_id = ? AND id = ?
-             RETURNING id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                       created_at, timezone, last_seen_at",
+        self.update_device_text(
+            "UPDATE devices SET timezone = ? WHERE user_id = ? AND id = ?",
+            timezone,
+            user_id,
+            id,
         )
-        .bind(timezone)
-        .bind(user_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(device_from_row)
-        .transpose()
+        .await
     }
 
     async fn touch_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
