@@ -2,6 +2,7 @@
 
 mod admin;
 mod agent;
+mod agent_camera_files;
 mod agent_upload;
 mod agent_wifi;
 mod archive;
