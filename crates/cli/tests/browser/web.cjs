@@ -157,6 +157,14 @@ async function main() {
     await stranger.close();
     await page.click('#share-close');
 
+    // Evidence: the signed bundle downloads; the activity list shows it and the share.
+    const [bundle] = await Promise.all([page.waitForEvent('download'), page.click('#evidence-download')]);
+    seen.evidence = path.join(downloads, bundle.suggestedFilename());
+    await bundle.saveAs(seen.evidence);
+    await page.reload();
+    await page.waitForSelector('#activity-list li[data-action="evidence_export"]');
+    seen.activity = await page.$$eval('#activity-list li', (ls) => ls.map((l) => l.dataset.action));
+
     // A ride: its 2-minute segments; download the first.
     await page.goto(`${base}/rides`);
     await Promise.all([page.waitForURL(/\/rides\/./), page.click('.card a.card-link')]);

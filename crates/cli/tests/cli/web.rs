@@ -483,6 +483,15 @@ fn the_web_ui_in_chromium() {
         "{revoked}"
     );
 
+    // The evidence bundle verifies with the server's key; the activity list shows it.
+    let bundle = seen["evidence"].as_str().unwrap();
+    assert!(bundle.ends_with("_evidence.zip"), "{seen}");
+    succeeds("verify", &[bundle, "--server", &server.base]);
+    let activity = seen["activity"].to_string();
+    for action in ["evidence_export", "share_revoke", "share_open", "share_create", "play"] {
+        assert!(activity.contains(action), "{action} in {activity}");
+    }
+
     // The first 2-minute segment of the ride: valid, 120 s ± 1 frame.
     assert_eq!(seen["segments"].as_array().unwrap().len(), 2, "{seen}");
     let (frames, duration) = probe(Path::new(seen["download"].as_str().unwrap()));

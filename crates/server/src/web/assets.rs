@@ -38,6 +38,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../web/assets/cameras.js"),
     ),
     (
+        "activity.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/assets/activity.js"),
+    ),
+    (
         "manage.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/assets/manage.js"),

@@ -96,7 +96,7 @@ pub async fn ledger_is_one_chain(repo: Arc<dyn Repo>) {
         .expect("append again");
     assert!(again.is_empty(), "an object is filed once");
     assert!(
-        repo.ledger_deleted(bob.id, &[a.blob_key.clone()], at(MINUTE))
+        repo.ledger_deleted(bob.id, std::slice::from_ref(&a.blob_key), at(MINUTE))
             .await
             .expect("bob deletes")
             .is_empty(),
@@ -114,7 +114,7 @@ pub async fn ledger_is_one_chain(repo: Arc<dyn Repo>) {
     assert_eq!(deleted[0].record.action, LedgerAction::Delete);
     assert_eq!(deleted[0].record.file, a);
     assert!(repo
-        .ledger_deleted(alice.id, &[a.blob_key.clone()], at(2 * MINUTE))
+        .ledger_deleted(alice.id, std::slice::from_ref(&a.blob_key), at(2 * MINUTE))
         .await
         .expect("delete again")
         .is_empty());
