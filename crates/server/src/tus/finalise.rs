@@ -10,12 +10,11 @@ use super::rebuild::rebuild;
 use super::writer::{best_effort_delete, key, scratch_prefix};
 use super::TusError;
 use crate::crash::{self, CrashPoint};
-use crate::evidence::ledger;
 use crate::jobs::thumbnail::{MakeThumbnail, ThumbnailOf};
 use crate::state::AppState;
 use crate::stream::reader::BlobReader;
 use dashvault_media::telemetry::mp4::read_mp4;
-use dashvault_media::telemetry::{read_parsed, Parsed, Telemetry};
+use dashvault_media::telemetry::{read_parsed, Parsed};
 use dashvault_media::{Mp4Index, ReadAt, VIDEO};
 use dashvault_store::blob::{BlobKey, UploadId};
 use dashvault_store::model::{
@@ -161,8 +160,6 @@ async fn file(
         // Either this upload filed it before a crash (its key is ours: keep it), or the
         // owner stored the same file before (ours is a second copy).
         let stored = stored_item(state, upload.user_id, item).await?;
-        // A crash right after filing may have kept its ledger entry from being written.
-        ledger::filed(state.repo.as_ref(), upload.user_id, item, state.clock.now()).await?;
         if let Some(of) = stored.as_ref().and_then(|s| s.thumbnail) {
             queue_thumbnail(state, upload.user_id, of).await;
         }
@@ -272,7 +269,6 @@ async fn file(
         }
     };
     crash::reached(CrashPoint::RowsCommitted);
-    ledger::filed(state.repo.as_ref(), upload.user_id, item, now).await?;
     if let Some(of) = thumbnail {
         queue_thumbnail(state, upload.user_id, of).await;
     }
@@ -416,7 +412,7 @@ fn inspect(source: &Source, kind: Kind) -> Result<Inspected, String> {
     if kind == Kind::Sidecar {
         return match source {
             Source::Sidecar(path) => read_parsed(path)
-                .map(|p| Inspected::Sidecar(summary(&reported(p))))
+                .map(|p| Inspected::Sidecar(summary(&p)))
                 .map_err(|e| format!("not a telemetry file that can be read: {e}")),
             _ => Err("a sidecar must be read from a local copy".into()),
         };
@@ -453,9 +449,7 @@ fn inspect_video<R: ReadAt>(blob: &R) -> Result<Inspected, String> {
         width: u32::from(track.width),
         height: u32::from(track.height),
         keyframes,
-        telemetry: read_mp4(blob)
-            .map(|p| summary(&reported(p)))
-            .unwrap_or_default(),
+        telemetry: read_mp4(blob).map(|p| summary(&p)).unwrap_or_default(),
     }))
 }
 
@@ -464,23 +458,20 @@ fn millis(seconds: f64) -> u64 {
     (seconds.max(0.0) * 1000.0).round() as u64
 }
 
-/// The telemetry read from a file past its damaged parts (noise, partial records), the
-/// count of those logged.
-fn reported(parsed: Parsed) -> Telemetry {
-    if parsed.skipped.count > 0 {
-        let first = parsed.skipped.first.unwrap_or_default();
-        tracing::info!(skipped = parsed.skipped.count, %first, "telemetry read past damaged parts");
+/// The short form of telemetry kept with a file, with the count of the damaged parts
+/// (noise, partial records) it was read past, which is logged too.
+fn summary(parsed: &Parsed) -> TelemetrySummary {
+    let (t, skipped) = (&parsed.telemetry, &parsed.skipped);
+    if skipped.count > 0 {
+        let first = skipped.first.as_deref().unwrap_or_default();
+        tracing::info!(skipped = skipped.count, %first, "telemetry read past damaged parts");
     }
-    parsed.telemetry
-}
-
-/// The short form of telemetry kept with a file.
-fn summary(t: &Telemetry) -> TelemetrySummary {
     TelemetrySummary {
         gps_fixes: t.gps.len() as u64,
         accel_samples: t.accel.len() as u64,
         max_speed: t.gps.iter().filter_map(|f| f.speed).reduce(f64::max),
         first_fix: t.gps.first().map(|f| [f.lat, f.lon]),
         last_fix: t.gps.last().map(|f| [f.lat, f.lon]),
+        skipped: skipped.count,
     }
 }

@@ -192,7 +192,9 @@ async fn camera_times_are_read_in_the_device_zone(app: TestApp) {
     let token = app.sign_in("+14155550100").await;
     let tus = Tus::new(&app, &token);
     let first = camera_file(dir.path(), "first.mp4", "testsrc", 5);
-    let (_, done) = tus.upload(&first, &recording("2026-11-20T07:00:00Z"), 1 << 20).await;
+    let (_, done) = tus
+        .upload(&first, &recording("2026-11-20T07:00:00Z"), 1 << 20)
+        .await;
     assert_eq!(done.status(), 204);
     let devices = json(&app, "/api/v1/devices", &token).await;
     let device = devices["items"][0]["id"].as_str().unwrap().to_owned();
@@ -206,10 +208,16 @@ async fn camera_times_are_read_in_the_device_zone(app: TestApp) {
         .unwrap();
     assert_eq!(set.status(), 200, "{:?}", set.text().await);
     let local = camera_file(dir.path(), "local.mp4", "testsrc2", 5);
-    let (_, done) = tus.upload(&local, &recording("2026-11-20T10:30:00Z"), 1 << 20).await;
+    let (_, done) = tus
+        .upload(&local, &recording("2026-11-20T10:30:00Z"), 1 << 20)
+        .await;
     assert_eq!(done.status(), 204);
     let gps = camera_file(dir.path(), "gps.mp4", "smptebars", 5);
-    let meta = metadata(&[("kind", "recording"), ("start", "2026-11-20T07:30:05Z"), ("clock", "gps")]);
+    let meta = metadata(&[
+        ("kind", "recording"),
+        ("start", "2026-11-20T07:30:05Z"),
+        ("clock", "gps"),
+    ]);
     let (_, done) = tus.upload(&gps, &meta, 1 << 20).await;
     assert_eq!(done.status(), 204);
     let drives = json(&app, "/api/v1/drives", &token).await;
@@ -220,7 +228,12 @@ async fn camera_times_are_read_in_the_device_zone(app: TestApp) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["start"].as_str().unwrap().to_owned(), r["clock"].as_str().unwrap().to_owned()))
+        .map(|r| {
+            (
+                r["start"].as_str().unwrap().to_owned(),
+                r["clock"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(
         clocks,
@@ -240,9 +253,9 @@ async fn noisy_and_empty_sidecars_are_kept(app: TestApp) {
     let sum = fix.bytes().fold(0u8, |x, b| x ^ b);
     let mut noisy = vec![0x00, 0xff, 0xfe, 0x13, 0x80, b'\n', 0xc3, 0x28, b'\n'];
     noisy.extend_from_slice(format!("[1763623800000]${fix}*{sum:02X}\n").as_bytes());
-    for (name, file, fixes) in [
-        ("20261120_073000_N.gps", noisy.as_slice(), 1),
-        ("20261120_073100_N.gps", &[][..], 0),
+    for (name, file, fixes, skipped) in [
+        ("20261120_073000_N.gps", noisy.as_slice(), 1, 2),
+        ("20261120_073100_N.gps", &[][..], 0, 0),
     ] {
         let meta = metadata(&[
             ("kind", "sidecar"),
@@ -270,6 +283,7 @@ async fn noisy_and_empty_sidecars_are_kept(app: TestApp) {
         let user = me["id"].as_str().unwrap().parse().unwrap();
         let sidecar = app.state.repo.sidecar(user, id).await.unwrap().unwrap();
         assert_eq!(sidecar.telemetry.gps_fixes, fixes, "{name}");
+        assert_eq!(sidecar.telemetry.skipped, skipped, "{name}");
     }
 }
 

@@ -212,6 +212,10 @@ pub struct TelemetrySummary {
     pub first_fix: Option<[f64; 2]>,
     /// Last fix, `[lat, lon]`.
     pub last_fix: Option<[f64; 2]>,
+    /// Damaged parts the file was read past (a line of noise, a partial record), so that
+    /// what a camera's messy file held is known, not only logged.
+    #[serde(default)]
+    pub skipped: u64,
 }
 
 /// The stored file behind a recording or clip, as the media crate indexed it.

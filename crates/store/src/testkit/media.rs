@@ -38,6 +38,7 @@ pub(super) fn file(sha: &str, start_ms: i64, duration_ms: u64) -> VideoFile {
             max_speed: Some(12.5),
             first_fix: Some([48.1, 11.5]),
             last_fix: Some([48.2, 11.6]),
+            skipped: 0,
         },
         filename: Some("20260101_080000_NF.mp4".into()),
         clock: Clock::Camera,
