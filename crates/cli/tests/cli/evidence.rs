@@ -8,7 +8,8 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::uploads::{files_under, sha256_of, Server};
+use crate::cloud::Cloud;
+use crate::uploads::{files_under, sha256_of};
 use crate::web::{metadata, upload};
 
 const PHONE: &str = "+14155550166";
@@ -29,36 +30,23 @@ fn dashvault(args: &[&str]) -> Output {
         .expect("run dashvault")
 }
 
-/// The server, a session, the camera's recording and a clip cut from it.
+/// The cloud (a server, a session, a camera), the camera's recording and a clip cut
+/// from it.
 struct Setup {
-    server: Server,
-    http: reqwest::Client,
-    session: String,
+    cloud: Cloud,
     clip: String,
     drive: String,
 }
 
 async fn setup(dir: &Path) -> Setup {
-    let server = Server::start(&dir.join("data"));
-    let http = reqwest::Client::new();
-    let session = server.sign_in(&http, PHONE).await;
-    let device: serde_json::Value = http
-        .post(server.url("/api/v1/devices"))
-        .bearer_auth(&session)
-        .json(&serde_json::json!({"model": "GoPro HERO7 Black", "serial": "C3221324545448"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = device["token"].as_str().unwrap().to_owned();
+    let cloud = Cloud::start(&dir.join("data"), PHONE, "C3221324545448").await;
+    let (server, http, token) = (&cloud.server, &cloud.http, &cloud.device_token);
     // The camera's GPS time of its first frame, so the clip's window meets its fixes.
     let start = "2019-05-06T18:15:07.395Z";
     upload(
-        &server,
-        &http,
-        &token,
+        server,
+        http,
+        token,
         &hero7(),
         &metadata(&[
             ("kind", "recording"),
@@ -88,9 +76,9 @@ async fn setup(dir: &Path) -> Setup {
     );
     let incidents = r#"[{"type":"hard_brake","at":"2019-05-06T18:15:10Z","severity":0.8}]"#;
     upload(
-        &server,
-        &http,
-        &token,
+        server,
+        http,
+        token,
         &cut,
         &metadata(&[
             ("kind", "clip"),
@@ -101,42 +89,45 @@ async fn setup(dir: &Path) -> Setup {
         ]),
     )
     .await;
-    let clips: serde_json::Value = get(&http, &server, &session, "/api/v1/clips")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let clips = cloud.get_json("/api/v1/clips").await;
     let clip = clips["items"][0]["id"]
         .as_str()
         .expect("the clip")
         .to_owned();
-    let drives: serde_json::Value = get(&http, &server, &session, "/api/v1/drives")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let drives = cloud.get_json("/api/v1/drives").await;
     let drive = drives["items"][0]["id"]
         .as_str()
         .expect("the drive")
         .to_owned();
-    Setup {
-        server,
-        http,
-        session,
-        clip,
-        drive,
-    }
+    Setup { cloud, clip, drive }
 }
 
-async fn get(
-    http: &reqwest::Client,
-    server: &Server,
-    token: &str,
-    path: &str,
-) -> reqwest::Response {
-    http.get(server.url(path))
+/// `GET path` as the holder of `token`.
+async fn get_as(cloud: &Cloud, token: &str, path: &str) -> reqwest::Response {
+    cloud
+        .http
+        .get(cloud.server.url(path))
         .bearer_auth(token)
         .send()
+        .await
+        .unwrap()
+}
+
+/// A new share link of the clip, as its owner.
+async fn share(s: &Setup, include_location: bool) -> serde_json::Value {
+    s.cloud
+        .http
+        .post(
+            s.cloud
+                .server
+                .url(&format!("/api/v1/clips/{}/shares", s.clip)),
+        )
+        .bearer_auth(&s.cloud.session)
+        .json(&serde_json::json!({"include_location": include_location}))
+        .send()
+        .await
+        .unwrap()
+        .json()
         .await
         .unwrap()
 }
@@ -180,13 +171,10 @@ fn refused(bundle: &Path, key: &str, why: &str) {
 async fn a_gopro_clip_bundle_verifies_offline_and_tampering_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let s = setup(dir.path()).await;
-    let response = get(
-        &s.http,
-        &s.server,
-        &s.session,
-        &format!("/api/v1/clips/{}/evidence", s.clip),
-    )
-    .await;
+    let response = s
+        .cloud
+        .get(&format!("/api/v1/clips/{}/evidence", s.clip))
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/zip");
     let disposition = response.headers()["content-disposition"]
@@ -210,7 +198,7 @@ async fn a_gopro_clip_bundle_verifies_offline_and_tampering_is_refused() {
     ]);
     assert!(out.status.success());
     let key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    let published: serde_json::Value = reqwest::get(s.server.url("/api/v1/evidence/key"))
+    let published: serde_json::Value = reqwest::get(s.cloud.server.url("/api/v1/evidence/key"))
         .await
         .unwrap()
         .json()
@@ -244,7 +232,7 @@ async fn a_gopro_clip_bundle_verifies_offline_and_tampering_is_refused() {
         "verify",
         bundle.to_str().unwrap(),
         "--server",
-        &s.server.base,
+        &s.cloud.server.base,
     ]);
     assert!(
         online.status.success(),
@@ -300,20 +288,13 @@ async fn a_gopro_clip_bundle_verifies_offline_and_tampering_is_refused() {
     let other_key = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
     refused(&bundle, other_key, "manifest.sig does not match");
 
-    let bob = s.server.sign_in(&s.http, "+14155550167").await;
+    let bob = s.cloud.server.sign_in(&s.cloud.http, "+14155550167").await;
     for path in ["evidence", "activity", "route.gpx"] {
-        let other = get(
-            &s.http,
-            &s.server,
-            &bob,
-            &format!("/api/v1/clips/{}/{path}", s.clip),
-        )
-        .await;
+        let other = get_as(&s.cloud, &bob, &format!("/api/v1/clips/{}/{path}", s.clip)).await;
         assert_eq!(other.status(), 404, "{path} of another user's clip");
     }
-    let other = get(
-        &s.http,
-        &s.server,
+    let other = get_as(
+        &s.cloud,
         &bob,
         &format!("/api/v1/drives/{}/route.gpx", s.drive),
     )
@@ -325,12 +306,16 @@ async fn a_gopro_clip_bundle_verifies_offline_and_tampering_is_refused() {
 async fn activity_is_recorded_once_per_viewing_and_routes_are_gpx() {
     let dir = tempfile::tempdir().unwrap();
     let s = setup(dir.path()).await;
-    let video = s.server.url(&format!("/api/v1/clips/{}/video", s.clip));
+    let video = s
+        .cloud
+        .server
+        .url(&format!("/api/v1/clips/{}/video", s.clip));
     for range in ["bytes=0-", "bytes=1000-", "bytes=5000-9999"] {
         let r = s
+            .cloud
             .http
             .get(&video)
-            .bearer_auth(&s.session)
+            .bearer_auth(&s.cloud.session)
             .header("Range", range)
             .send()
             .await
@@ -338,79 +323,66 @@ async fn activity_is_recorded_once_per_viewing_and_routes_are_gpx() {
         assert_eq!(r.status(), 206);
     }
     let download = s
+        .cloud
         .http
         .get(format!("{video}?download=1"))
-        .bearer_auth(&s.session)
+        .bearer_auth(&s.cloud.session)
         .send()
         .await
         .unwrap();
     assert_eq!(download.status(), 200);
-    let share: serde_json::Value = s
+    let first = share(&s, false).await;
+    let link = first["url"].as_str().unwrap().to_owned();
+    let page = s
+        .cloud
         .http
-        .post(s.server.url(&format!("/api/v1/clips/{}/shares", s.clip)))
-        .bearer_auth(&s.session)
-        .json(&serde_json::json!({}))
+        .get(s.cloud.server.url(&link))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
-    let link = share["url"].as_str().unwrap().to_owned();
-    let token = link.trim_start_matches("/s/");
-    let page = s.http.get(s.server.url(&link)).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let hidden = s
+        .cloud
         .http
-        .get(s.server.url(&format!("{link}/route.gpx")))
+        .get(s.cloud.server.url(&format!("{link}/route.gpx")))
         .send()
         .await
         .unwrap();
     assert_eq!(hidden.status(), 404, "no route without the location shared");
     let revoke = s
+        .cloud
         .http
         .delete(
-            s.server
-                .url(&format!("/api/v1/shares/{}", share["id"].as_str().unwrap())),
+            s.cloud
+                .server
+                .url(&format!("/api/v1/shares/{}", first["id"].as_str().unwrap())),
         )
-        .bearer_auth(&s.session)
+        .bearer_auth(&s.cloud.session)
         .send()
         .await
         .unwrap();
     assert_eq!(revoke.status(), 204);
-    let located: serde_json::Value = s
-        .http
-        .post(s.server.url(&format!("/api/v1/clips/{}/shares", s.clip)))
-        .bearer_auth(&s.session)
-        .json(&serde_json::json!({"include_location": true}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let located = share(&s, true).await;
     let shown = s
+        .cloud
         .http
         .get(
-            s.server
+            s.cloud
+                .server
                 .url(&format!("{}/route.gpx", located["url"].as_str().unwrap())),
         )
         .send()
         .await
         .unwrap();
     assert_eq!(shown.status(), 200);
-    assert!(!token.is_empty());
 
-    let activity: serde_json::Value = get(
-        &s.http,
-        &s.server,
-        &s.session,
-        &format!("/api/v1/clips/{}/activity", s.clip),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let activity: serde_json::Value = s
+        .cloud
+        .get(&format!("/api/v1/clips/{}/activity", s.clip))
+        .await
+        .json()
+        .await
+        .unwrap();
     let seen: Vec<(String, String)> = activity["items"]
         .as_array()
         .unwrap()
@@ -441,7 +413,7 @@ async fn activity_is_recorded_once_per_viewing_and_routes_are_gpx() {
         format!("/api/v1/clips/{}/route.gpx", s.clip),
         format!("/api/v1/drives/{}/route.gpx", s.drive),
     ] {
-        let gpx = get(&s.http, &s.server, &s.session, &path).await;
+        let gpx = s.cloud.get(&path).await;
         assert_eq!(gpx.status(), 200, "{path}");
         assert_eq!(gpx.headers()["content-type"], "application/gpx+xml");
         let text = gpx.text().await.unwrap();
