@@ -158,9 +158,33 @@ impl Agent {
                 size: made.written.size,
                 filename: format!("drive_{}_timelapse.mp4", stamp(made.start)),
                 clock: upload::Clock::Camera,
+                original_size: None,
             });
         }
         let recordings = self.residency.recordings(processed.drive.id).await?;
+        // A recording the camera's power cut left without an index is often the one that
+        // matters most (a collision): it goes up whole, as evidence, at once.
+        for recording in &recordings {
+            let (Some(path), Some(original)) = (&recording.phone_path, recording.original_size)
+            else {
+                continue;
+            };
+            items.push(NewUpload {
+                path: path.clone(),
+                kind: Kind::Recording,
+                priority: Priority::AutoClip,
+                start: recording.start,
+                end: recording.start + Duration::milliseconds(recording.duration_ms),
+                view: upload::View::Road,
+                clip: None,
+                incidents: Vec::new(),
+                sha256: recording.sha256.clone(),
+                size: recording.size,
+                filename: file_name(&recording.camera_path),
+                clock: upload::Clock::Camera,
+                original_size: Some(original),
+            });
+        }
         for sidecar in &processed.sidecars {
             let Some(path) = &sidecar.phone_path else {
                 continue;
@@ -182,6 +206,7 @@ impl Agent {
                 size: sidecar.size,
                 filename: file_name(path),
                 clock: upload::Clock::Camera,
+                original_size: None,
             });
         }
         if let Some(offset) = processed.clock_offset {
@@ -228,6 +253,7 @@ pub fn clip_upload(clip: &Clip) -> NewUpload {
         size: clip.size,
         filename: format!("clip_{}_{what}.mp4", stamp(clip.start)),
         clock: upload::Clock::Camera,
+        original_size: None,
     }
 }
 

@@ -290,6 +290,7 @@ mod tests {
             size: 0,
             sha256: String::new(),
             phone_path: None,
+            original_size: None,
         };
         let sidecar = |path: PathBuf| Sidecar {
             id: 0,

@@ -140,6 +140,7 @@ mod tests {
                 size: 1000,
                 sha256: "aa".into(),
                 phone_path: Some(recording.clone()),
+                original_size: None,
             })
             .await
             .unwrap();

@@ -138,16 +138,17 @@ pub async fn import(
             View::Road => phone.recording(file.start, &name),
             _ => phone.marked(&name),
         };
-        let (duration_ms, written) = match camera
+        let (duration_ms, written, original_size) = match camera
             .fetch_video(&file.path, (*size, *moved_on), &to, &phone.partial(&name))
             .await
         {
-            Ok(Fetched::Done(duration_ms, written)) => (duration_ms, written),
+            Ok(Fetched::Done(duration_ms, written)) => (duration_ms, written, None),
             Ok(Fetched::NoIndex(broken)) if file.view == View::Road => {
                 match rebuilt(residency, file, &broken, &to).await {
                     Ok(Some(rebuilt)) => {
                         report.recovered += 1;
-                        rebuilt
+                        let size = Some(rebuilt.original_size);
+                        (rebuilt.duration_ms, rebuilt.written, size)
                     }
                     Ok(None) => {
                         report.not_ready += 1;
@@ -203,7 +204,7 @@ pub async fn import(
             .await?;
         }
         if file.view == View::Road {
-            add_road(residency, file, duration_ms, &written, &to).await?;
+            add_road(residency, file, (duration_ms, original_size), &written, &to).await?;
             report.recordings += 1;
             report.sidecars +=
                 import_sidecars(residency, phone, camera, &found.sidecars, file.start).await?;
@@ -233,21 +234,21 @@ async fn rebuilt(
     file: &CameraFile,
     broken: &Path,
     to: &Path,
-) -> Result<Option<(i64, Written)>, AgentError> {
+) -> Result<Option<rebuild::Rebuilt>, AgentError> {
     let Some(reference) = rebuild::reference(residency, file.start).await? else {
         tracing::info!(file = %file.path.display(), "recording without an index waits for a sibling to rebuild it with");
         return Ok(None);
     };
     let rebuilt = rebuild::rebuild(broken, &reference, to).await?;
     remove_file(broken).map_err(AgentError::io(broken))?;
-    Ok(Some((rebuilt.duration_ms, rebuilt.written)))
+    Ok(Some(rebuilt))
 }
 
 /// Records a road recording fetched to `to`.
 async fn add_road(
     residency: &Residency,
     file: &CameraFile,
-    duration_ms: i64,
+    (duration_ms, original_size): (i64, Option<u64>),
     written: &Written,
     to: &Path,
 ) -> Result<(), AgentError> {
@@ -262,6 +263,7 @@ async fn add_road(
             size: written.size,
             sha256: written.sha256.clone(),
             phone_path: Some(to.to_owned()),
+            original_size,
         })
         .await?;
     Ok(())

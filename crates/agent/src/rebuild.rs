@@ -21,6 +21,8 @@ pub struct Rebuilt {
     pub duration_ms: i64,
     /// The rebuilt file.
     pub written: Written,
+    /// The length of the camera's file, whose bytes end the rebuilt one.
+    pub original_size: u64,
 }
 
 /// The phone copy of the road recording that started nearest to `start`: the sibling
@@ -55,6 +57,7 @@ pub async fn rebuild(broken: &Path, reference: &Path, to: &Path) -> Result<Rebui
             .map_err(AgentError::io(&reference))
             .and_then(|f| Mp4Index::read(&f).map_err(failed))?;
         let source = std::fs::File::open(&broken).map_err(AgentError::io(&broken))?;
+        let original_size = source.metadata().map_err(AgentError::io(&broken))?.len();
         let recovery = recover_keeping_original(&source, &index).map_err(failed)?;
         for warning in &recovery.warnings {
             tracing::warn!(file = %broken.display(), reference = %reference.display(), %warning, "rebuilt recording may not play");
@@ -76,6 +79,7 @@ pub async fn rebuild(broken: &Path, reference: &Path, to: &Path) -> Result<Rebui
         Ok(Rebuilt {
             duration_ms: (recovery.duration * 1000.0).round() as i64,
             written,
+            original_size,
         })
     })
     .await

@@ -63,6 +63,9 @@ pub struct Recording {
     pub sha256: String,
     /// Its copy on the phone, `None` once loop-deleted there.
     pub phone_path: Option<PathBuf>,
+    /// Rebuilt at import because the camera left it without an index
+    /// ([`crate::rebuild`]): the length of the camera's file, whose bytes end this one.
+    pub original_size: Option<u64>,
 }
 
 /// One telemetry sidecar imported from the camera.
@@ -146,6 +149,9 @@ fn recording_row(row: &sqlx::sqlite::SqliteRow) -> Recording {
         size: row.get::<i64, _>("size") as u64,
         sha256: row.get("sha256"),
         phone_path: path(row.get("phone_path")),
+        original_size: row
+            .get::<Option<i64>, _>("original_size")
+            .map(|n| n.max(0) as u64),
     }
 }
 
@@ -276,7 +282,8 @@ impl Residency {
         };
         let id = sqlx::query_scalar(
             "INSERT INTO recordings (camera_path, drive_id, start_ms, duration_ms, camera_event, \
-             size, sha256, phone_path, imported_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             size, sha256, phone_path, imported_at_ms, original_size) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(text(&new.camera_path))
         .bind(drive)
@@ -287,6 +294,7 @@ impl Residency {
         .bind(&new.sha256)
         .bind(new.phone_path.as_deref().map(text))
         .bind(ms(Utc::now()))
+        .bind(new.original_size.map(|n| n as i64))
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -538,6 +546,7 @@ mod tests {
             size: 10,
             sha256: "00".into(),
             phone_path: Some(PathBuf::from(path)),
+            original_size: None,
         }
     }
 

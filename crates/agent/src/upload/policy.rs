@@ -173,6 +173,7 @@ mod tests {
                 size: 1,
                 filename: "x".into(),
                 clock: crate::upload::Clock::Camera,
+                original_size: None,
             },
             tus_url: None,
             offset: 0,

@@ -166,6 +166,9 @@ pub struct NewUpload {
     pub filename: String,
     /// The clock `start`, `end` and the incidents' times are on.
     pub clock: Clock,
+    /// A recording rebuilt at import ([`crate::rebuild`]): the length of the camera's
+    /// file, whose bytes end this one.
+    pub original_size: Option<u64>,
 }
 
 /// Where a queued upload stands.
@@ -250,7 +253,7 @@ pub struct Queue {
 
 const COLUMNS: &str = "id, path, sha256, size, filename, kind, priority, start_at, end_at, \
     view, clip_kind, incidents, tus_url, sent_offset, status, attempts, last_error, next_attempt_at, \
-    clock";
+    clock, original_size";
 
 impl Queue {
     /// The queue kept in `state`.
@@ -273,8 +276,8 @@ impl Queue {
             .map_err(|e| StateError::Database(sqlx::Error::Encode(Box::new(e))))?;
         sqlx::query(
             "INSERT INTO uploads (path, sha256, size, filename, kind, priority, start_at, end_at, \
-             view, clip_kind, incidents, created_at, clock) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             view, clip_kind, incidents, created_at, clock, original_size) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (path, sha256) DO NOTHING",
         )
         .bind(path.as_ref())
@@ -290,6 +293,10 @@ impl Queue {
         .bind(incidents)
         .bind(Utc::now())
         .bind(item.clock.as_str())
+        .bind(
+            item.original_size
+                .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+        )
         .execute(self.state.pool())
         .await?;
         Ok(
@@ -524,6 +531,9 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<QueuedUpload, StateError> {
             size: u64::try_from(size).unwrap_or(0),
             filename: row.try_get("filename")?,
             clock: Clock::parse(&clock).ok_or_else(|| bad("clock", clock.clone()))?,
+            original_size: row
+                .try_get::<Option<i64>, _>("original_size")?
+                .map(|n| u64::try_from(n).unwrap_or(0)),
         },
         tus_url: tus_url
             .map(|text| Url::parse(&text).map_err(|_| bad("tus_url", text)))
@@ -580,6 +590,7 @@ mod tests {
             size: 100,
             filename: "c.mp4".into(),
             clock: Clock::Camera,
+            original_size: None,
         }
     }
 

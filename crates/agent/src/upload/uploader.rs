@@ -394,6 +394,11 @@ fn metadata(upload: &QueuedUpload) -> Vec<(&'static str, String)> {
         ("filename", item.filename.clone()),
         ("clock", item.clock.as_str().to_owned()),
     ];
+    if let Some(original) = item.original_size {
+        // A recording rebuilt from a file the camera left without an index: the
+        // camera's bytes end it, and the server keeps them as the upload's original.
+        pairs.push(("original_size", original.to_string()));
+    }
     if item.kind == Kind::Timelapse {
         // A time-lapse plays faster than it was recorded: its end on the wall clock says
         // what span of its drive it covers.
@@ -447,6 +452,7 @@ mod tests {
                         size: 5,
                         filename: name.into(),
                         clock: crate::upload::Clock::Camera,
+                        original_size: None,
                     })
                     .await
                     .unwrap(),

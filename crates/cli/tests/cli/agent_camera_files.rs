@@ -90,8 +90,8 @@ fn time(value: &serde_json::Value) -> DateTime<Utc> {
 
 /// The last minute of a 3-minute drive cut at 70 % of its bytes (the camera lost power
 /// while writing it: no `moov`) is rebuilt at import from its sibling: the phone holds a
-/// file of at least 36 s that decodes cleanly and ends with the camera's bytes, and the
-/// drive in the cloud reaches into that minute.
+/// file of at least 36 s that decodes cleanly and ends with the camera's bytes; it goes
+/// up whole, and the cloud's drive holds it marked `recovered`, playable.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_recording_cut_off_by_a_power_loss_is_rebuilt_at_import() {
     let dir = tempfile::tempdir().unwrap();
@@ -122,6 +122,26 @@ async fn a_recording_cut_off_by_a_power_loss_is_rebuilt_at_import() {
     let end = time(&drives["items"][0]["end"]);
     let minute = "2026-11-20T08:02:00Z".parse::<DateTime<Utc>>().unwrap();
     assert!(end >= minute + Duration::seconds(36), "{drives:#}");
+    let id = drives["items"][0]["id"].as_str().unwrap();
+    let detail = cloud.get_json(&format!("/api/v1/drives/{id}")).await;
+    let recovered: Vec<_> = detail["recordings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["recovered"] == true)
+        .collect();
+    assert_eq!(recovered.len(), 1, "{detail:#}");
+    assert_eq!(recovered[0]["kind"], "recording");
+    assert!(recovered[0]["duration_ms"].as_u64().unwrap() >= 36_000);
+    let window =
+        format!("/api/v1/drives/{id}/video?from=2026-11-20T08:02:00Z&to=2026-11-20T08:03:00Z");
+    let response = cloud.get(&window).await;
+    assert_eq!(response.status(), 200);
+    let played = dir.path().join("played.mp4");
+    std::fs::write(&played, response.bytes().await.unwrap()).unwrap();
+    let (errors, seconds) = decode(&played);
+    assert_eq!(errors, "", "the cloud's copy decodes cleanly");
+    assert!(seconds >= 36.0, "{seconds} s");
 }
 
 /// A BlackVue whose clock is set to UTC+3 names its files three hours ahead of the UTC

@@ -95,6 +95,7 @@ async fn file(
     NewUpload {
         filename: path.file_name().unwrap().to_string_lossy().into_owned(),
         clock: dashvault_agent::upload::Clock::Camera,
+        original_size: None,
         path,
         kind,
         priority,

@@ -244,6 +244,15 @@ async fn file(
                 file.blob_key = rebuilt.blob_key.clone();
                 file.size = rebuilt.size;
                 file.original_size = Some(upload.length);
+            } else if let Some(original) = meta.original_size {
+                // Rebuilt by its agent: the camera's file is its last bytes.
+                if original > upload.length {
+                    return Err(TusError::Unprocessable(format!(
+                        "original_size {original} is more than the file's {} bytes",
+                        upload.length
+                    )));
+                }
+                file.original_size = Some(original);
             }
             let recording = NewRecording {
                 id: Uuid::now_v7(),

@@ -6,8 +6,10 @@
 //! `filename`, `clock` (`gps`, `device` or `camera`, the default: which clock `start`
 //! was read from), for clips `clip` (`auto` or `manual`, the default) and `incidents`
 //! (JSON `[{"type", "at", "severity"}]`), and for time-lapses the wall-clock time they
-//! cover: `speed` (e.g. `30` for 30x) or `end` (RFC 3339). Other keys (tus clients add
-//! `filetype` and the like) are ignored.
+//! cover: `speed` (e.g. `30` for 30x) or `end` (RFC 3339); for a recording its agent
+//! rebuilt from a camera file without an index, `original_size`: the length of the
+//! camera's file, whose bytes end the upload (kept as its original). Other keys (tus
+//! clients add `filetype` and the like) are ignored.
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -58,6 +60,8 @@ pub struct UploadMetadata {
     pub clock: Clock,
     /// The wall-clock time a time-lapse covers, if given.
     pub covers: Option<Covers>,
+    /// A recording rebuilt from a camera file without an index: that file's length.
+    pub original_size: Option<u64>,
 }
 
 /// How a time-lapse says the wall-clock time it covers.
@@ -119,6 +123,9 @@ impl UploadMetadata {
         {
             return Err("`clip` and `incidents` are for kind clip only".into());
         }
+        if kind != Kind::Recording && pairs.contains_key("original_size") {
+            return Err("`original_size` is for kind recording only".into());
+        }
         if kind != Kind::Timelapse && (pairs.contains_key("speed") || pairs.contains_key("end")) {
             return Err("`speed` and `end` are for kind timelapse only".into());
         }
@@ -164,6 +171,12 @@ impl UploadMetadata {
                 .ok_or_else(|| format!("clock must be gps, device or camera, not {text:?}"))?,
         };
         let covers = parse_covers(get("speed"), get("end"), start)?;
+        let original_size = get("original_size")
+            .map(|text| {
+                text.parse::<u64>()
+                    .map_err(|_| format!("original_size must be a byte count, not {text:?}"))
+            })
+            .transpose()?;
         Ok(Self {
             kind,
             start,
@@ -174,6 +187,7 @@ impl UploadMetadata {
             incidents,
             clock,
             covers,
+            original_size,
         })
     }
 
@@ -391,6 +405,8 @@ mod tests {
             encode(&[("kind", "recording"), start, ("incidents", "[]")]),
             encode(&[("kind", "clip"), start, ("clip", "sometimes")]),
             encode(&[("kind", "recording"), start, ("clock", "sundial")]),
+            encode(&[("kind", "recording"), start, ("original_size", "-1")]),
+            encode(&[("kind", "clip"), start, ("original_size", "10")]),
             encode(&[("kind", "recording"), start, ("speed", "30")]),
             encode(&[("kind", "timelapse"), start, ("speed", "0.5")]),
             encode(&[("kind", "timelapse"), start, ("speed", "NaN")]),
