@@ -50,6 +50,8 @@ fn admin_commands_show_their_own_options_and_the_store_settings_only() {
         (&["admin", "restores", "list"], &["--state", "--json"]),
         (&["admin", "restores", "approve"], &[]),
         (&["admin", "storage"], &["--sweep", "--json"]),
+        (&["admin", "verify-store"], &["--jobs", "--json"]),
+        (&["admin", "evidence-key"], &["--json"]),
     ] {
         let text = help(command);
         for flag in own
@@ -76,7 +78,10 @@ fn admin_commands_show_their_own_options_and_the_store_settings_only() {
             "{command:?}: {options} options\n{text}"
         );
         let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(flat.contains("`dashvault serve --help` lists them"), "{text}");
+        assert!(
+            flat.contains("`dashvault serve --help` lists them"),
+            "{text}"
+        );
     }
     // The hidden settings still work, as scripts pass them to `serve` and `admin` alike.
     let dir = tempfile::tempdir().expect("tempdir");
@@ -143,6 +148,7 @@ fn secrets_given_in_the_environment_are_not_echoed_in_help() {
         ("DASHVAULT_SECRET", SECRET),
         ("DASHVAULT_TWILIO_AUTH_TOKEN", SECRET),
         ("DASHVAULT_OPERATOR_TOKEN", SECRET),
+        ("DASHVAULT_EVIDENCE_KEY", SECRET),
         ("DASHVAULT_DATABASE_URL", url.as_str()),
     ];
     for command in [
@@ -150,6 +156,7 @@ fn secrets_given_in_the_environment_are_not_echoed_in_help() {
         &["serve"],
         &["admin", "jobs"],
         &["admin", "storage"],
+        &["admin", "evidence-key"],
     ] {
         let out = run(&[command, &["--help"]].concat(), &envs);
         assert!(out.status.success(), "{out:?}");
