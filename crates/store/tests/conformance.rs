@@ -91,6 +91,7 @@ conformance! {
         drive_listing_filters_and_clips,
         deleting_a_clip_leaves_a_tombstone_and_a_job,
         deleting_a_drive_keeps_its_clips,
+        a_rides_incidents_outlive_its_clips,
     ],
     shares: [shares_are_found_listed_and_revoked],
     evidence: [

@@ -185,6 +185,8 @@ async function main() {
     await Promise.all([page.waitForURL(`${base}/incidents`), page.click('#delete-confirm')]);
     seen.afterDelete = await cards(page);
     await shot(page, '12-incidents-after-delete');
+    await page.goto(`${base}/rides`);
+    seen.rideBadgesAfterDelete = await page.$$eval('.card .badge', (bs) => bs.map((b) => b.textContent));
 
     // Sign out: back to the sign-in form, and the library is closed.
     await Promise.all([page.waitForURL(`${base}/`), page.click('#sign-out')]);

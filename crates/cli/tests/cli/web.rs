@@ -488,7 +488,13 @@ fn the_web_ui_in_chromium() {
     assert!(bundle.ends_with("_evidence.zip"), "{seen}");
     succeeds("verify", &[bundle, "--server", &server.base]);
     let activity = seen["activity"].to_string();
-    for action in ["evidence_export", "share_revoke", "share_open", "share_create", "play"] {
+    for action in [
+        "evidence_export",
+        "share_revoke",
+        "share_open",
+        "share_create",
+        "play",
+    ] {
         assert!(activity.contains(action), "{action} in {activity}");
     }
 
@@ -507,6 +513,11 @@ fn the_web_ui_in_chromium() {
     // Deleted: gone from the list, and its blob from the store (a background job).
     assert_eq!(links("afterDelete").len(), 1, "{seen}");
     assert!(!links("afterDelete").contains(&clip));
+    assert_eq!(
+        links("rideBadgesAfterDelete"),
+        vec!["Hard brake"],
+        "the ride keeps the incident of its deleted clip"
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     while stored(&blobs, &brake) {
         assert!(

@@ -140,11 +140,20 @@ pub struct DriveItem {
     pub restored_until: Option<DateTime<Utc>>,
     /// The clips it covers, oldest first.
     pub clips: Vec<ClipItem>,
+    /// What happened on it, oldest first: the incidents of its clips, kept when a clip
+    /// is deleted.
+    pub incidents: Vec<IncidentItem>,
 }
 
 impl DriveItem {
-    /// The item of `drive`, whose device is called `device_name`, with `clips`.
-    pub fn new(drive: Drive, device_name: String, clips: Vec<ClipItem>) -> Self {
+    /// The item of `drive`, whose device is called `device_name`, with `clips` and the
+    /// `incidents` in its window.
+    pub fn new(
+        drive: Drive,
+        device_name: String,
+        clips: Vec<ClipItem>,
+        incidents: Vec<Incident>,
+    ) -> Self {
         Self {
             thumbnail_url: format!("/api/v1/drives/{}/thumbnail", drive.id),
             video_url: format!("/api/v1/drives/{}/video", drive.id),
@@ -158,6 +167,7 @@ impl DriveItem {
             archived: drive.archived,
             restored_until: drive.restored_until,
             clips,
+            incidents: incidents.into_iter().map(IncidentItem::from).collect(),
         }
     }
 }

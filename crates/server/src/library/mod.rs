@@ -12,7 +12,7 @@ pub mod telemetry;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use dashvault_store::model::{Clip, Drive, PageRequest, RecordingKind, View};
+use dashvault_store::model::{Clip, DeviceIncident, Drive, PageRequest, RecordingKind, View};
 use items::{ClipItem, DeviceNames, DriveItem, Page, RecordingItem};
 use serde::Serialize;
 use telemetry::{Marker, TelemetrySeries};
@@ -39,7 +39,7 @@ pub struct DriveDetail {
     pub item: DriveItem,
     /// Route, speed and G-force.
     pub telemetry: TelemetrySeries,
-    /// The incidents of its clips on the timeline.
+    /// The incidents on its timeline: those of its clips, kept after a clip is deleted.
     pub markers: Vec<Marker>,
     /// Its files on the wall clock, in time order: what was recorded, and between them
     /// the gaps a player skips.
@@ -77,8 +77,9 @@ pub async fn list_drives(
     let next_cursor = next_cursor(request, &mut drives, |d| (d.start, d.id));
     let names = DeviceNames::new(state.repo.devices(user_id).await?);
     let clips = state.repo.clips_of_drives(user_id, &drives).await?;
+    let incidents = state.repo.incidents_of_drives(user_id, &drives).await?;
     Ok(Page {
-        items: drive_items(drives, clips, &names),
+        items: drive_items(drives, clips, &incidents, &names),
         next_cursor,
     })
 }
@@ -124,6 +125,10 @@ pub async fn drive_detail(
         .repo
         .clips_of_drives(user_id, std::slice::from_ref(&drive))
         .await?;
+    let incidents = state
+        .repo
+        .incidents_of_drives(user_id, std::slice::from_ref(&drive))
+        .await?;
     let recordings = state.repo.drive_recordings(user_id, id).await?;
     let view = if recordings.iter().any(|r| r.view == View::Road) {
         View::Road
@@ -143,8 +148,8 @@ pub async fn drive_detail(
         &files,
     )
     .await?;
-    let markers = telemetry::markers(drive.start, clips.iter().flat_map(|c| &c.incidents));
-    let item = drive_items(vec![drive], clips, &names)
+    let markers = telemetry::markers(drive.start, incidents.iter().map(|i| &i.incident));
+    let item = drive_items(vec![drive], clips, &incidents, &names)
         .pop()
         .ok_or_else(|| ApiError::Internal("a drive item went missing".into()))?;
     Ok(Some(DriveDetail {
@@ -156,13 +161,25 @@ pub async fn drive_detail(
 }
 
 /// The items of `drives`, each with the `clips` whose start it covers (the first drive
-/// by start, as the store decides a clip's drive).
-fn drive_items(drives: Vec<Drive>, clips: Vec<Clip>, names: &DeviceNames) -> Vec<DriveItem> {
+/// by start, as the store decides a clip's drive) and the `incidents` in its window.
+fn drive_items(
+    drives: Vec<Drive>,
+    clips: Vec<Clip>,
+    incidents: &[DeviceIncident],
+    names: &DeviceNames,
+) -> Vec<DriveItem> {
     let mut items: Vec<DriveItem> = drives
         .into_iter()
         .map(|d| {
             let name = names.name(d.device_id);
-            DriveItem::new(d, name, Vec::new())
+            let within = incidents
+                .iter()
+                .filter(|i| {
+                    i.device_id == d.device_id && (d.start..=d.end).contains(&i.incident.at)
+                })
+                .map(|i| i.incident.clone())
+                .collect();
+            DriveItem::new(d, name, Vec::new(), within)
         })
         .collect();
     for clip in clips {

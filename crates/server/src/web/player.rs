@@ -95,19 +95,10 @@ pub fn render(
             phone => viewer.map(|v| v.phone.clone()),
             detail_url,
             tiles => state.web.map_tiles_url,
-            incidents => incidents(&item),
+            incidents => item["incidents"].as_array().cloned().unwrap_or_default(),
             item,
         },
     )
-}
-
-/// A clip's incidents, or those of every clip of a drive.
-fn incidents(item: &Value) -> Vec<Value> {
-    let of = |clip: &Value| clip["incidents"].as_array().cloned().unwrap_or_default();
-    match item["clips"].as_array() {
-        Some(clips) => clips.iter().flat_map(of).collect(),
-        None => of(item),
-    }
 }
 
 /// The answer for an id that is unknown or someone else's: the same `404` either way.

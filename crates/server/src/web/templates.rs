@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use minijinja::{Environment, Value};
+use minijinja::Environment;
 use serde::Serialize;
 use std::sync::OnceLock;
 
@@ -46,7 +46,6 @@ fn environment() -> &'static Environment<'static> {
         env.add_filter("clock", clock);
         env.add_filter("label", label);
         env.add_function("length_of", length_of);
-        env.add_filter("incidents_of", incidents_of);
         env
     })
 }
@@ -123,21 +122,6 @@ fn length_of(start: String, end: String) -> String {
     }
 }
 
-/// Every incident of a list of clips (a ride's badges and markers).
-fn incidents_of(clips: Option<Vec<Value>>) -> Vec<Value> {
-    clips
-        .unwrap_or_default()
-        .into_iter()
-        .flat_map(|clip| match clip.get_attr("incidents") {
-            Ok(incidents) => incidents
-                .try_iter()
-                .map(Iterator::collect)
-                .unwrap_or_default(),
-            Err(_) => Vec::new(),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +152,7 @@ mod tests {
         let drive = serde_json::json!({
             "id": "d1", "start": "2026-11-20T08:00:00Z", "end": "2026-11-20T08:30:00Z",
             "views": ["road"], "clips": [clip.clone()], "segments_url": "/s",
+            "incidents": clip["incidents"],
         });
         for (section, item) in [("incidents", &clip), ("rides", &drive)] {
             let html = environment()

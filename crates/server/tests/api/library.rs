@@ -605,7 +605,59 @@ async fn other_users_ids_are_not_found(app: TestApp) {
     );
 }
 
+/// A ride keeps the incident of a clip deleted from it: in its list item and on its
+/// timeline.
+async fn a_ride_keeps_the_incident_of_a_deleted_clip(app: TestApp) {
+    let session = app.sign_in("+14155550100").await;
+    let (_, token) = device(&app, &session, "car").await;
+    upload(
+        &app,
+        &token,
+        &video("ride", 0),
+        &metadata(&[("kind", "recording"), ("start", "2026-11-20T07:00:00Z")]),
+    )
+    .await;
+    upload(
+        &app,
+        &token,
+        &video("brake", 0),
+        &clip_meta(
+            "2026-11-20T07:00:01Z",
+            "road",
+            &[("hard_brake", "2026-11-20T07:00:02Z")],
+        ),
+    )
+    .await;
+    let clip = json(&app, "/api/v1/clips", &session).await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let seen = |drives: Value| {
+        let drive = drives["items"][0].clone();
+        (
+            drive["id"].as_str().unwrap().to_owned(),
+            drive["incidents"].clone(),
+        )
+    };
+    let (drive, before) = seen(json(&app, "/api/v1/drives", &session).await);
+    let incident =
+        json_value!([{"type": "hard_brake", "at": "2026-11-20T07:00:02Z", "severity": 0.7}]);
+    assert_eq!(before, incident);
+    let path = format!("/api/v1/clips/{clip}");
+    assert_eq!(
+        status(&app, reqwest::Method::DELETE, &path, &session).await,
+        204
+    );
+    let (_, after) = seen(json(&app, "/api/v1/drives", &session).await);
+    assert_eq!(after, incident, "the ride keeps it");
+    let detail = json(&app, &format!("/api/v1/drives/{drive}"), &session).await;
+    assert_eq!(detail["clips"], json_value!([]));
+    assert_eq!(detail["markers"].as_array().unwrap().len(), 1, "{detail}");
+    assert_eq!(detail["markers"][0]["type"], "hard_brake");
+}
+
 both_engines!(
+    a_ride_keeps_the_incident_of_a_deleted_clip,
     clips_list_with_filters_and_cursors,
     details_carry_telemetry,
     other_users_ids_are_not_found,

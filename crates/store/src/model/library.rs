@@ -196,3 +196,13 @@ pub struct DeleteBlobs {
     #[serde(default)]
     pub sha256: Vec<String>,
 }
+
+/// An incident on a device's timeline, kept when the clip it was filed with is deleted:
+/// what a ride shows on its timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceIncident {
+    /// The device whose recordings it happened in.
+    pub device_id: Uuid,
+    /// The incident.
+    pub incident: super::Incident,
+}

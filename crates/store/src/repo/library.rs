@@ -4,8 +4,8 @@
 
 use super::media_rows::{to_json, Columns, COVERING_DRIVE};
 use crate::model::{
-    Clip, DeleteBlobs, Deletion, Drive, LibraryFilter, PageRequest, Sidecar, Tombstone,
-    TombstoneKind, DELETE_BLOBS_JOB,
+    Clip, DeleteBlobs, Deletion, DeviceIncident, Drive, Incident, LibraryFilter, PageRequest,
+    Sidecar, Tombstone, TombstoneKind, DELETE_BLOBS_JOB,
 };
 use crate::Result;
 use async_trait::async_trait;
@@ -27,6 +27,13 @@ pub trait LibraryRepo: Send + Sync {
     /// The user's clips whose start one of `drives` covers (same device, start within the
     /// drive's window), oldest first.
     async fn clips_of_drives(&self, user_id: Uuid, drives: &[Drive]) -> Result<Vec<Clip>>;
+    /// The incidents (of clips filed, kept or deleted since) that `drives` cover: same
+    /// device, within the drive's window; oldest first.
+    async fn incidents_of_drives(
+        &self,
+        user_id: Uuid,
+        drives: &[Drive],
+    ) -> Result<Vec<DeviceIncident>>;
     /// The user's sidecars of `device_id` starting in `from..to`, oldest first.
     async fn sidecars_between(
         &self,
@@ -68,6 +75,8 @@ pub(crate) enum Param {
     Bool(bool),
     /// A text.
     Text(String),
+    /// A floating-point number.
+    Float(f64),
 }
 
 /// What differs between the engines in generated SQL.
@@ -200,6 +209,67 @@ pub(crate) fn clips_of_drives(dialect: Dialect, user_id: Uuid, drives: &[Drive])
     }
     sql.push(" ORDER BY t.start_at, t.id");
     sql
+}
+
+/// The query of the incidents that `drives` cover (one indexed range per drive, as in
+/// [`clips_of_drives`]): `device_id`, `at`, `type`, `severity`.
+pub(crate) fn incidents_of_drives(dialect: Dialect, user_id: Uuid, drives: &[Drive]) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        "SELECT t.device_id, t.at, t.type, t.severity FROM incidents t WHERE ",
+    );
+    if drives.is_empty() {
+        sql.push("1 = 0");
+    }
+    for (i, d) in drives.iter().enumerate() {
+        sql.push(if i == 0 {
+            "(t.user_id = "
+        } else {
+            " OR (t.user_id = "
+        })
+        .bind(Param::Uuid(user_id))
+        .push(" AND t.device_id = ")
+        .bind(Param::Uuid(d.device_id))
+        .push(" AND t.at >= ")
+        .bind(Param::Time(d.start))
+        .push(" AND t.at <= ")
+        .bind(Param::Time(d.end))
+        .push(")");
+    }
+    sql.push(" ORDER BY t.at, t.type");
+    sql
+}
+
+/// The statement that keeps a clip's incidents on its device's timeline (one row per
+/// incident; one already kept, from an overlapping clip, stays as it is); `None` for none.
+pub(crate) fn keep_incidents(
+    dialect: Dialect,
+    user_id: Uuid,
+    device_id: Uuid,
+    incidents: &[Incident],
+) -> Option<Sql> {
+    if incidents.is_empty() {
+        return None;
+    }
+    let mut sql = Sql::new(
+        dialect,
+        "INSERT INTO incidents (user_id, device_id, at, type, severity) VALUES ",
+    );
+    for (i, incident) in incidents.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" })
+            .bind(Param::Uuid(user_id))
+            .push(", ")
+            .bind(Param::Uuid(device_id))
+            .push(", ")
+            .bind(Param::Time(incident.at))
+            .push(", ")
+            .bind(Param::Text(incident.kind.clone()))
+            .push(", ")
+            .bind(Param::Float(incident.severity))
+            .push(")");
+    }
+    sql.push(" ON CONFLICT DO NOTHING");
+    Some(sql)
 }
 
 fn type_mask(f: &LibraryFilter) -> i64 {

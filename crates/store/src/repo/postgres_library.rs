@@ -10,7 +10,10 @@ use super::library::{
 use super::media_rows::{clip_from_row, drive_from_row, sidecar_from_row, to_json, Columns};
 use super::postgres::PostgresRepo;
 use super::LibraryRepo;
-use crate::model::{Clip, Deletion, Drive, NewJob, PageRequest, Sidecar, Tombstone, TombstoneKind};
+use crate::model::{
+    Clip, Deletion, DeviceIncident, Drive, Incident, NewJob, PageRequest, Sidecar, Tombstone,
+    TombstoneKind,
+};
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -18,10 +21,20 @@ use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::{PgConnection, Postgres, Row};
 use uuid::Uuid;
 
-const DIALECT: Dialect = Dialect {
+pub(super) const DIALECT: Dialect = Dialect {
     placeholder: '$',
     time_of_day: "((EXTRACT(EPOCH FROM t.start_at) * 1000)::BIGINT % 86400000)",
 };
+
+/// Run a generated statement.
+pub(super) async fn execute(repo: &PostgresRepo, sql: &Sql) -> Result<()> {
+    let mut query = sqlx::query::<Postgres>(&sql.text);
+    for p in &sql.params {
+        query = bind(query, p);
+    }
+    query.execute(repo.pool()).await?;
+    Ok(())
+}
 
 /// Run a generated query, all rows.
 async fn fetch(repo: &PostgresRepo, sql: &Sql) -> Result<Vec<PgRow>> {
@@ -42,6 +55,7 @@ fn bind<'q>(
         Param::Time(t) => query.bind(truncate_to_millis(*t)),
         Param::Bool(b) => query.bind(*b),
         Param::Text(s) => query.bind(s.clone()),
+        Param::Float(x) => query.bind(*x),
     }
 }
 
@@ -149,6 +163,31 @@ impl LibraryRepo for PostgresRepo {
         }
         let sql = library::clips_of_drives(DIALECT, user_id, drives);
         fetch(self, &sql).await?.iter().map(clip_from_row).collect()
+    }
+
+    async fn incidents_of_drives(
+        &self,
+        user_id: Uuid,
+        drives: &[Drive],
+    ) -> Result<Vec<DeviceIncident>> {
+        if drives.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = library::incidents_of_drives(DIALECT, user_id, drives);
+        fetch(self, &sql)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(DeviceIncident {
+                    device_id: row.try_get("device_id")?,
+                    incident: Incident {
+                        kind: row.try_get("type")?,
+                        at: row.try_get("at")?,
+                        severity: row.try_get("severity")?,
+                    },
+                })
+            })
+            .collect()
     }
 
     async fn sidecars_between(

@@ -320,6 +320,15 @@ impl MediaRepo for PostgresRepo {
     }
 
     async fn add_clip(&self, c: &NewClip) -> Result<Clip> {
+        // The incidents first: a clip on record always has them on its device's timeline.
+        if let Some(keep) = super::library::keep_incidents(
+            super::postgres_library::DIALECT,
+            c.user_id,
+            c.device_id,
+            &c.incidents,
+        ) {
+            super::postgres_library::execute(self, &keep).await?;
+        }
         let sql = format!(
             "INSERT INTO clips (id, user_id, device_id, kind, view, incidents, created_at,
                  {FILE_COLUMNS}, incident_mask)

@@ -1,14 +1,17 @@
 //! [`LibraryRepo`] on SQLite. A deletion runs under `BEGIN IMMEDIATE`, so its rows,
 //! tombstone and blob-removal job are written together or not at all.
 
-use super::convert::to_millis;
+use super::convert::{from_millis, to_millis};
 use super::library::{
     self, delete_blobs_payload, insert_delete_job_sql, tombstone_from_row, Dialect, Param, Sql,
 };
 use super::media_rows::{clip_from_row, drive_from_row, sidecar_from_row, to_json, Columns};
 use super::sqlite::SqliteRepo;
 use super::LibraryRepo;
-use crate::model::{Clip, Deletion, Drive, NewJob, PageRequest, Sidecar, Tombstone, TombstoneKind};
+use crate::model::{
+    Clip, Deletion, DeviceIncident, Drive, Incident, NewJob, PageRequest, Sidecar, Tombstone,
+    TombstoneKind,
+};
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -16,10 +19,20 @@ use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Row, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
-const DIALECT: Dialect = Dialect {
+pub(super) const DIALECT: Dialect = Dialect {
     placeholder: '?',
     time_of_day: "(t.start_at % 86400000)",
 };
+
+/// Run a generated statement.
+pub(super) async fn execute(repo: &SqliteRepo, sql: &Sql) -> Result<()> {
+    let mut query = sqlx::query::<Sqlite>(&sql.text);
+    for p in &sql.params {
+        query = bind(query, p);
+    }
+    query.execute(repo.pool()).await?;
+    Ok(())
+}
 
 /// Run a generated query, all rows.
 async fn fetch(repo: &SqliteRepo, sql: &Sql) -> Result<Vec<SqliteRow>> {
@@ -40,6 +53,7 @@ fn bind<'q>(
         Param::Time(t) => query.bind(to_millis(*t)),
         Param::Bool(b) => query.bind(*b),
         Param::Text(s) => query.bind(s.clone()),
+        Param::Float(x) => query.bind(*x),
     }
 }
 
@@ -135,6 +149,31 @@ impl LibraryRepo for SqliteRepo {
         }
         let sql = library::clips_of_drives(DIALECT, user_id, drives);
         fetch(self, &sql).await?.iter().map(clip_from_row).collect()
+    }
+
+    async fn incidents_of_drives(
+        &self,
+        user_id: Uuid,
+        drives: &[Drive],
+    ) -> Result<Vec<DeviceIncident>> {
+        if drives.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = library::incidents_of_drives(DIALECT, user_id, drives);
+        fetch(self, &sql)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(DeviceIncident {
+                    device_id: row.try_get("device_id")?,
+                    incident: Incident {
+                        kind: row.try_get("type")?,
+                        at: from_millis(row.try_get("at")?, "incidents.at")?,
+                        severity: row.try_get("severity")?,
+                    },
+                })
+            })
+            .collect()
     }
 
     async fn sidecars_between(

@@ -590,3 +590,94 @@ pub async fn deleting_a_drive_keeps_its_clips(repo: Arc<dyn Repo>) {
         vec![second]
     );
 }
+
+/// A ride keeps the incidents of its clips after they are deleted: each incident once
+/// (two overlapping clips filed with the same one give one), only the owner's, only its
+/// device's and window's.
+pub async fn a_rides_incidents_outlive_its_clips(repo: Arc<dyn Repo>) {
+    let (alice, car) = owner_with_device(&repo, "+14155550100").await;
+    let (bob, bobs_car) = owner_with_device(&repo, "+14155550101").await;
+    let van = second_device(&repo, alice.id).await;
+    let road = repo
+        .add_recording(&recording(alice.id, car, View::Road, file("i1", 0, 60_000)))
+        .await
+        .expect("road");
+    let drive = repo
+        .drive(alice.id, road.drive_id)
+        .await
+        .expect("drive")
+        .expect("alice's drive");
+    let brake = repo
+        .add_clip(&clip(
+            alice.id,
+            car,
+            "i2",
+            10_000,
+            View::Road,
+            &["hard_brake", "swerve"],
+        ))
+        .await
+        .expect("clip");
+    // The same brake in an overlapping cabin clip, and incidents elsewhere.
+    repo.add_clip(&clip(
+        alice.id,
+        car,
+        "i3",
+        10_000,
+        View::Cabin,
+        &["hard_brake"],
+    ))
+    .await
+    .expect("cabin clip");
+    for (user, device, sha, start) in [
+        (alice.id, car, "i4", 2 * HOUR),
+        (alice.id, van, "i5", 10_000),
+        (bob.id, bobs_car, "i6", 10_000),
+    ] {
+        repo.add_clip(&clip(user, device, sha, start, View::Road, &["collision"]))
+            .await
+            .expect("other clip");
+    }
+    let kinds = |incidents: Vec<crate::model::DeviceIncident>| -> Vec<(Uuid, String, i64)> {
+        incidents
+            .into_iter()
+            .map(|i| {
+                (
+                    i.device_id,
+                    i.incident.kind,
+                    (i.incident.at - at(0)).num_milliseconds(),
+                )
+            })
+            .collect()
+    };
+    let expected = vec![
+        (car, "hard_brake".to_owned(), 15_000),
+        (car, "swerve".to_owned(), 15_000),
+    ];
+    let before = repo
+        .incidents_of_drives(alice.id, std::slice::from_ref(&drive))
+        .await
+        .expect("incidents");
+    assert_eq!(kinds(before), expected);
+    assert!(matches!(
+        repo.delete_clip(alice.id, brake.id, at(HOUR))
+            .await
+            .expect("delete"),
+        Deletion::Deleted { .. }
+    ));
+    let after = repo
+        .incidents_of_drives(alice.id, std::slice::from_ref(&drive))
+        .await
+        .expect("incidents");
+    assert_eq!(kinds(after), expected);
+    assert!(repo
+        .incidents_of_drives(bob.id, std::slice::from_ref(&drive))
+        .await
+        .expect("bob")
+        .is_empty());
+    assert!(repo
+        .incidents_of_drives(alice.id, &[])
+        .await
+        .expect("none")
+        .is_empty());
+}
