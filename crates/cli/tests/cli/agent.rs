@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 /// Runs `dashvault ARGS`, which must succeed.
-fn dashvault(args: &[&str]) -> Output {
+pub(crate) fn dashvault(args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_dashvault"))
         .args(args)
         .env_remove("RUST_LOG")
@@ -26,7 +26,7 @@ fn dashvault(args: &[&str]) -> Output {
 }
 
 /// A simulated drive into `camera`; returns its ground truth (`simulation.json`).
-fn simulate(
+pub(crate) fn simulate(
     camera: &Path,
     minutes: u32,
     start: &str,
@@ -74,7 +74,7 @@ fn status(storage: &Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn time(value: &serde_json::Value) -> DateTime<Utc> {
+pub(crate) fn time(value: &serde_json::Value) -> DateTime<Utc> {
     value.as_str().unwrap().parse().unwrap()
 }
 
@@ -270,7 +270,7 @@ async fn a_blackvue_card_imports_with_its_telemetry_and_the_cloud_shows_the_rout
 }
 
 /// Every file under `dir`, recursively (none when it does not exist).
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };

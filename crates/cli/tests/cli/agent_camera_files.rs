@@ -2,59 +2,17 @@
 //! power cut left without an index, and a camera whose clock is set to local time
 //! (UTC+3) while its GPS says UTC.
 
+use crate::agent::{set_network, simulate, time, walk};
 use crate::cloud::Cloud;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Runs `dashvault ARGS`, which must succeed.
-fn dashvault(args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dashvault"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run dashvault");
-    assert!(
-        out.status.success(),
-        "dashvault {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A simulated BlackVue drive of `minutes` from `start` (UTC) into `card/BlackVue`; its
 /// `Record` folder.
 fn blackvue(card: &Path, minutes: u32, start: &str) -> PathBuf {
-    let out = card.join("BlackVue");
-    let (out_text, minutes) = (out.to_string_lossy(), minutes.to_string());
-    dashvault(&[
-        "simulate",
-        "camera",
-        "--out",
-        &out_text,
-        "--minutes",
-        &minutes,
-        "--start",
-        start,
-    ]);
-    out.join("Record")
-}
-
-/// The files of `dir`, sorted.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    files
-}
-
-/// Every file under `dir`, recursively.
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    files(dir)
-        .into_iter()
-        .flat_map(|p| if p.is_dir() { walk(&p) } else { vec![p] })
-        .collect()
+    simulate(&card.join("BlackVue"), minutes, start, "", &[]);
+    card.join("BlackVue/Record")
 }
 
 /// What ffmpeg says decoding `path` whole (nothing for a clean file), and its duration.
@@ -84,10 +42,6 @@ fn decode(path: &Path) -> (String, f64) {
     (String::from_utf8_lossy(&out.stderr).into_owned(), duration)
 }
 
-fn time(value: &serde_json::Value) -> DateTime<Utc> {
-    value.as_str().unwrap().parse().unwrap()
-}
-
 /// The last minute of a 3-minute drive cut at 70 % of its bytes (the camera lost power
 /// while writing it: no `moov`) is rebuilt at import from its sibling: the phone holds a
 /// file of at least 36 s that decodes cleanly and ends with the camera's bytes; it goes
@@ -102,7 +56,7 @@ async fn a_recording_cut_off_by_a_power_loss_is_rebuilt_at_import() {
     let bytes = std::fs::read(&cut).unwrap();
     let broken = &bytes[..bytes.len() * 7 / 10];
     std::fs::write(&cut, broken).unwrap();
-    crate::agent::set_network(&storage, "wifi").await;
+    set_network(&storage, "wifi").await;
     cloud.run_once(&card, &storage, &[]);
 
     let phone: Vec<_> = walk(&storage.join("phone/recordings"));
@@ -153,7 +107,7 @@ async fn a_camera_on_local_time_uploads_at_true_utc() {
     let (card, storage) = (dir.path().join("sdcard"), dir.path().join("phone"));
     let record = blackvue(&card, 2, "2026-11-20T07:30:00Z");
     // The simulated camera names files in UTC: rename them as a UTC+3 clock would.
-    for path in files(&record) {
+    for path in walk(&record) {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let Ok(utc) = NaiveDateTime::parse_from_str(&name[..15], "%Y%m%d_%H%M%S") else {
             continue;
@@ -161,7 +115,7 @@ async fn a_camera_on_local_time_uploads_at_true_utc() {
         let local = (utc + Duration::hours(3)).format("%Y%m%d_%H%M%S");
         std::fs::rename(&path, record.join(format!("{local}{}", &name[15..]))).unwrap();
     }
-    crate::agent::set_network(&storage, "wifi").await;
+    set_network(&storage, "wifi").await;
     cloud.run_once(&card, &storage, &[]);
 
     let drives = cloud.get_json("/api/v1/drives").await;
