@@ -6,6 +6,7 @@ mod auth;
 mod bad_input;
 mod clients;
 mod devices;
+mod evidence;
 mod helpers;
 mod jobs;
 mod library;

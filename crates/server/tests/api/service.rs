@@ -134,6 +134,12 @@ async fn openapi_covers_every_endpoint() {
         ("/api/v1/shared/{token}", "get"),
         ("/s/{token}/video", "get"),
         ("/s/{token}/thumbnail", "get"),
+        ("/api/v1/evidence/key", "get"),
+        ("/api/v1/clips/{id}/evidence", "get"),
+        ("/api/v1/clips/{id}/activity", "get"),
+        ("/api/v1/clips/{id}/route.gpx", "get"),
+        ("/api/v1/drives/{id}/route.gpx", "get"),
+        ("/s/{token}/route.gpx", "get"),
     ];
     for (path, method) in expected {
         assert!(
