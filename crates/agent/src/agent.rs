@@ -353,6 +353,11 @@ async fn round(
     report.uploaded += uploads.uploaded;
     report.failed += uploads.failed;
     report.held_back = uploads.held_back;
+    // What still waits, for the owner's Cameras page; a failure only costs that figure.
+    let waiting = agent.queue.summary().await?.queued;
+    if let Err(e) = client.report_status(waiting).await {
+        tracing::debug!(error = %e, "could not report the uploads waiting");
+    }
     // Every round, also idle ones: debug, so that a watching agent's (and the demo's)
     // console stays quiet; what a round does is logged at info where it happens.
     tracing::debug!(

@@ -95,6 +95,8 @@ pub struct Device {
     pub timezone: Option<String>,
     /// When its agent was last heard from (to the minute).
     pub last_seen_at: Option<DateTime<Utc>>,
+    /// Uploads waiting on its phone, as its agent last reported; `None`: never reported.
+    pub uploads_waiting: Option<u64>,
 }
 
 /// What a camera holds in the cloud: the Cameras page's figures.

@@ -132,6 +132,9 @@ pub trait DeviceRepo: Send + Sync {
     /// Note that the device's agent was heard from at `now`; written at most once a minute
     /// per device, so an agent's every request does not become a write.
     async fn touch_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
+    /// Keep what the device's agent reports: the uploads waiting on its phone (written
+    /// only when it changed, as an agent reports every round).
+    async fn set_device_waiting(&self, id: Uuid, uploads_waiting: u64) -> Result<()>;
     /// What one of the user's devices holds in the cloud.
     async fn device_usage(&self, user_id: Uuid, id: Uuid) -> Result<DeviceUsage>;
     /// Replace the device's token (the old one stops working); `false` if no such device.

@@ -206,6 +206,19 @@ impl Client {
         Ok(true)
     }
 
+    /// Tell the cloud how many uploads wait on this phone (its Cameras page shows it).
+    pub async fn report_status(&self, uploads_waiting: u64) -> Result<(), CloudError> {
+        let url = self.url("/api/v1/agent/status")?;
+        let response = self
+            .request(Method::PUT, url)
+            .timeout(REQUEST_TIMEOUT)
+            .json(&serde_json::json!({ "uploads_waiting": uploads_waiting }))
+            .send()
+            .await?;
+        ok(response, "reporting the agent's status").await?;
+        Ok(())
+    }
+
     async fn get_json<T: DeserializeOwned>(
         &self,
         what: &'static str,

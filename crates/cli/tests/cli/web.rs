@@ -548,8 +548,11 @@ fn the_web_ui_in_chromium() {
     assert_eq!(seen["ridesAfterAgent"], 1, "{seen}");
     let camera = seen["camera"].as_str().unwrap();
     assert!(
-        camera.contains("Test car") && !camera.contains("never") && !camera.contains("nothing yet"),
-        "last seen and last upload: {camera}"
+        camera.contains("Test car")
+            && camera.contains("Waiting to upload0")
+            && !camera.contains("never")
+            && !camera.contains("nothing yet"),
+        "last seen, last upload, nothing waiting: {camera}"
     );
     assert_eq!(seen["zone"], "Europe/Berlin");
     assert!(

@@ -1,6 +1,8 @@
 //! `/api/v1/devices`: register cameras, list them with what they hold, rename them or set
-//! their time zone, replace their token, remove them.
+//! their time zone, replace their token, remove them; and `/api/v1/agent/status`, where a
+//! camera's agent reports what waits on its phone.
 
+use crate::auth::owner::Owner;
 use crate::auth::secret;
 use crate::auth::session::CurrentUser;
 use crate::error::{ApiError, ErrorBody};
@@ -66,6 +68,8 @@ pub struct DeviceResponse {
     pub last_upload_at: Option<DateTime<Utc>>,
     /// Bytes of its recordings, clips and sidecars in the cloud.
     pub stored_bytes: u64,
+    /// Uploads waiting on its phone, as its agent last reported; `null`: never reported.
+    pub uploads_waiting: Option<u64>,
 }
 
 impl DeviceResponse {
@@ -83,6 +87,7 @@ impl DeviceResponse {
             last_seen_at: d.last_seen_at,
             last_upload_at: usage.last_upload_at,
             stored_bytes: usage.stored_bytes,
+            uploads_waiting: d.uploads_waiting,
         }
     }
 
@@ -228,7 +233,11 @@ pub async fn rename(
             "nothing to change: give `name`, `timezone` or both",
         ));
     }
-    let name = body.name.as_deref().map(|n| text_field("name", n)).transpose()?;
+    let name = body
+        .name
+        .as_deref()
+        .map(|n| text_field("name", n))
+        .transpose()?;
     let timezone = body.timezone.as_deref().map(time_zone).transpose()?;
     let mut device = state.repo.device(user, id).await?;
     if let Some(name) = name {
@@ -252,7 +261,9 @@ fn time_zone(text: &str) -> Result<Option<&str>, ApiError> {
         .map_err(|_| {
             ApiError::bad_request(
                 "invalid_timezone",
-                format!("`timezone`: {text:?} is not an IANA time zone name such as \"Europe/Berlin\""),
+                format!(
+                    "`timezone`: {text:?} is not an IANA time zone name such as \"Europe/Berlin\""
+                ),
             )
         })
 }
@@ -310,6 +321,39 @@ pub async fn remove(
     } else {
         Err(ApiError::NotFound)
     }
+}
+
+/// What a camera's agent reports of itself.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentStatus {
+    /// Uploads waiting on the phone (queued, not yet accepted by the cloud).
+    pub uploads_waiting: u64,
+}
+
+/// A camera's agent reports what waits on its phone (shown on the Cameras page). Only
+/// with a device token.
+#[utoipa::path(put, path = "/api/v1/agent/status", tag = "devices", request_body = AgentStatus,
+    responses(
+        (status = 204, description = "Kept"),
+        (status = 401, description = "No device token", body = ErrorBody),
+    ),
+    security(("session" = [])))]
+pub async fn agent_status(
+    State(state): State<AppState>,
+    owner: Owner,
+    AppJson(body): AppJson<AgentStatus>,
+) -> Result<StatusCode, ApiError> {
+    let device = owner.device.ok_or_else(|| {
+        ApiError::Unauthorized(
+            "only a camera's agent reports its status: use its device token".into(),
+        )
+    })?;
+    state
+        .repo
+        .set_device_waiting(device.id, body.uploads_waiting)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// An id from a URL; anything that is not a UUID can not name a thing of the user's, so it

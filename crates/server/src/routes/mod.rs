@@ -66,6 +66,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::create, devices::list))
         .routes(routes!(devices::get, devices::rename, devices::remove))
         .routes(routes!(devices::replace_token))
+        .routes(routes!(devices::agent_status))
         .routes(routes!(library::drives))
         .routes(routes!(library::clips))
         .routes(routes!(library::drive, library::delete_drive))

@@ -250,8 +250,42 @@ async fn time_zone_last_seen_and_usage(app: TestApp) {
         .await
         .unwrap();
     assert!(device["last_seen_at"].is_string(), "{device}");
+    assert_eq!(device["uploads_waiting"], Value::Null, "never reported");
+    let report = |token: String, body: Value| {
+        let app = &app;
+        async move {
+            app.http
+                .put(app.url("/api/v1/agent/status"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        report(device_token.clone(), json!({"uploads_waiting": 2})).await,
+        204
+    );
+    assert_eq!(
+        report(owner.clone(), json!({"uploads_waiting": 5})).await,
+        401,
+        "a session is no agent"
+    );
+    assert_eq!(
+        report(device_token.clone(), json!({"uploads_waiting": -1})).await,
+        400
+    );
     assert!(device["last_upload_at"].is_string(), "{device}");
     assert_eq!(device["stored_bytes"], bytes.len() as u64, "{device}");
+    let device: Value = app
+        .get_with(&format!("/api/v1/devices/{id}"), &owner)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(device["uploads_waiting"], 2, "{device}");
 }
 
 both_engines!(

@@ -124,7 +124,7 @@ fn user_from_row(row: &SqliteRow) -> Result<User> {
 
 /// The columns a [`Device`] is read from.
 const DEVICE_COLUMNS: &str = "id, user_id, model, serial, name, has_cabin_camera, uploads_drives, \
-                              created_at, timezone, last_seen_at";
+                              created_at, timezone, last_seen_at, uploads_waiting";
 
 fn device_from_row(row: &SqliteRow) -> Result<Device> {
     Ok(Device {
@@ -137,6 +137,10 @@ fn device_from_row(row: &SqliteRow) -> Result<Device> {
         uploads_drives: row.try_get("uploads_drives")?,
         created_at: from_millis(row.try_get("created_at")?, "devices.created_at")?,
         timezone: row.try_get("timezone")?,
+        uploads_waiting: row
+            .try_get::<Option<i64>, _>("uploads_waiting")?
+            .map(|n| to_u64(n, "devices.uploads_waiting"))
+            .transpose()?,
         last_seen_at: row
             .try_get::<Option<i64>, _>("last_seen_at")?
             .map(|ms| from_millis(ms, "devices.last_seen_at"))
@@ -404,13 +408,12 @@ impl SessionRepo for SqliteRepo {
 #[async_trait]
 impl DeviceRepo for SqliteRepo {
     async fn create_device(&self, device: &NewDevice) -> Result<Device> {
-        let row = sqlx::query(
+        let row = sqlx::query(&format!(
             "INSERT INTO devices (id, user_id, model, serial, name, has_cabin_camera,
                                   uploads_drives, token_hash, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-             RETURNING id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                       created_at, timezone, last_seen_at",
-        )
+             RETURNING {DEVICE_COLUMNS}"
+        ))
         .bind(device.id)
         .bind(device.user_id)
         .bind(&device.model)
@@ -426,11 +429,9 @@ impl DeviceRepo for SqliteRepo {
     }
 
     async fn devices(&self, user_id: Uuid) -> Result<Vec<Device>> {
-        sqlx::query(
-            "SELECT id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                    created_at, timezone, last_seen_at
-             FROM devices WHERE user_id = ? ORDER BY created_at, id",
-        )
+        sqlx::query(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id = ? ORDER BY created_at, id"
+        ))
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?
@@ -440,11 +441,9 @@ impl DeviceRepo for SqliteRepo {
     }
 
     async fn device(&self, user_id: Uuid, id: Uuid) -> Result<Option<Device>> {
-        sqlx::query(
-            "SELECT id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                    created_at, timezone, last_seen_at
-             FROM devices WHERE user_id = ? AND id = ?",
-        )
+        sqlx::query(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id = ? AND id = ?"
+        ))
         .bind(user_id)
         .bind(id)
         .fetch_optional(&self.pool)
@@ -477,6 +476,17 @@ impl DeviceRepo for SqliteRepo {
             id,
         )
         .await
+    }
+
+    async fn set_device_waiting(&self, id: Uuid, uploads_waiting: u64) -> Result<()> {
+        sqlx::query(
+            "UPDATE devices SET uploads_waiting = ?1 WHERE id = ?2 AND uploads_waiting IS NOT ?1",
+        )
+        .bind(i64::try_from(uploads_waiting).unwrap_or(i64::MAX))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     async fn touch_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
@@ -543,11 +553,9 @@ impl DeviceRepo for SqliteRepo {
     }
 
     async fn device_by_token(&self, token_hash: &[u8]) -> Result<Option<Device>> {
-        sqlx::query(
-            "SELECT id, user_id, model, serial, name, has_cabin_camera, uploads_drives,
-                    created_at, timezone, last_seen_at
-             FROM devices WHERE token_hash = ?",
-        )
+        sqlx::query(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = ?"
+        ))
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?

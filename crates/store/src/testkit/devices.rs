@@ -53,6 +53,7 @@ pub async fn devices_read_back_oldest_first(repo: Arc<dyn Repo>) {
             created_at: at(10),
             timezone: None,
             last_seen_at: None,
+            uploads_waiting: None,
         }
     );
     assert_eq!(
@@ -240,4 +241,10 @@ pub async fn device_timezone_last_seen_and_usage(repo: Arc<dyn Repo>) {
         repo.device_usage(owner.id, device.id).await.expect("usage"),
         crate::model::DeviceUsage::default()
     );
+
+    repo.set_device_waiting(device.id, 3)
+        .await
+        .expect("waiting");
+    let reported = repo.device(owner.id, device.id).await.expect("device");
+    assert_eq!(reported.and_then(|d| d.uploads_waiting), Some(3));
 }
