@@ -55,7 +55,7 @@ fn command() -> clap::Command {
 fn main() -> ExitCode {
     let matches = match command().try_get_matches() {
         Ok(matches) => matches,
-        Err(err) => hints::with_tip(err).exit(),
+        Err(err) => hints::with_tip(err, &std::env::args().collect::<Vec<_>>()).exit(),
     };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
