@@ -2,7 +2,7 @@
 //! [`crate::library`]), as JSON values in the API's field names, so the templates read
 //! exactly what the API documents.
 
-use super::list::ListForm;
+use super::form::ListForm;
 use super::templates;
 use crate::error::ApiError;
 use crate::library::{self as api, query};

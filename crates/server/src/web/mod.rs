@@ -6,6 +6,7 @@
 
 mod assets;
 mod cameras;
+mod form;
 mod headers;
 mod library;
 mod list;

@@ -3,8 +3,8 @@
 //! The blobs themselves are copied by the server; these methods only record the outcome,
 //! each in one statement or transaction, so a crash leaves the old state or the new one.
 
-use super::jobs::OptionalTime;
 use super::media_rows::Columns;
+use super::media_rows::OptionalTime;
 use crate::model::{ArchiveCandidate, Restore, RestoreState};
 use crate::Result;
 use async_trait::async_trait;

@@ -7,7 +7,7 @@
 //! run at least once and handlers must be idempotent. Each claim counts as an attempt, so
 //! a job that crashes its worker every time still ends up `failed`.
 
-use super::media_rows::Columns;
+use super::media_rows::{Columns, OptionalTime};
 use crate::model::{Enqueued, Job, JobCounts, JobState, NewJob};
 use crate::{Error, Result};
 use async_trait::async_trait;
@@ -70,12 +70,6 @@ pub trait JobRepo: Send + Sync {
 /// The columns a job row is read from, in the order every query selects them.
 pub(crate) const JOB_COLUMNS: &str = "id, kind, payload, state, attempts, max_attempts, run_at, \
      locked_by, locked_until, last_error, dedupe_key, created_at, updated_at";
-
-/// A nullable time column, read the way each engine stores times.
-pub(crate) trait OptionalTime {
-    /// The value of `col`, `None` when NULL.
-    fn opt_time(&self, col: &'static str) -> Result<Option<DateTime<Utc>>>;
-}
 
 /// A job from a row holding [`JOB_COLUMNS`].
 pub(crate) fn job_from_row<R: Columns + OptionalTime>(row: &R) -> Result<Job> {

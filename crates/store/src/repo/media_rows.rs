@@ -2,7 +2,6 @@
 //! engine says how to read a column ([`Columns`]), the rest is written once.
 
 use super::convert::to_u64;
-use super::jobs::OptionalTime;
 use crate::model::{
     Clip, ClipKind, Clock, Drive, Incident, IncidentType, Recording, RecordingKind, Sidecar,
     StoredObject, Upload, UploadOutcome, VideoFile, View,
@@ -12,6 +11,12 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
+
+/// A nullable time column, read the way each engine stores times.
+pub(crate) trait OptionalTime {
+    /// The value of `col`, `None` when NULL.
+    fn opt_time(&self, col: &'static str) -> Result<Option<DateTime<Utc>>>;
+}
 
 /// How one engine reads a column of a row.
 pub(crate) trait Columns {

@@ -3,10 +3,8 @@
 //! claimers never wait on each other's rows and never take the same one.
 
 use super::convert::truncate_to_millis;
-use super::jobs::{
-    counts_from, error_text, job_from_row, parse_state, OptionalTime, JOB_COLUMNS, LEASE_EXPIRED,
-};
-use super::media_rows::to_json;
+use super::jobs::{counts_from, error_text, job_from_row, parse_state, JOB_COLUMNS, LEASE_EXPIRED};
+use super::media_rows::{to_json, OptionalTime};
 use super::postgres::PostgresRepo;
 use super::JobRepo;
 use crate::model::{Enqueued, Job, JobCounts, JobState, NewJob};

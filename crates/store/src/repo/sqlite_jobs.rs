@@ -3,10 +3,8 @@
 //! take the same job. Lists of kinds and states are passed as JSON arrays.
 
 use super::convert::{from_millis, to_millis};
-use super::jobs::{
-    counts_from, error_text, job_from_row, parse_state, OptionalTime, JOB_COLUMNS, LEASE_EXPIRED,
-};
-use super::media_rows::to_json;
+use super::jobs::{counts_from, error_text, job_from_row, parse_state, JOB_COLUMNS, LEASE_EXPIRED};
+use super::media_rows::{to_json, OptionalTime};
 use super::sqlite::SqliteRepo;
 use super::JobRepo;
 use crate::model::{Enqueued, Job, JobCounts, JobState, NewJob};
