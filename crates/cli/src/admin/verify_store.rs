@@ -15,7 +15,7 @@ use anyhow::Context;
 use clap::{ArgMatches, Args};
 use dashvault_server::state::AppState;
 use dashvault_store::blob::BlobKey;
-use dashvault_store::model::{LedgerAction, LedgerEntry, StoredFile, LEDGER_GENESIS};
+use dashvault_store::model::{LedgerAction, LedgerEntry, LedgerRecord, StoredFile, LEDGER_GENESIS};
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
@@ -36,6 +36,12 @@ pub struct VerifyStoreArgs {
     #[arg(long, value_name = "N", default_value_t = 4)]
     jobs: usize,
 
+    /// Enter the stored files that have no ledger entry (those stored before the ledger
+    /// existed) into it now, instead of reporting them; their bytes are then checked
+    /// against what is entered from their rows.
+    #[arg(long)]
+    adopt: bool,
+
     /// Print the findings as JSON.
     #[arg(long)]
     json: bool,
@@ -47,6 +53,7 @@ struct Report {
     ledger_entries: u64,
     files_checked: u64,
     bytes_hashed: u64,
+    adopted: u64,
     problems: Vec<String>,
 }
 
@@ -57,13 +64,19 @@ pub fn run(args: VerifyStoreArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     let jobs = args.jobs.max(1);
     let report = runtime_multi()?.block_on(async {
         let state = open(&config).await?;
-        check(&state, jobs, !args.json).await
+        check(&state, (jobs, args.adopt), !args.json).await
     })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for problem in &report.problems {
             println!("{problem}");
+        }
+        if report.adopted > 0 {
+            println!(
+                "{} stored files without an entry entered in the ledger",
+                report.adopted
+            );
         }
         println!(
             "{} ledger entries, {} stored files re-hashed ({} bytes): {}",
@@ -86,14 +99,24 @@ pub fn run(args: VerifyStoreArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     }
 }
 
-async fn check(state: &AppState, jobs: usize, progress: bool) -> anyhow::Result<Report> {
+async fn check(
+    state: &AppState,
+    (jobs, adopt): (usize, bool),
+    progress: bool,
+) -> anyhow::Result<Report> {
     let mut report = Report::default();
     let began = chrono::Utc::now();
     let rows = all_rows(state).await?;
     let stored = read_chain(state, &mut report).await?;
     let mut to_hash = Vec::new();
+    let mut unledgered = Vec::new();
     for row in rows.values() {
         match stored.get(&row.object_id) {
+            None if adopt => unledgered.push(LedgerRecord {
+                action: LedgerAction::Store,
+                file: row.clone(),
+                at: chrono::Utc::now(),
+            }),
             None => report.problems.push(format!(
                 "{} {}: stored (blob {}) but not in the ledger",
                 row.kind, row.object_id, row.blob_key
@@ -117,6 +140,11 @@ async fn check(state: &AppState, jobs: usize, progress: bool) -> anyhow::Result<
                 file.kind, file.object_id, entry.seq
             ));
         }
+    }
+    for chunk in unledgered.chunks(PAGE as usize) {
+        let entered = state.repo.append_ledger(chunk).await?;
+        report.adopted += entered.len() as u64;
+        to_hash.extend(entered.into_iter().map(|e| e.record.file));
     }
     let bar = bar(&to_hash, progress);
     for (file, found) in hash_all(state, to_hash, jobs, &bar).await {

@@ -157,6 +157,18 @@ fn tampered(bundle: &Path, entry: &str, out: &Path) -> PathBuf {
     out.to_owned()
 }
 
+/// Run `sql` on the SQLite database `db` while the server uses it (waiting for its
+/// writes), as an intruder with file access would.
+fn sqlite(db: &Path, sql: &str) {
+    let status = Command::new("sqlite3")
+        .args(["-cmd", ".timeout 10000"])
+        .arg(db)
+        .arg(sql)
+        .status()
+        .expect("sqlite3 (apt-get install sqlite3)");
+    assert!(status.success(), "sqlite3 {sql}");
+}
+
 fn refused(bundle: &Path, key: &str, why: &str) {
     let out = dashvault(&["verify", bundle.to_str().unwrap(), "--key", key]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -471,12 +483,7 @@ async fn verify_store_catches_a_changed_blob_and_a_changed_row() {
         s.clip.replace('-', "")
     );
     let db = data.join("dashvault.db");
-    let status = Command::new("sqlite3")
-        .arg(&db)
-        .arg(&sql)
-        .status()
-        .expect("sqlite3 (apt-get install sqlite3)");
-    assert!(status.success());
+    sqlite(&db, &sql);
     let out = dashvault(&["admin", "verify-store", "--data-dir", data_arg]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -486,13 +493,36 @@ async fn verify_store_catches_a_changed_blob_and_a_changed_row() {
     );
 
     let sql = "UPDATE ledger SET size = size + 1 WHERE seq = 1";
-    let status = Command::new("sqlite3").arg(&db).arg(sql).status().unwrap();
-    assert!(status.success());
+    sqlite(&db, sql);
     let out = dashvault(&["admin", "verify-store", "--data-dir", data_arg]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("ledger entry 1: its fields do not hash to its hash"),
         "{stdout}"
+    );
+
+    // Files stored before the ledger existed: reported, then entered with --adopt.
+    let sql = format!(
+        "DELETE FROM ledger; UPDATE clips SET size = size - 1 WHERE lower(hex(id)) = '{}'",
+        s.clip.replace('-', "")
+    );
+    sqlite(&db, &sql);
+    let out = dashvault(&["admin", "verify-store", "--data-dir", data_arg]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("but not in the ledger"), "{stdout}");
+    let out = dashvault(&["admin", "verify-store", "--adopt", "--data-dir", data_arg]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("2 stored files without an entry entered in the ledger"),
+        "{stdout}"
+    );
+    let out = dashvault(&["admin", "verify-store", "--data-dir", data_arg]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
     drop(s);
 }
