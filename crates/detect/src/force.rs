@@ -12,7 +12,7 @@
 //! force, and the square root turns a 0.05 g excess into 0.3 g), so it only ever lowers a
 //! projection, never raises one.
 
-use crate::signal::{block_sums, Grid};
+use crate::signal::{block_sums, Grid, Prefix};
 use crate::trace::median;
 use crate::vector::{norm, V3};
 
@@ -21,38 +21,85 @@ const BLOCK_S: f64 = 1.0;
 /// Half-width of the running median that is the magnitude at rest, s: long enough that a
 /// manoeuvre (a few seconds) is outvoted, short enough to follow a sensor's drift.
 const BASELINE_HALF_S: f64 = 15.0;
+/// Window over which `|a|² − g₀²` is averaged before its square root, s. A vertical
+/// acceleration `v` adds `2·g₀·v + v²` to it: road motion is zero-mean over a second, so
+/// its large linear term averages out and only its small variance stays, where the square
+/// root of each sample alone would turn 0.25 m/s² of it into 0.22 g of "force".
+const SQUARE_AVERAGE_S: f64 = 1.0;
 
-/// `√(|a|² − g₀²)` at each sample of the smoothed accelerometer `smooth`, m/s², where
-/// `g₀` is the running median of the magnitude (zero where the magnitude is below it).
-pub(crate) fn horizontal_force(smooth: &[V3], grid: &Grid) -> Vec<f64> {
-    let block = grid.steps(BLOCK_S);
-    let magnitudes: Vec<f64> = smooth.iter().map(|&a| norm(a)).collect();
-    let means: Vec<f64> = block_sums(magnitudes.iter().copied(), block)
-        .iter()
-        .enumerate()
-        .map(|(b, &sum)| sum / block.min(magnitudes.len() - b * block) as f64)
-        .collect();
+/// The horizontal force at each sample of the smoothed accelerometer `smooth`, m/s².
+pub(crate) struct Force {
+    /// `√(|a|² − g₀²)`, where `g₀` is the running median of the magnitude (zero where the
+    /// magnitude is below it): what bounds a projection.
+    pub bound: Vec<f64>,
+    /// The force sustained over [`SQUARE_AVERAGE_S`] beyond ordinary driving's: what a
+    /// frame leaning into the force cannot hide (see [`Force::new`]).
+    pub sustained: Vec<f64>,
+}
+
+impl Force {
+    /// `bound` per sample. `sustained` is `√(⟨|a|² − g₀²⟩ − n)`: the excess averaged over
+    /// [`SQUARE_AVERAGE_S`], less `n`, the running median (over the baseline's window) of
+    /// that average's size per block, which is what ordinary driving's vertical motion and
+    /// road grade leave in it; so a second of the road's usual shaking reads as no force.
+    pub fn new(smooth: &[V3], grid: &Grid) -> Force {
+        let block = grid.steps(BLOCK_S);
+        let magnitudes: Vec<f64> = smooth.iter().map(|&a| norm(a)).collect();
+        let block_means = |values: &[f64]| -> Vec<f64> {
+            block_sums(values.iter().copied(), block)
+                .iter()
+                .enumerate()
+                .map(|(b, &sum)| sum / block.min(values.len() - b * block) as f64)
+                .collect()
+        };
+        let baseline = running_median(&block_means(&magnitudes));
+        let excess: Vec<f64> = magnitudes
+            .iter()
+            .enumerate()
+            .map(|(i, &m)| {
+                let g0 = baseline.get(i / block).copied().unwrap_or(m);
+                m * m - g0 * g0
+            })
+            .collect();
+        let sums = Prefix::new(excess.iter().copied());
+        let half = grid.steps(SQUARE_AVERAGE_S / 2.0);
+        let averaged: Vec<f64> = (0..excess.len())
+            .map(|i| {
+                let (sum, count) = sums.window(i, half);
+                sum / count.max(1) as f64
+            })
+            .collect();
+        let sizes: Vec<f64> = block_means(&averaged).iter().map(|e| e.abs()).collect();
+        let noise = running_median(&sizes);
+        Force {
+            bound: excess.iter().map(|&e| e.max(0.0).sqrt()).collect(),
+            sustained: averaged
+                .iter()
+                .enumerate()
+                .map(|(i, &e)| {
+                    let n = noise.get(i / block).copied().unwrap_or(0.0);
+                    (e - n).max(0.0).sqrt()
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Running median of per-block values over [`BASELINE_HALF_S`] either side.
+fn running_median(values: &[f64]) -> Vec<f64> {
     let half = (BASELINE_HALF_S / BLOCK_S).round() as usize;
-    let baseline: Vec<f64> = (0..means.len())
+    (0..values.len())
         .map(|b| {
             let mut window =
-                means[b.saturating_sub(half)..(b + half + 1).min(means.len())].to_vec();
+                values[b.saturating_sub(half)..(b + half + 1).min(values.len())].to_vec();
             median(&mut window)
-        })
-        .collect();
-    magnitudes
-        .iter()
-        .enumerate()
-        .map(|(i, &m)| {
-            let g0 = baseline.get(i / block).copied().unwrap_or(m);
-            (m * m - g0 * g0).max(0.0).sqrt()
         })
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::horizontal_force;
+    use super::Force;
     use crate::signal::Grid;
 
     #[test]
@@ -74,10 +121,10 @@ mod tests {
                 [-h * c + g * s, 0.0, h * s + g * c]
             })
             .collect();
-        let force = horizontal_force(&smooth, &grid);
+        let force = Force::new(&smooth, &grid).bound;
         let at = |t: f64| force[grid.index(t)];
         assert!((at(31.5) - 0.4 * g).abs() < 0.05, "{}", at(31.5));
         assert!(at(10.0) < 1e-6 && at(50.0) < 1e-6);
-        assert!(horizontal_force(&[], &grid).is_empty());
+        assert!(Force::new(&[], &grid).bound.is_empty());
     }
 }

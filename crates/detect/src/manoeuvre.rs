@@ -42,37 +42,110 @@ pub const MIN_TURN_YAW: f64 = 0.05;
 const MIN_HEADING_SPEED: f64 = 2.0;
 /// A brake must lose, and a launch gain, at least this much speed when it is known, m/s.
 const MIN_SPEED_CHANGE: f64 = 0.5;
+/// Start of a run of longitudinal force whose projection gives its sign, s: a lagging
+/// frame or a mount leans into a force over about a second.
+pub const ONSET_S: f64 = 0.5;
+/// Speed up to which the frame-free force is credited to a turn, m/s: a lateral
+/// acceleration is `v·ω`, and 25 m/s (90 km/h) is the top of ordinary roads; beyond
+/// `25·ω` the force is vertical or longitudinal, whatever the magnitude says.
+pub const MAX_TURN_SPEED: f64 = 25.0;
 
-/// The car-axis signals events are cut from, in g, each bounded by the frame-free force.
+/// The car-axis signals events are cut from, in g.
 struct Signals {
-    /// Along the forward axis, only within 45° of it (nearer the side it is cornering).
+    /// Along the forward axis (see [`Signals::new`]).
     longitudinal: Vec<f64>,
     /// Along the left axis.
     lateral: Vec<f64>,
 }
 
 impl Signals {
-    fn new(segment: &Segment, axes: &CarAxes) -> Signals {
+    /// Without a gyroscope: the projections on the estimated axes, each bounded by the
+    /// frame-free force, the longitudinal one only within 45° of the forward axis.
+    ///
+    /// With a gyroscope, the yaw rate says which way the force can point, so the level
+    /// may also come from the frame-free force `F` that is sustained beyond ordinary
+    /// driving's (the `force` module): a frame or a mount that leans with the force hides
+    /// it from the projections, never from the magnitude. Each signal is the larger of
+    /// its projection and what `F` gives it:
+    /// - turning (`|ω| ≥` [`MIN_TURN_YAW`]): the lateral acceleration is `v·ω`, toward
+    ///   the side the car turns to; `F` gives it the force not on the forward axis,
+    ///   `√(F² − a_long²)`, but no more than `v·|ω|` at [`MAX_TURN_SPEED`] (more than that
+    ///   is vertical or longitudinal force, whatever the magnitude says);
+    /// - straight (`|ω|` under it): a lateral force would need over 200 km/h, so the
+    ///   force is longitudinal and the lateral signal nothing. Each run of force is a
+    ///   brake or a launch by the sign of the forward projection's strongest value over
+    ///   its onset (until [`ONSET_S`] after it first reaches its level): a force shows in
+    ///   the projection as it starts, before a lagging frame or a compliant mount leans
+    ///   into it, and a vertical one (a dip, a crest, a bump) never does, so a run whose
+    ///   onset projects under the hysteresis level keeps the projection.
+    fn new(segment: &Segment, axes: &CarAxes, th: &Thresholds) -> Signals {
         let bounded = |a: f64, force: f64| a.signum() * a.abs().min(force) / G;
-        let longitudinal = axes
+        let projected = |(&a, &l): (&f64, &f64), f: f64| {
+            if a.abs() > l.abs() {
+                bounded(a, f)
+            } else {
+                0.0
+            }
+        };
+        let mut longitudinal: Vec<f64> = axes
             .long
             .iter()
             .zip(&axes.lat)
-            .zip(&segment.force)
-            .map(|((&a, &l), &f)| {
-                if a.abs() > l.abs() {
-                    bounded(a, f)
-                } else {
-                    0.0
-                }
-            })
+            .zip(&segment.force.bound)
+            .map(|(al, &f)| projected(al, f))
             .collect();
-        let lateral = axes
+        let mut lateral: Vec<f64> = axes
             .lat
             .iter()
-            .zip(&segment.force)
+            .zip(&segment.force.bound)
             .map(|(&a, &f)| bounded(a, f))
             .collect();
+        let Some(yaw) = &segment.yaw else {
+            return Signals {
+                longitudinal,
+                lateral,
+            };
+        };
+        let straight = |w: f64| w.abs() < MIN_TURN_YAW;
+        for (i, (&w, &f)) in yaw.iter().zip(&segment.force.sustained).enumerate() {
+            lateral[i] = if straight(w) {
+                0.0
+            } else {
+                let along = axes.long[i].abs().min(f);
+                let beside = (f * f - along * along)
+                    .max(0.0)
+                    .sqrt()
+                    .min(MAX_TURN_SPEED * w.abs());
+                w.signum() * (beside / G).max(lateral[i].abs())
+            };
+        }
+        let straight_force: Vec<f64> = yaw
+            .iter()
+            .zip(&segment.force.sustained)
+            .map(|(&w, &f)| if straight(w) { f / G } else { 0.0 })
+            .collect();
+        let level = th.hard_accel_g.min(th.hard_brake_g);
+        let exit = th.hysteresis * level;
+        let onset = segment.grid.steps(ONSET_S);
+        for r in regions(&straight_force, level, exit, 1, 0) {
+            let onset_end = (r.core.0 + onset).min(r.end);
+            let strongest = axes.long[r.start..=onset_end].iter().fold(0.0f64, |m, &a| {
+                if a.abs() > m.abs() {
+                    a
+                } else {
+                    m
+                }
+            }) / G;
+            if strongest.abs() < exit {
+                continue;
+            }
+            for (signal, &f) in longitudinal[r.start..=r.end]
+                .iter_mut()
+                .zip(&straight_force[r.start..=r.end])
+            {
+                *signal = strongest.signum() * f.max(signal.abs());
+            }
+        }
         Signals {
             longitudinal,
             lateral,
@@ -82,7 +155,7 @@ impl Signals {
 
 /// Detects manoeuvres in one oriented segment.
 pub(crate) fn manoeuvres(segment: &Segment, axes: &CarAxes, th: &Thresholds) -> Vec<Event> {
-    let signals = Signals::new(segment, axes);
+    let signals = Signals::new(segment, axes, th);
     let braking: Vec<f64> = signals.longitudinal.iter().map(|a| -a).collect();
     let mut events = brakes(segment, &braking, th);
     events.extend(launches(segment, &signals, &braking, th));

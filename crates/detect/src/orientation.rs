@@ -34,7 +34,7 @@
 //!   With none of these (a parked car, a constant signal), the forward axis is unknown and
 //!   only orientation-free events (collisions) are reported.
 
-use crate::force::horizontal_force;
+use crate::force::Force;
 use crate::signal::{
     block_sums, from_blocks, moving_average, resample, resample_speed, Grid, Prefix,
 };
@@ -68,6 +68,9 @@ const POWER_STEPS: usize = 3;
 /// wide one way as the other (ratio near 1) has no defined main axis, and its eigenvector
 /// would only point the forward axis at noise.
 const MAX_CROSS_SPREAD: f64 = 0.5;
+/// Largest angle between the local evidence and the refined axis at which the evidence
+/// still gives the axis its sign, degrees.
+const MAX_SIGN_ANGLE_DEG: f64 = 60.0;
 /// Normalised skewness the accelerometer-only estimate needs along the forward axis.
 const MIN_SKEW: f64 = 0.1;
 
@@ -103,8 +106,8 @@ pub(crate) struct Segment {
     pub up: Vec<V3>,
     /// Smoothed acceleration less gravity.
     pub dynamic: Vec<V3>,
-    /// The horizontal force the accelerometer's magnitude allows, m/s² (the `force` module).
-    pub force: Vec<f64>,
+    /// The horizontal force the accelerometer's magnitude tells (the `force` module).
+    pub force: Force,
     /// Smoothed yaw rate about the up axis, rad/s, when there is a gyroscope.
     pub yaw: Option<Vec<f64>>,
     /// Ground speed, m/s, where known.
@@ -141,7 +144,7 @@ impl Segment {
             .collect();
         let yaw = gyro.map(|gyro| gyro.iter().zip(&up).map(|(&w, &u)| dot(w, u)).collect());
         Some(Segment {
-            force: horizontal_force(&smooth, &grid),
+            force: Force::new(&smooth, &grid),
             parked: trace.parked.clone(),
             speed: resample_speed(&trace.speed, &grid),
             grid,
@@ -366,7 +369,8 @@ pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientatio
                         .and_then(|e| e.enough(e.prefix.window(k, half).0, up));
                     let seed =
                         unit(reject(local.unwrap_or(global), up)).unwrap_or(orientation.forward);
-                    estimate = refine(spread.as_ref().map(|p| p.window(k, half).0), up, seed);
+                    let axis = refine(spread.as_ref().map(|p| p.window(k, half).0), up, seed);
+                    estimate = signed(axis, seed, orientation.forward);
                 }
                 let forward = unit(reject(estimate, up)).unwrap_or(orientation.forward);
                 let left = cross(up, forward);
@@ -379,6 +383,25 @@ pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientatio
         })
         .collect();
     Some((axes, orientation))
+}
+
+/// `axis` with the sign of the local evidence `seed` when that evidence lies along it
+/// (within [`MAX_SIGN_ANGLE_DEG`]), else with the sign of the whole drive's `forward`:
+/// evidence that points nearly across the axis says little about which way along it the
+/// car faces, and a few minutes of it (on one drive, turns whose lateral pull a leaning
+/// frame gives back reversed) would otherwise turn the axis round.
+fn signed(axis: V3, seed: V3, forward: V3) -> V3 {
+    let along = dot(axis, seed) / (norm(axis) * norm(seed)).max(f64::MIN_POSITIVE);
+    let reference = if along.abs() >= MAX_SIGN_ANGLE_DEG.to_radians().cos() {
+        seed
+    } else {
+        forward
+    };
+    if dot(axis, reference) < 0.0 {
+        scale(axis, -1.0)
+    } else {
+        axis
+    }
 }
 
 /// A symmetric 3×3 matrix as `[xx, xy, xz, yy, yz, zz]`.
