@@ -253,7 +253,7 @@ fn check_video(
                 .map(|r| (r.video_offset, r.video_offset + r.length)),
         );
     }
-    spans.sort_unstable();
+    let spans = union(spans);
     let index = Mp4Index::read(video.as_file())
         .map_err(|e| refused(&format!("video.mp4 is not a readable MP4: {e}")))?;
     let mut samples = 0usize;
@@ -272,11 +272,23 @@ fn check_video(
         }
     }
     println!(
-        "ok  video.mp4: its {samples} samples ({} tracks) are bytes of the originals at the {} listed ranges",
-        index.tracks.len(),
-        spans.len()
+        "ok  video.mp4: its {samples} samples ({} tracks) are bytes of the originals at the listed ranges",
+        index.tracks.len()
     );
     Ok(())
+}
+
+/// The byte spans `[start, end)` merged where they overlap or touch, in order.
+fn union(mut spans: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    spans.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::new();
+    for (start, end) in spans {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
 }
 
 /// Each range of `original` is the same bytes in `video` and in the original's file.

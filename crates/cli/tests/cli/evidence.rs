@@ -235,6 +235,8 @@ async fn a_gopro_clip_bundle_verifies_offline_and_tampering_is_refused() {
         "ok  gforce.csv",
         "ok  originals/GH010042_clip.MP4: the clip",
         "ok  originals/GH010042.MP4: the recording",
+        "ranges are bytes of originals/GH010042_clip.MP4",
+        "ranges are bytes of originals/GH010042.MP4",
         "are bytes of the originals at the",
         "verified: clip",
     ] {
@@ -268,6 +270,12 @@ async fn a_gopro_clip_bundle_verifies_offline_and_tampering_is_refused() {
         sha256_of(&dir.path().join("clip.mp4")).as_deref()
     );
     assert!(!source["ranges"].as_array().unwrap().is_empty());
+    let camera = &manifest["originals"][1];
+    assert_eq!(camera["role"], "recording");
+    assert!(
+        !camera["ranges"].as_array().unwrap().is_empty(),
+        "the clip's frames found in the camera's file: {camera}"
+    );
     let mut gpx = String::new();
     zip.by_name("route.gpx")
         .unwrap()

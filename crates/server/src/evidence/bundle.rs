@@ -12,6 +12,7 @@ use super::manifest::{
     self, BundleFile, ClipFacts, DeviceFacts, IncidentFacts, Manifest, Original, Range,
     ServerFacts, Window,
 };
+use super::matching::matching_ranges;
 use super::window::{clip_series, clip_window, file_end};
 use crate::error::ApiError;
 use crate::library::telemetry::TelemetrySeries;
@@ -92,6 +93,7 @@ pub async fn build(
         staged.push(stage_stream(&path, body).await?);
         original.path = Some(path);
     }
+    camera_ranges(&staged, &mut originals).await?;
 
     let series = clip_series(state, clip).await?;
     if !series.route.is_empty() {
@@ -186,6 +188,30 @@ fn source_original(clip: &Clip, parts: &[Part]) -> Original {
         not_included: None,
         ranges,
     }
+}
+
+/// For each included camera recording, the ranges of the video's frames found byte for
+/// byte in it (the agent's cut copied them from there).
+async fn camera_ranges(staged: &[Staged], originals: &mut [Original]) -> Result<(), ApiError> {
+    let path_of = |name: &str| {
+        staged.iter().find_map(|s| match &s.content {
+            Held::File(temp) if s.entry.path == name => Some(temp.to_path_buf()),
+            _ => None,
+        })
+    };
+    let Some(video) = path_of(manifest::VIDEO) else {
+        return Ok(());
+    };
+    for original in originals.iter_mut().filter(|o| o.role == "recording") {
+        let Some(file) = original.path.as_deref().and_then(path_of) else {
+            continue;
+        };
+        let video = video.clone();
+        original.ranges = tokio::task::spawn_blocking(move || matching_ranges(&video, &file))
+            .await
+            .map_err(|e| ApiError::Internal(format!("matching task failed: {e}")))?;
+    }
+    Ok(())
 }
 
 /// The camera's recordings of the clip's drive and view, and its sidecars, that cover

@@ -113,8 +113,9 @@ pub struct BundleFile {
 #[serde(deny_unknown_fields)]
 pub struct Original {
     /// `source` (the file the video was cut from, with the ranges it took), `recording`
-    /// (a camera recording of the drive covering the window) or `sidecar` (a camera's
-    /// telemetry file covering it).
+    /// (a camera recording of the drive covering the window, with the ranges where the
+    /// video's frames are its bytes when the clip was cut from it) or `sidecar` (a
+    /// camera's telemetry file covering it).
     pub role: String,
     /// The stored item: `clip`, `recording`, `timelapse` or `sidecar`, and its id.
     pub kind: String,
@@ -130,7 +131,7 @@ pub struct Original {
     pub path: Option<String>,
     /// Why it is not included, when it is not.
     pub not_included: Option<String>,
-    /// The byte ranges of the video taken from this file, in video order.
+    /// The byte ranges of the video that are this file's bytes, in video order.
     pub ranges: Vec<Range>,
 }
 

@@ -13,4 +13,5 @@ pub mod gpx;
 pub mod key;
 pub mod ledger;
 pub mod manifest;
+pub mod matching;
 pub mod window;
