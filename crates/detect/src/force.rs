@@ -8,9 +8,17 @@
 //! with a horizontal force `h` and no vertical one, `|a|² = g² + h²`. So
 //! `√(|a|² − g₀²)` (with `g₀` the magnitude the accelerometer reads at rest) bounds what a
 //! projection may claim: a "launch" right after a brake with no force behind it is the
-//! frame moving back, not the car. The bound is loose upward (road bumps add vertical
-//! force, and the square root turns a 0.05 g excess into 0.3 g), so it only ever lowers a
-//! projection, never raises one.
+//! frame moving back, not the car. Sample by sample the bound is loose upward (road bumps
+//! add vertical force, and the square root turns a 0.05 g excess into 0.3 g), so as a
+//! bound it only ever lowers a projection, never raises one.
+//!
+//! Averaged, the magnitude also tells a force a leaning frame hides from every
+//! projection: a vertical acceleration `v` adds `2·g₀·v + v²` to `|a|² − g₀²`, and road
+//! motion is zero-mean over a second, so the mean of `|a|² − g₀²` over a second keeps a
+//! sustained horizontal force and only the small variance of the road's motion. What
+//! ordinary driving still leaves in it (a grade change, a rough surface) is measured
+//! around each instant and taken off ([`Force::sustained`]); the manoeuvre module
+//! raises projections to that only where the yaw rate says which way it points.
 
 use crate::signal::{block_sums, Grid, Prefix};
 use crate::trace::median;

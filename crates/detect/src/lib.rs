@@ -9,8 +9,9 @@
 //! - [`detect`] / [`Detector`]: validates the trace, resamples it onto a 50 Hz grid
 //!   (split at gaps over a second), finds the vertical and the car's forward axis from
 //!   the data alone ([`orientation`] says what it assumes), projects the acceleration on
-//!   the car's axes, bounds it by the frame-free force of the accelerometer's magnitude,
-//!   and finds [`Event`]s of each [`EventKind`] by their shape ([`manoeuvre`],
+//!   the car's axes, bounds it by the frame-free force of the accelerometer's magnitude
+//!   (and, with a gyroscope, raises it to the force sustained beyond ordinary driving
+//!   where the yaw rate says which way that force points), and finds [`Event`]s of each [`EventKind`] by their shape ([`manoeuvre`],
 //!   [`collision`]) with [`Thresholds`] (published levels and physics, configurable per
 //!   camera model).
 //! - [`ClipWindow`]: 40 s around each event, overlapping windows merged

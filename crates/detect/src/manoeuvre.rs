@@ -5,12 +5,32 @@
 //! `min_duration_s` (shorter is an impulse or a bump), a release. Its level is compared
 //! on the car-axis projection bounded by the frame-free force of the `force` module, so
 //! that a mount (or a frame) pitching under a brake can neither hide the brake's force in
-//! the vertical nor give it back afterwards as a "launch". What each must look like:
+//! the vertical nor give it back afterwards as a "launch".
+//!
+//! A frame that leans into a sustained force (a windshield mount pitching under a
+//! brake, a phone's gravity estimate lagging behind the accelerometer) does more than
+//! that: after its first half-second it moves most of the force into the vertical, so
+//! the projection shows a brief pull at the onset, little during the plateau, and the
+//! opposite pull at the release, when the frame swings back. The magnitude of the
+//! specific force keeps the whole force whatever the frame does. So with a gyroscope,
+//! which says which way a force can point, each signal is also raised to the force
+//! sustained beyond ordinary driving (the `force` module): in a turn (yaw rate at least
+//! [`MIN_TURN_YAW`]) the force beside the forward axis is the lateral pull, toward the
+//! turn (`a = v·ω`), at most what the yaw rate gives at [`MAX_TURN_SPEED`]; driving
+//! straight, a sustained force is a brake or a launch, and
+//! which one is read from its onset's forward projection less the projection just after
+//! its release (a rigid frame shows the force at the onset and nothing after; a leaning
+//! one shows it at the onset and gives it back reversed after).
+//!
+//! What each must look like:
 //! - **Hard brake** (`hard_brake_g`): deceleration on the forward axis, the horizontal
 //!   acceleration within 45° of backward (nearer the side it is cornering, whose
-//!   longitudinal part is mostly the axis error times the lateral pull). With GPS speed it
-//!   must lose speed. It is a **sudden stop** when the speed then reaches a standstill.
-//! - **Hard launch** (`hard_accel_g`): acceleration within 45° of forward, starting from
+//!   longitudinal part is mostly the axis error times the lateral pull); with a
+//!   gyroscope, or a sustained force while driving straight whose onset points backward.
+//!   With GPS speed it must lose speed. It is a **sudden stop** when the speed then
+//!   reaches a standstill.
+//! - **Hard launch** (`hard_accel_g`): acceleration within 45° of forward, or a
+//!   sustained force while driving straight whose onset points forward, starting from
 //!   steady driving: a launch that begins within [`RECOVERY_S`] of the end of a brake or a
 //!   turn (any deceleration or lateral pull beyond half their levels) is the ordinary
 //!   return to speed after slowing for a hazard or a corner, which every driver does,
@@ -25,6 +45,10 @@
 //!   cannot be told from a turn whose driver straightens out (both swing both ways), so
 //!   both are reported as `sharp_turn`: the right clip, under the broader name, rather
 //!   than a guess.
+//!
+//! Without a gyroscope nothing says which way a force the projection does not show
+//! points, so only the bounded projections count (a leaning mount then hides part of
+//! each manoeuvre; `dashvault detect eval --accel-only` measures how much).
 
 use crate::events::{event, regions, Event, EventKind, Region};
 use crate::orientation::{CarAxes, Segment};
@@ -42,8 +66,9 @@ pub const MIN_TURN_YAW: f64 = 0.05;
 const MIN_HEADING_SPEED: f64 = 2.0;
 /// A brake must lose, and a launch gain, at least this much speed when it is known, m/s.
 const MIN_SPEED_CHANGE: f64 = 0.5;
-/// Start of a run of longitudinal force whose projection gives its sign, s: a lagging
-/// frame or a mount leans into a force over about a second.
+/// Start of a run of longitudinal force whose projection gives its sign, and the time
+/// after it whose projection is its give-back, s: a lagging frame or a mount leans into
+/// a force, and back, over about a second.
 pub const ONSET_S: f64 = 0.5;
 /// Speed up to which the frame-free force is credited to a turn, m/s: a lateral
 /// acceleration is `v·ω`, and 25 m/s (90 km/h) is the top of ordinary roads; beyond
@@ -74,10 +99,12 @@ impl Signals {
     /// - straight (`|ω|` under it): a lateral force would need over 200 km/h, so the
     ///   force is longitudinal and the lateral signal nothing. Each run of force is a
     ///   brake or a launch by the sign of the forward projection's strongest value over
-    ///   its onset (until [`ONSET_S`] after it first reaches its level): a force shows in
-    ///   the projection as it starts, before a lagging frame or a compliant mount leans
-    ///   into it, and a vertical one (a dip, a crest, a bump) never does, so a run whose
-    ///   onset projects under the hysteresis level keeps the projection.
+    ///   its onset (until [`ONSET_S`] after it first reaches its level) less its
+    ///   strongest value over the [`ONSET_S`] after the run: a force shows in the
+    ///   projection as it starts, before a lagging frame or a compliant mount leans into
+    ///   it, and such a frame gives it back reversed as it swings back, while a vertical
+    ///   force (a dip, a crest, a bump) shows in neither; so a run where that difference
+    ///   is under the hysteresis level keeps the projection.
     fn new(segment: &Segment, axes: &CarAxes, th: &Thresholds) -> Signals {
         let bounded = |a: f64, force: f64| a.signum() * a.abs().min(force) / G;
         let projected = |(&a, &l): (&f64, &f64), f: f64| {
@@ -129,13 +156,9 @@ impl Signals {
         let onset = segment.grid.steps(ONSET_S);
         for r in regions(&straight_force, level, exit, 1, 0) {
             let onset_end = (r.core.0 + onset).min(r.end);
-            let strongest = axes.long[r.start..=onset_end].iter().fold(0.0f64, |m, &a| {
-                if a.abs() > m.abs() {
-                    a
-                } else {
-                    m
-                }
-            }) / G;
+            let after = (r.end + 1).min(axes.long.len())..(r.end + 1 + onset).min(axes.long.len());
+            let strongest =
+                (strongest(&axes.long[r.start..=onset_end]) - strongest(&axes.long[after])) / G;
             if strongest.abs() < exit {
                 continue;
             }
@@ -161,6 +184,13 @@ pub(crate) fn manoeuvres(segment: &Segment, axes: &CarAxes, th: &Thresholds) -> 
     events.extend(launches(segment, &signals, &braking, th));
     events.extend(lateral_events(segment, &signals.lateral, th));
     events
+}
+
+/// The value of largest size in `values`, with its sign (0 when empty).
+fn strongest(values: &[f64]) -> f64 {
+    values
+        .iter()
+        .fold(0.0, |m: f64, &a| if a.abs() > m.abs() { a } else { m })
 }
 
 /// Hard brakes and sudden stops.

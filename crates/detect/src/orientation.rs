@@ -31,6 +31,10 @@
 //!   a holder that lets the device swing, or a drive with little straight-line speed
 //!   change) the estimate stays where it was.
 //!
+//!   The local estimate keeps its own sign (a camera turned round) only where its
+//!   evidence lies along the refined axis; evidence nearly across it says little about
+//!   which way the car faces, and the whole drive's sign is kept.
+//!
 //!   With none of these (a parked car, a constant signal), the forward axis is unknown and
 //!   only orientation-free events (collisions) are reported.
 

@@ -68,11 +68,11 @@ fn held_out_trips_on_the_plain_conversion() {
     };
     let report = total(&folds, Conversion::Plain);
     println!("{report}");
-    // Measured when set: brakes 1.0 / 1.0, launches 0.667 / 1.0, turns 1.0 / 1.0,
-    // swerves 0.5 / 1.0 (before the frame-free force and the yaw rate set the levels:
-    // brakes 0.833, launches 0, turns 0.833).
+    // Measured when set: brakes, launches and turns 1.0 / 1.0, swerves 0.5 / 1.0 (before
+    // the frame-free force and the yaw rate set the levels: brakes 0.833, launches 0,
+    // turns 0.833); one of the two lane changes is missed at every mount.
     check(&report, EventKind::HardBrake, 0.95, 0.95);
-    check(&report, EventKind::HardAccel, 0.6, 0.95);
+    check(&report, EventKind::HardAccel, 0.95, 0.95);
     check(&report, EventKind::SharpTurn, 0.95, 0.95);
     check(&report, EventKind::Swerve, 0.5, 0.95);
     assert_eq!(report.calm_flagged, 0, "{report}");
