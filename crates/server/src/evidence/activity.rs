@@ -18,9 +18,13 @@ pub fn via(owner: &Owner) -> ActivityVia {
     }
 }
 
+/// Ranges from byte 0 shorter than this are a player's probe (Safari asks for `0-1`
+/// before it plays), not the start of a viewing.
+const PROBE_BYTES: u64 = 1024;
+
 /// What a request for a clip's video counts as: a `download`, the first request of a
-/// viewing (`play`: no `Range`, or one from byte 0; a player's later ranges are the same
-/// viewing), or nothing (`HEAD`, later ranges).
+/// viewing (`play`: no `Range`, or one from byte 0 that is not a probe; a player's later
+/// ranges are the same viewing), or nothing (`HEAD`, probes, later ranges).
 pub fn video_action(
     method: &Method,
     headers: &HeaderMap,
@@ -33,10 +37,13 @@ pub fn video_action(
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
         .is_none_or(|range| {
-            range
+            let from_zero = range
                 .trim()
                 .strip_prefix("bytes=")
-                .is_some_and(|r| r.trim_start().starts_with("0-"))
+                .and_then(|r| r.trim().strip_prefix("0-"));
+            from_zero.is_some_and(|end| {
+                end.is_empty() || end.parse::<u64>().is_ok_and(|end| end + 1 >= PROBE_BYTES)
+            })
         });
     match (download, from_start) {
         (true, true) => Some(ActivityAction::Download),
@@ -110,6 +117,13 @@ mod tests {
             Some(ActivityAction::Download)
         );
         headers.insert(header::RANGE, HeaderValue::from_static("bytes=0-"));
+        assert_eq!(
+            video_action(&Method::GET, &headers, false),
+            Some(ActivityAction::Play)
+        );
+        headers.insert(header::RANGE, HeaderValue::from_static("bytes=0-1"));
+        assert_eq!(video_action(&Method::GET, &headers, false), None, "a probe");
+        headers.insert(header::RANGE, HeaderValue::from_static("bytes=0-65535"));
         assert_eq!(
             video_action(&Method::GET, &headers, false),
             Some(ActivityAction::Play)
