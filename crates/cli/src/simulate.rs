@@ -57,6 +57,15 @@ pub struct CameraArgs {
     /// E (event, an impact) or M (manual, its button), e.g. E@1,M@3: `_EF.mp4`, `_E.gps`…
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     marked: Vec<Mark>,
+    /// Minutes the camera's clock is ahead of UTC, as a camera set to local time (180 for
+    /// UTC+3, -300 for UTC-5): file names and .gps stamps follow it, its GPS stays UTC.
+    #[arg(
+        long,
+        value_name = "MINUTES",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    clock_offset: i64,
     /// Then serve the card over HTTP on ADDR (e.g. 127.0.0.1:0) as the camera's Wi-Fi
     /// does, until stopped; files written to the folder meanwhile are served too.
     #[arg(long, value_name = "ADDR")]
@@ -88,6 +97,7 @@ pub fn run(cmd: SimulateCommand) -> anyhow::Result<()> {
     options.capacity = args.capacity;
     options.seed = args.seed;
     options.marks = args.marked;
+    options.clock_offset_minutes = args.clock_offset;
     if let Some(start) = args.start {
         options.start = start;
     }

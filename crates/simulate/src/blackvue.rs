@@ -33,12 +33,17 @@ pub(crate) fn video_name(start: DateTime<Utc>, kind: char, view: View) -> String
     format!("{}{camera}.mp4", stem(start, kind))
 }
 
-/// The `.gps` log of a recording started at `start`: one RMC and one GGA per fix.
-pub(crate) fn gps_log(start: DateTime<Utc>, fixes: &[(f64, CarSample)]) -> String {
+/// The `.gps` log of a recording started at `start` (UTC): one RMC and one GGA per fix,
+/// each line stamped on the camera's clock, `clock` ahead of UTC.
+pub(crate) fn gps_log(
+    start: DateTime<Utc>,
+    clock: chrono::Duration,
+    fixes: &[(f64, CarSample)],
+) -> String {
     let mut out = String::new();
     for (offset, car) in fixes {
         let at = start + chrono::Duration::milliseconds((offset * 1000.0).round() as i64);
-        let stamp = at.timestamp_millis();
+        let stamp = (at + clock).timestamp_millis();
         let time = format!(
             "{:02}{:02}{:02}.{:02}",
             at.hour(),

@@ -51,6 +51,9 @@ pub struct Options {
     pub seed: u64,
     /// Recordings the camera marks as an event (`E`) or manual (`M`) instead of `N`.
     pub marks: Vec<Mark>,
+    /// Minutes the camera's clock is ahead of UTC (a camera set to local time, e.g. 180
+    /// for UTC+3): file names and `.gps` stamps follow it, the GPS sentences stay UTC.
+    pub clock_offset_minutes: i64,
 }
 
 impl Options {
@@ -66,6 +69,7 @@ impl Options {
             start: Utc::now() - Duration::minutes(i64::from(minutes)),
             seed: 1,
             marks: Vec::new(),
+            clock_offset_minutes: 0,
         }
     }
 
@@ -216,7 +220,7 @@ pub fn simulate_camera_with(
     for (minute, steps) in (0..options.minutes).zip(car.chunks(per_file)) {
         let file_start = start + Duration::seconds(i64::from(minute * FILE_S));
         let minute_files = record_minute(
-            file_start,
+            (file_start, Duration::minutes(options.clock_offset_minutes)),
             f64::from(minute * FILE_S),
             mark::letter(&options.marks, minute),
             steps,
@@ -275,10 +279,11 @@ struct MinuteFile {
     data: Vec<u8>,
 }
 
-/// The files of the minute starting at `file_start` (`file_t0` seconds into the drive),
-/// of BlackVue type `kind`: the `.gps` and `.3gf` sidecars, then a video per view.
+/// The files of the minute starting at `file_start` (UTC, `file_t0` seconds into the
+/// drive; the camera's clock is `clock` ahead), of BlackVue type `kind`: the `.gps` and
+/// `.3gf` sidecars, then a video per view.
 fn record_minute(
-    file_start: DateTime<Utc>,
+    (file_start, clock): (DateTime<Utc>, Duration),
     file_t0: f64,
     kind: char,
     steps: &[CarSample],
@@ -295,13 +300,13 @@ fn record_minute(
         .iter()
         .map(|c| (c.t - file_t0, sensor.measure(c)))
         .collect();
-    let stem = blackvue::stem(file_start, kind);
+    let stem = blackvue::stem(file_start + clock, kind);
     let mut files = vec![
         MinuteFile {
             name: format!("{stem}.gps"),
             kind: FileKind::Gps,
             view: None,
-            data: blackvue::gps_log(file_start, &fixes).into_bytes(),
+            data: blackvue::gps_log(file_start, clock, &fixes).into_bytes(),
         },
         MinuteFile {
             name: format!("{stem}.3gf"),
@@ -319,7 +324,7 @@ fn record_minute(
         let mut data = Vec::new();
         write_recording(&mut data, encoded, &seconds, file_start)?;
         files.push(MinuteFile {
-            name: blackvue::video_name(file_start, kind, *view),
+            name: blackvue::video_name(file_start + clock, kind, *view),
             kind: FileKind::Video,
             view: Some(*view),
             data,

@@ -63,7 +63,7 @@ pub(crate) async fn set_network(storage: &Path, network: &str) {
         .unwrap();
 }
 
-fn status(storage: &Path) -> serde_json::Value {
+pub(crate) fn status(storage: &Path) -> serde_json::Value {
     let out = dashvault(&[
         "agent",
         "status",

@@ -3,6 +3,7 @@
 //! (UTC+3) while its GPS says UTC.
 
 use crate::agent::{set_network, simulate, time, walk};
+use crate::agent_wifi::setup;
 use crate::cloud::Cloud;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use std::path::{Path, PathBuf};
@@ -133,4 +134,46 @@ async fn a_camera_on_local_time_uploads_at_true_utc() {
         recordings.iter().all(|r| r["clock"] == "gps"),
         "{recordings:#?}"
     );
+}
+
+/// A BlackVue on UTC+3 synced over its Wi-Fi through a connection that drops mid-file,
+/// one minute's `.gps` with binary noise before its first fix and another's empty: the
+/// cloud shows the drive at its true UTC start with the route of its minutes, and no
+/// upload failed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_blackvue_on_local_time_syncs_over_wifi_at_true_utc_with_its_messy_sidecars() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cloud, storage, camera) = setup(
+        dir.path(),
+        "WIFI-3",
+        "blackvue",
+        3,
+        "2026-11-20T07:30:00Z",
+        &["--drop-after", "150000", "--clock-offset", "180"],
+    )
+    .await;
+    let record = camera.card.join("Record");
+    let noisy = record.join("20261120_103100_N.gps");
+    let mut bytes = vec![0x00, 0xff, 0xfe, 0x13, b'\n', 0xc3, 0x28, b'\n'];
+    bytes.extend(std::fs::read(&noisy).unwrap());
+    std::fs::write(&noisy, bytes).unwrap();
+    std::fs::write(record.join("20261120_103200_N.gps"), b"").unwrap();
+    let printed = cloud.run_once(Path::new(&camera.base), &storage, &[]);
+    assert!(printed.contains("imported 3 recordings"), "{printed}");
+
+    let drives = cloud.get_json("/api/v1/drives").await;
+    let drives = drives["items"].as_array().unwrap();
+    assert_eq!(drives.len(), 1, "{drives:#?}");
+    let start = "2026-11-20T07:30:00Z".parse::<DateTime<Utc>>().unwrap();
+    assert!(
+        (time(&drives[0]["start"]) - start).abs() <= Duration::seconds(2),
+        "{drives:#?}"
+    );
+    let id = drives[0]["id"].as_str().unwrap();
+    let drive = cloud.get_json(&format!("/api/v1/drives/{id}")).await;
+    let route = drive["telemetry"]["route"].as_array().unwrap();
+    assert!(route.len() >= 60, "{drive:#}");
+    let status = crate::agent::status(&storage);
+    assert_eq!(status["queue"]["failed"], 0, "{status:#}");
+    assert_eq!(status["queue"]["queued"], 0, "{status:#}");
 }

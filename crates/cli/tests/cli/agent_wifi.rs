@@ -16,12 +16,12 @@ use std::sync::mpsc::Receiver;
 const SAMPLES: &str = "../../testdata/media-samples/acolomba__blackvuesync";
 
 /// A `dashvault simulate camera --serve` process, killed when dropped.
-struct WifiCamera {
+pub(crate) struct WifiCamera {
     /// Held so that the camera stops with the test.
     _process: Spawned,
     stdout: Receiver<String>,
-    base: String,
-    card: PathBuf,
+    pub(crate) base: String,
+    pub(crate) card: PathBuf,
 }
 
 impl WifiCamera {
@@ -65,7 +65,7 @@ fn time(value: &serde_json::Value) -> DateTime<Utc> {
 
 /// A cloud with camera `serial`, phone storage on WiFi, and a simulated camera serving
 /// `api` (see [`WifiCamera::start`]), all in `dir`.
-async fn setup(
+pub(crate) async fn setup(
     dir: &Path,
     serial: &str,
     api: &str,
