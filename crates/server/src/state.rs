@@ -5,7 +5,7 @@ use crate::auth::sms::SmsSender;
 use crate::clock::Clock;
 use crate::config::{ArchiveConfig, AuthConfig, LimitsConfig, WebConfig};
 use crate::metrics::Metrics;
-use crate::tus::Uploads;
+use crate::tus::registry::Uploads;
 use dashvault_store::{BlobStore, Repo};
 use std::sync::Arc;
 

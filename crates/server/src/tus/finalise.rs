@@ -7,9 +7,11 @@
 
 use super::metadata::{Kind, UploadMetadata};
 use super::rebuild::rebuild;
+use super::stored::{abort_multipart, download, hash};
 use super::writer::{best_effort_delete, key, scratch_prefix};
 use super::TusError;
 use crate::crash::{self, CrashPoint};
+use crate::evidence::ledger;
 use crate::jobs::thumbnail::{MakeThumbnail, ThumbnailOf};
 use crate::state::AppState;
 use crate::stream::reader::BlobReader;
@@ -22,8 +24,6 @@ use dashvault_store::model::{
     Upload, UploadOutcome, UploadProgress, VideoFile,
 };
 use futures_util::{stream, StreamExt, TryStreamExt};
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 /// What filing a completed upload did.
@@ -111,15 +111,6 @@ async fn delete_blobs(state: &AppState, upload: &Upload) -> Result<(), TusError>
     Ok(())
 }
 
-/// Abort a multipart upload, logging a failure instead of failing (it may already be
-/// completed or gone; the store's own expiry of stale multipart uploads is the backstop).
-pub async fn abort_multipart(state: &AppState, blob_key: &BlobKey, id: &str) {
-    let upload_id = UploadId::new(id.to_owned());
-    if let Err(err) = state.blobs.abort_multipart(blob_key, &upload_id).await {
-        tracing::warn!(%err, %blob_key, "could not abort a multipart upload");
-    }
-}
-
 /// File the object of a completed upload as what its metadata says (`sha256`: its
 /// SHA-256 if known). Filing again after a crash finds what the first attempt filed.
 async fn file(
@@ -160,6 +151,8 @@ async fn file(
         // Either this upload filed it before a crash (its key is ours: keep it), or the
         // owner stored the same file before (ours is a second copy).
         let stored = stored_item(state, upload.user_id, item).await?;
+        // A crash right after filing may have kept its ledger entry from being written.
+        ledger::filed(state.repo.as_ref(), upload.user_id, item, state.clock.now()).await?;
         if let Some(of) = stored.as_ref().and_then(|s| s.thumbnail) {
             queue_thumbnail(state, upload.user_id, of).await;
         }
@@ -278,6 +271,7 @@ async fn file(
         }
     };
     crash::reached(CrashPoint::RowsCommitted);
+    ledger::filed(state.repo.as_ref(), upload.user_id, item, now).await?;
     if let Some(of) = thumbnail {
         queue_thumbnail(state, upload.user_id, of).await;
     }
@@ -335,37 +329,6 @@ async fn queue_thumbnail(state: &AppState, user: Uuid, of: ThumbnailOf) {
         tracing::warn!(%err, "could not queue a thumbnail job");
     }
     crash::reached(CrashPoint::ThumbnailQueued);
-}
-
-/// Copy the blob to a local temporary file (the media crate reads files at random
-/// offsets), computing its SHA-256 on the way.
-pub(super) async fn download(
-    state: &AppState,
-    blob_key: &BlobKey,
-    len: u64,
-) -> Result<(tempfile::TempPath, String), TusError> {
-    let temp = tempfile::NamedTempFile::new().map_err(TusError::internal)?;
-    let (file, path) = temp.into_parts();
-    let mut out = tokio::fs::File::from_std(file);
-    let mut body = state.blobs.get_range(blob_key, 0..len).await?;
-    let mut hasher = Sha256::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(TusError::internal)?;
-        hasher.update(&chunk);
-        out.write_all(&chunk).await.map_err(TusError::internal)?;
-    }
-    out.flush().await.map_err(TusError::internal)?;
-    Ok((path, hex::encode(hasher.finalize())))
-}
-
-/// The SHA-256 (hex) of a stored blob, streamed.
-async fn hash(state: &AppState, blob_key: &BlobKey, len: u64) -> Result<String, TusError> {
-    let mut body = state.blobs.get_range(blob_key, 0..len).await?;
-    let mut hasher = Sha256::new();
-    while let Some(chunk) = body.next().await {
-        hasher.update(&chunk.map_err(TusError::internal)?);
-    }
-    Ok(hex::encode(hasher.finalize()))
 }
 
 /// Where the file to inspect is read from.

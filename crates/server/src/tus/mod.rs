@@ -28,8 +28,10 @@ mod handlers;
 mod headers;
 pub mod metadata;
 mod rebuild;
+pub(crate) mod registry;
 mod running;
 mod status;
+mod stored;
 pub mod sweep;
 mod writer;
 
@@ -37,17 +39,16 @@ mod writer;
 pub use crate::auth::owner::Owner as Uploader;
 pub use error::TusError;
 pub use handlers::sweep_expired_batch;
+pub use registry::Uploads;
+use registry::WritingGuard;
 pub use sweep::{sweep, SweepReport};
 
-use crate::config::UploadConfig;
 use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use dashvault_store::repo::UploadLock;
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -65,37 +66,6 @@ pub const TUS_CHECKSUMS: &str = "sha1,sha256";
 
 /// Where uploads live.
 pub const UPLOADS_PATH: &str = "/api/v1/uploads";
-
-/// Upload settings, the uploads this process is writing right now (so two requests
-/// never write one upload at once here; across replicas the repository's compare-and-set
-/// on the offset decides), and the running SHA-256 of those it receives.
-#[derive(Debug)]
-pub struct Uploads {
-    /// The settings.
-    pub config: UploadConfig,
-    writing: Mutex<HashSet<Uuid>>,
-    hashes: running::RunningHashes,
-}
-
-impl Uploads {
-    /// Settings, with nothing being written yet.
-    pub fn new(config: UploadConfig) -> Self {
-        Self {
-            config,
-            writing: Mutex::new(HashSet::new()),
-            hashes: running::RunningHashes::default(),
-        }
-    }
-
-    /// Mark `id` as being written until the guard is dropped; `None` if it already is.
-    fn start_writing(self: &Arc<Self>, id: Uuid) -> Option<WritingGuard> {
-        let mut writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
-        writing.insert(id).then(|| WritingGuard {
-            uploads: Arc::clone(self),
-            id,
-        })
-    }
-}
 
 /// An upload held for writing: this process's guard and the repository's lock (which
 /// other replicas respect).
@@ -121,22 +91,6 @@ impl Held {
     /// the repository's lock a moment later).
     async fn release(self) {
         self.lock.release().await;
-    }
-}
-
-/// Releases an upload for writing when dropped (also when the request is cancelled).
-struct WritingGuard {
-    uploads: Arc<Uploads>,
-    id: Uuid,
-}
-
-impl Drop for WritingGuard {
-    fn drop(&mut self) {
-        self.uploads
-            .writing
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.id);
     }
 }
 

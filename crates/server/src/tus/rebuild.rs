@@ -10,7 +10,7 @@
 //! a duplicate is. A crash before the recording's row leaves the rebuilt object to the
 //! sweep, and the upload files again.
 
-use super::finalise::download;
+use super::stored::download;
 use super::writer::key;
 use super::TusError;
 use crate::state::AppState;

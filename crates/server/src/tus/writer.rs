@@ -115,7 +115,7 @@ pub async fn append(
     // orphaned: abort it.
     if let (Err(_), Some(id)) = (&result, &started) {
         if upload.multipart_id.as_ref() != Some(id) {
-            super::finalise::abort_multipart(state, &key(&upload.blob_key)?, id).await;
+            super::stored::abort_multipart(state, &key(&upload.blob_key)?, id).await;
         }
     }
     result
