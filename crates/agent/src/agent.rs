@@ -221,6 +221,20 @@ impl Agent {
     }
 }
 
+/// The upload of a clip made after its drive was processed (a manual clip), at true UTC
+/// when the drive's GPS time gave the camera clock's offset.
+pub async fn queued_clip(residency: &Residency, clip: &Clip) -> Result<NewUpload, AgentError> {
+    let mut upload = clip_upload(clip);
+    let drive = match clip.drive_id {
+        Some(id) => residency.drive(id).await?,
+        None => None,
+    };
+    if let Some(offset) = drive.and_then(|d| d.clock_offset_ms) {
+        on_gps_clock(&mut upload, Duration::milliseconds(offset));
+    }
+    Ok(upload)
+}
+
 /// The upload of a clip: automatic ones first in line, manual ones by the manual rules.
 pub fn clip_upload(clip: &Clip) -> NewUpload {
     let auto = clip.kind == "auto";

@@ -146,6 +146,9 @@ async fn process(
         Some((out, blocking(move || timelapse(&srcs, &path)).await?))
     };
     residency
+        .set_clock_offset(drive.id, clock_offset.map(|o| o.num_milliseconds()))
+        .await?;
+    residency
         .set_processed(
             drive.id,
             timelapse.as_ref().map(|(p, m)| (p.as_path(), &m.written)),

@@ -40,6 +40,8 @@ pub struct Drive {
     pub timelapse_size: u64,
     /// SHA-256 of that time-lapse.
     pub timelapse_sha256: Option<String>,
+    /// The camera clock's offset from UTC its GPS time gave ([`crate::clock`]), in ms.
+    pub clock_offset_ms: Option<i64>,
 }
 
 /// One road-view recording imported from the camera.
@@ -135,6 +137,7 @@ fn drive_row(row: &sqlx::sqlite::SqliteRow) -> Drive {
         timelapse_path: path(row.get("timelapse_path")),
         timelapse_size: row.get::<i64, _>("timelapse_size") as u64,
         timelapse_sha256: row.get("timelapse_sha256"),
+        clock_offset_ms: row.get("clock_offset_ms"),
     }
 }
 
@@ -352,6 +355,20 @@ impl Residency {
         .bind(timelapse.map(|(_, w)| w.sha256.clone()))
         .execute(self.pool())
         .await?;
+        Ok(())
+    }
+
+    /// Keeps the camera clock's offset from UTC that the drive's GPS time gave.
+    pub async fn set_clock_offset(
+        &self,
+        id: i64,
+        offset_ms: Option<i64>,
+    ) -> Result<(), StateError> {
+        sqlx::query("UPDATE drives SET clock_offset_ms = ? WHERE id = ?")
+            .bind(offset_ms)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 

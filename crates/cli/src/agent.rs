@@ -389,9 +389,8 @@ async fn clip(args: ClipArgs) -> anyhow::Result<()> {
         camera.as_deref(),
     )
     .await?;
-    Queue::new(state)
-        .enqueue(&dashvault_agent::agent::clip_upload(&clip))
-        .await?;
+    let upload = dashvault_agent::agent::queued_clip(&residency, &clip).await?;
+    Queue::new(state).enqueue(&upload).await?;
     println!(
         "clip {} ({}, {} → {}, {}) queued for upload",
         clip.id,

@@ -2,7 +2,7 @@
 //! power cut left without an index, and a camera whose clock is set to local time
 //! (UTC+3) while its GPS says UTC.
 
-use crate::agent::{set_network, simulate, time, walk};
+use crate::agent::{dashvault, set_network, simulate, time, walk};
 use crate::agent_wifi::setup;
 use crate::cloud::Cloud;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
@@ -133,6 +133,35 @@ async fn a_camera_on_local_time_uploads_at_true_utc() {
     assert!(
         recordings.iter().all(|r| r["clock"] == "gps"),
         "{recordings:#?}"
+    );
+
+    // A manual clip made afterwards, 10 s to 30 s into the drive (on the camera's
+    // clock), goes up at true UTC too.
+    let storage_text = storage.to_string_lossy();
+    dashvault(&[
+        "agent",
+        "clip",
+        "--storage",
+        &storage_text,
+        "--from",
+        "10",
+        "--to",
+        "30",
+    ]);
+    cloud.run_once(&card, &storage, &[]);
+    let clips = cloud.get_json("/api/v1/clips").await;
+    let manual: Vec<_> = clips["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "manual")
+        .collect();
+    assert_eq!(manual.len(), 1, "{clips:#}");
+    assert_eq!(manual[0]["clock"], "gps");
+    let from = time(&manual[0]["start"]);
+    assert!(
+        from >= start && from <= start + Duration::seconds(10),
+        "{clips:#}"
     );
 }
 
