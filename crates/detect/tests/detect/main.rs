@@ -5,6 +5,7 @@ mod bad_input;
 mod classification;
 mod incidents;
 mod inputs;
+mod leaning;
 mod orientation;
 mod real;
 mod shape;
