@@ -4,9 +4,9 @@
 //! before is kept; an item deleted since is nothing to do.
 
 use super::handler::{JobError, JobHandler};
-use crate::routes::media::{clip_thumbnail_ms, drive_thumbnail_source};
 use crate::state::AppState;
 use crate::stream::thumbnail;
+use crate::stream::thumbnail::{clip_thumbnail_ms, drive_thumbnail_source};
 use async_trait::async_trait;
 use dashvault_store::model::{Job, NewJob};
 use serde::{Deserialize, Serialize};

@@ -114,14 +114,6 @@ pub async fn clip_video_response(
     Ok(video.respond(state.blobs.clone(), method, headers, name.as_deref()))
 }
 
-/// Milliseconds into a clip's file of its first incident (0 without one).
-pub fn clip_thumbnail_ms(clip: &Clip) -> u64 {
-    clip.incidents
-        .first()
-        .map(|i| (i.at - clip.file.start).num_milliseconds().max(0) as u64)
-        .unwrap_or(0)
-}
-
 /// A clip's video; Range requests answer `206`.
 #[utoipa::path(get, path = "/api/v1/clips/{id}/video", tag = "media",
     params(("id" = Uuid, Path, description = "Clip id"), DownloadQuery),
@@ -177,7 +169,7 @@ pub async fn clip_thumbnail(
         .clip(owner.user_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    thumbnail::respond(&state, &clip.file, clip_thumbnail_ms(&clip)).await
+    thumbnail::respond(&state, &clip.file, thumbnail::clip_thumbnail_ms(&clip)).await
 }
 
 /// Where a drive's video comes from.
@@ -493,17 +485,6 @@ pub async fn drive_thumbnail(
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
     let all = state.repo.drive_recordings(owner.user_id, id).await?;
-    let first = drive_thumbnail_source(&all).ok_or(ApiError::NotFound)?;
+    let first = thumbnail::drive_thumbnail_source(&all).ok_or(ApiError::NotFound)?;
     thumbnail::respond(&state, &first.file, 0).await
-}
-
-/// The file a drive's thumbnail shows: its first road recording, else its first file.
-pub fn drive_thumbnail_source(recordings: &[Recording]) -> Option<&Recording> {
-    recordings.iter().min_by_key(|r| {
-        (
-            r.view != View::Road,
-            r.kind != RecordingKind::Recording,
-            r.file.start,
-        )
-    })
 }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use dashvault_media::thumbnail::{thumbnail_from, DEFAULT_WIDTH};
 use dashvault_store::blob::BlobKey;
-use dashvault_store::model::VideoFile;
+use dashvault_store::model::{Clip, Recording, RecordingKind, VideoFile, View};
 use futures_util::{stream, StreamExt, TryStreamExt};
 use std::sync::Arc;
 
@@ -85,4 +85,23 @@ async fn make(state: &AppState, file: &VideoFile, ms: u64) -> Result<Bytes, ApiE
     .map_err(|e| ApiError::Internal(format!("thumbnail task failed: {e}")))?
     .map_err(|e| ApiError::Internal(format!("thumbnail of {}: {e}", file.blob_key)))?;
     Ok(jpeg.into())
+}
+
+/// Milliseconds into a clip's file of its first incident (0 without one).
+pub fn clip_thumbnail_ms(clip: &Clip) -> u64 {
+    clip.incidents
+        .first()
+        .map(|i| (i.at - clip.file.start).num_milliseconds().max(0) as u64)
+        .unwrap_or(0)
+}
+
+/// The file a drive's thumbnail shows: its first road recording, else its first file.
+pub fn drive_thumbnail_source(recordings: &[Recording]) -> Option<&Recording> {
+    recordings.iter().min_by_key(|r| {
+        (
+            r.view != View::Road,
+            r.kind != RecordingKind::Recording,
+            r.file.start,
+        )
+    })
 }
