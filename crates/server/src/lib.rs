@@ -1,12 +1,16 @@
-//! The dashvault HTTP service: sign-in by SMS code, devices, and (as the issues land)
-//! uploads, listing, streaming and sharing, with an OpenAPI document, metrics and health.
+//! The dashvault HTTP service: sign-in by SMS code, devices, resumable uploads filed as
+//! drives, clips and sidecars, the library (listing, streaming, thumbnails, deleting,
+//! sharing, archive and restores), signed evidence bundles, the web UI, and background
+//! jobs, with an OpenAPI document, metrics and health.
 //!
 //! Overview: [`config::ServerConfig`] says what to serve; [`app::Server`] binds and runs
 //! it; [`app::app`] is the router for a given [`state::AppState`], which tests drive
 //! directly. Errors become [`error::ApiError`], one JSON shape for every failure.
-//! [`tus`] takes resumable uploads and files them as drives, recordings and clips.
-//! [`jobs`] runs background work (housekeeping, and later archive and restore) from the
-//! durable queue in the metadata database.
+//! [`tus`] takes resumable uploads and files them; [`library`] builds what the API and
+//! the pages show of them; [`stream`] serves their video and thumbnails; [`routes`] and
+//! [`web`] are the JSON API and the pages over those; [`evidence`] signs bundles and keeps
+//! the ledger and activity; [`jobs`] runs background work (thumbnails, blob removal,
+//! housekeeping, archive and restore) from the durable queue in the metadata database.
 
 #![deny(missing_docs)]
 

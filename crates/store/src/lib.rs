@@ -1,9 +1,11 @@
 //! Where dashvault keeps things: the metadata repository (SQLite or PostgreSQL) behind
-//! [`Repo`], one engine per database, both passing the same conformance suite.
+//! [`Repo`], and the files themselves in a blob store (a directory or S3) behind
+//! [`BlobStore`]; each has several engines that pass one conformance suite.
 //!
 //! Overview: [`open`] reads a database URL, connects, runs that engine's migrations and
-//! returns an `Arc<dyn Repo>`; [`model`] holds the records; [`testkit`] is the suite that
-//! every engine must pass.
+//! returns an `Arc<dyn Repo>`; [`open_blob_store`] does the same for a blob URL; [`model`]
+//! holds the records; [`testkit`] (and `blob::testkit`) are the suites that every engine
+//! must pass.
 
 #![deny(missing_docs)]
 
