@@ -236,6 +236,7 @@ async fn file(
             if let Some(rebuilt) = &rebuilt {
                 file.blob_key = rebuilt.blob_key.clone();
                 file.size = rebuilt.size;
+                file.sha256 = rebuilt.sha256.clone();
                 file.original_size = Some(upload.length);
             } else if let Some(original) = meta.original_size {
                 // Rebuilt by its agent: the camera's file is its last bytes.

@@ -6,9 +6,11 @@
 //! The rebuilt file keeps the upload's bytes unchanged as its last bytes (its media data
 //! is the whole original), so one stored object is both the playable recording and the
 //! evidence: `GET /api/v1/uploads/{id}/original` answers those bytes. It is stored under
-//! its own key (`…-recovered`); the upload's own object is then a second copy, deleted as
-//! a duplicate is. A crash before the recording's row leaves the rebuilt object to the
-//! sweep, and the upload files again.
+//! its own key (`…-recovered`) and its row carries its own SHA-256 and size (as the
+//! ledger and the store's checks expect of every item); the upload's own object is then
+//! a second copy, deleted as a duplicate is. A crash before the recording's row leaves
+//! the rebuilt object to the sweep; filing again rebuilds the same bytes under the same
+//! key and finds the row by their SHA-256.
 
 use super::stored::download;
 use super::writer::key;
@@ -20,6 +22,7 @@ use dashvault_media::{recover_keeping_original, Mp4Index};
 use dashvault_store::blob::ByteStream;
 use dashvault_store::model::{Upload, View};
 use futures_util::{stream, StreamExt};
+use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
 /// Bytes read from the rebuilt file per chunk stored.
@@ -33,6 +36,9 @@ pub struct Rebuilt {
     pub blob_key: String,
     /// Its length.
     pub size: u64,
+    /// Its SHA-256 (lower-case hex): the stored object's, as every item's is (the upload's
+    /// own, of the original, stays its outcome's).
+    pub sha256: String,
 }
 
 /// Rebuild `upload` (stored under `blob_key`, read as `view` of its device, started at
@@ -62,7 +68,8 @@ pub async fn rebuild(
     let out = tempfile::NamedTempFile::new().map_err(TusError::internal)?;
     let (file, local) = out.into_parts();
     let broken_path = broken.to_path_buf();
-    let (size, recovery) = tokio::task::spawn_blocking(move || {
+    let rebuilt_path = local.to_path_buf();
+    let (size, sha256, recovery) = tokio::task::spawn_blocking(move || {
         let index = Mp4Index::read(&reference)
             .map_err(|e| format!("its sibling {}: {e}", sibling.file.blob_key))?;
         let source = std::fs::File::open(&broken_path).map_err(|e| e.to_string())?;
@@ -72,7 +79,11 @@ pub async fn rebuild(
             .plan
             .write_to(&[source], &mut out)
             .map_err(|e| e.to_string())?;
-        Ok::<_, String>((size, recovery))
+        drop(out);
+        let mut hasher = Sha256::new();
+        let mut written = std::fs::File::open(&rebuilt_path).map_err(|e| e.to_string())?;
+        std::io::copy(&mut written, &mut hasher).map_err(|e| e.to_string())?;
+        Ok::<_, String>((size, hex::encode(hasher.finalize()), recovery))
     })
     .await
     .map_err(TusError::internal)?
@@ -94,6 +105,7 @@ pub async fn rebuild(
         local,
         blob_key: rebuilt_key,
         size,
+        sha256,
     })
 }
 

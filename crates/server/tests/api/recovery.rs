@@ -128,6 +128,28 @@ async fn a_cut_off_recording_is_rebuilt_at_ingest(app: TestApp) {
     let (errors, seconds) = decode(dir.path(), &bytes(&app, &window, &token).await);
     assert_eq!(errors, "", "ffmpeg decodes it cleanly");
     assert!(seconds >= 36.0, "{seconds} s");
+    // Its row says the stored object's own SHA-256 and size (the ledger's and the
+    // store's checks read them), and the object ends with the upload's bytes.
+    let id = rebuilt["id"].as_str().unwrap().parse().unwrap();
+    let me = json(&app, "/api/v1/me", &token).await;
+    let user = me["id"].as_str().unwrap().parse().unwrap();
+    let file = app
+        .state
+        .repo
+        .recording(user, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .file;
+    let key = dashvault_store::blob::BlobKey::new(file.blob_key.clone()).unwrap();
+    let mut body = app.state.blobs.get_range(&key, 0..file.size).await.unwrap();
+    let mut stored = Vec::new();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
+        stored.extend_from_slice(&chunk.unwrap());
+    }
+    assert_eq!(file.sha256, crate::tus::sha256_hex(&stored));
+    assert!(stored.ends_with(cut));
+    assert_eq!(file.original_size, Some(cut.len() as u64));
 }
 
 /// Recordings with a 40 s gap between them: a window over the gap holds only what was
