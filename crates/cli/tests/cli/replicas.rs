@@ -15,6 +15,8 @@ const MIB: usize = 1024 * 1024;
 
 /// The secret every replica shares (sign-in codes are hashed under it).
 const SECRET: &str = "replicas-share-this-secret-of-at-least-32-chars";
+/// The evidence key both replicas sign bundles with (base64 of a 32-byte seed).
+const EVIDENCE_KEY: &str = "cmVwbGljYXMtc2hhcmUtdGhpcy1ldmlkZW5jZS1rZXk=";
 
 /// nginx in front of `upstreams`, in a directory of its own; stopped when dropped.
 struct Nginx {
@@ -88,6 +90,8 @@ fn replica_flags<'a>(database: &'a str, bucket: &'a str, listen: &'a str) -> Vec
         bucket,
         "--secret",
         SECRET,
+        "--evidence-key",
+        EVIDENCE_KEY,
         "--listen",
         listen,
     ]
@@ -288,4 +292,31 @@ async fn two_replicas_behind_nginx_share_every_upload() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+
+    // One evidence key on both replicas, and one ledger chain of what both filed.
+    let keys: Vec<serde_json::Value> = futures_util::future::join_all(
+        replicas
+            .iter()
+            .map(|r| json(http.get(r.url("/api/v1/evidence/key")))),
+    )
+    .await;
+    assert!(keys.windows(2).all(|k| k[0] == k[1]), "{keys:?}");
+    let admin = dir.path().join("admin");
+    let out = crate::process::succeeds(
+        "admin",
+        &[
+            "verify-store",
+            "--database-url",
+            database.url(),
+            "--blob-url",
+            &bucket,
+            "--data-dir",
+            admin.to_str().unwrap(),
+        ],
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("all hold") && !report.starts_with("0 ledger entries"),
+        "{report}"
+    );
 }
