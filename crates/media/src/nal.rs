@@ -351,17 +351,15 @@ mod tests {
     /// and `color_space` (pc = full range; bt709 = 1, smpte170m = 6; unknown = none).
     #[test]
     fn sps_colour_of_real_samples() {
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../testdata/media-samples/"
-        );
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/media-samples/");
         for (name, full_range, matrix) in [
             ("gopro__gpmf-parser/hero7.mp4", true, Some(1)),
             ("jcodec__jcodec/itunes.mov", true, Some(6)),
             ("Eyevinn__mp4ff/h264.mp4", false, None),
             ("Eyevinn__mp4ff/bbb_prog_10s.mp4", false, None),
         ] {
-            let file = std::fs::File::open(format!("{dir}{name}")).expect("media sample in testdata/media-samples");
+            let file = std::fs::File::open(format!("{dir}{name}"))
+                .expect("media sample in testdata/media-samples");
             let index = crate::Mp4Index::read(&file).unwrap();
             let config = AvcConfig::parse(&index.video().unwrap().config).unwrap();
             let colour = config
