@@ -220,17 +220,7 @@ pub async fn clip_activity_is_the_owners_and_goes_with_the_clip(repo: Arc<dyn Re
     for a in &done {
         assert!(repo.record_activity(a).await.expect("record"));
     }
-    let share = crate::repo::Share {
-        id: Uuid::now_v7(),
-        user_id: alice.id,
-        clip_id: clip.id,
-        token_hash: vec![7; 32],
-        include_location: false,
-        allow_download: false,
-        created_at: at(0),
-        expires_at: None,
-        revoked_at: None,
-    };
+    let share = super::shares::share(alice.id, clip.id, 7, None);
     repo.create_share(&share).await.expect("share");
     assert_eq!(
         repo.share_clip(alice.id, share.id)

@@ -11,7 +11,8 @@ use crate::Repo;
 use std::sync::Arc;
 use uuid::Uuid;
 
-fn share(user: Uuid, clip: Uuid, hash: u8, expires_ms: Option<i64>) -> Share {
+/// A share of `clip` whose token hash is `hash` repeated (location shown for even ones).
+pub(super) fn share(user: Uuid, clip: Uuid, hash: u8, expires_ms: Option<i64>) -> Share {
     Share {
         id: Uuid::now_v7(),
         user_id: user,
