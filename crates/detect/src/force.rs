@@ -61,34 +61,32 @@ impl Force {
                 .collect()
         };
         let baseline = running_median(&block_means(&magnitudes));
-        let excess: Vec<f64> = magnitudes
-            .iter()
-            .enumerate()
-            .map(|(i, &m)| {
-                let g0 = baseline.get(i / block).copied().unwrap_or(m);
-                m * m - g0 * g0
-            })
-            .collect();
+        // The magnitudes become the excess, then the bound, in place.
+        let mut excess = magnitudes;
+        for (i, m) in excess.iter_mut().enumerate() {
+            let g0 = baseline.get(i / block).copied().unwrap_or(*m);
+            *m = *m * *m - g0 * g0;
+        }
         let sums = Prefix::new(excess.iter().copied());
         let half = grid.steps(SQUARE_AVERAGE_S / 2.0);
-        let averaged: Vec<f64> = (0..excess.len())
+        let mut sustained: Vec<f64> = (0..excess.len())
             .map(|i| {
                 let (sum, count) = sums.window(i, half);
                 sum / count.max(1) as f64
             })
             .collect();
-        let sizes: Vec<f64> = block_means(&averaged).iter().map(|e| e.abs()).collect();
+        let sizes: Vec<f64> = block_means(&sustained).iter().map(|e| e.abs()).collect();
         let noise = running_median(&sizes);
+        for (i, e) in sustained.iter_mut().enumerate() {
+            let n = noise.get(i / block).copied().unwrap_or(0.0);
+            *e = (*e - n).max(0.0).sqrt();
+        }
+        for e in &mut excess {
+            *e = e.max(0.0).sqrt();
+        }
         Force {
-            bound: excess.iter().map(|&e| e.max(0.0).sqrt()).collect(),
-            sustained: averaged
-                .iter()
-                .enumerate()
-                .map(|(i, &e)| {
-                    let n = noise.get(i / block).copied().unwrap_or(0.0);
-                    (e - n).max(0.0).sqrt()
-                })
-                .collect(),
+            bound: excess,
+            sustained,
         }
     }
 }
