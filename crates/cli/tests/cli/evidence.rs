@@ -361,6 +361,11 @@ async fn activity_is_recorded_once_per_viewing_and_routes_are_gpx() {
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        !html.contains("route.gpx"),
+        "no route offered without the location"
+    );
     let hidden = s
         .cloud
         .http

@@ -56,6 +56,14 @@
     const link = document.getElementById(id);
     if (link) link.addEventListener("click", () => setTimeout(() => load(false), 1500));
   }
+  // The route may come from the camera's recordings when the clip's file has no GPS:
+  // offer it whenever the server has one.
+  const route = document.getElementById("route-download");
+  if (route && route.hidden) {
+    fetch(route.href, { method: "HEAD", credentials: "same-origin" })
+      .then((r) => { route.hidden = !r.ok; })
+      .catch(() => {});
+  }
   window.addEventListener("focus", () => load(false));
   load(false);
 })();
