@@ -276,6 +276,19 @@ async fn a_gopro_clip_bundle_verifies_offline_and_tampering_is_refused() {
         !camera["ranges"].as_array().unwrap().is_empty(),
         "the clip's frames found in the camera's file: {camera}"
     );
+    let mut bundled = Vec::new();
+    zip.by_name("video.mp4")
+        .unwrap()
+        .read_to_end(&mut bundled)
+        .unwrap();
+    let served = s
+        .cloud
+        .get(&format!("/api/v1/clips/{}/video", s.clip))
+        .await;
+    assert!(
+        served.bytes().await.unwrap() == bundled,
+        "video.mp4 is what video_url serves"
+    );
     let mut gpx = String::new();
     zip.by_name("route.gpx")
         .unwrap()
