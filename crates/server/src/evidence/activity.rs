@@ -18,6 +18,9 @@ pub fn via(owner: &Owner) -> ActivityVia {
     }
 }
 
+/// Plays this close together (same way in, same network) are one viewing.
+const VIEWING: chrono::Duration = chrono::Duration::seconds(30);
+
 /// Ranges from byte 0 shorter than this are a player's probe (Safari asks for `0-1`
 /// before it plays), not the start of a viewing.
 const PROBE_BYTES: u64 = 1024;
@@ -67,7 +70,9 @@ pub fn ip_prefix(ip: &str) -> Option<String> {
     }
 }
 
-/// Record `action` on `user`'s clip, logging (not failing) when it can not be.
+/// Record `action` on `user`'s clip, logging (not failing) when it can not be. A play
+/// right after a play through the same way (and network) is the same viewing restarted
+/// from its start, not another one.
 pub async fn record(
     state: &AppState,
     (user, clip): (Uuid, Uuid),
@@ -84,9 +89,27 @@ pub async fn record(
         via,
         ip_prefix: ip.and_then(ip_prefix),
     };
-    if let Err(err) = state.repo.record_activity(&activity).await {
+    let done = async {
+        if action == ActivityAction::Play {
+            let last = state.repo.clip_activity(user, clip, None, 1).await?;
+            if last.first().is_some_and(|a| same_viewing(a, &activity)) {
+                return Ok(false);
+            }
+        }
+        state.repo.record_activity(&activity).await
+    };
+    if let Err(err) = done.await {
         tracing::warn!(%err, %clip, action = action.as_str(), "could not record a clip's activity");
     }
+}
+
+/// Whether `next` is a play of the viewing `last` was (a player seeking back to the
+/// start, or asking for the first bytes again).
+fn same_viewing(last: &Activity, next: &Activity) -> bool {
+    last.action == ActivityAction::Play
+        && last.via == next.via
+        && last.ip_prefix == next.ip_prefix
+        && next.at - last.at < VIEWING
 }
 
 #[cfg(test)]
