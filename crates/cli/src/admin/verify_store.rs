@@ -107,11 +107,11 @@ async fn check(
     let mut report = Report::default();
     let began = chrono::Utc::now();
     let rows = all_rows(state).await?;
-    let stored = read_chain(state, &mut report).await?;
+    let latest = read_chain(state, &mut report).await?;
     let mut to_hash = Vec::new();
     let mut unledgered = Vec::new();
     for row in rows.values() {
-        match stored.get(&row.object_id) {
+        match latest.get(&row.object_id) {
             None if adopt => unledgered.push(LedgerRecord {
                 action: LedgerAction::Store,
                 file: row.clone(),
@@ -120,6 +120,12 @@ async fn check(
             None => report.problems.push(format!(
                 "{} {}: stored (blob {}) but not in the ledger",
                 row.kind, row.object_id, row.blob_key
+            )),
+            // Deleted since its row was read: nothing to check.
+            Some(entry) if entry.record.action == LedgerAction::Delete && entry.record.at >= began => {}
+            Some(entry) if entry.record.action == LedgerAction::Delete => report.problems.push(format!(
+                "{} {}: the ledger (entry {}) says it was deleted, but its row is still there",
+                row.kind, row.object_id, entry.seq
             )),
             Some(entry) if entry.record.file != *row => report.problems.push(format!(
                 "{} {}: its row changed: it says SHA-256 {}, {} bytes, blob {}, owner {}; the ledger (entry {}) says SHA-256 {}, {} bytes, blob {}, owner {}",
@@ -130,7 +136,10 @@ async fn check(
             Some(_) => {}
         }
     }
-    for entry in stored.values() {
+    let stored = latest
+        .values()
+        .filter(|e| e.record.action == LedgerAction::Store);
+    for entry in stored {
         let file = &entry.record.file;
         if rows.contains_key(&file.object_id) {
             to_hash.push(file.clone());
@@ -183,18 +192,18 @@ async fn all_rows(state: &AppState) -> anyhow::Result<HashMap<Uuid, StoredFile>>
     }
 }
 
-/// Walk the whole ledger, reporting breaks of the chain; the `store` entries of files
-/// not deleted since, by object id.
+/// Walk the whole ledger, reporting breaks of the chain; each object's last entry (its
+/// filing, or its deletion), by object id.
 async fn read_chain(
     state: &AppState,
     report: &mut Report,
 ) -> anyhow::Result<HashMap<Uuid, LedgerEntry>> {
-    let mut stored = HashMap::new();
+    let mut latest = HashMap::new();
     let (mut seq, mut prev) = (0i64, LEDGER_GENESIS.to_owned());
     loop {
         let page = state.repo.ledger_entries(seq, PAGE).await?;
         if page.is_empty() {
-            return Ok(stored);
+            return Ok(latest);
         }
         for entry in page {
             report.ledger_entries += 1;
@@ -218,14 +227,7 @@ async fn read_chain(
                 ));
             }
             (seq, prev) = (entry.seq, entry.hash.clone());
-            match entry.record.action {
-                LedgerAction::Store => {
-                    stored.insert(entry.record.file.object_id, entry);
-                }
-                LedgerAction::Delete => {
-                    stored.remove(&entry.record.file.object_id);
-                }
-            }
+            latest.insert(entry.record.file.object_id, entry);
         }
     }
 }
