@@ -16,7 +16,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use dashvault_store::model::{ActivityAction, Clip, RecordingKind, VideoFile};
+use dashvault_store::model::{ActivityAction, Clip, Recording, RecordingKind, VideoFile, View};
 use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
@@ -230,17 +230,7 @@ pub async fn drive_route(
         .drive(owner.user_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let recordings = state.repo.drive_recordings(owner.user_id, id).await?;
-    let full: Vec<VideoFile> = recordings
-        .iter()
-        .filter(|r| r.kind == RecordingKind::Recording)
-        .map(|r| r.file.clone())
-        .collect();
-    let files = if full.is_empty() {
-        recordings.into_iter().map(|r| r.file).collect()
-    } else {
-        full
-    };
+    let files = route_files(state.repo.drive_recordings(owner.user_id, id).await?);
     let name = format!(
         "dashvault_{}_drive",
         drive.start.format("%Y-%m-%d_%H-%M-%S")
@@ -254,6 +244,28 @@ pub async fn drive_route(
     )
     .await?;
     gpx_response(&name, &gpx::points(&series, drive.start))
+}
+
+/// The files a drive's route is read from: one view (road when recorded), its
+/// full-quality recordings where there are any, else its time-lapses (the views carry
+/// the same fixes, so reading both would list each point twice).
+fn route_files(recordings: Vec<Recording>) -> Vec<VideoFile> {
+    let view = if recordings.iter().any(|r| r.view == View::Road) {
+        View::Road
+    } else {
+        View::Cabin
+    };
+    let of_view: Vec<Recording> = recordings.into_iter().filter(|r| r.view == view).collect();
+    let kind = if of_view.iter().any(|r| r.kind == RecordingKind::Recording) {
+        RecordingKind::Recording
+    } else {
+        RecordingKind::Timelapse
+    };
+    of_view
+        .into_iter()
+        .filter(|r| r.kind == kind)
+        .map(|r| r.file)
+        .collect()
 }
 
 /// A shared clip's route as GPX 1.1 (anonymous); only when its owner shared the
