@@ -80,3 +80,40 @@ fn same_bytes(v: &mut File, a: &Sample, o: &mut File, b: &Sample) -> bool {
         .and_then(|_| o.read_exact(&mut y));
     read.is_ok() && x == y
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples(sizes: &[u32], sync_every: usize) -> Vec<Sample> {
+        let mut offset = 0;
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &size)| {
+                let s = Sample {
+                    offset,
+                    size,
+                    dts: i as u64,
+                    duration: 1,
+                    cts_offset: 0,
+                    is_sync: i % sync_every == 0,
+                    entry: 1,
+                };
+                offset += u64::from(size);
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_cut_is_found_at_the_keyframe_its_sizes_follow() {
+        let recording = samples(&[9, 5, 6, 7, 5, 6, 7, 5, 6, 7, 8, 9, 4, 3, 2, 1], 4);
+        let clip = samples(&[5, 6, 7, 5, 6, 7, 8, 9, 4], 4);
+        assert_eq!(align(&clip, &recording), Some(4));
+        // The same sizes from a frame that is no keyframe are not a cut's start.
+        let shifted = samples(&[9, 9, 5, 6, 7, 5, 6, 7, 8, 9, 4], 4);
+        assert_eq!(align(&clip, &shifted), None);
+        assert_eq!(align(&[], &recording), None);
+    }
+}
