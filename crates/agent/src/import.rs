@@ -50,8 +50,8 @@ pub struct ImportReport {
 struct Todo {
     file: CameraFile,
     size: u64,
-    /// The camera went on to a later file of the view (or `--once`): a file without an
-    /// index will never get one.
+    /// The camera went on to a later file of the view: a file without an index will
+    /// never get one (not so with `--once` alone: the last file may still be written).
     moved_on: bool,
 }
 
@@ -83,11 +83,10 @@ pub async fn import(
         if !wanted {
             continue;
         }
-        let moved_on = all_final
-            || found
-                .recordings
-                .iter()
-                .any(|(later, _)| later.view == file.view && later.start > file.start);
+        let moved_on = found
+            .recordings
+            .iter()
+            .any(|(later, _)| later.view == file.view && later.start > file.start);
         match camera.finished(file, *listed, (all_final, moved_on)).await {
             Ok(Some(size)) => todo.push(Todo {
                 file: file.clone(),

@@ -93,8 +93,8 @@ impl Camera {
 
     /// The size of `file` when it is finished (the camera no longer writes it), `None`
     /// while it may still grow: in a folder, once its index reads or the camera `moved_on`
-    /// (it wrote a later file of the view, or `--once`); on Wi-Fi, once its size held over
-    /// two listings, or at once with `all_final`.
+    /// (it wrote a later file of the view); on Wi-Fi, once its size held over two
+    /// listings, or at once with `all_final`.
     pub async fn finished(
         &self,
         file: &CameraFile,
@@ -123,7 +123,7 @@ impl Camera {
     /// Fetches the video `file` (`size` bytes) to `to` on the phone, through `partial`
     /// for a Wi-Fi camera, once its MP4 index reads; a file whose index does not read is
     /// fetched to `partial` as [`Fetched::NoIndex`] when `moved_on` (the camera went on
-    /// to a later file of the view, or `--once`).
+    /// to a later file of the view: it is not being written any more).
     pub async fn fetch_video(
         &self,
         file: &Path,
