@@ -44,6 +44,9 @@ pub struct ImportReport {
     pub marked: usize,
     /// Road recordings the camera left without an index (its power cut), rebuilt.
     pub recovered: usize,
+    /// Recordings without an index that could not be rebuilt (no H.264/H.265 picture in
+    /// them): left on the camera, not fetched again while their size stays.
+    pub unrecoverable: usize,
 }
 
 /// One file to fetch: a road recording, or a marked cabin file.
@@ -121,6 +124,10 @@ pub async fn import(
         },
     ) in todo.iter().enumerate()
     {
+        if *moved_on && gave_up(residency, &file.path, *size).await? {
+            report.unrecoverable += 1;
+            continue;
+        }
         let room = make_room(residency, *size, quota).await?;
         report.evicted_drives.extend(room.drives);
         if !room.fits {
@@ -153,8 +160,15 @@ pub async fn import(
                         report.not_ready += 1;
                         continue;
                     }
+                    Err(e @ AgentError::Request(_)) => {
+                        tracing::warn!(file = %file.path.display(), error = %e, "recording without an index can not be rebuilt: left on the camera");
+                        give_up(residency, &file.path, *size).await?;
+                        remove_file(&broken).map_err(AgentError::io(&broken))?;
+                        report.unrecoverable += 1;
+                        continue;
+                    }
                     Err(e) => {
-                        tracing::warn!(file = %file.path.display(), error = %e, "recording without an index not rebuilt");
+                        tracing::warn!(file = %file.path.display(), error = %e, "recording without an index not rebuilt this pass");
                         report.failed += 1;
                         continue;
                     }
@@ -241,6 +255,26 @@ async fn rebuilt(
     let rebuilt = rebuild::rebuild(broken, &reference, to).await?;
     remove_file(broken).map_err(AgentError::io(broken))?;
     Ok(Some(rebuilt))
+}
+
+/// The setting that says a camera file of a size could not be rebuilt.
+fn gave_up_key(path: &Path) -> String {
+    format!("unrebuildable:{}", path.display())
+}
+
+/// True when the camera file at `path` could not be rebuilt at this size before.
+async fn gave_up(residency: &Residency, path: &Path, size: u64) -> Result<bool, AgentError> {
+    let noted = residency.state().setting(&gave_up_key(path)).await?;
+    Ok(noted == Some(size.to_string()))
+}
+
+/// Notes that the camera file at `path` of `size` bytes can not be rebuilt.
+async fn give_up(residency: &Residency, path: &Path, size: u64) -> Result<(), AgentError> {
+    residency
+        .state()
+        .set_setting(&gave_up_key(path), &size.to_string())
+        .await?;
+    Ok(())
 }
 
 /// Records a road recording fetched to `to`.

@@ -6,6 +6,7 @@ use crate::agent::{dashvault, set_network, simulate, time, walk};
 use crate::agent_wifi::setup;
 use crate::cloud::Cloud;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use dashvault_agent::state::State;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -47,19 +48,22 @@ fn decode(path: &Path) -> (String, f64) {
 /// while writing it: no `moov`; back on, it went on with the next file) is rebuilt at
 /// import from its sibling: the phone holds a file of at least 36 s that decodes cleanly
 /// and ends with the camera's bytes; it goes up whole, and the cloud's drive holds it
-/// marked `recovered`, playable. The last file, without an index too, may still be
-/// being written: it is left on the camera.
+/// marked `recovered`, playable. A file of nothing but zeros after it can not be rebuilt:
+/// it is left on the camera and not fetched again. The last file, without an index too,
+/// may still be being written: it is left on the camera.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_recording_cut_off_by_a_power_loss_is_rebuilt_at_import() {
     let dir = tempfile::tempdir().unwrap();
     let cloud = Cloud::start(&dir.path().join("server"), "+14155550177", "CORE-1").await;
     let (card, storage) = (dir.path().join("sdcard"), dir.path().join("phone"));
-    let record = blackvue(&card, 3, "2026-11-20T08:00:00Z");
+    let record = blackvue(&card, 4, "2026-11-20T08:00:00Z");
     let cut = record.join("20261120_080100_NF.mp4");
     let bytes = std::fs::read(&cut).unwrap();
     let broken = &bytes[..bytes.len() * 7 / 10];
     std::fs::write(&cut, broken).unwrap();
-    let last = record.join("20261120_080200_NF.mp4");
+    let zeros = record.join("20261120_080200_NF.mp4");
+    std::fs::write(&zeros, vec![0u8; 100_000]).unwrap();
+    let last = record.join("20261120_080300_NF.mp4");
     let writing = std::fs::read(&last).unwrap();
     std::fs::write(&last, &writing[..writing.len() / 2]).unwrap();
     set_network(&storage, "wifi").await;
@@ -67,7 +71,13 @@ async fn a_recording_cut_off_by_a_power_loss_is_rebuilt_at_import() {
 
     let phone: Vec<_> = walk(&storage.join("phone/recordings"));
     assert_eq!(phone.len(), 2, "{phone:?}");
-    assert!(!phone.iter().any(|p| p.ends_with("20261120_080200_NF.mp4")));
+    assert!(!phone.iter().any(|p| p.ends_with("20261120_080300_NF.mp4")));
+    let state = State::open(&storage).await.unwrap();
+    let noted = format!("unrebuildable:{}", zeros.display());
+    assert_eq!(
+        state.setting(&noted).await.unwrap().as_deref(),
+        Some("100000")
+    );
     let rebuilt = phone
         .iter()
         .find(|p| p.ends_with("20261120_080100_NF.mp4"))
