@@ -220,3 +220,49 @@ async fn a_blackvue_on_local_time_syncs_over_wifi_at_true_utc_with_its_messy_sid
     assert_eq!(status["queue"]["failed"], 0, "{status:#}");
     assert_eq!(status["queue"]["queued"], 0, "{status:#}");
 }
+
+/// A Viofo (Novatek) on UTC+3 over Wi-Fi, whose files carry no GPS time: once its
+/// owner sets the device's time zone, the cloud reads its names in that zone and shows
+/// the drive at its true UTC start (`clock: device`).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_novatek_on_local_time_goes_up_in_its_device_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cloud, storage, camera) = setup(
+        dir.path(),
+        "WIFI-4",
+        "novatek",
+        2,
+        "2026-11-20T09:00:00Z",
+        &["--clock-offset", "180"],
+    )
+    .await;
+    let devices = cloud.get_json("/api/v1/devices").await;
+    let device = devices["items"][0]["id"].as_str().unwrap().to_owned();
+    let set = cloud
+        .http
+        .patch(cloud.server.url(&format!("/api/v1/devices/{device}")))
+        .bearer_auth(&cloud.session)
+        .json(&serde_json::json!({ "timezone": "Europe/Istanbul" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    let printed = cloud.run_once(Path::new(&camera.base), &storage, &[]);
+    assert!(printed.contains("imported 2 recordings"), "{printed}");
+
+    let drives = cloud.get_json("/api/v1/drives").await;
+    let drive = &drives["items"][0];
+    let start = "2026-11-20T09:00:00Z".parse::<DateTime<Utc>>().unwrap();
+    assert!(
+        (time(&drive["start"]) - start).abs() <= Duration::seconds(2),
+        "{drives:#}"
+    );
+    let id = drive["id"].as_str().unwrap();
+    let detail = cloud.get_json(&format!("/api/v1/drives/{id}")).await;
+    let recordings = detail["recordings"].as_array().unwrap();
+    assert!(!recordings.is_empty(), "{detail:#}");
+    assert!(
+        recordings.iter().all(|r| r["clock"] == "device"),
+        "{recordings:#?}"
+    );
+}
