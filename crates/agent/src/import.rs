@@ -6,9 +6,11 @@
 //! The camera is a folder or a camera on Wi-Fi ([`Camera`]). A recording the camera is
 //! still writing is left for the next pass: in a folder, one whose index can not be read
 //! yet; on Wi-Fi, one whose size still changes between listings (or whose index does not
-//! read once fetched). When the quota is reached, [`crate::evict`] deletes the oldest
-//! drives; when that is not enough (only clips not yet in the cloud are left), importing
-//! stops and the rest stays on the camera until uploads free space.
+//! read once fetched). A road file whose index does not read although the camera went on
+//! to a later file was cut off by a power loss: it is rebuilt ([`crate::rebuild`]). When
+//! the quota is reached, [`crate::evict`] deletes the oldest drives; when that is not
+//! enough (only clips not yet in the cloud are left), importing stops and the rest stays
+//! on the camera until uploads free space.
 
 use crate::camera::source::{Camera, Fetched, Found};
 use crate::camera::{self, CameraFile, View};

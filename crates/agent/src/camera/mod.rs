@@ -14,8 +14,9 @@
 //! [`download`]); [`source::Camera`] is either.
 //!
 //! Cameras name files on their own clock, which has no time zone; the time in a name is
-//! taken as UTC (set the camera's clock to UTC, as BlackVue's and Viofo's GPS sync do by
-//! default).
+//! kept as it is here (a UTC time of the same digits). Uploads move it to true UTC by
+//! the offset the drive's GPS time gives ([`crate::clock`]), or the server reads it in
+//! the device's time zone.
 
 pub mod blackvue;
 pub mod download;
