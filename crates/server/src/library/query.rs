@@ -173,12 +173,7 @@ fn zone(pairs: &[(String, String)]) -> Result<Tz, ApiError> {
 
 /// An RFC 3339 instant, or a day in `zone`: its start, or with `end_of_day` the next
 /// day's start.
-fn instant(
-    name: &str,
-    value: &str,
-    end_of_day: bool,
-    zone: Tz,
-) -> Result<DateTime<Utc>, ApiError> {
+fn instant(name: &str, value: &str, end_of_day: bool, zone: Tz) -> Result<DateTime<Utc>, ApiError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -198,7 +193,10 @@ fn instant(
     let start = zone
         .from_local_datetime(&local)
         .earliest()
-        .or_else(|| zone.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest())
+        .or_else(|| {
+            zone.from_local_datetime(&(local + chrono::Duration::hours(1)))
+                .earliest()
+        })
         .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc));
     Ok(start)
 }
@@ -230,7 +228,11 @@ fn time_of_day(name: &str, value: &str, zone: Tz) -> Result<u32, ApiError> {
     ) * 1000;
     // The end of the day stays the end of a day, so that `to` 24:00 keeps its meaning.
     let utc_ms = (local_ms - offset_ms).rem_euclid(DAY_MS);
-    Ok(if local_ms == DAY_MS && utc_ms == 0 { DAY_MS } else { utc_ms } as u32)
+    Ok(if local_ms == DAY_MS && utc_ms == 0 {
+        DAY_MS
+    } else {
+        utc_ms
+    } as u32)
 }
 
 /// A `400` with a stable code and a message saying what to send instead.
@@ -249,7 +251,9 @@ mod tests {
     #[test]
     fn days_and_times_of_day_are_read_in_the_viewers_zone() {
         // Tokyo has no daylight-saving time: +09:00 all year.
-        let f = request("tz=Asia/Tokyo&from=2026-11-20&to=2026-11-20&time_from=08:00&time_to=10:30").filter;
+        let f =
+            request("tz=Asia/Tokyo&from=2026-11-20&to=2026-11-20&time_from=08:00&time_to=10:30")
+                .filter;
         assert_eq!(f.from, Some("2026-11-19T15:00:00Z".parse().unwrap()));
         assert_eq!(f.to, Some("2026-11-20T15:00:00Z".parse().unwrap()));
         assert_eq!(f.time_from_ms, Some(23 * 3_600_000));
