@@ -10,7 +10,6 @@
 //! are the windows of [`dashvault_detect::clip_windows`]: 40 s, from 25 s before an
 //! incident to 15 s after it, overlapping ones merged.
 
-use crate::clock::gps_offset;
 use crate::cutting::{cut_window, timelapse, Made, Source};
 use crate::error::AgentError;
 use crate::marked::{make_clips, Window};
@@ -18,7 +17,7 @@ use crate::phone::Phone;
 use crate::residency::{ms, Clip, Drive, Incident, Recording, Residency, Sidecar, DRIVE_GAP_MS};
 use chrono::{DateTime, Duration, Utc};
 use dashvault_detect::{ClipWindow, Detector, Trace};
-use dashvault_media::telemetry::{read_telemetry, Telemetry};
+use dashvault_media::telemetry::{clock_offset, read_telemetry, Telemetry};
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
@@ -88,7 +87,7 @@ async fn process(
     );
     let (windows, clock_offset) = tokio::task::spawn_blocking(move || {
         let telemetry = drive_telemetry(drive_start, &recs, &cars);
-        let offset = gps_offset(drive_start, &telemetry);
+        let offset = clock_offset(drive_start, &telemetry);
         let windows = match det.detect(&Trace::from_telemetry(&telemetry)) {
             Ok(detection) => detection.clips,
             Err(e) => {

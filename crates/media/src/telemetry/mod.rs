@@ -13,6 +13,7 @@
 //! [`Error::Unsupported`].
 
 pub mod blackvue;
+mod clock;
 pub mod gpmf;
 pub mod mp4;
 pub mod nmea;
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::source::ReadAt;
+pub use clock::clock_offset;
 
 /// Largest sidecar or bare GPMF file read into memory.
 const MAX_SIDECAR: u64 = 64 << 20;

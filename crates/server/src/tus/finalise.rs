@@ -15,8 +15,9 @@ use crate::evidence::ledger;
 use crate::jobs::thumbnail::{MakeThumbnail, ThumbnailOf};
 use crate::state::AppState;
 use crate::stream::reader::BlobReader;
+use chrono::{DateTime, Utc};
 use dashvault_media::telemetry::mp4::read_mp4;
-use dashvault_media::telemetry::{read_parsed, Parsed};
+use dashvault_media::telemetry::{clock_offset, read_parsed, Parsed};
 use dashvault_media::{Mp4Index, ReadAt, VIDEO};
 use dashvault_store::blob::{BlobKey, UploadId};
 use dashvault_store::model::{
@@ -120,15 +121,6 @@ async fn file(
     sha256: Option<String>,
 ) -> Result<Filed, TusError> {
     let mut meta = UploadMetadata::parse(&upload.metadata).map_err(TusError::internal)?;
-    // Times on the camera's clock are its local time: in the device's zone, when set.
-    if let Some(zone) = state
-        .repo
-        .device(upload.user_id, upload.device_id)
-        .await?
-        .and_then(|d| d.timezone)
-    {
-        meta.on_device_clock(&zone);
-    }
     // Sidecars are small and read by path; videos are indexed in place in the store.
     let local = if meta.kind == Kind::Sidecar {
         Some(download(state, blob_key, upload.length).await?)
@@ -169,31 +161,44 @@ async fn file(
             upload.length,
         )),
     };
-    let kind = meta.kind;
-    let (inspected, rebuilt) = match tokio::task::spawn_blocking(move || inspect(&source, kind))
-        .await
-        .map_err(TusError::internal)?
-    {
-        Ok(inspected) => (inspected, None),
-        Err(reason) if kind == Kind::Recording => {
-            let rebuilt = rebuild(state, upload, (meta.view, meta.start), blob_key)
-                .await
-                .map_err(|e| match e {
-                    TusError::Unprocessable(why) => {
-                        TusError::Unprocessable(format!("{reason}; {why}"))
-                    }
-                    other => other,
-                })?;
-            let local = Source::Local(rebuilt.local.to_path_buf());
-            let inspected = tokio::task::spawn_blocking(move || inspect(&local, kind))
-                .await
-                .map_err(TusError::internal)?
-                .map_err(TusError::Unprocessable)?;
-            (inspected, Some(rebuilt))
-        }
-        Err(reason) => return Err(TusError::Unprocessable(reason)),
-    };
+    let (kind, start) = (meta.kind, meta.start);
+    let (inspected, rebuilt) =
+        match tokio::task::spawn_blocking(move || inspect(&source, kind, start))
+            .await
+            .map_err(TusError::internal)?
+        {
+            Ok(inspected) => (inspected, None),
+            Err(reason) if kind == Kind::Recording => {
+                let rebuilt = rebuild(state, upload, (meta.view, meta.start), blob_key)
+                    .await
+                    .map_err(|e| match e {
+                        TusError::Unprocessable(why) => {
+                            TusError::Unprocessable(format!("{reason}; {why}"))
+                        }
+                        other => other,
+                    })?;
+                let local = Source::Local(rebuilt.local.to_path_buf());
+                let inspected = tokio::task::spawn_blocking(move || inspect(&local, kind, start))
+                    .await
+                    .map_err(TusError::internal)?
+                    .map_err(TusError::Unprocessable)?;
+                (inspected, Some(rebuilt))
+            }
+            Err(reason) => return Err(TusError::Unprocessable(reason)),
+        };
     crash::reached(CrashPoint::Indexed);
+    let (inspected, gps_offset) = inspected;
+    // Times on the camera's clock: corrected by its GPS time where the file has it, else
+    // read in the device's time zone, when one is set.
+    match gps_offset {
+        Some(offset) => meta.on_gps_clock(offset),
+        None => {
+            let device = state.repo.device(upload.user_id, upload.device_id).await?;
+            if let Some(zone) = device.and_then(|d| d.timezone) {
+                meta.on_device_clock(&zone);
+            }
+        }
+    }
     let now = state.clock.now();
     let (item, stored_key, thumbnail) = match (inspected, meta.kind) {
         (Inspected::Sidecar(telemetry), _) => {
@@ -379,28 +384,35 @@ impl Video {
     }
 }
 
-/// Validate and index `source` as `kind` says; the error is the reason to give the
-/// client.
-fn inspect(source: &Source, kind: Kind) -> Result<Inspected, String> {
+/// What a file is, and the offset of its camera's clock from UTC that its GPS time gives
+/// (its times counted from `start`, on the camera's clock).
+type Found = (Inspected, Option<chrono::Duration>);
+
+/// Validate and index `source` as `kind` says, started at `start`; the error is the
+/// reason to give the client.
+fn inspect(source: &Source, kind: Kind, start: DateTime<Utc>) -> Result<Found, String> {
     if kind == Kind::Sidecar {
         return match source {
             Source::Sidecar(path) => read_parsed(path)
-                .map(|p| Inspected::Sidecar(summary(&p)))
+                .map(|p| {
+                    let offset = clock_offset(start, &p.telemetry);
+                    (Inspected::Sidecar(summary(&p)), offset)
+                })
                 .map_err(|e| format!("not a telemetry file that can be read: {e}")),
             _ => Err("a sidecar must be read from a local copy".into()),
         };
     }
     let path: &std::path::Path = match source {
-        Source::Blob(blob) => return inspect_video(blob),
+        Source::Blob(blob) => return inspect_video(blob, start),
         Source::Local(path) => path,
         Source::Sidecar(path) => path,
     };
     let file = std::fs::File::open(path).map_err(|e| format!("reading it back: {e}"))?;
-    inspect_video(&file)
+    inspect_video(&file, start)
 }
 
-/// Validate and index a video.
-fn inspect_video<R: ReadAt>(blob: &R) -> Result<Inspected, String> {
+/// Validate and index a video started at `start`.
+fn inspect_video<R: ReadAt>(blob: &R, start: DateTime<Utc>) -> Result<Found, String> {
     let index = Mp4Index::read(blob).map_err(|e| format!("not a playable MP4 video: {e}"))?;
     let track = index
         .tracks
@@ -416,14 +428,17 @@ fn inspect_video<R: ReadAt>(blob: &R) -> Result<Inspected, String> {
             offset: s.offset,
         })
         .collect();
-    Ok(Inspected::Video(Video {
+    let parsed = read_mp4(blob).ok();
+    let video = Video {
         duration_ms: millis(index.duration_seconds()),
         codec: track.codec.to_string(),
         width: u32::from(track.width),
         height: u32::from(track.height),
         keyframes,
-        telemetry: read_mp4(blob).map(|p| summary(&p)).unwrap_or_default(),
-    }))
+        telemetry: parsed.as_ref().map(summary).unwrap_or_default(),
+    };
+    let offset = parsed.and_then(|p| clock_offset(start, &p.telemetry));
+    Ok((Inspected::Video(video), offset))
 }
 
 /// Non-negative seconds as whole milliseconds.

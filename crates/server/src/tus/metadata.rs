@@ -191,6 +191,15 @@ impl UploadMetadata {
         })
     }
 
+    /// Move the times (start, incidents, a time-lapse's end) by `offset` from the camera's
+    /// clock to UTC, as its GPS time gave it, when they are on the camera's clock
+    /// (`clock` becomes `gps`).
+    pub fn on_gps_clock(&mut self, offset: chrono::Duration) {
+        if self.clock == Clock::Camera {
+            self.shift(offset, Clock::Gps);
+        }
+    }
+
     /// Read the times as the camera's local time in time zone `zone` (the device's IANA
     /// name) when they are on the camera's clock, and make them UTC (`clock` becomes
     /// `device`). Times the zone skips (a spring-forward hour) take the offset before it;
@@ -205,7 +214,7 @@ impl UploadMetadata {
         use chrono::{Offset, TimeZone};
         let local = self.start.naive_utc();
         let offset = zone.offset_from_utc_datetime(&local).fix();
-        let Some(utc) = zone
+        let utc = zone
             .from_local_datetime(&local)
             .earliest()
             .map(|t| t.with_timezone(&Utc))
@@ -214,19 +223,22 @@ impl UploadMetadata {
                     .from_local_datetime(&local)
                     .earliest()
                     .map(|t| t.with_timezone(&Utc))
-            })
-        else {
-            return;
-        };
-        let shift = utc - self.start;
-        self.start = utc;
+            });
+        if let Some(utc) = utc {
+            self.shift(utc - self.start, Clock::Device);
+        }
+    }
+
+    /// Every time moved by `by`, now on `clock`.
+    fn shift(&mut self, by: chrono::Duration, clock: Clock) {
+        self.start += by;
         for incident in &mut self.incidents {
-            incident.at += shift;
+            incident.at += by;
         }
         if let Some(Covers::End(end)) = &mut self.covers {
-            *end += shift;
+            *end += by;
         }
-        self.clock = Clock::Device;
+        self.clock = clock;
     }
 
     /// The wall-clock milliseconds a file of `duration_ms` covers when that is not its

@@ -266,6 +266,46 @@ async fn camera_times_are_read_in_the_device_zone(app: TestApp) {
     );
 }
 
+/// A GoPro recording with GPS time in it, named by a camera on UTC+3 and sent on the
+/// camera's clock: the server corrects it by its GPS time (`clock: gps`), before the
+/// device's time zone (set to another one here) would apply.
+async fn gps_time_in_a_file_corrects_the_camera_clock(app: TestApp) {
+    let token = app.sign_in("+14155550100").await;
+    let tus = Tus::new(&app, &token);
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/media-samples/gopro__gpmf-parser/hero7.mp4"
+    );
+    let gopro = std::fs::read(sample).unwrap_or_else(|e| panic!("the GoPro sample {sample}: {e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let first = camera_file(dir.path(), "first.mp4", "testsrc", 5);
+    let (_, done) = tus
+        .upload(&first, &recording("2019-05-06T10:00:00Z"), 1 << 20)
+        .await;
+    assert_eq!(done.status(), 204);
+    let devices = json(&app, "/api/v1/devices", &token).await;
+    let device = devices["items"][0]["id"].as_str().unwrap().to_owned();
+    let set = app
+        .http
+        .patch(app.url(&format!("/api/v1/devices/{device}")))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "timezone": "America/New_York" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    // Its GPS says 2019-05-06T18:15:07Z (GPSU) at its start.
+    let (_, done) = tus
+        .upload(&gopro, &recording("2019-05-06T21:15:07Z"), 1 << 20)
+        .await;
+    assert_eq!(done.status(), 204, "{:?}", done.text().await);
+    let drives = json(&app, "/api/v1/drives", &token).await;
+    let newest = drives["items"][0]["id"].as_str().unwrap();
+    let drive = json(&app, &format!("/api/v1/drives/{newest}"), &token).await;
+    assert_eq!(drive["start"], "2019-05-06T18:15:07Z", "{drive}");
+    assert_eq!(drive["recordings"][0]["clock"], "gps", "{drive}");
+}
+
 /// A BlackVue `.gps` whose module wrote binary noise before its first fix, and an empty
 /// one, are stored unchanged (their originals byte for byte) and read as far as they go.
 async fn noisy_and_empty_sidecars_are_kept(app: TestApp) {
@@ -314,5 +354,6 @@ both_engines!(
     a_gap_in_a_drive_is_a_gap,
     a_timelapse_covers_its_speed,
     camera_times_are_read_in_the_device_zone,
+    gps_time_in_a_file_corrects_the_camera_clock,
     noisy_and_empty_sidecars_are_kept,
 );
