@@ -105,6 +105,7 @@ async fn openapi_covers_every_endpoint() {
         ("/api/v1/devices/{id}", "patch"),
         ("/api/v1/devices/{id}", "delete"),
         ("/api/v1/devices/{id}/token", "post"),
+        ("/api/v1/agent/status", "put"),
         ("/api/v1/drives", "get"),
         ("/api/v1/clips", "get"),
         ("/api/v1/uploads", "options"),
