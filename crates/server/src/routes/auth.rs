@@ -30,7 +30,7 @@ pub struct CodeRequest {
     responses(
         (status = 202, description = "A code is on its way (if the number can receive SMS)"),
         (status = 400, description = "Invalid phone number", body = ErrorBody),
-        (status = 429, description = "Too many codes; see Retry-After", body = ErrorBody),
+        (status = 429, description = "Too many codes: the message says the wait in words (\"try again in 55 minutes\"), Retry-After in seconds", body = ErrorBody),
     ))]
 pub async fn request_code(
     State(state): State<AppState>,
@@ -90,7 +90,7 @@ impl From<dashvault_store::model::User> for UserResponse {
         (status = 200, description = "Signed in; the session cookie is set", body = SessionResponse),
         (status = 400, description = "Invalid phone number or code format", body = ErrorBody),
         (status = 401, description = "Wrong or expired code", body = ErrorBody),
-        (status = 429, description = "Too many wrong codes; see Retry-After", body = ErrorBody),
+        (status = 429, description = "Too many wrong codes: the message says the wait in words, Retry-After in seconds", body = ErrorBody),
     ))]
 pub async fn verify(
     State(state): State<AppState>,
