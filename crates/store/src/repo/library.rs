@@ -181,43 +181,35 @@ pub(crate) fn drives_page(dialect: Dialect, user_id: Uuid, page: &PageRequest) -
     sql
 }
 
-/// The query of the clips covered by `drives` (none when `drives` is empty): one
-/// indexed range per drive (owner, device, window), joined by `OR` alone so the engines
-/// read each range from the index rather than scan the table.
+/// The query of the clips covered by `drives` (none when `drives` is empty), oldest
+/// first.
 pub(crate) fn clips_of_drives(dialect: Dialect, user_id: Uuid, drives: &[Drive]) -> Sql {
     let mut sql = Sql::new(
         dialect,
         &format!("SELECT t.*, {COVERING_DRIVE} FROM clips t WHERE "),
     );
-    if drives.is_empty() {
-        sql.push("1 = 0");
-    }
-    for (i, d) in drives.iter().enumerate() {
-        sql.push(if i == 0 {
-            "(t.user_id = "
-        } else {
-            " OR (t.user_id = "
-        })
-        .bind(Param::Uuid(user_id))
-        .push(" AND t.device_id = ")
-        .bind(Param::Uuid(d.device_id))
-        .push(" AND t.start_at >= ")
-        .bind(Param::Time(d.start))
-        .push(" AND t.start_at <= ")
-        .bind(Param::Time(d.end))
-        .push(")");
-    }
+    within_drives(&mut sql, user_id, drives, "t.start_at");
     sql.push(" ORDER BY t.start_at, t.id");
     sql
 }
 
-/// The query of the incidents that `drives` cover (one indexed range per drive, as in
-/// [`clips_of_drives`]): `device_id`, `at`, `type`, `severity`.
+/// The query of the incidents that `drives` cover: `device_id`, `at`, `type`,
+/// `severity`, oldest first.
 pub(crate) fn incidents_of_drives(dialect: Dialect, user_id: Uuid, drives: &[Drive]) -> Sql {
     let mut sql = Sql::new(
         dialect,
         "SELECT t.device_id, t.at, t.type, t.severity FROM incidents t WHERE ",
     );
+    within_drives(&mut sql, user_id, drives, "t.at");
+    sql.push(" ORDER BY t.at, t.type");
+    sql
+}
+
+/// The condition that a row of the user's (`t`) is on one of `drives`: its device, and
+/// its `time` column within the drive's window. One indexed range per drive, joined by
+/// `OR` alone so the engines read each range from the index rather than scan the table;
+/// false when `drives` is empty.
+fn within_drives(sql: &mut Sql, user_id: Uuid, drives: &[Drive], time: &str) {
     if drives.is_empty() {
         sql.push("1 = 0");
     }
@@ -230,14 +222,12 @@ pub(crate) fn incidents_of_drives(dialect: Dialect, user_id: Uuid, drives: &[Dri
         .bind(Param::Uuid(user_id))
         .push(" AND t.device_id = ")
         .bind(Param::Uuid(d.device_id))
-        .push(" AND t.at >= ")
+        .push(&format!(" AND {time} >= "))
         .bind(Param::Time(d.start))
-        .push(" AND t.at <= ")
+        .push(&format!(" AND {time} <= "))
         .bind(Param::Time(d.end))
         .push(")");
     }
-    sql.push(" ORDER BY t.at, t.type");
-    sql
 }
 
 /// The statement that keeps a clip's incidents on its device's timeline (one row per
