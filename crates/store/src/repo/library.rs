@@ -230,6 +230,18 @@ fn within_drives(sql: &mut Sql, user_id: Uuid, drives: &[Drive], time: &str) {
     }
 }
 
+/// An incident from a row of [`incidents_of_drives`].
+pub(crate) fn device_incident_from_row<R: Columns>(row: &R) -> Result<DeviceIncident> {
+    Ok(DeviceIncident {
+        device_id: row.uuid("device_id")?,
+        incident: Incident {
+            kind: row.text("type")?,
+            at: row.time("at")?,
+            severity: row.float("severity")?,
+        },
+    })
+}
+
 /// The statement that keeps a clip's incidents on its device's timeline (one row per
 /// incident; one already kept, from an overlapping clip, stays as it is); `None` for none.
 pub(crate) fn keep_incidents(

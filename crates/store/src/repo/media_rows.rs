@@ -34,6 +34,8 @@ pub(crate) trait Columns {
     fn flag(&self, col: &'static str) -> Result<bool>;
     /// A time column.
     fn time(&self, col: &'static str) -> Result<DateTime<Utc>>;
+    /// A floating-point column.
+    fn float(&self, col: &'static str) -> Result<f64>;
 
     /// A nullable integer column.
     fn opt_int(&self, col: &'static str) -> Result<Option<i64>>;

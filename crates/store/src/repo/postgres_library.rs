@@ -11,8 +11,7 @@ use super::media_rows::{clip_from_row, drive_from_row, sidecar_from_row, to_json
 use super::postgres::PostgresRepo;
 use super::LibraryRepo;
 use crate::model::{
-    Clip, Deletion, DeviceIncident, Drive, Incident, NewJob, PageRequest, Sidecar, Tombstone,
-    TombstoneKind,
+    Clip, Deletion, DeviceIncident, Drive, NewJob, PageRequest, Sidecar, Tombstone, TombstoneKind,
 };
 use crate::Result;
 use async_trait::async_trait;
@@ -177,16 +176,7 @@ impl LibraryRepo for PostgresRepo {
         fetch(self, &sql)
             .await?
             .iter()
-            .map(|row| {
-                Ok(DeviceIncident {
-                    device_id: row.try_get("device_id")?,
-                    incident: Incident {
-                        kind: row.try_get("type")?,
-                        at: row.try_get("at")?,
-                        severity: row.try_get("severity")?,
-                    },
-                })
-            })
+            .map(library::device_incident_from_row)
             .collect()
     }
 

@@ -1,7 +1,7 @@
 //! [`LibraryRepo`] on SQLite. A deletion runs under `BEGIN IMMEDIATE`, so its rows,
 //! tombstone and blob-removal job are written together or not at all.
 
-use super::convert::{from_millis, to_millis};
+use super::convert::to_millis;
 use super::library::{
     self, delete_blobs_payload, insert_delete_job_sql, tombstone_from_row, Dialect, Param, Sql,
 };
@@ -9,8 +9,7 @@ use super::media_rows::{clip_from_row, drive_from_row, sidecar_from_row, to_json
 use super::sqlite::SqliteRepo;
 use super::LibraryRepo;
 use crate::model::{
-    Clip, Deletion, DeviceIncident, Drive, Incident, NewJob, PageRequest, Sidecar, Tombstone,
-    TombstoneKind,
+    Clip, Deletion, DeviceIncident, Drive, NewJob, PageRequest, Sidecar, Tombstone, TombstoneKind,
 };
 use crate::Result;
 use async_trait::async_trait;
@@ -163,16 +162,7 @@ impl LibraryRepo for SqliteRepo {
         fetch(self, &sql)
             .await?
             .iter()
-            .map(|row| {
-                Ok(DeviceIncident {
-                    device_id: row.try_get("device_id")?,
-                    incident: Incident {
-                        kind: row.try_get("type")?,
-                        at: from_millis(row.try_get("at")?, "incidents.at")?,
-                        severity: row.try_get("severity")?,
-                    },
-                })
-            })
+            .map(library::device_incident_from_row)
             .collect()
     }
 

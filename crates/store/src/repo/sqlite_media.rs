@@ -26,6 +26,9 @@ impl Columns for SqliteRow {
     fn text(&self, col: &'static str) -> Result<String> {
         Ok(self.try_get(col)?)
     }
+    fn float(&self, col: &'static str) -> Result<f64> {
+        Ok(self.try_get(col)?)
+    }
     fn opt_text(&self, col: &'static str) -> Result<Option<String>> {
         Ok(self.try_get(col)?)
     }
