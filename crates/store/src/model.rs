@@ -5,12 +5,14 @@ mod evidence;
 mod jobs;
 mod library;
 mod media;
+mod share;
 
 pub use archive::*;
 pub use evidence::*;
 pub use jobs::*;
 pub use library::*;
 pub use media::*;
+pub use share::*;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -7,6 +7,7 @@
 
 mod archive;
 mod convert;
+mod engine;
 mod evidence;
 mod evidence_rows;
 mod jobs;
@@ -16,18 +17,13 @@ mod media_rows;
 pub mod postgres;
 mod postgres_archive;
 mod postgres_evidence;
-mod postgres_jobs;
-mod postgres_library;
 mod postgres_media;
-mod postgres_shares;
 mod shares;
+mod sql;
 pub mod sqlite;
 mod sqlite_archive;
 mod sqlite_evidence;
-mod sqlite_jobs;
-mod sqlite_library;
 mod sqlite_media;
-mod sqlite_shares;
 mod upload_lock;
 mod upload_sql;
 
@@ -36,7 +32,7 @@ pub use evidence::{ActivityRepo, LedgerRepo};
 pub use jobs::JobRepo;
 pub use library::LibraryRepo;
 pub use media::{MediaRepo, UploadLock, UploadRepo};
-pub use shares::{Share, ShareRepo};
+pub use shares::ShareRepo;
 
 use crate::model::{CodeCheck, Device, DeviceUsage, NewDevice, NewLoginCode, Session, User};
 use crate::Result;

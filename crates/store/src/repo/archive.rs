@@ -3,8 +3,7 @@
 //! The blobs themselves are copied by the server; these methods only record the outcome,
 //! each in one statement or transaction, so a crash leaves the old state or the new one.
 
-use super::media_rows::Columns;
-use super::media_rows::OptionalTime;
+use super::engine::Columns;
 use crate::model::{ArchiveCandidate, Restore, RestoreState};
 use crate::Result;
 use async_trait::async_trait;
@@ -56,7 +55,7 @@ pub(crate) const RESTORE_COLUMNS: &str =
     "id, user_id, drive_id, requested_at, state, decided_at, restored_until";
 
 /// A restore request from a row holding [`RESTORE_COLUMNS`].
-pub(crate) fn restore_from_row<R: Columns + OptionalTime>(row: &R) -> Result<Restore> {
+pub(crate) fn restore_from_row<R: Columns>(row: &R) -> Result<Restore> {
     let state = row.text("state")?;
     Ok(Restore {
         id: row.uuid("id")?,

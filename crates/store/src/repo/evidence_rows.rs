@@ -1,7 +1,7 @@
 //! Row decoding and chaining for the evidence tables, shared by both engines.
 
 use super::convert::truncate_to_millis;
-use super::media_rows::Columns;
+use super::engine::Columns;
 use crate::model::{
     Activity, ActivityAction, ActivityVia, LedgerAction, LedgerEntry, LedgerRecord, StoredFile,
     LEDGER_GENESIS,

@@ -1,4 +1,4 @@
-//! The durable job queue: [`JobRepo`], and the row decoding both engines share.
+//! The durable job queue: [`JobRepo`], written once for both engines.
 //!
 //! A job is claimed by one worker at a time under a lease (`locked_until`); the worker
 //! extends it while it works ([`JobRepo::heartbeat`]) and ends it with
@@ -6,8 +6,15 @@
 //! heartbeating: once its lease has run out the job is claimable again, so every job is
 //! run at least once and handlers must be idempotent. Each claim counts as an attempt, so
 //! a job that crashes its worker every time still ends up `failed`.
+//!
+//! Every change is one statement. On SQLite it runs under the single write lock, so two
+//! claimers (in one process or two) can not take the same job; on PostgreSQL the rows to
+//! change are taken by a sub-select `FOR UPDATE SKIP LOCKED`, so concurrent replicas
+//! never wait on each other's rows and never take the same one.
 
-use super::media_rows::{Columns, OptionalTime};
+use super::engine::{Columns, Engine, Exec};
+use super::media_rows::to_json;
+use super::sql::Sql;
 use crate::model::{Enqueued, Job, JobCounts, JobState, NewJob};
 use crate::{Error, Result};
 use async_trait::async_trait;
@@ -67,12 +74,225 @@ pub trait JobRepo: Send + Sync {
     async fn prune_jobs(&self, before: DateTime<Utc>) -> Result<u64>;
 }
 
+#[async_trait]
+impl<E: Engine> JobRepo for E {
+    async fn enqueue(&self, new: &NewJob, now: DateTime<Utc>) -> Result<Enqueued> {
+        let inserted = self
+            .db()
+            .fetch_optional(
+                Sql::new(format!(
+                    "INSERT INTO jobs (id, kind, payload, state, attempts, max_attempts, run_at,
+                                       dedupe_key, created_at, updated_at)
+                     VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $7, $7)
+                     ON CONFLICT (dedupe_key) DO NOTHING
+                     RETURNING {JOB_COLUMNS}"
+                ))
+                .arg(Uuid::now_v7())
+                .arg(&new.kind)
+                .arg(to_json(&new.payload))
+                .arg(new.max_attempts.max(1))
+                .arg(new.run_at.unwrap_or(now))
+                .arg(new.dedupe_key.as_deref())
+                .arg(now),
+            )
+            .await?;
+        if let Some(row) = inserted {
+            return Ok(Enqueued::New(job_from_row(&row)?));
+        }
+        // Only a dedupe key can conflict, and the job holding it is kept.
+        let existing = self
+            .db()
+            .fetch_one(
+                Sql::new(format!(
+                    "SELECT {JOB_COLUMNS} FROM jobs WHERE dedupe_key = $1"
+                ))
+                .arg(new.dedupe_key.as_deref()),
+            )
+            .await?;
+        Ok(Enqueued::Duplicate(job_from_row(&existing)?))
+    }
+
+    async fn claim(
+        &self,
+        worker: &str,
+        kinds: &[&str],
+        now: DateTime<Utc>,
+        locked_until: DateTime<Utc>,
+    ) -> Result<Option<Job>> {
+        // Rows another replica is already failing are skipped, not waited for: no replica
+        // blocks (or deadlocks) on another's housekeeping.
+        let skip_locked = E::DIALECT.skip_locked();
+        self.db()
+            .execute(
+                Sql::new(format!(
+                    "UPDATE jobs SET state = 'failed', last_error = $1, locked_by = NULL,
+                                     locked_until = NULL, updated_at = $2
+                     WHERE id IN (
+                         SELECT id FROM jobs
+                         WHERE state = 'running' AND locked_until <= $2
+                           AND attempts >= max_attempts{skip_locked})"
+                ))
+                .arg(LEASE_EXPIRED)
+                .arg(now),
+            )
+            .await?;
+        let mut sql = Sql::new(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1,
+                             locked_until = $3, updated_at = $2
+             WHERE id = (
+                 SELECT id FROM jobs
+                 WHERE ((state = 'queued' AND run_at <= $2)
+                        OR (state = 'running' AND locked_until <= $2
+                            AND attempts < max_attempts))",
+        )
+        .arg(worker)
+        .arg(now)
+        .arg(locked_until);
+        if !kinds.is_empty() {
+            let list = kinds.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+            sql = sql.arg(list);
+            sql.push(" AND ").push(&E::DIALECT.in_list("kind", 4));
+        }
+        sql.push(&format!(
+            " ORDER BY run_at, id LIMIT 1{skip_locked}) RETURNING {JOB_COLUMNS}"
+        ));
+        self.db()
+            .fetch_optional(sql)
+            .await?
+            .as_ref()
+            .map(job_from_row)
+            .transpose()
+    }
+
+    async fn heartbeat(
+        &self,
+        id: Uuid,
+        worker: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool> {
+        let changed = self
+            .db()
+            .execute(
+                Sql::new(
+                    "UPDATE jobs SET locked_until = $1, updated_at = $2
+                     WHERE id = $3 AND locked_by = $4 AND state = 'running'",
+                )
+                .arg(until)
+                .arg(now)
+                .arg(id)
+                .arg(worker),
+            )
+            .await?;
+        Ok(changed > 0)
+    }
+
+    async fn complete(&self, id: Uuid, worker: &str, now: DateTime<Utc>) -> Result<bool> {
+        let changed = self
+            .db()
+            .execute(
+                Sql::new(
+                    "UPDATE jobs SET state = 'done', locked_by = NULL, locked_until = NULL,
+                                     updated_at = $1
+                     WHERE id = $2 AND locked_by = $3 AND state = 'running'",
+                )
+                .arg(now)
+                .arg(id)
+                .arg(worker),
+            )
+            .await?;
+        Ok(changed > 0)
+    }
+
+    async fn fail(
+        &self,
+        id: Uuid,
+        worker: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<JobState>> {
+        let row = self
+            .db()
+            .fetch_optional(
+                Sql::new(
+                    "UPDATE jobs SET
+                         state = CASE WHEN $1 IS NOT NULL AND attempts < max_attempts
+                                      THEN 'queued' ELSE 'failed' END,
+                         run_at = COALESCE($1, run_at), last_error = $2, locked_by = NULL,
+                         locked_until = NULL, updated_at = $3
+                     WHERE id = $4 AND locked_by = $5 AND state = 'running'
+                     RETURNING state",
+                )
+                .arg(retry_at)
+                .arg(error_text(error))
+                .arg(now)
+                .arg(id)
+                .arg(worker),
+            )
+            .await?;
+        row.map(|row| parse_state(row.text("state")?)).transpose()
+    }
+
+    async fn job(&self, id: Uuid) -> Result<Option<Job>> {
+        self.db()
+            .fetch_optional(
+                Sql::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1")).arg(id),
+            )
+            .await?
+            .as_ref()
+            .map(job_from_row)
+            .transpose()
+    }
+
+    async fn list_jobs(&self, states: &[JobState], limit: u32) -> Result<Vec<Job>> {
+        let mut sql = Sql::new(format!("SELECT {JOB_COLUMNS} FROM jobs")).arg(limit);
+        if !states.is_empty() {
+            let list = states
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect::<Vec<_>>();
+            sql = sql.arg(list);
+            sql.push(" WHERE ").push(&E::DIALECT.in_list("state", 2));
+        }
+        sql.push(" ORDER BY run_at, id LIMIT $1");
+        self.db()
+            .fetch_all(sql)
+            .await?
+            .iter()
+            .map(job_from_row)
+            .collect()
+    }
+
+    async fn count_jobs(&self) -> Result<JobCounts> {
+        let rows = self
+            .db()
+            .fetch_all(Sql::new(
+                "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state",
+            ))
+            .await?;
+        let pairs = rows
+            .iter()
+            .map(|row| Ok((row.text("state")?, row.int("n")?)))
+            .collect::<Result<Vec<_>>>()?;
+        counts_from(pairs)
+    }
+
+    async fn prune_jobs(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.db()
+            .execute(
+                Sql::new("DELETE FROM jobs WHERE state = 'done' AND updated_at < $1").arg(before),
+            )
+            .await
+    }
+}
+
 /// The columns a job row is read from, in the order every query selects them.
 pub(crate) const JOB_COLUMNS: &str = "id, kind, payload, state, attempts, max_attempts, run_at, \
      locked_by, locked_until, last_error, dedupe_key, created_at, updated_at";
 
 /// A job from a row holding [`JOB_COLUMNS`].
-pub(crate) fn job_from_row<R: Columns + OptionalTime>(row: &R) -> Result<Job> {
+pub(crate) fn job_from_row<R: Columns>(row: &R) -> Result<Job> {
     Ok(Job {
         id: row.uuid("id")?,
         kind: row.text("kind")?,

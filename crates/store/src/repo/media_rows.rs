@@ -1,64 +1,15 @@
 //! Row decoding and value encoding for the ingest tables, shared by both engines: each
 //! engine says how to read a column ([`Columns`]), the rest is written once.
 
-use super::convert::to_u64;
+use super::engine::Columns;
 use crate::model::{
     Clip, ClipKind, Clock, Drive, Incident, IncidentType, Recording, RecordingKind, Sidecar,
     StoredObject, Upload, UploadOutcome, VideoFile, View,
 };
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
-
-/// A nullable time column, read the way each engine stores times.
-pub(crate) trait OptionalTime {
-    /// The value of `col`, `None` when NULL.
-    fn opt_time(&self, col: &'static str) -> Result<Option<DateTime<Utc>>>;
-}
-
-/// How one engine reads a column of a row.
-pub(crate) trait Columns {
-    /// A text column.
-    fn text(&self, col: &'static str) -> Result<String>;
-    /// A nullable text column.
-    fn opt_text(&self, col: &'static str) -> Result<Option<String>>;
-    /// An integer column.
-    fn int(&self, col: &'static str) -> Result<i64>;
-    /// A UUID column.
-    fn uuid(&self, col: &'static str) -> Result<Uuid>;
-    /// A nullable UUID column.
-    fn opt_uuid(&self, col: &'static str) -> Result<Option<Uuid>>;
-    /// A boolean column.
-    fn flag(&self, col: &'static str) -> Result<bool>;
-    /// A time column.
-    fn time(&self, col: &'static str) -> Result<DateTime<Utc>>;
-    /// A floating-point column.
-    fn float(&self, col: &'static str) -> Result<f64>;
-
-    /// A nullable integer column.
-    fn opt_int(&self, col: &'static str) -> Result<Option<i64>>;
-
-    /// A non-negative integer column.
-    fn count(&self, col: &'static str) -> Result<u64> {
-        to_u64(self.int(col)?, col)
-    }
-
-    /// A nullable non-negative integer column.
-    fn opt_count(&self, col: &'static str) -> Result<Option<u64>> {
-        self.opt_int(col)?.map(|v| to_u64(v, col)).transpose()
-    }
-
-    /// A JSON text column.
-    fn json<T: DeserializeOwned>(&self, col: &'static str) -> Result<T> {
-        let text = self.text(col)?;
-        serde_json::from_str(&text).map_err(|e| Error::Corrupt {
-            column: col,
-            value: format!("{e}: {text}"),
-        })
-    }
-}
 
 /// `value` as JSON text for a JSON column.
 pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
@@ -158,7 +109,7 @@ pub(crate) fn outcome_columns(
     }
 }
 
-pub(crate) fn drive_from_row<R: Columns + OptionalTime>(row: &R) -> Result<Drive> {
+pub(crate) fn drive_from_row<R: Columns>(row: &R) -> Result<Drive> {
     Ok(Drive {
         id: row.uuid("id")?,
         user_id: row.uuid("user_id")?,

@@ -6,13 +6,17 @@
 //! can not both consume one sign-in code.
 
 use super::convert::{to_u32, to_u64, truncate_to_millis};
+use super::engine::{decoded_columns, exec_on, Columns, Engine, Transaction};
+use super::sql::{Dialect, Param, Sql};
 use super::{DeviceRepo, LoginCodeRepo, Repo, SessionRepo, UserRepo};
 use crate::model::{CodeCheck, Device, DeviceUsage, NewDevice, NewLoginCode, Session, User};
 use crate::{Error, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::postgres::PgArguments;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Connection, Row};
+use sqlx::query::Query;
+use sqlx::{Connection, Postgres, Row};
 use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
@@ -519,6 +523,77 @@ impl DeviceRepo for PostgresRepo {
         .as_ref()
         .map(device_from_row)
         .transpose()
+    }
+}
+
+/// Statements on the PostgreSQL pool.
+pub(crate) struct PgDb(PgPool);
+
+/// A PostgreSQL transaction.
+pub(crate) struct PgTx(sqlx::Transaction<'static, Postgres>);
+
+/// `sql` as a sqlx query, its parameters bound as PostgreSQL stores them.
+fn query(sql: &Sql) -> Query<'_, Postgres, PgArguments> {
+    sql.params
+        .iter()
+        .fold(sqlx::query(&sql.text), |query, param| match param {
+            Param::Uuid(v) => query.bind(*v),
+            Param::Int(v) => query.bind(*v),
+            Param::Float(v) => query.bind(*v),
+            Param::Time(v) => query.bind(v.map(truncate_to_millis)),
+            Param::Bool(v) => query.bind(*v),
+            Param::Text(v) => query.bind(v.clone()),
+            Param::Bytes(v) => query.bind(v.clone()),
+            Param::Texts(v) => query.bind(v.clone()),
+        })
+}
+
+exec_on!(PgDb, PgRow, query, |s| &s.0);
+exec_on!(PgTx, PgRow, query, |s| &mut *s.0);
+
+#[async_trait]
+impl Transaction for PgTx {
+    async fn commit(self) -> Result<()> {
+        Ok(self.0.commit().await?)
+    }
+}
+
+#[async_trait]
+impl Engine for PostgresRepo {
+    type Row = PgRow;
+    type Db = PgDb;
+    type Tx = PgTx;
+    const DIALECT: Dialect = Dialect::Postgres;
+
+    fn db(&self) -> PgDb {
+        PgDb(self.pool.clone())
+    }
+
+    async fn begin(&self) -> Result<PgTx> {
+        Ok(PgTx(self.pool.begin().await?))
+    }
+}
+
+/// Times are TIMESTAMPTZ; integers INTEGER or BIGINT.
+impl Columns for PgRow {
+    decoded_columns!();
+
+    fn int(&self, col: &'static str) -> Result<i64> {
+        Ok(self
+            .try_get::<i64, _>(col)
+            .or_else(|_| self.try_get::<i32, _>(col).map(i64::from))?)
+    }
+    fn opt_int(&self, col: &'static str) -> Result<Option<i64>> {
+        Ok(self.try_get::<Option<i64>, _>(col).or_else(|_| {
+            self.try_get::<Option<i32>, _>(col)
+                .map(|n| n.map(i64::from))
+        })?)
+    }
+    fn time(&self, col: &'static str) -> Result<DateTime<Utc>> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_time(&self, col: &'static str) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.try_get(col)?)
     }
 }
 

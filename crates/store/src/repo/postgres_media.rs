@@ -3,9 +3,10 @@
 //! the other (never two drives for one journey).
 
 use super::convert::{to_u64, truncate_to_millis};
+use super::engine::{Columns, Engine, Exec};
 use super::media_rows::{
     clip_from_row, drive_from_row, file_end, gap, incident_mask, merge_views, outcome_columns,
-    recording_from_row, sidecar_from_row, to_i64, to_json, upload_from_row, views_text, Columns,
+    recording_from_row, sidecar_from_row, to_i64, to_json, upload_from_row, views_text,
     COVERING_DRIVE,
 };
 use super::postgres::PostgresRepo;
@@ -18,40 +19,10 @@ use crate::model::{
 use crate::{Error, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::{Postgres, Row};
 use uuid::Uuid;
-
-impl Columns for PgRow {
-    fn text(&self, col: &'static str) -> Result<String> {
-        Ok(self.try_get(col)?)
-    }
-    fn float(&self, col: &'static str) -> Result<f64> {
-        Ok(self.try_get(col)?)
-    }
-    fn opt_text(&self, col: &'static str) -> Result<Option<String>> {
-        Ok(self.try_get(col)?)
-    }
-    fn int(&self, col: &'static str) -> Result<i64> {
-        Ok(self.try_get(col)?)
-    }
-    fn opt_int(&self, col: &'static str) -> Result<Option<i64>> {
-        Ok(self.try_get(col)?)
-    }
-    fn uuid(&self, col: &'static str) -> Result<Uuid> {
-        Ok(self.try_get(col)?)
-    }
-    fn opt_uuid(&self, col: &'static str) -> Result<Option<Uuid>> {
-        Ok(self.try_get(col)?)
-    }
-    fn flag(&self, col: &'static str) -> Result<bool> {
-        Ok(self.try_get(col)?)
-    }
-    fn time(&self, col: &'static str) -> Result<DateTime<Utc>> {
-        Ok(self.try_get(col)?)
-    }
-}
 
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
 
@@ -324,13 +295,8 @@ impl MediaRepo for PostgresRepo {
 
     async fn add_clip(&self, c: &NewClip) -> Result<Clip> {
         // The incidents first: a clip on record always has them on its device's timeline.
-        if let Some(keep) = super::library::keep_incidents(
-            super::postgres_library::DIALECT,
-            c.user_id,
-            c.device_id,
-            &c.incidents,
-        ) {
-            super::postgres_library::execute(self, &keep).await?;
+        if let Some(keep) = super::library::keep_incidents(c.user_id, c.device_id, &c.incidents) {
+            self.db().execute(keep).await?;
         }
         let sql = format!(
             "INSERT INTO clips (id, user_id, device_id, kind, view, incidents, created_at,

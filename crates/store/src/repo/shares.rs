@@ -2,41 +2,13 @@
 //! its SHA-256. A share is never deleted by its owner, only revoked (so a revoked link
 //! answers "gone"); it lives on after its clip is deleted for the same reason.
 
+use super::engine::{Columns, Engine, Exec};
+use super::sql::Sql;
+use crate::model::Share;
 use crate::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-
-/// A share link to one clip.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Share {
-    /// Id (what the owner revokes).
-    pub id: Uuid,
-    /// Owner of the clip.
-    pub user_id: Uuid,
-    /// The shared clip (it may have been deleted since).
-    pub clip_id: Uuid,
-    /// SHA-256 of the link's token; the token itself is never stored.
-    pub token_hash: Vec<u8>,
-    /// Whether the shared page and video may show where the clip was recorded.
-    pub include_location: bool,
-    /// Whether the link's holder may download the clip (not only watch it).
-    pub allow_download: bool,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-    /// From this instant on the link is gone; `None`: it never expires.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// When the owner revoked it, if they did.
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-impl Share {
-    /// Whether the link still works at `now` (not revoked, not expired). Whether the clip
-    /// still exists is for the caller to check.
-    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
-        self.revoked_at.is_none() && self.expires_at.is_none_or(|at| now < at)
-    }
-}
 
 /// Share links, by owner and clip, and by token hash for anonymous viewers.
 #[async_trait]
@@ -50,4 +22,84 @@ pub trait ShareRepo: Send + Sync {
     /// Revoke one of the user's shares at `now` (a revoked one keeps its first revocation
     /// time); `false` if the user has no such share.
     async fn revoke_share(&self, user_id: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<bool>;
+}
+
+fn share_from_row(row: &impl Columns) -> Result<Share> {
+    Ok(Share {
+        id: row.uuid("id")?,
+        user_id: row.uuid("user_id")?,
+        clip_id: row.uuid("clip_id")?,
+        token_hash: row.bytes("token_hash")?,
+        include_location: row.flag("include_location")?,
+        allow_download: row.flag("allow_download")?,
+        created_at: row.time("created_at")?,
+        expires_at: row.opt_time("expires_at")?,
+        revoked_at: row.opt_time("revoked_at")?,
+    })
+}
+
+#[async_trait]
+impl<E: Engine> ShareRepo for E {
+    async fn create_share(&self, share: &Share) -> Result<()> {
+        self.db()
+            .execute(
+                Sql::new(
+                    "INSERT INTO shares (id, user_id, clip_id, token_hash, include_location,
+                                         created_at, expires_at, revoked_at, allow_download)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .arg(share.id)
+                .arg(share.user_id)
+                .arg(share.clip_id)
+                .arg(share.token_hash.as_slice())
+                .arg(share.include_location)
+                .arg(share.created_at)
+                .arg(share.expires_at)
+                .arg(share.revoked_at)
+                .arg(share.allow_download),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn clip_shares(&self, user_id: Uuid, clip_id: Uuid) -> Result<Vec<Share>> {
+        self.db()
+            .fetch_all(
+                Sql::new(
+                    "SELECT * FROM shares WHERE user_id = $1 AND clip_id = $2
+                     ORDER BY created_at, id",
+                )
+                .arg(user_id)
+                .arg(clip_id),
+            )
+            .await?
+            .iter()
+            .map(share_from_row)
+            .collect()
+    }
+
+    async fn share_by_token(&self, token_hash: &[u8]) -> Result<Option<Share>> {
+        self.db()
+            .fetch_optional(Sql::new("SELECT * FROM shares WHERE token_hash = $1").arg(token_hash))
+            .await?
+            .as_ref()
+            .map(share_from_row)
+            .transpose()
+    }
+
+    async fn revoke_share(&self, user_id: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
+        let changed = self
+            .db()
+            .execute(
+                Sql::new(
+                    "UPDATE shares SET revoked_at = coalesce(revoked_at, $3)
+                     WHERE user_id = $1 AND id = $2",
+                )
+                .arg(user_id)
+                .arg(id)
+                .arg(now),
+            )
+            .await?;
+        Ok(changed > 0)
+    }
 }

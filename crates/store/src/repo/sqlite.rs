@@ -8,16 +8,21 @@
 //! 16-byte BLOBs.
 
 use super::convert::{from_millis, to_millis, to_u32, to_u64};
+use super::engine::{decoded_columns, exec_on, Columns, Engine, Transaction};
+use super::media_rows::to_json;
+use super::sql::{Dialect, Param, Sql};
 use super::{DeviceRepo, LoginCodeRepo, Repo, SessionRepo, UserRepo};
 use crate::model::{CodeCheck, Device, DeviceUsage, NewDevice, NewLoginCode, Session, User};
 use crate::{Error, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::Row;
+use sqlx::{Row, Sqlite};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -562,6 +567,74 @@ impl DeviceRepo for SqliteRepo {
         .as_ref()
         .map(device_from_row)
         .transpose()
+    }
+}
+
+/// Statements on the SQLite pool.
+pub(crate) struct SqliteDb(SqlitePool);
+
+/// A SQLite write transaction (`BEGIN IMMEDIATE`).
+pub(crate) struct SqliteTx(sqlx::Transaction<'static, Sqlite>);
+
+/// `sql` as a sqlx query, its parameters bound as SQLite stores them.
+fn query(sql: &Sql) -> Query<'_, Sqlite, SqliteArguments<'_>> {
+    sql.params
+        .iter()
+        .fold(sqlx::query(&sql.text), |query, param| match param {
+            Param::Uuid(v) => query.bind(*v),
+            Param::Int(v) => query.bind(*v),
+            Param::Float(v) => query.bind(*v),
+            Param::Time(v) => query.bind(v.map(to_millis)),
+            Param::Bool(v) => query.bind(*v),
+            Param::Text(v) => query.bind(v.as_deref()),
+            Param::Bytes(v) => query.bind(v.as_deref()),
+            Param::Texts(v) => query.bind(to_json(v)),
+        })
+}
+
+exec_on!(SqliteDb, SqliteRow, query, |s| &s.0);
+exec_on!(SqliteTx, SqliteRow, query, |s| &mut *s.0);
+
+#[async_trait]
+impl Transaction for SqliteTx {
+    async fn commit(self) -> Result<()> {
+        Ok(self.0.commit().await?)
+    }
+}
+
+#[async_trait]
+impl Engine for SqliteRepo {
+    type Row = SqliteRow;
+    type Db = SqliteDb;
+    type Tx = SqliteTx;
+    const DIALECT: Dialect = Dialect::Sqlite;
+
+    fn db(&self) -> SqliteDb {
+        SqliteDb(self.pool.clone())
+    }
+
+    async fn begin(&self) -> Result<SqliteTx> {
+        Ok(SqliteTx(self.pool.begin_with("BEGIN IMMEDIATE").await?))
+    }
+}
+
+/// Times are INTEGER milliseconds.
+impl Columns for SqliteRow {
+    decoded_columns!();
+
+    fn int(&self, col: &'static str) -> Result<i64> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_int(&self, col: &'static str) -> Result<Option<i64>> {
+        Ok(self.try_get(col)?)
+    }
+    fn time(&self, col: &'static str) -> Result<DateTime<Utc>> {
+        from_millis(self.try_get(col)?, col)
+    }
+    fn opt_time(&self, col: &'static str) -> Result<Option<DateTime<Utc>>> {
+        self.try_get::<Option<i64>, _>(col)?
+            .map(|ms| from_millis(ms, col))
+            .transpose()
     }
 }
 

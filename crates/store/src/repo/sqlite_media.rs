@@ -2,10 +2,11 @@
 //! (which drive a recording joins) start with `BEGIN IMMEDIATE`, so they run one at a
 //! time instead of failing on a lock upgrade.
 
-use super::convert::{from_millis, to_millis, to_u64};
+use super::convert::{to_millis, to_u64};
+use super::engine::{Columns, Engine, Exec};
 use super::media_rows::{
     clip_from_row, drive_from_row, file_end, gap, incident_mask, merge_views, outcome_columns,
-    recording_from_row, sidecar_from_row, to_i64, to_json, upload_from_row, views_text, Columns,
+    recording_from_row, sidecar_from_row, to_i64, to_json, upload_from_row, views_text,
     COVERING_DRIVE,
 };
 use super::sqlite::SqliteRepo;
@@ -18,39 +19,9 @@ use crate::{Error, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::query::Query;
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::sqlite::SqliteArguments;
 use sqlx::{Row, Sqlite};
 use uuid::Uuid;
-
-impl Columns for SqliteRow {
-    fn text(&self, col: &'static str) -> Result<String> {
-        Ok(self.try_get(col)?)
-    }
-    fn float(&self, col: &'static str) -> Result<f64> {
-        Ok(self.try_get(col)?)
-    }
-    fn opt_text(&self, col: &'static str) -> Result<Option<String>> {
-        Ok(self.try_get(col)?)
-    }
-    fn int(&self, col: &'static str) -> Result<i64> {
-        Ok(self.try_get(col)?)
-    }
-    fn opt_int(&self, col: &'static str) -> Result<Option<i64>> {
-        Ok(self.try_get(col)?)
-    }
-    fn uuid(&self, col: &'static str) -> Result<Uuid> {
-        Ok(self.try_get(col)?)
-    }
-    fn opt_uuid(&self, col: &'static str) -> Result<Option<Uuid>> {
-        Ok(self.try_get(col)?)
-    }
-    fn flag(&self, col: &'static str) -> Result<bool> {
-        Ok(self.try_get(col)?)
-    }
-    fn time(&self, col: &'static str) -> Result<DateTime<Utc>> {
-        from_millis(self.try_get(col)?, col)
-    }
-}
 
 type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
 
@@ -311,13 +282,8 @@ impl MediaRepo for SqliteRepo {
 
     async fn add_clip(&self, c: &NewClip) -> Result<Clip> {
         // The incidents first: a clip on record always has them on its device's timeline.
-        if let Some(keep) = super::library::keep_incidents(
-            super::sqlite_library::DIALECT,
-            c.user_id,
-            c.device_id,
-            &c.incidents,
-        ) {
-            super::sqlite_library::execute(self, &keep).await?;
+        if let Some(keep) = super::library::keep_incidents(c.user_id, c.device_id, &c.incidents) {
+            self.db().execute(keep).await?;
         }
         let sql = format!(
             "INSERT INTO clips (id, user_id, device_id, kind, view, incidents, created_at,

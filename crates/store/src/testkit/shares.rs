@@ -5,8 +5,8 @@
 use super::media::file;
 use super::uploads::owner_with_device;
 use super::{at, MINUTE};
+use crate::model::Share;
 use crate::model::{ClipKind, NewClip, View};
-use crate::repo::Share;
 use crate::Repo;
 use std::sync::Arc;
 use uuid::Uuid;
