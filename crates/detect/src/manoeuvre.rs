@@ -27,14 +27,18 @@
 //!   acceleration within 45° of backward (nearer the side it is cornering, whose
 //!   longitudinal part is mostly the axis error times the lateral pull); with a
 //!   gyroscope, or a sustained force while driving straight whose onset points backward.
-//!   With GPS speed it must lose speed. It is a **sudden stop** when the speed then
-//!   reaches a standstill.
+//!   With GPS speed it must lose speed; without, the road noise (which grows with speed,
+//!   see [`crate::orientation`]) must not rise across it beyond what it does across any
+//!   second of the drive. It is a **sudden stop** when the speed then reaches a
+//!   standstill.
 //! - **Hard launch** (`hard_accel_g`): acceleration within 45° of forward, or a
 //!   sustained force while driving straight whose onset points forward, starting from
 //!   steady driving: a launch that begins within [`RECOVERY_S`] of the end of a brake or a
 //!   turn (any deceleration or lateral pull beyond half their levels) is the ordinary
 //!   return to speed after slowing for a hazard or a corner, which every driver does,
-//!   not a hard launch. With GPS speed it must gain speed.
+//!   not a hard launch. With GPS speed it must gain speed; without, the road noise must
+//!   not fall across it beyond its ordinary change (a "launch" into a standstill is a
+//!   frame or a mount moving, not the car).
 //! - **Sharp turn** (`sharp_turn_g`): lateral acceleration to one side. With a gyroscope,
 //!   the car must turn that way: a lateral acceleration is `v·ω`, so a lateral pull with
 //!   the yaw rate under [`MIN_TURN_YAW`] toward it (the speed would have to be over
@@ -205,7 +209,7 @@ fn brakes(segment: &Segment, braking: &[f64], th: &Thresholds) -> Vec<Event> {
         grid.steps(1.0),
     )
     .into_iter()
-    .filter(|r| speed_change(segment, r).is_none_or(|dv| dv <= -MIN_SPEED_CHANGE))
+    .filter(|r| slows_down(segment, r))
     .map(|r| {
         let kind = if ends_at_standstill(segment, r.end, th) {
             EventKind::SuddenStop
@@ -231,7 +235,7 @@ fn launches(segment: &Segment, signals: &Signals, braking: &[f64], th: &Threshol
     regions(&signals.longitudinal, level, exit, min_len, grid.steps(1.0))
         .into_iter()
         .filter(|r| !(r.core.0.saturating_sub(recovery)..r.core.0).any(slowing_or_turning))
-        .filter(|r| speed_change(segment, r).is_none_or(|dv| dv >= MIN_SPEED_CHANGE))
+        .filter(|r| speeds_up(segment, r))
         .map(|r| {
             let (start, end) = (grid.time(r.core.0), grid.time(r.core.1));
             event(
@@ -337,6 +341,28 @@ fn heading_change(
         .map(|(v, &a)| v.filter(|&v| v >= MIN_HEADING_SPEED).map(|v| a * G / v))
         .collect();
     Some(rates?.iter().sum::<f64>() * dt)
+}
+
+/// Whether the car may have slowed down over the region: it lost at least
+/// `MIN_SPEED_CHANGE` of GPS speed, or without GPS speed the road noise did not rise.
+fn slows_down(segment: &Segment, r: &Region) -> bool {
+    match speed_change(segment, r) {
+        Some(dv) => dv <= -MIN_SPEED_CHANGE,
+        None => segment
+            .noise_change(r.start, r.end)
+            .is_none_or(|change| change <= 0.0),
+    }
+}
+
+/// Whether the car may have sped up over the region: it gained at least
+/// `MIN_SPEED_CHANGE` of GPS speed, or without GPS speed the road noise did not fall.
+fn speeds_up(segment: &Segment, r: &Region) -> bool {
+    match speed_change(segment, r) {
+        Some(dv) => dv >= MIN_SPEED_CHANGE,
+        None => segment
+            .noise_change(r.start, r.end)
+            .is_none_or(|change| change >= 0.0),
+    }
 }
 
 /// Speed at the region's end less at its start, when both are known.

@@ -104,3 +104,28 @@ fn a_remounted_camera_is_followed() {
         .collect();
     assert!(misread.is_empty(), "brakes read as launches: {misread:?}");
 }
+
+/// The city minute of [`manoeuvre`] with no gyroscope and no speed, on a road whose shake
+/// grows with the speed (as tyre and body noise do): the forward axis is where the
+/// horizontal acceleration goes with the noise's rise and fall.
+#[test]
+fn road_noise_alone_finds_forward() {
+    for seed in 20..25 {
+        let mount = Mount::random(seed);
+        let mut trace = Trace::default();
+        let mut v = 5.0;
+        for i in 0..(10.0 * 60.0 * HZ) as usize {
+            let t = i as f64 / HZ;
+            let (long, lat, _) = manoeuvre(t);
+            let shake = 0.02 * (1.0 + v) * (t * 61.0).sin();
+            trace.accel.push(Vec3Sample {
+                t,
+                v: mount.to_device([long + shake, lat, G + shake]),
+            });
+            v = (v + long / HZ).max(0.0);
+        }
+        let (error, source) = forward_error_deg(&trace, mount);
+        assert_eq!(source, ForwardSource::RoadNoise);
+        assert!(error < 10.0, "seed {seed}: {error:.1}°");
+    }
+}
