@@ -68,13 +68,14 @@ fn held_out_trips_on_the_plain_conversion() {
     };
     let report = total(&folds, Conversion::Plain);
     println!("{report}");
-    // Measured when set: brakes, launches and turns 1.0 / 1.0, swerves 0.5 / 1.0 (before
-    // the frame-free force and the yaw rate set the levels: brakes 0.833, launches 0,
-    // turns 0.833); one of the two lane changes is missed at every mount.
+    // Measured when set: every class 1.0 / 1.0 (before the frame-free force and the yaw
+    // rate set the levels: brakes 0.833, launches 0, turns 0.833; before a quick S was
+    // judged as a whole, swerves 0.5: one lane change's halves each beyond 0.30 g for
+    // under 0.5 s).
     check(&report, EventKind::HardBrake, 0.95, 0.95);
     check(&report, EventKind::HardAccel, 0.95, 0.95);
     check(&report, EventKind::SharpTurn, 0.95, 0.95);
-    check(&report, EventKind::Swerve, 0.5, 0.95);
+    check(&report, EventKind::Swerve, 0.95, 0.95);
     assert_eq!(report.calm_flagged, 0, "{report}");
     assert_eq!(
         report.collisions(),
