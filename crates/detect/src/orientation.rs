@@ -183,8 +183,13 @@ impl Segment {
             .collect();
         let yaw = gyro.map(|gyro| gyro.iter().zip(&up).map(|(&w, &u)| dot(w, u)).collect());
         let road_noise = road_noise(&accel, grid.steps(BLOCK_S));
+        // Independent samples in a span: the input's, when it is slower than the grid.
+        let first = trace.accel.partition_point(|s| s.t < start);
+        let count = trace.accel.partition_point(|s| s.t <= end) - first;
+        let rate = count as f64 / (end - start).max(grid.dt);
+        let span_samples = grid.steps(NOISE_SPAN_S).min((rate * NOISE_SPAN_S) as usize);
         Some(Segment {
-            noise_tolerance: noise_tolerance(&road_noise, grid.steps(NOISE_SPAN_S)),
+            noise_tolerance: noise_tolerance(&road_noise, span_samples),
             road_noise,
             force: Force::new(&smooth, &grid),
             parked: trace.parked.clone(),
@@ -339,7 +344,7 @@ fn noise_step(noise: &[f64], first: usize, last: usize) -> Option<f64> {
 /// does from one moment to the next), and no less than the sampling error of that
 /// change when the noise is the same on both sides (the median size of `n` samples of
 /// Gaussian noise is off by about `1.17/√n` of itself, and the change is the
-/// difference of two such, over `samples` samples each side).
+/// difference of two such, over `samples` independent samples each side).
 fn noise_tolerance(noise: &[f64], samples: usize) -> f64 {
     let mut steps: Vec<f64> = (0..noise.len())
         .filter_map(|b| noise_step(noise, b, b).map(f64::abs))
