@@ -268,6 +268,9 @@ fn lateral_events(segment: &Segment, lateral: &[f64], th: &Thresholds) -> Vec<Ev
         .collect();
     // A swerve is two half-manoeuvres: each may be beyond the level for less than
     // `min_duration_s` where the S as a whole is sustained (see `swerve_lobes`).
+    if segment.yaw.is_none() {
+        return events;
+    }
     let apart = |r: &Region| sustained.iter().all(|s| r.end < s.start || r.start > s.end);
     events.extend(
         regions(&magnitude, level, exit, 1, gap)

@@ -316,17 +316,15 @@ impl Segment {
 /// in a few: the median of the steps leaves both out and keeps the shake.
 fn road_noise(accel: &[V3], block: usize) -> Vec<f64> {
     let block = block.max(1);
-    let steps: Vec<f64> = accel
-        .windows(2)
-        .map(|pair| norm(sub(pair[1], pair[0])))
-        .collect();
-    steps
-        .chunks(block)
-        .map(|chunk| {
-            let mut chunk = chunk.to_vec();
-            median(&mut chunk).max(MIN_NOISE).ln()
-        })
-        .collect()
+    let mut steps = Vec::with_capacity(block);
+    let mut out = Vec::with_capacity(accel.len() / block + 1);
+    for start in (0..accel.len().saturating_sub(1)).step_by(block) {
+        let end = (start + block).min(accel.len() - 1);
+        steps.clear();
+        steps.extend((start..end).map(|i| norm(sub(accel[i + 1], accel[i]))));
+        out.push(median(&mut steps).max(MIN_NOISE).ln());
+    }
+    out
 }
 
 /// The mean of `noise` over the [`NOISE_SPAN_S`] of blocks after block `last` less its
