@@ -321,8 +321,12 @@ fn road_noise(accel: &[V3], block: usize) -> Vec<f64> {
     for start in (0..accel.len().saturating_sub(1)).step_by(block) {
         let end = (start + block).min(accel.len() - 1);
         steps.clear();
-        steps.extend((start..end).map(|i| norm(sub(accel[i + 1], accel[i]))));
-        out.push(median(&mut steps).max(MIN_NOISE).ln());
+        // Squared sizes: the median of the squares is the square of the median.
+        steps.extend((start..end).map(|i| {
+            let d = sub(accel[i + 1], accel[i]);
+            dot(d, d)
+        }));
+        out.push(median(&mut steps).sqrt().max(MIN_NOISE).ln());
     }
     out
 }
