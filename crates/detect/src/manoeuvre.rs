@@ -49,10 +49,10 @@
 //!   whole S: with a gyroscope, a quick one whose halves each peak beyond the level for
 //!   less than `min_duration_s` is still a swerve when the S as a whole is sustained
 //!   (beyond the hysteresis level that long) and the yaw rate follows each half's pull
-//!   (the car steered one way, then back), which no knock or swinging holder does. With neither, a swerve
-//!   cannot be told from a turn whose driver straightens out (both swing both ways), so
-//!   both are reported as `sharp_turn`: the right clip, under the broader name, rather
-//!   than a guess.
+//!   (the car steered one way, then back), which no knock or swinging holder does. With
+//!   neither gyroscope nor speed, a swerve cannot be told from a turn whose driver
+//!   straightens out (both swing both ways), so both are reported as `sharp_turn`: the
+//!   right clip, under the broader name, rather than a guess.
 //!
 //! Without a gyroscope nothing says which way a force the projection does not show
 //! points, so only the bounded projections count (a leaning mount then hides part of
@@ -310,10 +310,14 @@ fn swerve_lobes(segment: &Segment, lateral: &[f64], r: &Region, th: &Thresholds)
     let lobe = |sign: f64| {
         let mut best = (0usize, 0.0f64, 0.0f64);
         let mut run = (0usize, 0.0f64, 0.0f64);
-        for i in r.start..=r.end.min(lateral.len() - 1) {
-            let a = sign * lateral[i];
+        let span = r.start..r.end + 1;
+        let (Some(pulls), Some(rates)) = (lateral.get(span.clone()), yaw.get(span)) else {
+            return best;
+        };
+        for (&a, &w) in pulls.iter().zip(rates) {
+            let a = sign * a;
             if a >= exit {
-                run = (run.0 + 1, run.1.max(a), run.2 + sign * yaw[i]);
+                run = (run.0 + 1, run.1.max(a), run.2 + sign * w);
                 if run.0 > best.0 {
                     best = run;
                 }
