@@ -27,24 +27,32 @@
 //!   acceleration within 45° of backward (nearer the side it is cornering, whose
 //!   longitudinal part is mostly the axis error times the lateral pull); with a
 //!   gyroscope, or a sustained force while driving straight whose onset points backward.
-//!   With GPS speed it must lose speed. It is a **sudden stop** when the speed then
-//!   reaches a standstill.
+//!   With GPS speed it must lose speed; without, the road noise (which grows with speed,
+//!   see [`crate::orientation`]) must not rise across it beyond what it does across any
+//!   second of the drive. It is a **sudden stop** when the speed then reaches a
+//!   standstill.
 //! - **Hard launch** (`hard_accel_g`): acceleration within 45° of forward, or a
 //!   sustained force while driving straight whose onset points forward, starting from
 //!   steady driving: a launch that begins within [`RECOVERY_S`] of the end of a brake or a
 //!   turn (any deceleration or lateral pull beyond half their levels) is the ordinary
 //!   return to speed after slowing for a hazard or a corner, which every driver does,
-//!   not a hard launch. With GPS speed it must gain speed.
+//!   not a hard launch. With GPS speed it must gain speed; without, the road noise must
+//!   not fall across it beyond its ordinary change (a "launch" into a standstill is a
+//!   frame or a mount moving, not the car).
 //! - **Sharp turn** (`sharp_turn_g`): lateral acceleration to one side. With a gyroscope,
 //!   the car must turn that way: a lateral acceleration is `v·ω`, so a lateral pull with
 //!   the yaw rate under [`MIN_TURN_YAW`] toward it (the speed would have to be over
 //!   200 km/h) is a frame or mount effect, not a turn.
 //! - **Swerve** (`swerve_g`): lateral acceleration one way then the other, and the
 //!   heading left nearly unchanged (`swerve_max_heading_deg`), by the gyroscope or else
-//!   by the lateral acceleration over the GPS speed (`ω = a/v`). With neither, a swerve
-//!   cannot be told from a turn whose driver straightens out (both swing both ways), so
-//!   both are reported as `sharp_turn`: the right clip, under the broader name, rather
-//!   than a guess.
+//!   by the lateral acceleration over the GPS speed (`ω = a/v`). The manoeuvre is the
+//!   whole S: with a gyroscope, a quick one whose halves each peak beyond the level for
+//!   less than `min_duration_s` is still a swerve when the S as a whole is sustained
+//!   (beyond the hysteresis level that long) and the yaw rate follows each half's pull
+//!   (the car steered one way, then back), which no knock or swinging holder does. With
+//!   neither gyroscope nor speed, a swerve cannot be told from a turn whose driver
+//!   straightens out (both swing both ways), so both are reported as `sharp_turn`: the
+//!   right clip, under the broader name, rather than a guess.
 //!
 //! Without a gyroscope nothing says which way a force the projection does not show
 //! points, so only the bounded projections count (a leaning mount then hides part of
@@ -205,7 +213,7 @@ fn brakes(segment: &Segment, braking: &[f64], th: &Thresholds) -> Vec<Event> {
         grid.steps(1.0),
     )
     .into_iter()
-    .filter(|r| speed_change(segment, r).is_none_or(|dv| dv <= -MIN_SPEED_CHANGE))
+    .filter(|r| slows_down(segment, r))
     .map(|r| {
         let kind = if ends_at_standstill(segment, r.end, th) {
             EventKind::SuddenStop
@@ -231,7 +239,7 @@ fn launches(segment: &Segment, signals: &Signals, braking: &[f64], th: &Threshol
     regions(&signals.longitudinal, level, exit, min_len, grid.steps(1.0))
         .into_iter()
         .filter(|r| !(r.core.0.saturating_sub(recovery)..r.core.0).any(slowing_or_turning))
-        .filter(|r| speed_change(segment, r).is_none_or(|dv| dv >= MIN_SPEED_CHANGE))
+        .filter(|r| speeds_up(segment, r))
         .map(|r| {
             let (start, end) = (grid.time(r.core.0), grid.time(r.core.1));
             event(
@@ -251,17 +259,85 @@ fn lateral_events(segment: &Segment, lateral: &[f64], th: &Thresholds) -> Vec<Ev
     let grid = &segment.grid;
     let magnitude: Vec<f64> = lateral.iter().map(|a| a.abs()).collect();
     let level = th.sharp_turn_g.min(th.swerve_g);
+    let (exit, gap) = (th.hysteresis * level, grid.steps(2.0));
     let min_len = grid.steps(th.min_duration_s);
-    regions(
-        &magnitude,
-        level,
-        th.hysteresis * level,
-        min_len,
-        grid.steps(2.0),
-    )
-    .into_iter()
-    .filter_map(|r| classify_lateral(segment, lateral, r, th))
-    .collect()
+    let sustained = regions(&magnitude, level, exit, min_len, gap);
+    let mut events: Vec<Event> = sustained
+        .iter()
+        .filter_map(|&r| classify_lateral(segment, lateral, r, th))
+        .collect();
+    // A swerve is two half-manoeuvres: each may be beyond the level for less than
+    // `min_duration_s` where the S as a whole is sustained (see `swerve_lobes`).
+    if segment.yaw.is_none() {
+        return events;
+    }
+    let apart = |r: &Region| sustained.iter().all(|s| r.end < s.start || r.start > s.end);
+    events.extend(
+        regions(&magnitude, level, exit, 1, gap)
+            .into_iter()
+            .filter(apart)
+            .filter(|r| swerve_lobes(segment, lateral, r, th))
+            .map(|r| {
+                let (start, end) = (grid.time(r.core.0), grid.time(r.core.1));
+                event(
+                    EventKind::Swerve,
+                    start,
+                    end,
+                    r.peak,
+                    th.swerve_g,
+                    th.swerve_severe_g,
+                )
+            }),
+    );
+    events
+}
+
+/// Whether a run of lateral force too brief beyond its level to be a turn is a swerve by
+/// its shape, which only a gyroscope can confirm: a pull one way and then the other, the
+/// larger reaching `swerve_g` and the smaller its reverse fraction, the two together
+/// beyond the hysteresis level for at least `min_duration_s` (the manoeuvre is the whole
+/// S, so it is the S that must be sustained, not each half), the yaw rate toward each
+/// lobe's pull (the car steered one way, then back), and the heading left nearly
+/// unchanged. A quick lane change at speed is an S of one to three seconds whose halves
+/// each peak briefly; a knock or a holder swinging has no yaw to go with it.
+fn swerve_lobes(segment: &Segment, lateral: &[f64], r: &Region, th: &Thresholds) -> bool {
+    let Some(yaw) = &segment.yaw else {
+        return false;
+    };
+    let exit = th.hysteresis * th.sharp_turn_g.min(th.swerve_g);
+    let min_len = segment.grid.steps(th.min_duration_s);
+    // The longest run of each sign beyond the exit level: (length, peak, yaw toward it).
+    let lobe = |sign: f64| {
+        let mut best = (0usize, 0.0f64, 0.0f64);
+        let mut run = (0usize, 0.0f64, 0.0f64);
+        let span = r.start..r.end + 1;
+        let (Some(pulls), Some(rates)) = (lateral.get(span.clone()), yaw.get(span)) else {
+            return best;
+        };
+        for (&a, &w) in pulls.iter().zip(rates) {
+            let a = sign * a;
+            if a >= exit {
+                run = (run.0 + 1, run.1.max(a), run.2 + sign * w);
+                if run.0 > best.0 {
+                    best = run;
+                }
+            } else {
+                run = (0, 0.0, 0.0);
+            }
+        }
+        best
+    };
+    let (left, right) = (lobe(1.0), lobe(-1.0));
+    let steered =
+        |(len, _, toward): (usize, f64, f64)| len > 0 && toward / len as f64 >= MIN_TURN_YAW;
+    let (larger, smaller) = (left.1.max(right.1), left.1.min(right.1));
+    let turned = heading_change(segment, lateral, r.start..=r.end);
+    left.0 + right.0 >= min_len
+        && steered(left)
+        && steered(right)
+        && larger >= th.swerve_g
+        && smaller >= th.swerve_reverse_fraction * th.swerve_g
+        && turned.is_some_and(|h| h.abs() < th.swerve_max_heading_deg.to_radians())
 }
 
 /// Sharp turn or swerve (see the module doc); `None` when the gyroscope says the car did
@@ -337,6 +413,28 @@ fn heading_change(
         .map(|(v, &a)| v.filter(|&v| v >= MIN_HEADING_SPEED).map(|v| a * G / v))
         .collect();
     Some(rates?.iter().sum::<f64>() * dt)
+}
+
+/// Whether the car may have slowed down over the region: it lost at least
+/// `MIN_SPEED_CHANGE` of GPS speed, or without GPS speed the road noise did not rise.
+fn slows_down(segment: &Segment, r: &Region) -> bool {
+    match speed_change(segment, r) {
+        Some(dv) => dv <= -MIN_SPEED_CHANGE,
+        None => segment
+            .noise_change(r.start, r.end)
+            .is_none_or(|change| change <= 0.0),
+    }
+}
+
+/// Whether the car may have sped up over the region: it gained at least
+/// `MIN_SPEED_CHANGE` of GPS speed, or without GPS speed the road noise did not fall.
+fn speeds_up(segment: &Segment, r: &Region) -> bool {
+    match speed_change(segment, r) {
+        Some(dv) => dv >= MIN_SPEED_CHANGE,
+        None => segment
+            .noise_change(r.start, r.end)
+            .is_none_or(|change| change >= 0.0),
+    }
 }
 
 /// Speed at the region's end less at its start, when both are known.

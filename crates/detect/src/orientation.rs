@@ -17,11 +17,27 @@
 //!      `left × up = forward`. So `Σ ω · (a_h × up)` points forward, every turn adding a
 //!      positive `v·ω²` term whatever its direction, while braking and accelerating in
 //!      a straight line add nothing (`ω ≈ 0`). Needs some turning.
-//!   3. *Accelerometer only, no speed* (weakest): braking is harder and shorter than
-//!      accelerating, so the longitudinal acceleration has a long negative tail while the
-//!      lateral one is roughly symmetric. Forward is taken as the horizontal direction of
-//!      most negative skewness, over the whole drive.
-//!
+//!   3. *Accelerometer only: road noise*. Tyres on the road and the body's shake on its
+//!      springs grow with speed, so the size of the accelerometer's fast shake (the
+//!      median step from one sample to the next, per second, which any mount reads the
+//!      same) is a speed gauge without a scale: it falls through a brake and rises
+//!      through a launch. `Σ Δln(noise) · a_h` then points forward like the speed's
+//!      correlation: a brake adds (backward force) × (falling noise), a launch (forward)
+//!      × (rising), and a turn at steady speed nothing. Only changes beyond what the
+//!      noise does across any second of the same drive count (its median change, and no
+//!      less than the sampling error of the medians), so a road's own roughness, a
+//!      pothole or a synthetic signal with a constant shake gives no evidence. A turn
+//!      still adds some: drivers slow into it and speed up out of it while it pulls
+//!      sideways, and a run of turns one way (one city block after another) would swing
+//!      a ten-minute window by tens of degrees, so this evidence is summed over the whole
+//!      drive, never a local window: an accelerometer-only camera re-mounted mid-drive
+//!      is followed only with GPS speed.
+//!   4. *Accelerometer only, a road without evidence* (weakest): braking is harder and
+//!      shorter than accelerating, so the longitudinal acceleration has a long negative
+//!      tail while the lateral one is roughly symmetric. Forward is taken as the
+//!      horizontal direction of most negative skewness, over the whole drive. A frame
+//!      that gives each brake back as a "launch" (a mount pitching) makes the
+//!      longitudinal tail symmetric, and then skewness can pick the lateral axis.
 //!
 //!   With a gyroscope, the axis found so is then refined: while the car drives straight
 //!   (yaw rate under 3°/s) its horizontal acceleration is braking and accelerating, along
@@ -43,7 +59,7 @@ use crate::signal::{
     block_sums, from_blocks, moving_average, resample, resample_speed, Grid, Prefix,
 };
 use crate::thresholds::Thresholds;
-use crate::trace::Trace;
+use crate::trace::{median, Trace};
 use crate::vector::{add, cross, dot, norm, reject, scale, sub, unit, V3};
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +93,16 @@ const MAX_CROSS_SPREAD: f64 = 0.5;
 const MAX_SIGN_ANGLE_DEG: f64 = 60.0;
 /// Normalised skewness the accelerometer-only estimate needs along the forward axis.
 const MIN_SKEW: f64 = 0.1;
+/// Road-noise evidence needed (∫ a_h · Δln(noise) dt, m/s): one hard brake, 4 m/s² for
+/// 2 s while the noise halves, gives about 5.
+const MIN_NOISE_EVIDENCE: f64 = 1.0;
+/// Time either side of an instant between which the road noise's change is taken, s: a
+/// brake or a launch lasts one to a few seconds, and the noise is measured per second.
+const NOISE_SPAN_S: f64 = 2.0;
+/// Floor of the road noise before its logarithm, m/s²: a phone or dashcam accelerometer's
+/// own noise is a few hundredths of a m/s², so below it standing still and crawling count
+/// as the same low level rather than as ever larger changes of a logarithm.
+const MIN_NOISE: f64 = 0.03;
 
 /// Which evidence fixed the forward axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,8 +112,12 @@ pub enum ForwardSource {
     Speed,
     /// Lateral acceleration in turns together with the yaw rate.
     Gyro,
-    /// Skewness of the horizontal acceleration (braking is harder than accelerating).
+    /// Skewness of the horizontal acceleration (braking is harder than accelerating):
+    /// the last resort, accelerometer only and no road noise change to go by.
     Skew,
+    /// Horizontal acceleration together with the change of the road noise, which grows
+    /// with speed (accelerometer only).
+    RoadNoise,
 }
 
 /// The car's axes in the device frame, as estimated over the whole trace.
@@ -116,6 +146,11 @@ pub(crate) struct Segment {
     pub yaw: Option<Vec<f64>>,
     /// Ground speed, m/s, where known.
     pub speed: Option<Vec<Option<f64>>>,
+    /// Logarithm of the road noise per block of [`BLOCK_S`] (see [`road_noise`]).
+    road_noise: Vec<f64>,
+    /// Size of a change of `road_noise` that tells a change of speed (see
+    /// [`Segment::noise_change`]).
+    noise_tolerance: f64,
     /// The camera's parked spans (see [`Trace::parked`]).
     parked: Vec<[f64; 2]>,
 }
@@ -147,7 +182,15 @@ impl Segment {
             .map(|&g| unit(g).unwrap_or([0.0, 0.0, 1.0]))
             .collect();
         let yaw = gyro.map(|gyro| gyro.iter().zip(&up).map(|(&w, &u)| dot(w, u)).collect());
+        let road_noise = road_noise(&accel, grid.steps(BLOCK_S));
+        // Independent samples in a span: the input's, when it is slower than the grid.
+        let first = trace.accel.partition_point(|s| s.t < start);
+        let count = trace.accel.partition_point(|s| s.t <= end) - first;
+        let rate = count as f64 / (end - start).max(grid.dt);
+        let span_samples = grid.steps(NOISE_SPAN_S).min((rate * NOISE_SPAN_S) as usize);
         Some(Segment {
+            noise_tolerance: noise_tolerance(&road_noise, span_samples),
+            road_noise,
             force: Force::new(&smooth, &grid),
             parked: trace.parked.clone(),
             speed: resample_speed(&trace.speed, &grid),
@@ -163,6 +206,18 @@ impl Segment {
     pub fn parking_mode(&self, i: usize) -> bool {
         let t = self.grid.time(i);
         self.parked.iter().any(|&[a, b]| a <= t && t <= b)
+    }
+
+    /// How much the road noise's logarithm rose across samples `start..=end`: its mean
+    /// over the [`NOISE_SPAN_S`] after less its mean over as long before. The noise grows
+    /// with speed, so without GPS speed this says whether the car sped up or slowed
+    /// down; but only a change beyond what the noise does across any instant of this
+    /// drive (its median, and no less than the sampling error of the two means) says
+    /// it. `None` when the change is within that, or the segment does not reach that far.
+    pub fn noise_change(&self, start: usize, end: usize) -> Option<f64> {
+        let block = self.block();
+        let change = noise_step(&self.road_noise, start / block, end / block)?;
+        (change.abs() > self.noise_tolerance).then_some(change)
     }
 
     fn up(&self, i: usize) -> V3 {
@@ -202,6 +257,34 @@ impl Segment {
         Some(block_sums(per_sample, self.block()))
     }
 
+    /// Road-noise evidence of the forward axis, summed per block (see the module doc):
+    /// the horizontal acceleration, no larger than the frame-free force, times the change
+    /// of the road noise's logarithm from [`NOISE_SPAN_S`] before its block to as long
+    /// after, where that change is beyond the drive's ordinary one (else nothing).
+    fn noise_evidence(&self) -> Option<Vec<V3>> {
+        let block = self.block();
+        let changes: Vec<f64> = (0..self.road_noise.len())
+            .map(|b| {
+                noise_step(&self.road_noise, b, b)
+                    .filter(|c| c.abs() > self.noise_tolerance)
+                    .unwrap_or(0.0)
+            })
+            .collect();
+        let per_sample = (0..self.grid.n).map(|i| {
+            let change = changes.get(i / block).copied().unwrap_or(0.0);
+            let h = reject(self.dynamic[i], self.up(i));
+            let size = norm(h);
+            let bound = self.force.bound.get(i).copied().unwrap_or(0.0);
+            let h = if size > bound && size > 0.0 {
+                scale(h, bound / size)
+            } else {
+                h
+            };
+            scale(h, change * self.grid.dt)
+        });
+        Some(block_sums(per_sample, block))
+    }
+
     /// Spread (outer product) of the horizontal acceleration while driving straight,
     /// summed per block; zero without a gyroscope.
     fn straight_spread(&self) -> Vec<Sym3> {
@@ -222,6 +305,53 @@ impl Segment {
             });
         block_sums(per_sample, self.block())
     }
+}
+
+/// The road noise per block of `block` samples: the logarithm of the median size of the
+/// accelerometer's change from one sample to the next (a size, so any mount gives the
+/// same), floored at [`MIN_NOISE`]. Tyres on the road and the body's shake on its
+/// springs grow with speed, so the noise falls through a brake and rises through a
+/// launch, while a turn at steady speed leaves it where it was. A manoeuvre, even one
+/// that sets in at once, moves the accelerometer in one step, and a pothole or a knock
+/// in a few: the median of the steps leaves both out and keeps the shake.
+fn road_noise(accel: &[V3], block: usize) -> Vec<f64> {
+    let block = block.max(1);
+    let mut steps = Vec::with_capacity(block);
+    let mut out = Vec::with_capacity(accel.len() / block + 1);
+    for start in (0..accel.len().saturating_sub(1)).step_by(block) {
+        let end = (start + block).min(accel.len() - 1);
+        steps.clear();
+        // Squared sizes: the median of the squares is the square of the median.
+        steps.extend((start..end).map(|i| {
+            let d = sub(accel[i + 1], accel[i]);
+            dot(d, d)
+        }));
+        out.push(median(&mut steps).sqrt().max(MIN_NOISE).ln());
+    }
+    out
+}
+
+/// The mean of `noise` over the [`NOISE_SPAN_S`] of blocks after block `last` less its
+/// mean over as long before block `first`; `None` when the blocks do not reach that far.
+fn noise_step(noise: &[f64], first: usize, last: usize) -> Option<f64> {
+    let span = (NOISE_SPAN_S / BLOCK_S).round() as usize;
+    let before = noise.get(first.checked_sub(span)?..first)?;
+    let after = noise.get(last + 1..last + 1 + span)?;
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    Some(mean(after) - mean(before))
+}
+
+/// The change of the road noise's logarithm that tells a change of speed: the median
+/// size of its change across every block of the drive (what the road's own roughness
+/// does from one moment to the next), and no less than the sampling error of that
+/// change when the noise is the same on both sides (the median size of `n` samples of
+/// Gaussian noise is off by about `1.17/√n` of itself, and the change is the
+/// difference of two such, over `samples` independent samples each side).
+fn noise_tolerance(noise: &[f64], samples: usize) -> f64 {
+    let mut steps: Vec<f64> = (0..noise.len())
+        .filter_map(|b| noise_step(noise, b, b).map(f64::abs))
+        .collect();
+    median(&mut steps).max(1.17 * (2.0 / samples.max(1) as f64).sqrt())
 }
 
 /// Two passes of a centred moving average over one-second block means; the second
@@ -321,12 +451,18 @@ pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientatio
     let gyro = Evidence::gather(segments, Segment::gyro_evidence, MIN_GYRO_EVIDENCE);
     let up = mean_up(segments)?;
     // A source is usable when it holds enough evidence, even if opposite halves of the
-    // drive cancel in its total (a camera turned round): local windows then decide.
+    // drive cancel in its total (a camera turned round): local windows then decide
+    // (not for the road noise, whose local windows a run of turns one way biases).
     let usable = |e: Option<Evidence>| e.filter(|e| e.strength >= e.min);
+    // The road noise is gathered only when neither of the better sources has evidence.
+    let noise = || Evidence::gather(segments, Segment::noise_evidence, MIN_NOISE_EVIDENCE);
     let (evidence, source) = match (usable(speed), usable(gyro)) {
         (Some(e), _) => (Some(e), ForwardSource::Speed),
         (None, Some(e)) => (Some(e), ForwardSource::Gyro),
-        (None, None) => (None, ForwardSource::Skew),
+        (None, None) => match usable(noise()) {
+            Some(e) => (Some(e), ForwardSource::RoadNoise),
+            None => (None, ForwardSource::Skew),
+        },
     };
     let global = match &evidence {
         Some(e) => unit(reject(e.prefix.total(), up)),
@@ -370,6 +506,7 @@ pub(crate) fn car_axes(segments: &[Segment]) -> Option<(Vec<CarAxes>, Orientatio
                     let k = offset + i / block;
                     let local = evidence
                         .as_ref()
+                        .filter(|_| source != ForwardSource::RoadNoise)
                         .and_then(|e| e.enough(e.prefix.window(k, half).0, up));
                     let seed =
                         unit(reject(local.unwrap_or(global), up)).unwrap_or(orientation.forward);

@@ -80,6 +80,10 @@ pub struct EvalReport {
     pub calm: usize,
     /// Of those, how many some detection overlapped.
     pub calm_flagged: usize,
+    /// Lane changes no swerve matched but a sharp turn did: the broader name the detector
+    /// gives a swerve it cannot tell from a turn (no gyroscope, no speed), so the right
+    /// clip is cut; counted as a miss in the swerve's recall and a false sharp turn.
+    pub swerves_as_turns: usize,
 }
 
 impl Default for EvalReport {
@@ -90,6 +94,7 @@ impl Default for EvalReport {
             classes: EventKind::ALL.iter().map(|&k| ClassScore::new(k)).collect(),
             calm: 0,
             calm_flagged: 0,
+            swerves_as_turns: 0,
         }
     }
 }
@@ -123,6 +128,7 @@ impl EvalReport {
         self.minutes += other.minutes;
         self.calm += other.calm;
         self.calm_flagged += other.calm_flagged;
+        self.swerves_as_turns += other.swerves_as_turns;
         for (mine, theirs) in self.classes.iter_mut().zip(&other.classes) {
             mine.labels += theirs.labels;
             mine.found += theirs.found;
@@ -142,6 +148,14 @@ impl EvalReport {
                     if let Some(c) = self.classes.iter_mut().find(|c| c.kind == expected) {
                         c.labels += 1;
                         c.found += usize::from(found);
+                    }
+                    let as_turn = || {
+                        events
+                            .iter()
+                            .any(|e| e.kind == EventKind::SharpTurn && label.overlaps(e))
+                    };
+                    if expected == EventKind::Swerve && !found && as_turn() {
+                        self.swerves_as_turns += 1;
                     }
                 }
                 None => {
@@ -208,6 +222,14 @@ impl fmt::Display for EvalReport {
             "unlabelled detections per hour of driving: {}",
             per_hour(self.unlabelled_per_hour())
         )?;
+        let lane_changes = self.class(EventKind::Swerve).map_or(0, |c| c.labels);
+        if self.swerves_as_turns > 0 {
+            writeln!(
+                f,
+                "lane changes found only as sharp_turn (the broader name): {} of {}",
+                self.swerves_as_turns, lane_changes
+            )?;
+        }
         writeln!(
             f,
             "collisions (no trip has one): {} in {} runs",

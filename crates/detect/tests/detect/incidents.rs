@@ -196,8 +196,8 @@ fn accelerometer_only_still_orients_and_finds_brakes() {
     let mut trace = trip.device_trace(&mount, Conversion::Corrected);
     trace.gyro.clear();
     let detection = detect(&trace, &Thresholds::default()).expect("detects");
-    let orientation = detection.orientation.expect("skewness gives an axis");
-    assert_eq!(orientation.source, ForwardSource::Skew);
+    let orientation = detection.orientation.expect("the road noise gives an axis");
+    assert_eq!(orientation.source, ForwardSource::RoadNoise);
     let truth = mount.to_device([1.0, 0.0, 0.0]);
     let cos: f64 = truth
         .iter()

@@ -104,3 +104,76 @@ fn a_remounted_camera_is_followed() {
         .collect();
     assert!(misread.is_empty(), "brakes read as launches: {misread:?}");
 }
+
+/// The city minute of [`manoeuvre`] with no gyroscope and no speed, on a road whose shake
+/// grows with the speed (as tyre and body noise do): the forward axis is where the
+/// horizontal acceleration goes with the noise's rise and fall.
+#[test]
+fn road_noise_alone_finds_forward() {
+    for seed in 20..25 {
+        let mount = Mount::random(seed);
+        let mut trace = Trace::default();
+        let mut v = 5.0;
+        for i in 0..(10.0 * 60.0 * HZ) as usize {
+            let t = i as f64 / HZ;
+            let (long, lat, _) = manoeuvre(t);
+            let shake = 0.02 * (1.0 + v) * (t * 61.0).sin();
+            trace.accel.push(Vec3Sample {
+                t,
+                v: mount.to_device([long + shake, lat, G + shake]),
+            });
+            v = (v + long / HZ).max(0.0);
+        }
+        let (error, source) = forward_error_deg(&trace, mount);
+        assert_eq!(source, ForwardSource::RoadNoise);
+        assert!(error < 10.0, "seed {seed}: {error:.1}°");
+    }
+}
+
+/// The same with a BlackVue `.3gf`'s accelerometer: 10 Hz, 1/128 g a count, and a
+/// broadband shake (a sinusoid would alias into a slow wave at 10 Hz).
+#[test]
+fn road_noise_alone_finds_forward_at_ten_hertz_in_counts() {
+    let count = G / 128.0;
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut uniform = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    for seed in 30..33 {
+        let mount = Mount::random(seed);
+        let mut trace = Trace::default();
+        let mut v = 5.0;
+        for i in 0..(10.0 * 60.0 * HZ) as usize {
+            let t = i as f64 / HZ;
+            let (long, lat, _) = manoeuvre(t);
+            v = (v + long / HZ).max(0.0);
+            if i % 5 != 0 {
+                continue;
+            }
+            let scale = 0.04 * (1.0 + v);
+            let a = mount.to_device([
+                long + scale * uniform(),
+                lat + scale * uniform(),
+                G + scale * uniform(),
+            ]);
+            trace.accel.push(Vec3Sample {
+                t,
+                v: a.map(|x| (x / count).round() * count),
+            });
+        }
+        let (error, source) = forward_error_deg(&trace, mount);
+        assert_eq!(source, ForwardSource::RoadNoise);
+        assert!(error < 10.0, "seed {seed}: {error:.1}°");
+        let kinds: Vec<EventKind> = detect(&trace, &Thresholds::default())
+            .expect("detects")
+            .events
+            .iter()
+            .map(|e| e.kind)
+            .collect();
+        let brakes = kinds.iter().filter(|&&k| k == EventKind::HardBrake).count();
+        assert_eq!(brakes, 10, "one hard brake a minute: {kinds:?}");
+    }
+}

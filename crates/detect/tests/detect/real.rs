@@ -2,9 +2,9 @@
 //! mounts. The floors are the levels measured when they were set (see each message).
 
 use dashvault_detect::eval::{
-    leave_one_trip_out, load_trips, total, Conversion, EvalOptions, EvalReport, Fold,
+    leave_one_trip_out, load_trips, total, Conversion, EvalOptions, EvalReport, Fold, Mount,
 };
-use dashvault_detect::{EventKind, Thresholds};
+use dashvault_detect::{detect, EventKind, ForwardSource, Thresholds};
 
 const ROTATIONS: usize = 20;
 
@@ -68,13 +68,14 @@ fn held_out_trips_on_the_plain_conversion() {
     };
     let report = total(&folds, Conversion::Plain);
     println!("{report}");
-    // Measured when set: brakes, launches and turns 1.0 / 1.0, swerves 0.5 / 1.0 (before
-    // the frame-free force and the yaw rate set the levels: brakes 0.833, launches 0,
-    // turns 0.833); one of the two lane changes is missed at every mount.
+    // Measured when set: every class 1.0 / 1.0 (before the frame-free force and the yaw
+    // rate set the levels: brakes 0.833, launches 0, turns 0.833; before a quick S was
+    // judged as a whole, swerves 0.5: one lane change's halves each beyond 0.30 g for
+    // under 0.5 s).
     check(&report, EventKind::HardBrake, 0.95, 0.95);
     check(&report, EventKind::HardAccel, 0.95, 0.95);
     check(&report, EventKind::SharpTurn, 0.95, 0.95);
-    check(&report, EventKind::Swerve, 0.5, 0.95);
+    check(&report, EventKind::Swerve, 0.95, 0.95);
     assert_eq!(report.calm_flagged, 0, "{report}");
     assert_eq!(
         report.collisions(),
@@ -98,6 +99,27 @@ fn accelerometer_only_flags_no_more_calm_manoeuvres() {
             with.calm_flagged
         );
         assert_eq!(without.collisions(), 0, "{without}");
+        let unlabelled = |r: &EvalReport| r.classes.iter().map(|c| c.unlabelled).sum::<usize>();
+        assert!(
+            unlabelled(&without) <= unlabelled(&with),
+            "more detections between labels without a gyroscope ({}) than with ({})\n{without}",
+            unlabelled(&without),
+            unlabelled(&with)
+        );
+        // No brake read as a turn or a launch, no lane change or turn as a launch.
+        for kind in [EventKind::HardBrake, EventKind::HardAccel] {
+            let c = without.class(kind).expect("scored");
+            assert_eq!(
+                c.detections, c.correct,
+                "{kind} near other labels\n{without}"
+            );
+        }
+        // The sharp turns near other labels are the lane changes under the broader name.
+        let turns = without.class(EventKind::SharpTurn).expect("scored");
+        assert!(
+            turns.detections - turns.correct <= without.swerves_as_turns,
+            "{without}"
+        );
         // Without a gyroscope a swerve is reported as a sharp turn, never as a swerve.
         let swerves = without.class(EventKind::Swerve).expect("scored");
         assert_eq!(swerves.detections + swerves.unlabelled, 0, "{without}");
@@ -140,4 +162,35 @@ fn the_levels_are_chosen_without_the_held_trip() {
     .expect("runs");
     let held: Vec<&str> = folds.iter().map(|f| f.held_out.as_str()).collect();
     assert_eq!(held, ["17", "20", "17", "20"]);
+}
+
+#[test]
+fn accelerometer_only_finds_forward_from_the_road_noise() {
+    let Some(dirs) = crate::dataset_trips() else {
+        return;
+    };
+    for trip in load_trips(&dirs).expect("trips load") {
+        for conversion in Conversion::BOTH {
+            let mut car = trip.car_trace(conversion);
+            car.gyro.clear();
+            for seed in 1..4 {
+                let mount = Mount::random(seed);
+                let detection =
+                    detect(&mount.apply(&car), &Thresholds::default()).expect("detects");
+                let o = detection.orientation.expect("an orientation");
+                assert_eq!(o.source, ForwardSource::RoadNoise);
+                let truth = mount.to_device([1.0, 0.0, 0.0]);
+                let cos: f64 = truth.iter().zip(o.forward).map(|(a, b)| a * b).sum();
+                let error = cos.clamp(-1.0, 1.0).acos().to_degrees();
+                // Measured when set: 2–17° (skewness put trip 17's plain forward on the
+                // car's left).
+                assert!(
+                    error < 30.0,
+                    "trip {} {}: forward off by {error:.0}°",
+                    trip.name,
+                    conversion.name()
+                );
+            }
+        }
+    }
 }

@@ -142,3 +142,43 @@ fn without_a_gyroscope_a_swerve_needs_the_speed_to_be_told_from_a_turn() {
     let with_speed = events(&drive(mount, false, Some(true_speed)));
     each_minute(&with_speed, 49.0, 54.0, Some(EventKind::Swerve), "a = v·ω");
 }
+
+/// A quick lane change: 0.45 g one way for 0.4 s and then the other for 0.4 s at
+/// `at` s, the car steering each way (yaw ±`yaw` rad/s), in four minutes of otherwise
+/// steady driving through `mount`.
+fn quick_lane_changes(mount: Mount, yaw: f64) -> Trace {
+    let mut trace = Trace::default();
+    for i in 0..(4.0 * 60.0 * HZ) as usize {
+        let t = i as f64 / HZ;
+        let (long, lat, w) = match t % 60.0 {
+            p if (30.0..33.0).contains(&p) => (0.2 * G, 0.0, 0.0),
+            p if (40.0..40.4).contains(&p) => (0.0, 0.45 * G, yaw),
+            p if (40.4..40.8).contains(&p) => (0.0, -0.45 * G, -yaw),
+            p if (50.0..54.0).contains(&p) => (0.0, 0.35 * G, 0.35),
+            _ => (0.0, 0.0, 0.0),
+        };
+        let shake = 0.2 * (t * 61.0).sin();
+        trace.accel.push(Vec3Sample {
+            t,
+            v: mount.to_device([long + shake, lat, G + shake]),
+        });
+        trace.gyro.push(Vec3Sample {
+            t,
+            v: mount.to_device([0.0, 0.0, w]),
+        });
+    }
+    trace
+}
+
+#[test]
+fn a_quick_swerve_is_sustained_as_a_whole_and_needs_the_car_to_steer() {
+    for seed in 0..4 {
+        let mount = Mount::random(seed);
+        let found = events(&quick_lane_changes(mount, 0.3));
+        each_minute(&found, 39.0, 42.0, Some(EventKind::Swerve), "a quick S");
+        each_minute(&found, 49.0, 55.0, Some(EventKind::SharpTurn), "a turn");
+        // The same S with no steering: a holder swinging, not the car.
+        let found = events(&quick_lane_changes(mount, 0.0));
+        each_minute(&found, 39.0, 42.0, None, "no yaw, no swerve");
+    }
+}
