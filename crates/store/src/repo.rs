@@ -17,22 +17,22 @@ mod media_rows;
 pub mod postgres;
 mod postgres_archive;
 mod postgres_evidence;
-mod postgres_media;
 mod shares;
 mod sql;
 pub mod sqlite;
 mod sqlite_archive;
 mod sqlite_evidence;
-mod sqlite_media;
 mod upload_lock;
-mod upload_sql;
+mod uploads;
 
 pub use archive::ArchiveRepo;
 pub use evidence::{ActivityRepo, LedgerRepo};
 pub use jobs::JobRepo;
 pub use library::LibraryRepo;
-pub use media::{MediaRepo, UploadLock, UploadRepo};
+pub use media::MediaRepo;
 pub use shares::ShareRepo;
+pub use upload_lock::UploadLock;
+pub use uploads::UploadRepo;
 
 use crate::model::{CodeCheck, Device, DeviceUsage, NewDevice, NewLoginCode, Session, User};
 use crate::Result;

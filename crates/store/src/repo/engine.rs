@@ -5,6 +5,7 @@
 
 use super::convert::to_u64;
 use super::sql::{Dialect, Sql};
+use super::upload_lock::UploadLock;
 use crate::{Error, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -29,6 +30,11 @@ pub(crate) trait Engine: Send + Sync + 'static {
     /// Start a transaction that will write (SQLite takes its write lock at once, so two
     /// such transactions queue instead of failing on a lock upgrade).
     async fn begin(&self) -> Result<Self::Tx>;
+
+    /// The right to write upload `id` ([`super::UploadRepo::lock_upload`]): on PostgreSQL
+    /// a session advisory lock that every replica sees; SQLite is served by one process,
+    /// whose own guard is the lock.
+    async fn upload_lock(&self, id: Uuid) -> Result<Option<UploadLock>>;
 }
 
 /// Runs statements.

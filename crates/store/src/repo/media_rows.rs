@@ -1,5 +1,5 @@
-//! Row decoding and value encoding for the ingest tables, shared by both engines: each
-//! engine says how to read a column ([`Columns`]), the rest is written once.
+//! Row decoding and value encoding for the ingest tables, written once for both engines:
+//! each engine says how to read a column ([`Columns`]).
 
 use super::engine::Columns;
 use crate::model::{
@@ -7,7 +7,6 @@ use crate::model::{
     StoredObject, Upload, UploadOutcome, VideoFile, View,
 };
 use crate::{Error, Result};
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -201,11 +200,6 @@ pub(crate) fn sidecar_from_row(row: &impl Columns) -> Result<Sidecar> {
 /// The stored bit set of the incidents' types (see [`IncidentType::bit`]).
 pub(crate) fn incident_mask(incidents: &[Incident]) -> i64 {
     IncidentType::mask_of(incidents.iter().map(|i| i.kind.as_str()))
-}
-
-/// End of a video file's window.
-pub(crate) fn file_end(file: &VideoFile) -> DateTime<Utc> {
-    file.end()
 }
 
 /// A drive gap in milliseconds as a duration.

@@ -8,6 +8,7 @@
 use super::convert::{to_u32, to_u64, truncate_to_millis};
 use super::engine::{decoded_columns, exec_on, Columns, Engine, Transaction};
 use super::sql::{Dialect, Param, Sql};
+use super::upload_lock::UploadLock;
 use super::{DeviceRepo, LoginCodeRepo, Repo, SessionRepo, UserRepo};
 use crate::model::{CodeCheck, Device, DeviceUsage, NewDevice, NewLoginCode, Session, User};
 use crate::{Error, Result};
@@ -571,6 +572,10 @@ impl Engine for PostgresRepo {
 
     async fn begin(&self) -> Result<PgTx> {
         Ok(PgTx(self.pool.begin().await?))
+    }
+
+    async fn upload_lock(&self, id: Uuid) -> Result<Option<UploadLock>> {
+        UploadLock::advisory(&self.pool, id).await
     }
 }
 

@@ -191,6 +191,15 @@ impl Dialect {
             Dialect::Postgres => " FOR UPDATE",
         }
     }
+
+    /// How far apart the time column `col` and the time bound at `$n` are, as a number
+    /// that orders by that distance (milliseconds on SQLite, seconds on PostgreSQL).
+    pub fn time_distance(self, col: &str, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("abs({col} - ${n})"),
+            Dialect::Postgres => format!("abs(EXTRACT(EPOCH FROM ({col} - ${n})))"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -230,5 +239,17 @@ mod tests {
         assert_eq!(Dialect::Postgres.in_list("kind", 2), "kind = ANY($2)");
         assert_eq!(Dialect::Sqlite.skip_locked(), "");
         assert!(Dialect::Postgres.for_update().contains("FOR UPDATE"));
+    }
+
+    #[test]
+    fn dialects_spell_time_distances() {
+        assert_eq!(
+            Dialect::Sqlite.time_distance("start_at", 4),
+            "abs(start_at - $4)"
+        );
+        assert_eq!(
+            Dialect::Postgres.time_distance("start_at", 4),
+            "abs(EXTRACT(EPOCH FROM (start_at - $4)))"
+        );
     }
 }

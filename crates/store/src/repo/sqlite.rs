@@ -11,6 +11,7 @@ use super::convert::{from_millis, to_millis, to_u32, to_u64};
 use super::engine::{decoded_columns, exec_on, Columns, Engine, Transaction};
 use super::media_rows::to_json;
 use super::sql::{Dialect, Param, Sql};
+use super::upload_lock::UploadLock;
 use super::{DeviceRepo, LoginCodeRepo, Repo, SessionRepo, UserRepo};
 use crate::model::{CodeCheck, Device, DeviceUsage, NewDevice, NewLoginCode, Session, User};
 use crate::{Error, Result};
@@ -615,6 +616,10 @@ impl Engine for SqliteRepo {
 
     async fn begin(&self) -> Result<SqliteTx> {
         Ok(SqliteTx(self.pool.begin_with("BEGIN IMMEDIATE").await?))
+    }
+
+    async fn upload_lock(&self, _id: Uuid) -> Result<Option<UploadLock>> {
+        Ok(Some(UploadLock::in_process()))
     }
 }
 

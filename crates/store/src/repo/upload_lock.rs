@@ -4,8 +4,9 @@
 //! would keep a resuming client waiting after every crash). On SQLite only one process
 //! serves a database, and its own per-process guard is the lock.
 
+use crate::Result;
 use sqlx::pool::PoolConnection;
-use sqlx::Postgres;
+use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
 /// Held while one request writes an upload; released when dropped.
@@ -20,15 +21,20 @@ impl UploadLock {
         Self { held: None }
     }
 
-    /// A held PostgreSQL advisory lock on `conn`.
-    pub(crate) fn advisory(conn: PoolConnection<Postgres>, key: i64) -> Self {
-        Self {
+    /// The PostgreSQL advisory lock of upload `id`, taken on a connection of `pool` that
+    /// it keeps until released; `None` while another session holds it.
+    pub(crate) async fn advisory(pool: &PgPool, id: Uuid) -> Result<Option<Self>> {
+        let mut conn = pool.acquire().await?;
+        let key = advisory_key(id);
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(locked.then(|| Self {
             held: Some((conn, key)),
-        }
+        }))
     }
-}
 
-impl UploadLock {
     /// Release the lock now, so that the writer's next request finds it free (dropping
     /// releases it too, but in the background, a moment later).
     pub async fn release(mut self) {
@@ -52,7 +58,7 @@ async fn unlock(mut conn: PoolConnection<Postgres>, key: i64) {
 
 /// The advisory lock key of upload `id` (its first 8 bytes; a collision only makes one
 /// request wait for another upload's).
-pub(crate) fn advisory_key(id: Uuid) -> i64 {
+fn advisory_key(id: Uuid) -> i64 {
     let mut first = [0u8; 8];
     first.copy_from_slice(&id.as_bytes()[..8]);
     i64::from_be_bytes(first)
