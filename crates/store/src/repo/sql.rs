@@ -183,6 +183,19 @@ impl Dialect {
         }
     }
 
+    /// The statement that a transaction appending to the ledger runs first, so that
+    /// appends take turns: on PostgreSQL a transaction-level advisory lock, held to the
+    /// commit, so replicas appending at once each read the head the previous one committed
+    /// and the ledger stays one chain (the primary key on `seq` would refuse a fork
+    /// anyway). SQLite's write transactions are serial already.
+    pub fn order_ledger(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
+            // The key is a constant no other lock of this database uses ("ledg").
+            Dialect::Postgres => Some("SELECT pg_advisory_xact_lock(1818584167)"),
+        }
+    }
+
     /// The clause that locks the rows a transaction's `SELECT` reads until it ends
     /// (SQLite's write transactions already hold the database: nothing).
     pub fn for_update(self) -> &'static str {
@@ -228,6 +241,15 @@ mod tests {
     fn optional_values_bind_as_typed_nulls() {
         assert_eq!(Param::from(None::<DateTime<Utc>>), Param::Time(None));
         assert_eq!(Param::from(None::<&str>), Param::Text(None));
+    }
+
+    #[test]
+    fn only_postgres_orders_ledger_appends_with_a_lock() {
+        assert_eq!(Dialect::Sqlite.order_ledger(), None);
+        assert_eq!(
+            Dialect::Postgres.order_ledger(),
+            Some("SELECT pg_advisory_xact_lock(1818584167)")
+        );
     }
 
     #[test]
