@@ -34,6 +34,8 @@ pub use uploads::UploadRepo;
 
 use crate::Result;
 use async_trait::async_trait;
+use engine::{Engine, Exec};
+use sql::Sql;
 
 /// The whole metadata repository, as one object the server holds.
 #[async_trait]
@@ -55,4 +57,16 @@ pub trait Repo:
     async fn ping(&self) -> Result<()>;
     /// Which engine this is, for logs and metrics: `sqlite` or `postgres`.
     fn engine(&self) -> &'static str;
+}
+
+#[async_trait]
+impl<E: Engine> Repo for E {
+    async fn ping(&self) -> Result<()> {
+        self.db().execute(Sql::new("SELECT 1")).await?;
+        Ok(())
+    }
+
+    fn engine(&self) -> &'static str {
+        E::DIALECT.name()
+    }
 }

@@ -109,6 +109,81 @@ pub(crate) trait Columns {
     }
 }
 
+/// Statements on an engine's pool, each in its own implicit transaction.
+pub(crate) struct Db<DB: sqlx::Database>(pub(crate) sqlx::Pool<DB>);
+
+/// An explicit transaction of an engine.
+pub(crate) struct Tx<DB: sqlx::Database>(pub(crate) sqlx::Transaction<'static, DB>);
+
+#[async_trait]
+impl<DB: sqlx::Database> Transaction for Tx<DB>
+where
+    Tx<DB>: Exec,
+{
+    async fn commit(self) -> Result<()> {
+        Ok(self.0.commit().await?)
+    }
+}
+
+/// Wire an engine's repository (`$repo`, holding `pool`) to [`Engine`]: its statements
+/// are bound by a `query` function (times through `$time`, text lists through `$list`,
+/// everything else as sqlx encodes it), run on [`Db`] and [`Tx`]; transactions open with
+/// `$begin`; `$lock` (a block of `$this`, `$id`) takes an upload's lock.
+macro_rules! native_engine {
+    (
+        $repo:ty, $db:ty, $row:ty, $args:ty, $dialect:expr,
+        begin: $begin:literal, time: $time:expr, list: $list:expr,
+        upload_lock: |$this:ident, $id:ident| $lock:expr
+    ) => {
+        /// `sql` as a sqlx query, its parameters bound as this engine stores them.
+        fn query(sql: &$crate::repo::sql::Sql) -> sqlx::query::Query<'_, $db, $args> {
+            use $crate::repo::sql::Param;
+            sql.params
+                .iter()
+                .fold(sqlx::query(&sql.text), |query, param| match param {
+                    Param::Uuid(v) => query.bind(*v),
+                    Param::Int(v) => query.bind(*v),
+                    Param::Float(v) => query.bind(*v),
+                    Param::Time(v) => query.bind(v.map($time)),
+                    Param::Bool(v) => query.bind(*v),
+                    Param::Text(v) => query.bind(v.clone()),
+                    Param::Bytes(v) => query.bind(v.clone()),
+                    Param::Texts(v) => query.bind($list(v)),
+                })
+        }
+
+        $crate::repo::engine::exec_on!($crate::repo::engine::Db<$db>, $row, query, |s| &s.0);
+        $crate::repo::engine::exec_on!($crate::repo::engine::Tx<$db>, $row, query, |s| &mut *s.0);
+
+        #[async_trait::async_trait]
+        impl $crate::repo::engine::Engine for $repo {
+            type Row = $row;
+            type Db = $crate::repo::engine::Db<$db>;
+            type Tx = $crate::repo::engine::Tx<$db>;
+            const DIALECT: $crate::repo::sql::Dialect = $dialect;
+
+            fn db(&self) -> Self::Db {
+                $crate::repo::engine::Db(self.pool.clone())
+            }
+
+            async fn begin(&self) -> $crate::Result<Self::Tx> {
+                Ok($crate::repo::engine::Tx(
+                    self.pool.begin_with($begin).await?,
+                ))
+            }
+
+            async fn upload_lock(
+                &self,
+                id: uuid::Uuid,
+            ) -> $crate::Result<Option<$crate::repo::UploadLock>> {
+                let ($this, $id) = (self, id);
+                $lock
+            }
+        }
+    };
+}
+pub(crate) use native_engine;
+
 /// Implement [`Exec`] for `$ty` (a pool or transaction wrapper) by running each statement
 /// built by `$query` on `$executor` (an expression of `$s`, the wrapper).
 macro_rules! exec_on {

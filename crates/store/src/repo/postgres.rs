@@ -6,20 +6,16 @@
 //! can not both consume one sign-in code.
 
 use super::convert::truncate_to_millis;
-use super::engine::{decoded_columns, exec_on, Columns, Engine, Transaction};
-use super::sql::{Dialect, Param, Sql};
+use super::engine::{decoded_columns, native_engine, Columns};
+use super::sql::Dialect;
 use super::upload_lock::UploadLock;
-use super::Repo;
 use crate::{Error, Result};
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgArguments;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
-use sqlx::query::Query;
 use sqlx::{Connection, Postgres, Row};
 use std::str::FromStr;
 use std::time::Duration;
-use uuid::Uuid;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -57,57 +53,11 @@ impl PostgresRepo {
     }
 }
 
-/// Statements on the PostgreSQL pool.
-pub(crate) struct PgDb(PgPool);
-
-/// A PostgreSQL transaction.
-pub(crate) struct PgTx(sqlx::Transaction<'static, Postgres>);
-
-/// `sql` as a sqlx query, its parameters bound as PostgreSQL stores them.
-fn query(sql: &Sql) -> Query<'_, Postgres, PgArguments> {
-    sql.params
-        .iter()
-        .fold(sqlx::query(&sql.text), |query, param| match param {
-            Param::Uuid(v) => query.bind(*v),
-            Param::Int(v) => query.bind(*v),
-            Param::Float(v) => query.bind(*v),
-            Param::Time(v) => query.bind(v.map(truncate_to_millis)),
-            Param::Bool(v) => query.bind(*v),
-            Param::Text(v) => query.bind(v.clone()),
-            Param::Bytes(v) => query.bind(v.clone()),
-            Param::Texts(v) => query.bind(v.clone()),
-        })
-}
-
-exec_on!(PgDb, PgRow, query, |s| &s.0);
-exec_on!(PgTx, PgRow, query, |s| &mut *s.0);
-
-#[async_trait]
-impl Transaction for PgTx {
-    async fn commit(self) -> Result<()> {
-        Ok(self.0.commit().await?)
-    }
-}
-
-#[async_trait]
-impl Engine for PostgresRepo {
-    type Row = PgRow;
-    type Db = PgDb;
-    type Tx = PgTx;
-    const DIALECT: Dialect = Dialect::Postgres;
-
-    fn db(&self) -> PgDb {
-        PgDb(self.pool.clone())
-    }
-
-    async fn begin(&self) -> Result<PgTx> {
-        Ok(PgTx(self.pool.begin().await?))
-    }
-
-    async fn upload_lock(&self, id: Uuid) -> Result<Option<UploadLock>> {
-        UploadLock::advisory(&self.pool, id).await
-    }
-}
+native_engine!(
+    PostgresRepo, Postgres, PgRow, PgArguments, Dialect::Postgres,
+    begin: "BEGIN", time: truncate_to_millis, list: Vec::clone,
+    upload_lock: |repo, id| UploadLock::advisory(&repo.pool, id).await
+);
 
 /// Times are TIMESTAMPTZ; integers INTEGER or BIGINT.
 impl Columns for PgRow {
@@ -129,17 +79,5 @@ impl Columns for PgRow {
     }
     fn opt_time(&self, col: &'static str) -> Result<Option<DateTime<Utc>>> {
         Ok(self.try_get(col)?)
-    }
-}
-
-#[async_trait]
-impl Repo for PostgresRepo {
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    fn engine(&self) -> &'static str {
-        "postgres"
     }
 }

@@ -140,6 +140,14 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
+    /// The engine's name, for logs and metrics: `sqlite` or `postgres`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+
     /// Milliseconds since midnight UTC of the time column `col`.
     pub fn time_of_day(self, col: &str) -> String {
         match self {

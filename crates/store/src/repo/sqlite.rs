@@ -8,15 +8,12 @@
 //! 16-byte BLOBs.
 
 use super::convert::{from_millis, to_millis};
-use super::engine::{decoded_columns, exec_on, Columns, Engine, Transaction};
+use super::engine::{decoded_columns, native_engine, Columns};
 use super::media_rows::to_json;
-use super::sql::{Dialect, Param, Sql};
+use super::sql::Dialect;
 use super::upload_lock::UploadLock;
-use super::Repo;
 use crate::{Error, Result};
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -26,7 +23,6 @@ use sqlx::{Row, Sqlite};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
-use uuid::Uuid;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -94,57 +90,12 @@ fn create_parent_dir(file: &Path) -> Result<()> {
     }
 }
 
-/// Statements on the SQLite pool.
-pub(crate) struct SqliteDb(SqlitePool);
-
-/// A SQLite write transaction (`BEGIN IMMEDIATE`).
-pub(crate) struct SqliteTx(sqlx::Transaction<'static, Sqlite>);
-
-/// `sql` as a sqlx query, its parameters bound as SQLite stores them.
-fn query(sql: &Sql) -> Query<'_, Sqlite, SqliteArguments<'_>> {
-    sql.params
-        .iter()
-        .fold(sqlx::query(&sql.text), |query, param| match param {
-            Param::Uuid(v) => query.bind(*v),
-            Param::Int(v) => query.bind(*v),
-            Param::Float(v) => query.bind(*v),
-            Param::Time(v) => query.bind(v.map(to_millis)),
-            Param::Bool(v) => query.bind(*v),
-            Param::Text(v) => query.bind(v.as_deref()),
-            Param::Bytes(v) => query.bind(v.as_deref()),
-            Param::Texts(v) => query.bind(to_json(v)),
-        })
-}
-
-exec_on!(SqliteDb, SqliteRow, query, |s| &s.0);
-exec_on!(SqliteTx, SqliteRow, query, |s| &mut *s.0);
-
-#[async_trait]
-impl Transaction for SqliteTx {
-    async fn commit(self) -> Result<()> {
-        Ok(self.0.commit().await?)
-    }
-}
-
-#[async_trait]
-impl Engine for SqliteRepo {
-    type Row = SqliteRow;
-    type Db = SqliteDb;
-    type Tx = SqliteTx;
-    const DIALECT: Dialect = Dialect::Sqlite;
-
-    fn db(&self) -> SqliteDb {
-        SqliteDb(self.pool.clone())
-    }
-
-    async fn begin(&self) -> Result<SqliteTx> {
-        Ok(SqliteTx(self.pool.begin_with("BEGIN IMMEDIATE").await?))
-    }
-
-    async fn upload_lock(&self, _id: Uuid) -> Result<Option<UploadLock>> {
-        Ok(Some(UploadLock::in_process()))
-    }
-}
+native_engine!(
+    SqliteRepo, Sqlite, SqliteRow, SqliteArguments<'_>, Dialect::Sqlite,
+    begin: "BEGIN IMMEDIATE", time: to_millis, list: to_json,
+    // One process serves a SQLite database: its own per-process guard is the lock.
+    upload_lock: |_repo, _id| Ok(Some(UploadLock::in_process()))
+);
 
 /// Times are INTEGER milliseconds.
 impl Columns for SqliteRow {
@@ -163,18 +114,6 @@ impl Columns for SqliteRow {
         self.try_get::<Option<i64>, _>(col)?
             .map(|ms| from_millis(ms, col))
             .transpose()
-    }
-}
-
-#[async_trait]
-impl Repo for SqliteRepo {
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    fn engine(&self) -> &'static str {
-        "sqlite"
     }
 }
 
