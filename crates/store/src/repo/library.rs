@@ -363,7 +363,7 @@ fn files(rows: &[impl Columns]) -> Result<Vec<(String, String)>> {
 
 /// The query of a page of clips, with the covering drive of each.
 fn clips_page(dialect: Dialect, user_id: Uuid, page: &PageRequest) -> Sql {
-    let mut sql = Sql::new(&format!(
+    let mut sql = Sql::new(format!(
         "SELECT t.*, {} FROM clips t WHERE t.user_id = ",
         COVERING_DRIVE
     ));
@@ -414,7 +414,7 @@ fn drives_page(dialect: Dialect, user_id: Uuid, page: &PageRequest) -> Sql {
 /// The query of the clips covered by `drives` (none when `drives` is empty), oldest
 /// first.
 fn clips_of_drives_sql(user_id: Uuid, drives: &[Drive]) -> Sql {
-    let mut sql = Sql::new(&format!("SELECT t.*, {COVERING_DRIVE} FROM clips t WHERE "));
+    let mut sql = Sql::new(format!("SELECT t.*, {COVERING_DRIVE} FROM clips t WHERE "));
     within_drives(&mut sql, user_id, drives, "t.start_at");
     sql.push(" ORDER BY t.start_at, t.id");
     sql
