@@ -9,6 +9,7 @@ use crate::cloud::tus::{ChunkProgress, CHUNK_SIZE};
 use crate::cloud::{Client, CloudError};
 use crate::state::StateError;
 use chrono::Utc;
+use dashvault_domain::upload::key;
 use reqwest::StatusCode;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -383,38 +384,38 @@ impl From<CloudError> for AttemptError {
 fn metadata(upload: &QueuedUpload) -> Vec<(&'static str, String)> {
     let item = &upload.item;
     let mut pairs = vec![
-        ("kind", item.kind.as_str().to_owned()),
+        (key::KIND, item.kind.as_str().to_owned()),
         (
-            "start",
+            key::START,
             item.start
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         ),
-        ("view", item.view.as_str().to_owned()),
-        ("sha256", item.sha256.clone()),
-        ("filename", item.filename.clone()),
-        ("clock", item.clock.as_str().to_owned()),
+        (key::VIEW, item.view.as_str().to_owned()),
+        (key::SHA256, item.sha256.clone()),
+        (key::FILENAME, item.filename.clone()),
+        (key::CLOCK, item.clock.as_str().to_owned()),
     ];
     if let Some(original) = item.original_size {
         // A recording rebuilt from a file the camera left without an index: the
         // camera's bytes end it, and the server keeps them as the upload's original.
-        pairs.push(("original_size", original.to_string()));
+        pairs.push((key::ORIGINAL_SIZE, original.to_string()));
     }
     if item.kind == Kind::Timelapse {
         // A time-lapse plays faster than it was recorded: its end on the wall clock says
         // what span of its drive it covers.
         pairs.push((
-            "end",
+            key::END,
             item.end
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         ));
     }
     if item.kind == Kind::Clip {
         if let Some(clip) = item.clip {
-            pairs.push(("clip", clip.as_str().to_owned()));
+            pairs.push((key::CLIP, clip.as_str().to_owned()));
         }
         if !item.incidents.is_empty() {
             if let Ok(json) = serde_json::to_string(&item.incidents) {
-                pairs.push(("incidents", json));
+                pairs.push((key::INCIDENTS, json));
             }
         }
     }
