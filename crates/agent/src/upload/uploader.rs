@@ -1,6 +1,6 @@
 //! Sending what the policy allows now, first in line first, each upload resumed from the
 //! offset the server holds (`HEAD` on the URL kept in the queue row), failed attempts
-//! retried with exponential backoff and full jitter.
+//! retried with exponential backoff and "equal" jitter.
 
 use super::network::Network;
 use super::policy::{self, Decision, Policy};
@@ -9,6 +9,7 @@ use crate::cloud::tus::{ChunkProgress, CHUNK_SIZE};
 use crate::cloud::{Client, CloudError};
 use crate::state::StateError;
 use chrono::Utc;
+use dashvault_domain::backoff::{Backoff, Jitter};
 use dashvault_domain::upload::key;
 use reqwest::StatusCode;
 use std::collections::HashMap;
@@ -70,7 +71,8 @@ pub type ProgressHook = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 /// Backoff between failed attempts: `base · 2^attempt`, at most `max`, with "equal
 /// jitter" (a random wait between half of that and all of it), so many agents do not
-/// retry in step and none retries at once.
+/// retry in step and none retries at once (the shared
+/// [`dashvault_domain::backoff::Backoff`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retry {
     /// The first backoff's upper bound.
@@ -94,11 +96,12 @@ impl Default for Retry {
 impl Retry {
     /// The wait after failed attempt number `attempt` (0-based).
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self
-            .base
-            .saturating_mul(1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX))
-            .min(self.max);
-        ceiling.mul_f64(0.5 + fastrand::f64() / 2.0)
+        Backoff {
+            base: self.base,
+            max: self.max,
+            jitter: Jitter::Equal,
+        }
+        .delay(attempt, fastrand::f64())
     }
 }
 

@@ -6,17 +6,16 @@
 //! retry ([`JobError`]); a [`Worker`] holds the handlers, runs one job at a time with
 //! [`Worker::run_one`] (tests call it to drain the queue without sleeping) and loops with
 //! [`Worker::run_until`] in `serve`. [`housekeeping`] holds the built-in periodic jobs.
+//! Failed jobs wait by the shared exponential backoff ([`dashvault_domain::backoff`]).
 //!
 //! Handlers must be idempotent: a job runs at least once, and more than once when a
 //! worker crashes (or loses its lease) after part of the work was done.
 
-mod backoff;
 pub mod delete_blobs;
 mod handler;
 pub mod housekeeping;
 pub mod thumbnail;
 mod worker;
 
-pub use backoff::retry_delay;
 pub use handler::{JobError, JobHandler};
 pub use worker::{JobEnd, Outcome, Ran, Worker, WorkerConfig};
