@@ -151,10 +151,10 @@ impl Worker {
             .with_handler(Arc::new(super::thumbnail::ThumbnailHandler {
                 state: state.clone(),
             }))
-            .with_handler(Arc::new(crate::archive::ArchiveDriveHandler {
+            .with_handler(Arc::new(super::archive::ArchiveDriveHandler {
                 state: state.clone(),
             }))
-            .with_handler(Arc::new(crate::archive::ArchivePassHandler {
+            .with_handler(Arc::new(super::archive::ArchivePassHandler {
                 state: state.clone(),
             }))
     }
