@@ -60,7 +60,7 @@ impl IncidentKind {
     ];
 
     /// The contract name, e.g. `hard_brake`.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::HardBrake => "hard_brake",
             Self::SuddenStop => "sudden_stop",
@@ -73,7 +73,7 @@ impl IncidentKind {
     }
 
     /// The contract name, as [`IncidentKind::as_str`] gives it.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         self.as_str()
     }
 
@@ -160,7 +160,10 @@ mod tests {
         assert!(IncidentKind::ALL.iter().all(|k| k.is_motion()));
         assert!(!IncidentKind::CameraEvent.is_motion());
         let err = "drift".parse::<IncidentKind>().unwrap_err().to_string();
-        assert!(err.contains("`drift`") && err.contains("hard_brake, sudden_stop"), "{err}");
+        assert!(
+            err.contains("`drift`") && err.contains("hard_brake, sudden_stop"),
+            "{err}"
+        );
     }
 
     #[test]

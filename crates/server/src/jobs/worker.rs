@@ -1,12 +1,12 @@
 //! The worker: claims jobs of the kinds it has handlers for, runs them under a lease it
 //! keeps extending, and records the outcome (done, retry later, failed).
 
-use dashvault_domain::backoff::{Backoff, Jitter};
 use super::handler::{JobError, JobHandler};
 use super::housekeeping;
 use crate::clock::Clock;
 use crate::state::AppState;
 use chrono::{DateTime, TimeDelta, Utc};
+use dashvault_domain::backoff::{Backoff, Jitter};
 use dashvault_store::model::{Job, JobState};
 use dashvault_store::Repo;
 use std::collections::BTreeMap;

@@ -127,7 +127,8 @@ impl UploadMetadata {
         if kind != Kind::Recording && pairs.contains_key(key::ORIGINAL_SIZE) {
             return Err("`original_size` is for kind recording only".into());
         }
-        if kind != Kind::Timelapse && (pairs.contains_key(key::SPEED) || pairs.contains_key(key::END))
+        if kind != Kind::Timelapse
+            && (pairs.contains_key(key::SPEED) || pairs.contains_key(key::END))
         {
             return Err("`speed` and `end` are for kind timelapse only".into());
         }
