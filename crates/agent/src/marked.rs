@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use uuid::Uuid;
 
 /// The incident type of a file the camera marked when the detector found nothing in it.
-pub const CAMERA_EVENT: &str = "camera_event";
+pub const CAMERA_EVENT: &str = dashvault_domain::IncidentKind::CameraEvent.as_str();
 
 /// One marked file, as recorded.
 #[derive(Debug, Clone, PartialEq)]

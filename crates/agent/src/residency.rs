@@ -9,9 +9,10 @@ use sqlx::Row;
 use std::path::PathBuf;
 use uuid::Uuid;
 
-/// Longest gap between two recordings of one drive: a camera writes consecutive files,
-/// so a longer pause (parking, ignition off) starts a new drive.
-pub const DRIVE_GAP_MS: i64 = 2 * 60 * 1000;
+/// Longest gap between two recordings of one drive, in milliseconds: the shared
+/// [`dashvault_domain::DRIVE_GAP`] (a longer pause, parked or ignition off, starts a new
+/// drive).
+pub const DRIVE_GAP_MS: i64 = dashvault_domain::DRIVE_GAP.as_millis() as i64;
 
 /// Unix milliseconds of a time.
 pub fn ms(time: DateTime<Utc>) -> i64 {

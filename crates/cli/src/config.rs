@@ -237,7 +237,7 @@ pub struct Settings {
         long,
         env = "DASHVAULT_DRIVE_GAP",
         value_name = "DURATION",
-        default_value = "5m"
+        default_value_t = HumanDuration(dashvault_domain::DRIVE_GAP)
     )]
     pub drive_gap: HumanDuration,
 

@@ -14,7 +14,7 @@ use dashvault_detect::eval::{
 use dashvault_detect::{Detection, Detector, Thresholds, Trace};
 use dashvault_media::telemetry::read_telemetry;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 
 /// Subcommands of `dashvault detect`.
@@ -152,12 +152,12 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<()> {
 /// sample goes with the accelerometer sample of the same rank (the dataset's files have
 /// the same rows, a few milliseconds apart).
 fn write_csv(trace: &Trace, out: impl Write) -> anyhow::Result<()> {
-    let mut out = BufWriter::new(out);
-    writeln!(out, "t,ax,ay,az,gx,gy,gz")?;
+    let mut out = csv::Writer::from_writer(out);
+    out.write_record(["t", "ax", "ay", "az", "gx", "gy", "gz"])?;
     for (a, g) in trace.accel.iter().zip(&trace.gyro) {
         let [ax, ay, az] = a.v;
         let [gx, gy, gz] = g.v;
-        writeln!(out, "{},{ax},{ay},{az},{gx},{gy},{gz}", a.t)?;
+        out.write_record([a.t, ax, ay, az, gx, gy, gz].map(|v| v.to_string()))?;
     }
     out.flush()?;
     Ok(())

@@ -1,62 +1,29 @@
-//! The six incident kinds, the event record, and the hysteresis regions above a level
-//! that both manoeuvres ([`crate::manoeuvre`]) and impulses ([`crate::collision`]) are
-//! cut from.
+//! The event record, the incident kinds it names, and the hysteresis regions above a
+//! level that both manoeuvres ([`crate::manoeuvre`]) and impulses ([`crate::collision`])
+//! are cut from.
+//!
+//! The kinds are the shared [`dashvault_domain::IncidentKind`], named [`EventKind`] here;
+//! the detector finds the six of [`EventKind::ALL`] (never `camera_event`, which is the
+//! camera's own mark), each by this criterion:
+//! - `hard_brake`: deceleration along the forward axis above `hard_brake_g`, the
+//!   horizontal acceleration pointing within 45° of backward (nearer the side it is
+//!   cornering);
+//! - `sudden_stop`: a hard brake that ends at a standstill (only when speed is known);
+//!   reported instead of `hard_brake`, not as well;
+//! - `hard_accel`: acceleration along the forward axis above `hard_accel_g`, pointing
+//!   within 45° of forward;
+//! - `sharp_turn`: lateral acceleration above `sharp_turn_g` in one direction;
+//! - `swerve`: lateral acceleration one way then the other (swerve, aggressive lane
+//!   change);
+//! - `collision`: an impulse above `collision_g` in any direction, over in less than a
+//!   second, that changes the velocity by `collision_delta_v` (or a bump above
+//!   `parked_collision_g` while parked).
 
 use crate::thresholds::Thresholds;
 use serde::{Deserialize, Serialize};
 
 /// The kinds of incident. Their snake_case names are a contract of the server's JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    /// Deceleration along the forward axis above `hard_brake_g`, the horizontal
-    /// acceleration pointing within 45° of backward (nearer the side it is cornering).
-    HardBrake,
-    /// A hard brake that ends at a standstill (only when speed is known); reported instead
-    /// of `hard_brake`, not as well.
-    SuddenStop,
-    /// Acceleration along the forward axis above `hard_accel_g`, pointing within 45° of
-    /// forward.
-    HardAccel,
-    /// Lateral acceleration above `sharp_turn_g` in one direction.
-    SharpTurn,
-    /// Lateral acceleration one way then the other (swerve, aggressive lane change).
-    Swerve,
-    /// An impulse above `collision_g` in any direction, over in less than a second, that
-    /// changes the velocity by `collision_delta_v` (or a bump above `parked_collision_g`
-    /// while parked).
-    Collision,
-}
-
-impl EventKind {
-    /// Every kind, in a fixed order.
-    pub const ALL: [EventKind; 6] = [
-        EventKind::HardBrake,
-        EventKind::SuddenStop,
-        EventKind::HardAccel,
-        EventKind::SharpTurn,
-        EventKind::Swerve,
-        EventKind::Collision,
-    ];
-
-    /// The contract name, e.g. `hard_brake`.
-    pub fn name(self) -> &'static str {
-        match self {
-            EventKind::HardBrake => "hard_brake",
-            EventKind::SuddenStop => "sudden_stop",
-            EventKind::HardAccel => "hard_accel",
-            EventKind::SharpTurn => "sharp_turn",
-            EventKind::Swerve => "swerve",
-            EventKind::Collision => "collision",
-        }
-    }
-}
-
-impl std::fmt::Display for EventKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use dashvault_domain::IncidentKind as EventKind;
 
 /// One detected incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

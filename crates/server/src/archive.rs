@@ -12,16 +12,15 @@
 //! The move runs as an `archive_drive` job of the durable queue, so a process killed
 //! between the copy and the delete leaves a job whose lease runs out and which another
 //! worker finishes: no recording is lost (the archive copy exists before the drive is
-//! marked) and none stays twice (step 3 runs again). A restore copies the files back
+//! marked) and none stays twice (step 3 runs again). Its handlers, and the periodic
+//! `archive_pass` that queues those jobs, are in [`crate::jobs::archive`]. A restore copies the files back
 //! before it marks the drive restored; when the restore ends, the archive pass moves the
 //! drive again, finding the archive copies already there.
 
-use crate::jobs::{JobError, JobHandler};
 use crate::state::AppState;
-use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use dashvault_store::blob::{self, BlobError, BlobKey, BlobStore};
-use dashvault_store::model::{ArchiveCandidate, Job, NewJob, Restore, RestoreState};
+use dashvault_store::model::{ArchiveCandidate, NewJob, Restore, RestoreState};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use uuid::Uuid;
@@ -31,9 +30,6 @@ pub const ARCHIVE_DRIVE: &str = "archive_drive";
 
 /// Kind of the periodic job that queues an `archive_drive` job for every drive due.
 pub const ARCHIVE_PASS: &str = "archive_pass";
-
-/// Most drives one archive pass queues (the next pass takes the rest).
-const BATCH: u32 = 500;
 
 /// Why an archive or restore step failed.
 #[derive(Debug, thiserror::Error)]
@@ -55,12 +51,6 @@ pub enum ArchiveError {
         /// Its state.
         state: RestoreState,
     },
-}
-
-impl From<ArchiveError> for JobError {
-    fn from(err: ArchiveError) -> Self {
-        Self::Retryable(err.to_string())
-    }
 }
 
 /// The payload of an `archive_drive` job.
@@ -217,50 +207,5 @@ async fn copy_unless_there(
             blob::copy(from, to, key).await?;
             Ok(())
         }
-    }
-}
-
-/// Runs `archive_drive` jobs.
-pub struct ArchiveDriveHandler {
-    /// The state holding both blob stores.
-    pub state: AppState,
-}
-
-#[async_trait]
-impl JobHandler for ArchiveDriveHandler {
-    fn kind(&self) -> &'static str {
-        ARCHIVE_DRIVE
-    }
-
-    async fn run(&self, job: &Job) -> Result<(), JobError> {
-        let target: ArchiveDrive = serde_json::from_value(job.payload.clone())
-            .map_err(|e| JobError::Permanent(format!("malformed archive_drive payload: {e}")))?;
-        Ok(archive_drive(&self.state, target).await?)
-    }
-}
-
-/// Runs the periodic `archive_pass`: queues an `archive_drive` job for every drive due.
-pub struct ArchivePassHandler {
-    /// The state with the archive settings.
-    pub state: AppState,
-}
-
-#[async_trait]
-impl JobHandler for ArchivePassHandler {
-    fn kind(&self) -> &'static str {
-        ARCHIVE_PASS
-    }
-
-    async fn run(&self, _job: &Job) -> Result<(), JobError> {
-        let now = self.state.clock.now();
-        // One job per drive and day: a drive still queued from an earlier pass today is
-        // not queued again.
-        let tag = now.format("%Y-%m-%d").to_string();
-        let batch = due(&self.state, self.state.archive_config.after, now, BATCH).await?;
-        for drive in &batch {
-            enqueue(&self.state, drive, &tag).await?;
-        }
-        tracing::debug!(queued = batch.len(), "archive pass");
-        Ok(())
     }
 }

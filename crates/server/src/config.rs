@@ -152,7 +152,8 @@ pub struct UploadConfig {
     pub user_quota: Option<u64>,
     /// How long an unfinished upload is kept after its creation.
     pub expiry: Duration,
-    /// Recordings of one device at most this far apart belong to one drive.
+    /// Recordings of one device at most this far apart belong to one drive (by default
+    /// the shared [`dashvault_domain::DRIVE_GAP`], which the agent groups by too).
     pub drive_gap: Duration,
     /// Free bytes of the blob volume that uploads may not use, so that the database and
     /// deletes always have room; `None`: 5 % of the volume, at most 1 GiB.
@@ -165,7 +166,7 @@ impl Default for UploadConfig {
             max_size: 4 << 30,
             user_quota: None,
             expiry: Duration::from_secs(24 * 3600),
-            drive_gap: Duration::from_secs(5 * 60),
+            drive_gap: dashvault_domain::DRIVE_GAP,
             min_free_space: None,
         }
     }

@@ -94,6 +94,12 @@ impl Options {
         sorted.sort_by(|a, b| a.t.total_cmp(&b.t));
         let mut free_from = FIRST_INCIDENT_S;
         for incident in &sorted {
+            if !incident.kind.is_motion() {
+                return Err(Error::Options(format!(
+                    "incident {}@{} is no motion to simulate: use one of the kinds of motion",
+                    incident.kind, incident.t
+                )));
+            }
             let end = incident.t + script_length(incident.kind);
             if incident.t < free_from {
                 return Err(Error::Options(format!(

@@ -65,6 +65,8 @@ pub(crate) fn script_length(kind: IncidentKind) -> f64 {
         IncidentKind::SharpTurn => 3.0,
         IncidentKind::Swerve => 2.4,
         IncidentKind::Collision => 0.5,
+        // The camera's own mark: no motion (refused when options are checked).
+        IncidentKind::CameraEvent => 0.0,
     }
 }
 
@@ -75,7 +77,7 @@ fn entry_speed(kind: IncidentKind) -> f64 {
         IncidentKind::SuddenStop => 14.0,
         IncidentKind::HardAccel => 6.0,
         IncidentKind::SharpTurn => 10.0,
-        IncidentKind::Collision => 12.0,
+        IncidentKind::Collision | IncidentKind::CameraEvent => 12.0,
     }
 }
 
@@ -209,7 +211,16 @@ struct Scripted {
 }
 
 /// The acceleration `tau` seconds into an incident of `kind`, turning to `side` (+1 left,
-/// −1 right), at `speed`, with `along` the acceleration before it.
+/// −1 right), at `speed`, with `along` the acceleration before it. Per kind:
+/// - `hard_brake`: brakes at about 0.5 g for 1.5 s and drives on: the car slows, it does
+///   not stop;
+/// - `sudden_stop`: brakes at about 0.55 g to a standstill, stands 8 s, drives on;
+/// - `hard_accel`: accelerates at about 0.32 g for 3 s from a slow roll;
+/// - `sharp_turn`: turns at about 0.45 g of lateral acceleration for 3 s (about 80° at
+///   36 km/h);
+/// - `swerve`: swings left then right at up to 0.5 g within 2.4 s, keeping its heading;
+/// - `collision`: an impact: a ringing impulse of up to 2.8 g over 0.4 s;
+/// - `camera_event` is no motion (the camera's own mark): nothing happens.
 fn scripted(kind: IncidentKind, tau: f64, side: f64, speed: f64, along: f64) -> Scripted {
     let plain = |along: f64, lateral: f64| Scripted {
         along,
@@ -227,6 +238,7 @@ fn scripted(kind: IncidentKind, tau: f64, side: f64, speed: f64, along: f64) -> 
             0.0,
             side * 0.5 * G * (std::f64::consts::TAU * tau / 2.4).sin(),
         ),
+        IncidentKind::CameraEvent => plain(0.0, 0.0),
         IncidentKind::Collision => {
             let g = IMPACT
                 .get((tau / DT).round() as usize)

@@ -1,77 +1,30 @@
 //! The incidents a simulated drive can hold, and their `kind@seconds` spelling on the
 //! command line.
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
-/// What happens at an incident. The snake_case names are those of the detector's event
-/// kinds and of the server's JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IncidentKind {
-    /// Brakes at about 0.5 g for 1.5 s and drives on: the car slows, it does not stop.
-    HardBrake,
-    /// Brakes at about 0.55 g to a standstill, stands 8 s, drives on.
-    SuddenStop,
-    /// Accelerates at about 0.32 g for 3 s from a slow roll.
-    HardAccel,
-    /// Turns at about 0.45 g of lateral acceleration for 3 s (about 80° at 36 km/h).
-    SharpTurn,
-    /// Swings left then right at up to 0.5 g within 2.4 s, keeping its heading.
-    Swerve,
-    /// An impact: a ringing impulse of up to 2.8 g over 0.4 s.
-    Collision,
-}
+/// What happens at an incident: one of the shared kinds of motion
+/// ([`IncidentKind::ALL`]); what the simulator makes of each is told by the function that
+/// drives it (`drive::scripted`).
+pub use dashvault_domain::IncidentKind;
 
-impl IncidentKind {
-    /// Every kind, in a fixed order.
-    pub const ALL: [IncidentKind; 6] = [
-        IncidentKind::HardBrake,
-        IncidentKind::SuddenStop,
-        IncidentKind::HardAccel,
-        IncidentKind::SharpTurn,
-        IncidentKind::Swerve,
-        IncidentKind::Collision,
-    ];
-
-    /// The contract name, e.g. `hard_brake`.
-    pub fn name(self) -> &'static str {
-        match self {
-            IncidentKind::HardBrake => "hard_brake",
-            IncidentKind::SuddenStop => "sudden_stop",
-            IncidentKind::HardAccel => "hard_accel",
-            IncidentKind::SharpTurn => "sharp_turn",
-            IncidentKind::Swerve => "swerve",
-            IncidentKind::Collision => "collision",
-        }
-    }
-}
-
-impl fmt::Display for IncidentKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for IncidentKind {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<Self, Error> {
-        IncidentKind::ALL
-            .into_iter()
-            .find(|k| k.name() == text)
-            .ok_or_else(|| {
-                let names: Vec<&str> = IncidentKind::ALL.iter().map(|k| k.name()).collect();
-                Error::Options(format!(
-                    "unknown incident `{text}`: use one of {}",
-                    names.join(", ")
-                ))
-            })
-    }
+/// The kind of motion named `text` (`camera_event` is the camera's own mark, not a motion
+/// to simulate).
+fn parse_kind(text: &str) -> Result<IncidentKind, Error> {
+    IncidentKind::ALL
+        .into_iter()
+        .find(|k| k.name() == text)
+        .ok_or_else(|| {
+            let names: Vec<&str> = IncidentKind::ALL.iter().map(|k| k.name()).collect();
+            Error::Options(format!(
+                "unknown incident `{text}`: use one of {}",
+                names.join(", ")
+            ))
+        })
 }
 
 /// One incident asked for: its kind and when it starts, in seconds from the drive's start.
@@ -104,7 +57,7 @@ impl FromStr for Incident {
                 ))
             })?;
         Ok(Incident {
-            kind: kind.parse()?,
+            kind: parse_kind(kind)?,
             t,
         })
     }
@@ -142,6 +95,7 @@ mod tests {
         let err = parse_incidents("drift@10").unwrap_err().to_string();
         assert!(err.contains("hard_brake, sudden_stop"), "{err}");
         assert!(parse_incidents("hard_brake").is_err());
+        assert!(parse_incidents("camera_event@10").is_err());
         assert!(parse_incidents("hard_brake@soon").is_err());
     }
 }

@@ -3,9 +3,12 @@
 //! [`BlobStore`]; each has several engines that pass one conformance suite.
 //!
 //! Overview: [`open`] reads a database URL, connects, runs that engine's migrations and
-//! returns an `Arc<dyn Repo>`; [`open_blob_store`] does the same for a blob URL; [`model`]
-//! holds the records; [`testkit`] (and `blob::testkit`) are the suites that every engine
-//! must pass.
+//! returns an `Arc<dyn Repo>`; [`open_blob_store`] does the same for a blob URL
+//! ([`blob`]); [`model`] holds the records (their shared words, such as the incident
+//! kinds, come from `dashvault_domain`). With the `testkit` feature (off by default; the
+//! store's tests and those of the crates that test against it turn it on), `testkit` and
+//! `blob::testkit` are the suites that every engine must pass, with the throw-away
+//! databases to run them on.
 
 #![deny(missing_docs)]
 
@@ -13,6 +16,7 @@ pub mod blob;
 mod error;
 pub mod model;
 pub mod repo;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 
 pub use blob::{open_blob_store, BlobStore};

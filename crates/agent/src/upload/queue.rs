@@ -3,6 +3,7 @@
 
 use crate::state::{State, StateError};
 use chrono::{DateTime, Utc};
+use dashvault_domain::upload;
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -27,10 +28,10 @@ impl Kind {
     /// The name the server and the database use.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Recording => "recording",
-            Self::Clip => "clip",
-            Self::Timelapse => "timelapse",
-            Self::Sidecar => "sidecar",
+            Self::Recording => upload::kind::RECORDING,
+            Self::Clip => upload::kind::CLIP,
+            Self::Timelapse => upload::kind::TIMELAPSE,
+            Self::Sidecar => upload::kind::SIDECAR,
         }
     }
 
@@ -75,9 +76,15 @@ impl View {
     /// The name the server and the database use.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Road => "road",
-            Self::Cabin => "cabin",
+            Self::Road => upload::view::ROAD,
+            Self::Cabin => upload::view::CABIN,
         }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Road, Self::Cabin]
+            .into_iter()
+            .find(|v| v.as_str() == text)
     }
 }
 
@@ -95,8 +102,8 @@ impl Clock {
     /// The name the server and the database use.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Gps => "gps",
-            Self::Camera => "camera",
+            Self::Gps => upload::clock::GPS,
+            Self::Camera => upload::clock::CAMERA,
         }
     }
 
@@ -120,9 +127,15 @@ impl ClipKind {
     /// The name the server and the database use.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Auto => "auto",
-            Self::Manual => "manual",
+            Self::Auto => upload::clip::AUTO,
+            Self::Manual => upload::clip::MANUAL,
         }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Auto, Self::Manual]
+            .into_iter()
+            .find(|k| k.as_str() == text)
     }
 }
 
@@ -512,17 +525,10 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<QueuedUpload, StateError> {
                 .ok_or_else(|| bad("priority", priority.to_string()))?,
             start: row.try_get("start_at")?,
             end: row.try_get("end_at")?,
-            view: match view.as_str() {
-                "road" => View::Road,
-                "cabin" => View::Cabin,
-                _ => return Err(bad("view", view)),
-            },
-            clip: match clip.as_deref() {
-                None => None,
-                Some("auto") => Some(ClipKind::Auto),
-                Some("manual") => Some(ClipKind::Manual),
-                Some(other) => return Err(bad("clip_kind", other.to_owned())),
-            },
+            view: View::parse(&view).ok_or_else(|| bad("view", view.clone()))?,
+            clip: clip
+                .map(|text| ClipKind::parse(&text).ok_or_else(|| bad("clip_kind", text)))
+                .transpose()?,
             incidents: incidents
                 .map(|text| serde_json::from_str(&text).map_err(|_| bad("incidents", text)))
                 .transpose()?

@@ -1,6 +1,6 @@
 //! Sending what the policy allows now, first in line first, each upload resumed from the
 //! offset the server holds (`HEAD` on the URL kept in the queue row), failed attempts
-//! retried with exponential backoff and full jitter.
+//! retried with exponential backoff and "equal" jitter.
 
 use super::network::Network;
 use super::policy::{self, Decision, Policy};
@@ -9,6 +9,8 @@ use crate::cloud::tus::{ChunkProgress, CHUNK_SIZE};
 use crate::cloud::{Client, CloudError};
 use crate::state::StateError;
 use chrono::Utc;
+use dashvault_domain::backoff::{Backoff, Jitter};
+use dashvault_domain::upload::key;
 use reqwest::StatusCode;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -69,7 +71,8 @@ pub type ProgressHook = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 /// Backoff between failed attempts: `base · 2^attempt`, at most `max`, with "equal
 /// jitter" (a random wait between half of that and all of it), so many agents do not
-/// retry in step and none retries at once.
+/// retry in step and none retries at once (the shared
+/// [`dashvault_domain::backoff::Backoff`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retry {
     /// The first backoff's upper bound.
@@ -93,11 +96,12 @@ impl Default for Retry {
 impl Retry {
     /// The wait after failed attempt number `attempt` (0-based).
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self
-            .base
-            .saturating_mul(1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX))
-            .min(self.max);
-        ceiling.mul_f64(0.5 + fastrand::f64() / 2.0)
+        Backoff {
+            base: self.base,
+            max: self.max,
+            jitter: Jitter::Equal,
+        }
+        .delay(attempt, fastrand::f64())
     }
 }
 
@@ -383,38 +387,38 @@ impl From<CloudError> for AttemptError {
 fn metadata(upload: &QueuedUpload) -> Vec<(&'static str, String)> {
     let item = &upload.item;
     let mut pairs = vec![
-        ("kind", item.kind.as_str().to_owned()),
+        (key::KIND, item.kind.as_str().to_owned()),
         (
-            "start",
+            key::START,
             item.start
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         ),
-        ("view", item.view.as_str().to_owned()),
-        ("sha256", item.sha256.clone()),
-        ("filename", item.filename.clone()),
-        ("clock", item.clock.as_str().to_owned()),
+        (key::VIEW, item.view.as_str().to_owned()),
+        (key::SHA256, item.sha256.clone()),
+        (key::FILENAME, item.filename.clone()),
+        (key::CLOCK, item.clock.as_str().to_owned()),
     ];
     if let Some(original) = item.original_size {
         // A recording rebuilt from a file the camera left without an index: the
         // camera's bytes end it, and the server keeps them as the upload's original.
-        pairs.push(("original_size", original.to_string()));
+        pairs.push((key::ORIGINAL_SIZE, original.to_string()));
     }
     if item.kind == Kind::Timelapse {
         // A time-lapse plays faster than it was recorded: its end on the wall clock says
         // what span of its drive it covers.
         pairs.push((
-            "end",
+            key::END,
             item.end
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         ));
     }
     if item.kind == Kind::Clip {
         if let Some(clip) = item.clip {
-            pairs.push(("clip", clip.as_str().to_owned()));
+            pairs.push((key::CLIP, clip.as_str().to_owned()));
         }
         if !item.incidents.is_empty() {
             if let Ok(json) = serde_json::to_string(&item.incidents) {
-                pairs.push(("incidents", json));
+                pairs.push((key::INCIDENTS, json));
             }
         }
     }

@@ -25,7 +25,6 @@ use dashvault_store::blob::{BlobKey, ByteStream};
 use dashvault_store::model::{Clip, Device, RecordingKind};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 use std::io::Write as _;
 use tempfile::{NamedTempFile, TempPath};
 use tokio::io::AsyncWriteExt;
@@ -360,13 +359,21 @@ fn safe_name(name: &str) -> String {
 /// The G-force series as CSV: seconds from the clip's start, UTC time, g on the
 /// camera's three axes.
 fn gforce_csv(series: &TelemetrySeries, start: DateTime<Utc>) -> Vec<u8> {
-    let mut out = String::from("t_s,time_utc,gx,gy,gz\n");
+    // Writing to memory does not fail: the results are ignored.
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let _ = out.write_record(["t_s", "time_utc", "gx", "gy", "gz"]);
     for &[t, x, y, z] in &series.g {
         let time = (start + Duration::milliseconds((t * 1000.0).round() as i64))
             .to_rfc3339_opts(SecondsFormat::Millis, true);
-        let _ = writeln!(out, "{t:.3},{time},{x:.4},{y:.4},{z:.4}");
+        let _ = out.write_record([
+            format!("{t:.3}"),
+            time,
+            format!("{x:.4}"),
+            format!("{y:.4}"),
+            format!("{z:.4}"),
+        ]);
     }
-    out.into_bytes()
+    out.into_inner().unwrap_or_default()
 }
 
 /// `body` copied to a temporary file as the bundle's `path`, hashed on the way.

@@ -1,12 +1,12 @@
 //! The worker: claims jobs of the kinds it has handlers for, runs them under a lease it
 //! keeps extending, and records the outcome (done, retry later, failed).
 
-use super::backoff::retry_delay;
 use super::handler::{JobError, JobHandler};
 use super::housekeeping;
 use crate::clock::Clock;
 use crate::state::AppState;
 use chrono::{DateTime, TimeDelta, Utc};
+use dashvault_domain::backoff::{Backoff, Jitter};
 use dashvault_store::model::{Job, JobState};
 use dashvault_store::Repo;
 use std::collections::BTreeMap;
@@ -151,10 +151,10 @@ impl Worker {
             .with_handler(Arc::new(super::thumbnail::ThumbnailHandler {
                 state: state.clone(),
             }))
-            .with_handler(Arc::new(crate::archive::ArchiveDriveHandler {
+            .with_handler(Arc::new(super::archive::ArchiveDriveHandler {
                 state: state.clone(),
             }))
-            .with_handler(Arc::new(crate::archive::ArchivePassHandler {
+            .with_handler(Arc::new(super::archive::ArchivePassHandler {
                 state: state.clone(),
             }))
     }
@@ -255,12 +255,14 @@ impl Worker {
             }
             Err(JobError::Permanent(error)) => (error, None),
             Err(JobError::Retryable(error)) => {
-                let delay = retry_delay(
-                    job.attempts,
-                    self.config.retry_base,
-                    self.config.retry_max,
-                    rand::random::<f64>(),
-                );
+                // Attempt n (from 1) failed: the (n-1)th doubling, plus up to a quarter
+                // more, so jobs that failed together do not all retry at once.
+                let backoff = Backoff {
+                    base: self.config.retry_base,
+                    max: self.config.retry_max,
+                    jitter: Jitter::UpToAQuarterMore,
+                };
+                let delay = backoff.delay(job.attempts.saturating_sub(1), rand::random::<f64>());
                 (error, Some(after(now, delay)))
             }
         };

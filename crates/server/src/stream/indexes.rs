@@ -8,7 +8,8 @@ use dashvault_media::Mp4Index;
 use dashvault_store::blob::BlobKey;
 use dashvault_store::model::VideoFile;
 use dashvault_store::BlobStore;
-use std::collections::HashMap;
+use lru::LruCache;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 /// Indexes kept by default (a one-minute recording's index is a few hundred KiB at most).
@@ -18,60 +19,32 @@ pub const DEFAULT_CAPACITY: usize = 256;
 #[derive(Debug)]
 pub struct IndexCache(Lru<Arc<Mp4Index>>);
 
-/// A bounded map that forgets its least recently used entry when full.
+/// A bounded map that forgets its least recently used entry when full (an
+/// [`lru::LruCache`] behind a lock: lookups and evictions take constant time).
 #[derive(Debug)]
 struct Lru<V> {
-    capacity: usize,
-    inner: Mutex<Entries<V>>,
-}
-
-#[derive(Debug)]
-struct Entries<V> {
-    /// Value and last use (a tick of `clock`).
-    map: HashMap<String, (V, u64)>,
-    clock: u64,
+    inner: Mutex<LruCache<String, V>>,
 }
 
 impl<V: Clone> Lru<V> {
     fn new(capacity: usize) -> Self {
         Self {
-            capacity: capacity.max(1),
-            inner: Mutex::new(Entries {
-                map: HashMap::new(),
-                clock: 0,
-            }),
+            inner: Mutex::new(LruCache::new(
+                NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN),
+            )),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<V>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, V>> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn get(&self, key: &str) -> Option<V> {
-        let mut entries = self.lock();
-        entries.clock += 1;
-        let now = entries.clock;
-        entries.map.get_mut(key).map(|(value, used)| {
-            *used = now;
-            value.clone()
-        })
+        self.lock().get(key).cloned()
     }
 
     fn insert(&self, key: String, value: V) {
-        let mut entries = self.lock();
-        entries.clock += 1;
-        let now = entries.clock;
-        if entries.map.len() >= self.capacity && !entries.map.contains_key(&key) {
-            let oldest = entries
-                .map
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                entries.map.remove(&oldest);
-            }
-        }
-        entries.map.insert(key, (value, now));
+        self.lock().put(key, value);
     }
 }
 
@@ -139,7 +112,7 @@ mod tests {
         cache.insert("b".into(), 2);
         assert_eq!(cache.get("a"), Some(1));
         cache.insert("c".into(), 3);
-        assert_eq!(cache.lock().map.len(), 2);
+        assert_eq!(cache.lock().len(), 2);
         assert_eq!(cache.get("b"), None, "b was the least recently used");
         assert_eq!((cache.get("a"), cache.get("c")), (Some(1), Some(3)));
         cache.insert("a".into(), 4);

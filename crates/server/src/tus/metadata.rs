@@ -13,6 +13,7 @@
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use dashvault_domain::upload::{key, kind};
 use dashvault_store::model::{ClipKind, Clock, Incident, View};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -102,11 +103,11 @@ impl UploadMetadata {
     /// Check decoded pairs.
     pub fn from_pairs(pairs: &BTreeMap<String, String>) -> Result<Self, String> {
         let get = |key: &str| pairs.get(key).map(String::as_str);
-        let kind = match get("kind") {
-            Some("recording") => Kind::Recording,
-            Some("timelapse") => Kind::Timelapse,
-            Some("sidecar") => Kind::Sidecar,
-            Some("clip") => Kind::Clip(match get("clip") {
+        let kind = match get(key::KIND) {
+            Some(kind::RECORDING) => Kind::Recording,
+            Some(kind::TIMELAPSE) => Kind::Timelapse,
+            Some(kind::SIDECAR) => Kind::Sidecar,
+            Some(kind::CLIP) => Kind::Clip(match get(key::CLIP) {
                 None => ClipKind::Manual,
                 Some(text) => ClipKind::parse(text)
                     .ok_or_else(|| format!("clip must be auto or manual, not {text:?}"))?,
@@ -119,39 +120,41 @@ impl UploadMetadata {
             None => return Err("metadata key `kind` is required".into()),
         };
         if !matches!(kind, Kind::Clip(_))
-            && (pairs.contains_key("clip") || pairs.contains_key("incidents"))
+            && (pairs.contains_key(key::CLIP) || pairs.contains_key(key::INCIDENTS))
         {
             return Err("`clip` and `incidents` are for kind clip only".into());
         }
-        if kind != Kind::Recording && pairs.contains_key("original_size") {
+        if kind != Kind::Recording && pairs.contains_key(key::ORIGINAL_SIZE) {
             return Err("`original_size` is for kind recording only".into());
         }
-        if kind != Kind::Timelapse && (pairs.contains_key("speed") || pairs.contains_key("end")) {
+        if kind != Kind::Timelapse
+            && (pairs.contains_key(key::SPEED) || pairs.contains_key(key::END))
+        {
             return Err("`speed` and `end` are for kind timelapse only".into());
         }
-        let start = get("start").ok_or("metadata key `start` (RFC 3339) is required")?;
+        let start = get(key::START).ok_or("metadata key `start` (RFC 3339) is required")?;
         let start = DateTime::parse_from_rfc3339(start)
             .map_err(|_| format!("start must be an RFC 3339 time, not {start:?}"))?
             .with_timezone(&Utc);
-        let view = match get("view") {
+        let view = match get(key::VIEW) {
             None => View::Road,
             Some(text) => View::parse(text)
                 .ok_or_else(|| format!("view must be road or cabin, not {text:?}"))?,
         };
-        let device = get("device")
+        let device = get(key::DEVICE)
             .map(|text| {
                 Uuid::parse_str(text)
                     .map_err(|_| format!("device must be a device id, not {text:?}"))
             })
             .transpose()?;
-        let sha256 = get("sha256")
+        let sha256 = get(key::SHA256)
             .map(|text| {
                 let ok = text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit());
                 ok.then(|| text.to_ascii_lowercase())
                     .ok_or_else(|| "sha256 must be 64 hex digits".to_owned())
             })
             .transpose()?;
-        let filename = get("filename")
+        let filename = get(key::FILENAME)
             .map(|name| {
                 let ok = !name.is_empty()
                     && name.chars().count() <= MAX_FILENAME
@@ -161,17 +164,17 @@ impl UploadMetadata {
                 })
             })
             .transpose()?;
-        let incidents = get("incidents")
+        let incidents = get(key::INCIDENTS)
             .map(parse_incidents)
             .transpose()?
             .unwrap_or_default();
-        let clock = match get("clock") {
+        let clock = match get(key::CLOCK) {
             None => Clock::Camera,
             Some(text) => Clock::parse(text)
                 .ok_or_else(|| format!("clock must be gps, device or camera, not {text:?}"))?,
         };
-        let covers = parse_covers(get("speed"), get("end"), start)?;
-        let original_size = get("original_size")
+        let covers = parse_covers(get(key::SPEED), get(key::END), start)?;
+        let original_size = get(key::ORIGINAL_SIZE)
             .map(|text| {
                 text.parse::<u64>()
                     .map_err(|_| format!("original_size must be a byte count, not {text:?}"))

@@ -58,7 +58,7 @@ async fn render(
             items => page.items,
             more => form.next_page(path, page.next_cursor),
             filtered => form.filtered(),
-            types => IncidentType::ALL.map(IncidentType::as_str),
+            types => IncidentType::WITH_CAMERA_EVENT.map(IncidentType::as_str),
             devices,
             form,
         },

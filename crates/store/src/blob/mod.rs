@@ -27,6 +27,7 @@ pub mod fs;
 mod key;
 mod location;
 pub mod s3;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 
 use std::fmt;

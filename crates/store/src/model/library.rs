@@ -6,72 +6,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The incident types a clip can be marked with. Each has one bit in a clip's stored
-/// `incident_mask`, so listings filter by type without reading the incidents' JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IncidentType {
-    /// Strong deceleration.
-    HardBrake,
-    /// Braking to a standstill.
-    SuddenStop,
-    /// Strong acceleration.
-    HardAccel,
-    /// Strong lateral acceleration in a turn.
-    SharpTurn,
-    /// A quick lateral move there and back.
-    Swerve,
-    /// An impact.
-    Collision,
-    /// A recording the camera itself marked as an event (BlackVue `E`, Novatek `RO`) in
-    /// which the detector found no incident of its own.
-    CameraEvent,
-}
-
-impl IncidentType {
-    /// Every type, in bit order.
-    pub const ALL: [Self; 7] = [
-        Self::HardBrake,
-        Self::SuddenStop,
-        Self::HardAccel,
-        Self::SharpTurn,
-        Self::Swerve,
-        Self::Collision,
-        Self::CameraEvent,
-    ];
-
-    /// The stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::HardBrake => "hard_brake",
-            Self::SuddenStop => "sudden_stop",
-            Self::HardAccel => "hard_accel",
-            Self::SharpTurn => "sharp_turn",
-            Self::Swerve => "swerve",
-            Self::Collision => "collision",
-            Self::CameraEvent => "camera_event",
-        }
-    }
-
-    /// Parse the stored or wire name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-
-    /// Its bit in `incident_mask` (the same values the 0011 migration uses; `camera_event`,
-    /// added later, had no clips to mark then).
-    pub fn bit(self) -> i64 {
-        1 << (self as u32)
-    }
-
-    /// The mask of the named types (unknown names add no bit).
-    pub fn mask_of<'a>(names: impl IntoIterator<Item = &'a str>) -> i64 {
-        names
-            .into_iter()
-            .filter_map(Self::parse)
-            .fold(0, |mask, t| mask | t.bit())
-    }
-}
+/// The incident types a clip can be marked with: the shared kinds. Each has one bit in a
+/// clip's stored `incident_mask` ([`IncidentType::bit`]), so listings filter by type
+/// without reading the incidents' JSON; [`IncidentType::WITH_CAMERA_EVENT`] lists them in
+/// bit order.
+pub use dashvault_domain::IncidentKind as IncidentType;
 
 /// Where a page of a newest-first listing continues: strictly older than this start,
 /// or as old and with a smaller id (ids break ties, so no item is skipped or repeated).

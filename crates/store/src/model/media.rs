@@ -3,6 +3,7 @@
 
 use crate::blob::PartReceipt;
 use chrono::{DateTime, Utc};
+use dashvault_domain::upload;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -104,18 +105,16 @@ impl View {
     /// The stored and wire name.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Road => "road",
-            Self::Cabin => "cabin",
+            Self::Road => upload::view::ROAD,
+            Self::Cabin => upload::view::CABIN,
         }
     }
 
     /// Parse the stored or wire name.
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "road" => Some(Self::Road),
-            "cabin" => Some(Self::Cabin),
-            _ => None,
-        }
+        [Self::Road, Self::Cabin]
+            .into_iter()
+            .find(|v| v.as_str() == s)
     }
 }
 
@@ -162,18 +161,16 @@ impl ClipKind {
     /// The stored and wire name.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Auto => "auto",
-            Self::Manual => "manual",
+            Self::Auto => upload::clip::AUTO,
+            Self::Manual => upload::clip::MANUAL,
         }
     }
 
     /// Parse the stored or wire name.
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "auto" => Some(Self::Auto),
-            "manual" => Some(Self::Manual),
-            _ => None,
-        }
+        [Self::Auto, Self::Manual]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -300,9 +297,9 @@ impl Clock {
     /// The stored and wire name.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Gps => "gps",
-            Self::Device => "device",
-            Self::Camera => "camera",
+            Self::Gps => upload::clock::GPS,
+            Self::Device => upload::clock::DEVICE,
+            Self::Camera => upload::clock::CAMERA,
         }
     }
 
