@@ -14,7 +14,7 @@
 //! trace, or else no motion for `parked_after_s` (minutes, by speed or by a still
 //! accelerometer), so that standing at a traffic light is still driving.
 
-use crate::events::{event, regions, Event, EventKind};
+use crate::events::{event, regions, Event, IncidentKind};
 use crate::orientation::Segment;
 use crate::signal::moving_average;
 use crate::thresholds::Thresholds;
@@ -57,7 +57,7 @@ pub(crate) fn collisions(segment: &Segment, th: &Thresholds) -> Vec<Event> {
                 continue;
             }
             events.push(event(
-                EventKind::Collision,
+                IncidentKind::Collision,
                 grid.time(r.core.0),
                 grid.time(r.core.1),
                 r.peak,

@@ -2,9 +2,9 @@
 //! level that both manoeuvres ([`crate::manoeuvre`]) and impulses ([`crate::collision`])
 //! are cut from.
 //!
-//! The kinds are the shared [`dashvault_domain::IncidentKind`], named [`EventKind`] here;
-//! the detector finds the six of [`EventKind::ALL`] (never `camera_event`, which is the
-//! camera's own mark), each by this criterion:
+//! The kinds are the shared [`dashvault_domain::IncidentKind`]; the detector finds the six
+//! of [`IncidentKind::ALL`] (never `camera_event`, which is the camera's own mark), each by
+//! this criterion:
 //! - `hard_brake`: deceleration along the forward axis above `hard_brake_g`, the
 //!   horizontal acceleration pointing within 45° of backward (nearer the side it is
 //!   cornering);
@@ -23,14 +23,14 @@ use crate::thresholds::Thresholds;
 use serde::{Deserialize, Serialize};
 
 /// The kinds of incident. Their snake_case names are a contract of the server's JSON.
-pub use dashvault_domain::IncidentKind as EventKind;
+pub use dashvault_domain::IncidentKind;
 
 /// One detected incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// What happened.
     #[serde(rename = "type")]
-    pub kind: EventKind,
+    pub kind: IncidentKind,
     /// Start, seconds on the input's clock.
     pub start: f64,
     /// End, seconds on the input's clock.
@@ -110,7 +110,7 @@ fn push_merged(runs: &mut Vec<(Region, usize)>, run: (Region, usize), merge_gap:
 
 /// An event of `kind` with its severity from its level.
 pub(crate) fn event(
-    kind: EventKind,
+    kind: IncidentKind,
     start: f64,
     end: f64,
     peak: f64,

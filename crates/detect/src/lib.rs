@@ -11,9 +11,9 @@
 //!   the data alone ([`orientation`] says what it assumes), projects the acceleration on
 //!   the car's axes, bounds it by the frame-free force of the accelerometer's magnitude
 //!   (and, with a gyroscope, raises it to the force sustained beyond ordinary driving
-//!   where the yaw rate says which way that force points), and finds [`Event`]s of each [`EventKind`] by their shape ([`manoeuvre`],
-//!   [`collision`]) with [`Thresholds`] (published levels and physics, configurable per
-//!   camera model).
+//!   where the yaw rate says which way that force points), and finds [`Event`]s of each
+//!   [`IncidentKind`] by their shape ([`manoeuvre`], [`collision`]) with [`Thresholds`]
+//!   (published levels and physics, configurable per camera model).
 //! - [`ClipWindow`]: 40 s around each event, overlapping windows merged
 //!   ([`clip_windows`] says where the window sits and why).
 //! - [`eval`]: the real labelled drives the detector is measured on, turned into what a
@@ -50,7 +50,7 @@ mod vector;
 pub use clips::{clip_windows, ClipWindow, CLIP_S, PRE_ROLL_S};
 pub use detector::{detect, Detection, Detector};
 pub use error::{DetectError, Result};
-pub use events::{Event, EventKind};
+pub use events::{Event, IncidentKind};
 pub use orientation::{ForwardSource, Orientation};
 pub use thresholds::Thresholds;
 pub use trace::{SpeedSample, Trace, G, MIN_IMU_HZ, MIN_SPEED_HZ};

@@ -58,7 +58,7 @@
 //! points, so only the bounded projections count (a leaning mount then hides part of
 //! each manoeuvre; `dashvault detect eval --accel-only` measures how much).
 
-use crate::events::{event, regions, Event, EventKind, Region};
+use crate::events::{event, regions, Event, IncidentKind, Region};
 use crate::orientation::{CarAxes, Segment};
 use crate::thresholds::Thresholds;
 use crate::trace::G;
@@ -216,9 +216,9 @@ fn brakes(segment: &Segment, braking: &[f64], th: &Thresholds) -> Vec<Event> {
     .filter(|r| slows_down(segment, r))
     .map(|r| {
         let kind = if ends_at_standstill(segment, r.end, th) {
-            EventKind::SuddenStop
+            IncidentKind::SuddenStop
         } else {
-            EventKind::HardBrake
+            IncidentKind::HardBrake
         };
         let (start, end) = (grid.time(r.core.0), grid.time(r.core.1));
         event(kind, start, end, r.peak, level, th.hard_brake_severe_g)
@@ -243,7 +243,7 @@ fn launches(segment: &Segment, signals: &Signals, braking: &[f64], th: &Threshol
         .map(|r| {
             let (start, end) = (grid.time(r.core.0), grid.time(r.core.1));
             event(
-                EventKind::HardAccel,
+                IncidentKind::HardAccel,
                 start,
                 end,
                 r.peak,
@@ -280,7 +280,7 @@ fn lateral_events(segment: &Segment, lateral: &[f64], th: &Thresholds) -> Vec<Ev
             .map(|r| {
                 let (start, end) = (grid.time(r.core.0), grid.time(r.core.1));
                 event(
-                    EventKind::Swerve,
+                    IncidentKind::Swerve,
                     start,
                     end,
                     r.peak,
@@ -356,7 +356,7 @@ fn classify_lateral(
     let (larger, smaller) = (left.max(right), left.min(right));
     let (start, end) = (grid.time(r.core.0), grid.time(r.core.1));
     let turn = event(
-        EventKind::SharpTurn,
+        IncidentKind::SharpTurn,
         start,
         end,
         larger,
@@ -382,7 +382,7 @@ fn classify_lateral(
     let swings = larger >= th.swerve_g && smaller >= th.swerve_reverse_fraction * th.swerve_g;
     if swings && turned.abs() < th.swerve_max_heading_deg.to_radians() {
         Some(event(
-            EventKind::Swerve,
+            IncidentKind::Swerve,
             start,
             end,
             larger,

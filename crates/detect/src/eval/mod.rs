@@ -74,7 +74,7 @@
 //!   that trip; the detector's estimate there is 8° off the converted frame's.
 
 use crate::error::{DetectError, Result};
-use crate::events::{Event, EventKind};
+use crate::events::{Event, IncidentKind};
 use crate::trace::Trace;
 use crate::vector::{mat_vec, M3};
 use dashvault_media::telemetry::Vec3Sample;
@@ -150,12 +150,12 @@ impl Manoeuvre {
     }
 
     /// The event kind it should produce; `None` for a calm manoeuvre.
-    pub fn kind(self) -> Option<EventKind> {
+    pub fn kind(self) -> Option<IncidentKind> {
         match self {
-            Manoeuvre::Brake => Some(EventKind::HardBrake),
-            Manoeuvre::Launch => Some(EventKind::HardAccel),
-            Manoeuvre::LeftTurn | Manoeuvre::RightTurn => Some(EventKind::SharpTurn),
-            Manoeuvre::LeftLaneChange | Manoeuvre::RightLaneChange => Some(EventKind::Swerve),
+            Manoeuvre::Brake => Some(IncidentKind::HardBrake),
+            Manoeuvre::Launch => Some(IncidentKind::HardAccel),
+            Manoeuvre::LeftTurn | Manoeuvre::RightTurn => Some(IncidentKind::SharpTurn),
+            Manoeuvre::LeftLaneChange | Manoeuvre::RightLaneChange => Some(IncidentKind::Swerve),
             Manoeuvre::Calm => None,
         }
     }
@@ -339,7 +339,7 @@ impl LabelledTrip {
                 .into_iter()
                 .collect();
         }
-        if label.manoeuvre.kind() != Some(EventKind::Swerve) {
+        if label.manoeuvre.kind() != Some(IncidentKind::Swerve) {
             return Vec::new();
         }
         // Σ ω (a_h × up): forward in the integrated-heading frame.

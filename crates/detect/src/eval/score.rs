@@ -16,7 +16,7 @@
 use super::{Conversion, Label, LabelledTrip, Mount};
 use crate::detector::detect;
 use crate::error::Result;
-use crate::events::{Event, EventKind};
+use crate::events::{Event, IncidentKind};
 use crate::thresholds::Thresholds;
 use std::fmt;
 
@@ -24,7 +24,7 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClassScore {
     /// The kind.
-    pub kind: EventKind,
+    pub kind: IncidentKind,
     /// Labels of this kind (over all runs).
     pub labels: usize,
     /// Of those, labels some detection of this kind matched.
@@ -38,7 +38,7 @@ pub struct ClassScore {
 }
 
 impl ClassScore {
-    fn new(kind: EventKind) -> ClassScore {
+    fn new(kind: IncidentKind) -> ClassScore {
         ClassScore {
             kind,
             labels: 0,
@@ -74,7 +74,7 @@ pub struct EvalReport {
     pub runs: usize,
     /// Minutes of driving processed, over all runs.
     pub minutes: f64,
-    /// One score per event kind, in [`EventKind::ALL`] order.
+    /// One score per event kind, in [`IncidentKind::ALL`] order.
     pub classes: Vec<ClassScore>,
     /// Calm manoeuvres seen (over all runs).
     pub calm: usize,
@@ -91,7 +91,10 @@ impl Default for EvalReport {
         EvalReport {
             runs: 0,
             minutes: 0.0,
-            classes: EventKind::ALL.iter().map(|&k| ClassScore::new(k)).collect(),
+            classes: IncidentKind::ALL
+                .iter()
+                .map(|&k| ClassScore::new(k))
+                .collect(),
             calm: 0,
             calm_flagged: 0,
             swerves_as_turns: 0,
@@ -101,7 +104,7 @@ impl Default for EvalReport {
 
 impl EvalReport {
     /// The score of one kind.
-    pub fn class(&self, kind: EventKind) -> Option<&ClassScore> {
+    pub fn class(&self, kind: IncidentKind) -> Option<&ClassScore> {
         self.classes.iter().find(|c| c.kind == kind)
     }
 
@@ -112,7 +115,7 @@ impl EvalReport {
 
     /// Collisions reported, near labels or not (every one a false alarm on real trips).
     pub fn collisions(&self) -> usize {
-        self.class(EventKind::Collision)
+        self.class(IncidentKind::Collision)
             .map_or(0, |c| c.detections + c.unlabelled)
     }
 
@@ -152,9 +155,9 @@ impl EvalReport {
                     let as_turn = || {
                         events
                             .iter()
-                            .any(|e| e.kind == EventKind::SharpTurn && label.overlaps(e))
+                            .any(|e| e.kind == IncidentKind::SharpTurn && label.overlaps(e))
                     };
-                    if expected == EventKind::Swerve && !found && as_turn() {
+                    if expected == IncidentKind::Swerve && !found && as_turn() {
                         self.swerves_as_turns += 1;
                     }
                 }
@@ -222,7 +225,7 @@ impl fmt::Display for EvalReport {
             "unlabelled detections per hour of driving: {}",
             per_hour(self.unlabelled_per_hour())
         )?;
-        let lane_changes = self.class(EventKind::Swerve).map_or(0, |c| c.labels);
+        let lane_changes = self.class(IncidentKind::Swerve).map_or(0, |c| c.labels);
         if self.swerves_as_turns > 0 {
             writeln!(
                 f,
@@ -368,6 +371,6 @@ pub fn total(folds: &[Fold], conversion: Conversion) -> EvalReport {
 }
 
 /// Whether a detection of `kind` satisfies a label expecting `expected`.
-fn same_class(kind: EventKind, expected: EventKind) -> bool {
-    kind == expected || (kind == EventKind::SuddenStop && expected == EventKind::HardBrake)
+fn same_class(kind: IncidentKind, expected: IncidentKind) -> bool {
+    kind == expected || (kind == IncidentKind::SuddenStop && expected == IncidentKind::HardBrake)
 }

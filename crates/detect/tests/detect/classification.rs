@@ -1,7 +1,7 @@
 //! Which kind a horizontal acceleration makes: its direction against the car's axes.
 
 use dashvault_detect::eval::Mount;
-use dashvault_detect::{detect, EventKind, Thresholds, Trace, G};
+use dashvault_detect::{detect, IncidentKind, Thresholds, Trace, G};
 use dashvault_media::telemetry::Vec3Sample;
 
 const HZ: f64 = 50.0;
@@ -44,24 +44,24 @@ fn speeding_up_through_a_turn_is_a_turn_not_a_launch() {
         let events = detect(&drive(4.0, Mount::random(seed)), &Thresholds::default())
             .expect("detects")
             .events;
-        let of = |kind: EventKind, from: f64, to: f64| {
+        let of = |kind: IncidentKind, from: f64, to: f64| {
             events
                 .iter()
                 .filter(|e| e.kind == kind && e.start % 60.0 >= from && e.start % 60.0 < to)
                 .count()
         };
         assert_eq!(
-            of(EventKind::HardAccel, 0.0, 5.0),
+            of(IncidentKind::HardAccel, 0.0, 5.0),
             4,
             "each launch, seed {seed}"
         );
         assert_eq!(
-            of(EventKind::HardAccel, 5.0, 60.0),
+            of(IncidentKind::HardAccel, 5.0, 60.0),
             0,
             "no launch outside them, seed {seed}: {events:?}"
         );
         assert_eq!(
-            of(EventKind::SharpTurn, 11.0, 17.0),
+            of(IncidentKind::SharpTurn, 11.0, 17.0),
             4,
             "each left turn, seed {seed}"
         );

@@ -1,7 +1,7 @@
 //! Collisions and sudden stops, which the real data lacks, built on real driving.
 
 use dashvault_detect::eval::{Conversion, LabelledTrip, Manoeuvre, Mount};
-use dashvault_detect::{detect, EventKind, ForwardSource, SpeedSample, Thresholds, Trace, G};
+use dashvault_detect::{detect, ForwardSource, IncidentKind, SpeedSample, Thresholds, Trace, G};
 use dashvault_media::telemetry::Vec3Sample;
 
 /// Adds `g` g along the device-frame `direction` to every accelerometer sample in
@@ -24,7 +24,7 @@ fn collisions_near(trace: &Trace, at: f64) -> Vec<f64> {
         .expect("detects")
         .events
         .iter()
-        .filter(|e| e.kind == EventKind::Collision && e.start <= at + 0.5 && e.end >= at - 0.5)
+        .filter(|e| e.kind == IncidentKind::Collision && e.start <= at + 0.5 && e.end >= at - 0.5)
         .map(|e| e.peak_g)
         .collect()
 }
@@ -38,7 +38,10 @@ fn impulse_in_real_calm_driving_is_a_collision() {
         let mut trace = trip.device_trace(&Mount::random(seed), Conversion::Corrected);
         let before = detect(&trace, &Thresholds::default()).expect("detects");
         assert!(
-            before.events.iter().all(|e| e.kind != EventKind::Collision),
+            before
+                .events
+                .iter()
+                .all(|e| e.kind != IncidentKind::Collision),
             "real driving alone gave a collision: {:?}",
             before.events
         );
@@ -168,18 +171,18 @@ fn brake_to_standstill_is_a_sudden_stop() {
         })
         .collect();
     let detection = detect(&trace, &Thresholds::default()).expect("detects");
-    let at_stop: Vec<EventKind> = detection
+    let at_stop: Vec<IncidentKind> = detection
         .events
         .iter()
         .filter(|e| e.start <= end + 1.0 && e.end >= start - 1.0)
         .map(|e| e.kind)
         .collect();
-    assert!(at_stop.contains(&EventKind::SuddenStop), "{at_stop:?}");
-    assert!(!at_stop.contains(&EventKind::HardBrake), "{at_stop:?}");
+    assert!(at_stop.contains(&IncidentKind::SuddenStop), "{at_stop:?}");
+    assert!(!at_stop.contains(&IncidentKind::HardBrake), "{at_stop:?}");
     let later_brakes = detection
         .events
         .iter()
-        .filter(|e| e.kind == EventKind::HardBrake && e.start > end + 5.0)
+        .filter(|e| e.kind == IncidentKind::HardBrake && e.start > end + 5.0)
         .count();
     assert!(
         later_brakes >= 4,
@@ -208,7 +211,7 @@ fn accelerometer_only_still_orients_and_finds_brakes() {
     let brakes = detection
         .events
         .iter()
-        .filter(|e| e.kind == EventKind::HardBrake)
+        .filter(|e| e.kind == IncidentKind::HardBrake)
         .count();
     assert!(brakes >= 5, "{:?}", detection.events);
 }

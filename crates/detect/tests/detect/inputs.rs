@@ -1,6 +1,6 @@
 //! CSV and telemetry input, and clip windows.
 
-use dashvault_detect::{clip_windows, DetectError, Event, EventKind, Trace, CLIP_S};
+use dashvault_detect::{clip_windows, DetectError, Event, IncidentKind, Trace, CLIP_S};
 use dashvault_media::telemetry::{GpsFix, Telemetry, Vec3Sample};
 
 #[test]
@@ -68,7 +68,7 @@ fn telemetry_becomes_a_trace() {
     assert_eq!(trace.speed[0].speed, 4.0);
 }
 
-fn event(kind: EventKind, start: f64) -> Event {
+fn event(kind: IncidentKind, start: f64) -> Event {
     Event {
         kind,
         start,
@@ -81,9 +81,9 @@ fn event(kind: EventKind, start: f64) -> Event {
 #[test]
 fn clip_windows_sit_around_events_and_merge() {
     let events = [
-        event(EventKind::HardBrake, 100.0),
-        event(EventKind::Swerve, 110.0),
-        event(EventKind::Collision, 300.0),
+        event(IncidentKind::HardBrake, 100.0),
+        event(IncidentKind::Swerve, 110.0),
+        event(IncidentKind::Collision, 300.0),
     ];
     let clips = clip_windows(&events, 0.0, 1000.0);
     assert_eq!(clips.len(), 2);
@@ -91,19 +91,19 @@ fn clip_windows_sit_around_events_and_merge() {
     assert_eq!(clips[0].incidents.len(), 2);
     assert_eq!((clips[1].start, clips[1].end), (275.0, 275.0 + CLIP_S));
     // Near the start of the recording the window slides inside it, keeping 40 s.
-    let early = clip_windows(&[event(EventKind::HardAccel, 5.0)], 0.0, 1000.0);
+    let early = clip_windows(&[event(IncidentKind::HardAccel, 5.0)], 0.0, 1000.0);
     assert_eq!((early[0].start, early[0].end), (0.0, CLIP_S));
-    let late = clip_windows(&[event(EventKind::HardAccel, 990.0)], 0.0, 1000.0);
+    let late = clip_windows(&[event(IncidentKind::HardAccel, 990.0)], 0.0, 1000.0);
     assert_eq!((late[0].start, late[0].end), (1000.0 - CLIP_S, 1000.0));
 }
 
 #[test]
 fn event_kinds_serialise_as_contract_names() {
-    let json = serde_json::to_string(&EventKind::ALL).expect("serialises");
+    let json = serde_json::to_string(&IncidentKind::ALL).expect("serialises");
     assert_eq!(
         json,
         r#"["hard_brake","sudden_stop","hard_accel","sharp_turn","swerve","collision"]"#
     );
-    let e = serde_json::to_value(event(EventKind::SuddenStop, 1.0)).expect("serialises");
+    let e = serde_json::to_value(event(IncidentKind::SuddenStop, 1.0)).expect("serialises");
     assert_eq!(e["type"], "sudden_stop");
 }

@@ -4,7 +4,7 @@
 //! the road, whose force is all vertical, is still no manoeuvre.
 
 use dashvault_detect::eval::Mount;
-use dashvault_detect::{detect, Event, EventKind, Thresholds, Trace, G};
+use dashvault_detect::{detect, Event, IncidentKind, Thresholds, Trace, G};
 use dashvault_media::telemetry::Vec3Sample;
 
 const HZ: f64 = 50.0;
@@ -73,7 +73,7 @@ fn leaning_drive(mount: Mount) -> Trace {
 }
 
 /// Kinds of the events starting within `[from, to)` s of each minute.
-fn kinds(events: &[Event], from: f64, to: f64) -> Vec<EventKind> {
+fn kinds(events: &[Event], from: f64, to: f64) -> Vec<IncidentKind> {
     events
         .iter()
         .filter(|e| (from..to).contains(&(e.start % 60.0)))
@@ -90,17 +90,17 @@ fn a_leaning_frame_hides_no_manoeuvre_and_a_dip_is_none() {
         let each = |kind| vec![kind; 4];
         assert_eq!(
             kinds(&found, 0.0, 3.0),
-            each(EventKind::HardBrake),
+            each(IncidentKind::HardBrake),
             "{found:?}"
         );
         assert_eq!(
             kinds(&found, 19.0, 25.0),
-            each(EventKind::SharpTurn),
+            each(IncidentKind::SharpTurn),
             "{found:?}"
         );
         assert_eq!(
             kinds(&found, 34.0, 39.0),
-            each(EventKind::HardAccel),
+            each(IncidentKind::HardAccel),
             "{found:?}"
         );
         assert_eq!(

@@ -1,7 +1,7 @@
 //! The forward axis found from gyroscope or speed alone, and followed after a re-mount.
 
 use dashvault_detect::eval::Mount;
-use dashvault_detect::{detect, EventKind, ForwardSource, SpeedSample, Thresholds, Trace, G};
+use dashvault_detect::{detect, ForwardSource, IncidentKind, SpeedSample, Thresholds, Trace, G};
 use dashvault_media::telemetry::Vec3Sample;
 
 const HZ: f64 = 50.0;
@@ -90,7 +90,7 @@ fn a_remounted_camera_is_followed() {
                 detection
                     .events
                     .iter()
-                    .any(|e| e.kind == EventKind::HardBrake && (e.start - at).abs() < 1.0)
+                    .any(|e| e.kind == IncidentKind::HardBrake && (e.start - at).abs() < 1.0)
             })
             .count()
     };
@@ -100,7 +100,7 @@ fn a_remounted_camera_is_followed() {
     let misread: Vec<_> = detection
         .events
         .iter()
-        .filter(|e| settled(e.start) && e.kind == EventKind::HardAccel && e.start % 60.0 > 8.0)
+        .filter(|e| settled(e.start) && e.kind == IncidentKind::HardAccel && e.start % 60.0 > 8.0)
         .collect();
     assert!(misread.is_empty(), "brakes read as launches: {misread:?}");
 }
@@ -167,13 +167,16 @@ fn road_noise_alone_finds_forward_at_ten_hertz_in_counts() {
         let (error, source) = forward_error_deg(&trace, mount);
         assert_eq!(source, ForwardSource::RoadNoise);
         assert!(error < 10.0, "seed {seed}: {error:.1}°");
-        let kinds: Vec<EventKind> = detect(&trace, &Thresholds::default())
+        let kinds: Vec<IncidentKind> = detect(&trace, &Thresholds::default())
             .expect("detects")
             .events
             .iter()
             .map(|e| e.kind)
             .collect();
-        let brakes = kinds.iter().filter(|&&k| k == EventKind::HardBrake).count();
+        let brakes = kinds
+            .iter()
+            .filter(|&&k| k == IncidentKind::HardBrake)
+            .count();
         assert_eq!(brakes, 10, "one hard brake a minute: {kinds:?}");
     }
 }

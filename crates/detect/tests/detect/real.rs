@@ -4,7 +4,7 @@
 use dashvault_detect::eval::{
     leave_one_trip_out, load_trips, total, Conversion, EvalOptions, EvalReport, Fold, Mount,
 };
-use dashvault_detect::{detect, EventKind, ForwardSource, Thresholds};
+use dashvault_detect::{detect, ForwardSource, IncidentKind, Thresholds};
 
 const ROTATIONS: usize = 20;
 
@@ -21,7 +21,7 @@ fn folds(accel_only: bool) -> Option<Vec<Fold>> {
     Some(folds)
 }
 
-fn check(report: &EvalReport, kind: EventKind, min_recall: f64, min_precision: f64) {
+fn check(report: &EvalReport, kind: IncidentKind, min_recall: f64, min_precision: f64) {
     let c = report.class(kind).expect("every kind is scored");
     let recall = c.recall().expect("labels of this kind exist");
     let precision = c.precision().unwrap_or(0.0);
@@ -46,10 +46,10 @@ fn held_out_trips_meet_targets_when_tilt_corrected() {
     println!("{report}");
     assert_eq!(report.runs, 2 * ROTATIONS);
     for kind in [
-        EventKind::HardBrake,
-        EventKind::HardAccel,
-        EventKind::SharpTurn,
-        EventKind::Swerve,
+        IncidentKind::HardBrake,
+        IncidentKind::HardAccel,
+        IncidentKind::SharpTurn,
+        IncidentKind::Swerve,
     ] {
         check(&report, kind, 0.95, 0.95);
     }
@@ -72,10 +72,10 @@ fn held_out_trips_on_the_plain_conversion() {
     // rate set the levels: brakes 0.833, launches 0, turns 0.833; before a quick S was
     // judged as a whole, swerves 0.5: one lane change's halves each beyond 0.30 g for
     // under 0.5 s).
-    check(&report, EventKind::HardBrake, 0.95, 0.95);
-    check(&report, EventKind::HardAccel, 0.95, 0.95);
-    check(&report, EventKind::SharpTurn, 0.95, 0.95);
-    check(&report, EventKind::Swerve, 0.95, 0.95);
+    check(&report, IncidentKind::HardBrake, 0.95, 0.95);
+    check(&report, IncidentKind::HardAccel, 0.95, 0.95);
+    check(&report, IncidentKind::SharpTurn, 0.95, 0.95);
+    check(&report, IncidentKind::Swerve, 0.95, 0.95);
     assert_eq!(report.calm_flagged, 0, "{report}");
     assert_eq!(
         report.collisions(),
@@ -107,7 +107,7 @@ fn accelerometer_only_flags_no_more_calm_manoeuvres() {
             unlabelled(&with)
         );
         // No brake read as a turn or a launch, no lane change or turn as a launch.
-        for kind in [EventKind::HardBrake, EventKind::HardAccel] {
+        for kind in [IncidentKind::HardBrake, IncidentKind::HardAccel] {
             let c = without.class(kind).expect("scored");
             assert_eq!(
                 c.detections, c.correct,
@@ -115,13 +115,13 @@ fn accelerometer_only_flags_no_more_calm_manoeuvres() {
             );
         }
         // The sharp turns near other labels are the lane changes under the broader name.
-        let turns = without.class(EventKind::SharpTurn).expect("scored");
+        let turns = without.class(IncidentKind::SharpTurn).expect("scored");
         assert!(
             turns.detections - turns.correct <= without.swerves_as_turns,
             "{without}"
         );
         // Without a gyroscope a swerve is reported as a sharp turn, never as a swerve.
-        let swerves = without.class(EventKind::Swerve).expect("scored");
+        let swerves = without.class(IncidentKind::Swerve).expect("scored");
         assert_eq!(swerves.detections + swerves.unlabelled, 0, "{without}");
     }
 }

@@ -3,7 +3,7 @@
 //! a gyroscope a swerve is a swerve only when the speed tells it from a turn.
 
 use dashvault_detect::eval::Mount;
-use dashvault_detect::{detect, Event, EventKind, SpeedSample, Thresholds, Trace, G};
+use dashvault_detect::{detect, Event, IncidentKind, SpeedSample, Thresholds, Trace, G};
 use dashvault_media::telemetry::Vec3Sample;
 
 const HZ: f64 = 50.0;
@@ -53,7 +53,7 @@ fn drive(mount: Mount, gyro: bool, speed: Option<fn(f64) -> f64>) -> Trace {
 }
 
 /// Kinds of the events starting within `[from, to)` s of each minute.
-fn kinds(events: &[Event], from: f64, to: f64) -> Vec<EventKind> {
+fn kinds(events: &[Event], from: f64, to: f64) -> Vec<IncidentKind> {
     events
         .iter()
         .filter(|e| (from..to).contains(&(e.start % 60.0)))
@@ -69,8 +69,8 @@ fn events(trace: &Trace) -> Vec<Event> {
 
 /// Asserts that each of the four minutes has one `kind` starting within `[from, to)` s
 /// (none when `kind` is `None`).
-fn each_minute(found: &[Event], from: f64, to: f64, kind: Option<EventKind>, why: &str) {
-    let want: Vec<EventKind> = kind.map_or_else(Vec::new, |k| vec![k; 4]);
+fn each_minute(found: &[Event], from: f64, to: f64, kind: Option<IncidentKind>, why: &str) {
+    let want: Vec<IncidentKind> = kind.map_or_else(Vec::new, |k| vec![k; 4]);
     assert_eq!(kinds(found, from, to), want, "{why}: {found:?}");
 }
 
@@ -78,18 +78,18 @@ fn each_minute(found: &[Event], from: f64, to: f64, kind: Option<EventKind>, why
 fn back_to_speed_is_no_launch_and_a_pull_without_turning_no_turn() {
     for seed in 0..4 {
         let found = events(&drive(Mount::random(seed), true, None));
-        each_minute(&found, 0.0, 3.0, Some(EventKind::HardBrake), "the brake");
+        each_minute(&found, 0.0, 3.0, Some(IncidentKind::HardBrake), "the brake");
         each_minute(&found, 3.0, 10.0, None, "back to speed after it");
         each_minute(
             &found,
             29.0,
             34.0,
-            Some(EventKind::HardAccel),
+            Some(IncidentKind::HardAccel),
             "from steady",
         );
-        each_minute(&found, 19.0, 25.0, Some(EventKind::SharpTurn), "a turn");
+        each_minute(&found, 19.0, 25.0, Some(IncidentKind::SharpTurn), "a turn");
         each_minute(&found, 41.0, 46.0, None, "a pull without turning");
-        each_minute(&found, 49.0, 54.0, Some(EventKind::Swerve), "a swerve");
+        each_minute(&found, 49.0, 54.0, Some(IncidentKind::Swerve), "a swerve");
     }
 }
 
@@ -115,7 +115,7 @@ fn with_speed_a_launch_must_gain_speed() {
         &found,
         29.0,
         34.0,
-        Some(EventKind::HardAccel),
+        Some(IncidentKind::HardAccel),
         "gains speed",
     );
     // The same pulls while the GPS says the speed held: a mount rocking, not the car.
@@ -132,15 +132,21 @@ fn without_a_gyroscope_a_swerve_needs_the_speed_to_be_told_from_a_turn() {
         &blind,
         49.0,
         54.0,
-        Some(EventKind::SharpTurn),
+        Some(IncidentKind::SharpTurn),
         "the broader name",
     );
     assert!(
-        blind.iter().all(|e| e.kind != EventKind::Swerve),
+        blind.iter().all(|e| e.kind != IncidentKind::Swerve),
         "never a guessed swerve: {blind:?}"
     );
     let with_speed = events(&drive(mount, false, Some(true_speed)));
-    each_minute(&with_speed, 49.0, 54.0, Some(EventKind::Swerve), "a = v·ω");
+    each_minute(
+        &with_speed,
+        49.0,
+        54.0,
+        Some(IncidentKind::Swerve),
+        "a = v·ω",
+    );
 }
 
 /// A quick lane change: 0.45 g one way for 0.4 s and then the other for 0.4 s at
@@ -175,8 +181,8 @@ fn a_quick_swerve_is_sustained_as_a_whole_and_needs_the_car_to_steer() {
     for seed in 0..4 {
         let mount = Mount::random(seed);
         let found = events(&quick_lane_changes(mount, 0.3));
-        each_minute(&found, 39.0, 42.0, Some(EventKind::Swerve), "a quick S");
-        each_minute(&found, 49.0, 55.0, Some(EventKind::SharpTurn), "a turn");
+        each_minute(&found, 39.0, 42.0, Some(IncidentKind::Swerve), "a quick S");
+        each_minute(&found, 49.0, 55.0, Some(IncidentKind::SharpTurn), "a turn");
         // The same S with no steering: a holder swinging, not the car.
         let found = events(&quick_lane_changes(mount, 0.0));
         each_minute(&found, 39.0, 42.0, None, "no yaw, no swerve");

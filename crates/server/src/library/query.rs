@@ -6,7 +6,7 @@
 use crate::error::ApiError;
 use chrono::{DateTime, NaiveDate, NaiveTime, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
-use dashvault_store::model::{Cursor, IncidentType, LibraryFilter, PageRequest, View};
+use dashvault_store::model::{Cursor, IncidentKind, LibraryFilter, PageRequest, View};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -76,7 +76,7 @@ pub fn page_request(raw: Option<&str>) -> Result<PageRequest, ApiError> {
             "time_to" => filter.time_to_ms = Some(time_of_day(name, value, zone)?),
             "type" => {
                 for t in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-                    let t = IncidentType::parse(t).ok_or_else(|| {
+                    let t = IncidentKind::parse(t).ok_or_else(|| {
                         bad(
                             "invalid_type",
                             format!(
@@ -286,9 +286,9 @@ mod tests {
         assert_eq!(
             f.types,
             [
-                IncidentType::HardBrake,
-                IncidentType::Swerve,
-                IncidentType::Collision
+                IncidentKind::HardBrake,
+                IncidentKind::Swerve,
+                IncidentKind::Collision
             ]
         );
         assert_eq!(f.view, Some(View::Cabin));

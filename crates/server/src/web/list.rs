@@ -9,7 +9,7 @@ use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use dashvault_store::model::IncidentType;
+use dashvault_store::model::IncidentKind;
 
 /// `/rides`: the drives.
 pub async fn rides(
@@ -58,7 +58,7 @@ async fn render(
             items => page.items,
             more => form.next_page(path, page.next_cursor),
             filtered => form.filtered(),
-            types => IncidentType::WITH_CAMERA_EVENT.map(IncidentType::as_str),
+            types => IncidentKind::WITH_CAMERA_EVENT.map(IncidentKind::as_str),
             devices,
             form,
         },

@@ -6,11 +6,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The incident types a clip can be marked with: the shared kinds. Each has one bit in a
-/// clip's stored `incident_mask` ([`IncidentType::bit`]), so listings filter by type
-/// without reading the incidents' JSON; [`IncidentType::WITH_CAMERA_EVENT`] lists them in
+/// The incident kinds a clip can be marked with: the shared kinds. Each has one bit in a
+/// clip's stored `incident_mask` ([`IncidentKind::bit`]), so listings filter by type
+/// without reading the incidents' JSON; [`IncidentKind::WITH_CAMERA_EVENT`] lists them in
 /// bit order.
-pub use dashvault_domain::IncidentKind as IncidentType;
+pub use dashvault_domain::IncidentKind;
 
 /// Where a page of a newest-first listing continues: strictly older than this start,
 /// or as old and with a smaller id (ids break ties, so no item is skipped or repeated).
@@ -35,7 +35,7 @@ pub struct LibraryFilter {
     /// `time_from_ms` later than it, the window wraps past midnight.
     pub time_to_ms: Option<u32>,
     /// Clips with at least one of these incident types; drives with such a clip.
-    pub types: Vec<IncidentType>,
+    pub types: Vec<IncidentKind>,
     /// Clips of this view; drives that recorded it.
     pub view: Option<View>,
     /// Items of this device.

@@ -3,7 +3,7 @@
 
 use super::engine::Columns;
 use crate::model::{
-    Clip, ClipKind, Clock, Drive, Incident, IncidentType, Recording, RecordingKind, Sidecar,
+    Clip, ClipKind, Clock, Drive, Incident, IncidentKind, Recording, RecordingKind, Sidecar,
     StoredObject, Upload, UploadOutcome, VideoFile, View,
 };
 use crate::{Error, Result};
@@ -197,9 +197,9 @@ pub(crate) fn sidecar_from_row(row: &impl Columns) -> Result<Sidecar> {
     })
 }
 
-/// The stored bit set of the incidents' types (see [`IncidentType::bit`]).
+/// The stored bit set of the incidents' types (see [`IncidentKind::bit`]).
 pub(crate) fn incident_mask(incidents: &[Incident]) -> i64 {
-    IncidentType::mask_of(incidents.iter().map(|i| i.kind.as_str()))
+    IncidentKind::mask_of(incidents.iter().map(|i| i.kind.as_str()))
 }
 
 /// A drive gap in milliseconds as a duration.

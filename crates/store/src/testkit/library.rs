@@ -6,7 +6,7 @@ use super::media::{file, recording};
 use super::uploads::owner_with_device;
 use super::{at, HOUR, MINUTE};
 use crate::model::{
-    Clip, ClipKind, Cursor, DeleteBlobs, Deletion, Incident, IncidentType, JobState, LibraryFilter,
+    Clip, ClipKind, Cursor, DeleteBlobs, Deletion, Incident, IncidentKind, JobState, LibraryFilter,
     NewClip, NewDevice, PageRequest, Sidecar, TelemetrySummary, TombstoneKind, View,
     DELETE_BLOBS_JOB,
 };
@@ -159,24 +159,24 @@ pub async fn clip_listing_filters_and_pages(repo: Arc<dyn Repo>) {
     }
     assert_eq!(walked, all, "pages walk the list once, ties broken by id");
 
-    let types = |t: &[IncidentType]| LibraryFilter {
+    let types = |t: &[IncidentKind]| LibraryFilter {
         types: t.to_vec(),
         ..LibraryFilter::default()
     };
     assert_eq!(
-        ids(&repo, alice.id, types(&[IncidentType::HardBrake])).await,
+        ids(&repo, alice.id, types(&[IncidentKind::HardBrake])).await,
         vec![night_b.id, morning.id]
     );
     assert_eq!(
         ids(
             &repo,
             alice.id,
-            types(&[IncidentType::Collision, IncidentType::SharpTurn])
+            types(&[IncidentKind::Collision, IncidentKind::SharpTurn])
         )
         .await,
         vec![noon.id, night_a.id]
     );
-    assert!(ids(&repo, alice.id, types(&[IncidentType::SuddenStop]))
+    assert!(ids(&repo, alice.id, types(&[IncidentKind::SuddenStop]))
         .await
         .is_empty());
     let view = LibraryFilter {
@@ -287,7 +287,7 @@ pub async fn drive_listing_filters_and_clips(repo: Arc<dyn Repo>) {
     };
     assert_eq!(list(cabin).await, vec![first.drive_id]);
     let collisions = LibraryFilter {
-        types: vec![IncidentType::Collision],
+        types: vec![IncidentKind::Collision],
         ..LibraryFilter::default()
     };
     assert_eq!(list(collisions).await, vec![first.drive_id]);
