@@ -175,16 +175,14 @@ async fn update_device_text<E: Engine>(
 ) -> Result<Option<Device>> {
     engine
         .db()
-        .fetch_optional(
+        .optional(
             Sql::new(format!("{update} RETURNING {DEVICE_COLUMNS}"))
                 .arg(value)
                 .arg(user_id)
                 .arg(id),
+            device_from_row,
         )
-        .await?
-        .as_ref()
-        .map(device_from_row)
-        .transpose()
+        .await
 }
 
 #[async_trait]
@@ -212,13 +210,11 @@ impl<E: Engine> UserRepo for E {
 
     async fn user(&self, id: Uuid) -> Result<Option<User>> {
         self.db()
-            .fetch_optional(
+            .optional(
                 Sql::new(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).arg(id),
+                user_from_row,
             )
-            .await?
-            .as_ref()
-            .map(user_from_row)
-            .transpose()
+            .await
     }
 }
 
@@ -483,31 +479,25 @@ impl<E: Engine> DeviceRepo for E {
 
     async fn devices(&self, user_id: Uuid) -> Result<Vec<Device>> {
         self.db()
-            .fetch_all(
+            .all(
                 Sql::new(format!(
                     "SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id = $1 ORDER BY created_at, id"
                 ))
                 .arg(user_id),
-            )
-            .await?
-            .iter()
-            .map(device_from_row)
-            .collect()
+            device_from_row).await
     }
 
     async fn device(&self, user_id: Uuid, id: Uuid) -> Result<Option<Device>> {
         self.db()
-            .fetch_optional(
+            .optional(
                 Sql::new(format!(
                     "SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id = $1 AND id = $2"
                 ))
                 .arg(user_id)
                 .arg(id),
+                device_from_row,
             )
-            .await?
-            .as_ref()
-            .map(device_from_row)
-            .transpose()
+            .await
     }
 
     async fn rename_device(&self, user_id: Uuid, id: Uuid, name: &str) -> Result<Option<Device>> {
@@ -623,15 +613,13 @@ impl<E: Engine> DeviceRepo for E {
 
     async fn device_by_token(&self, token_hash: &[u8]) -> Result<Option<Device>> {
         self.db()
-            .fetch_optional(
+            .optional(
                 Sql::new(format!(
                     "SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = $1"
                 ))
                 .arg(token_hash),
+                device_from_row,
             )
-            .await?
-            .as_ref()
-            .map(device_from_row)
-            .transpose()
+            .await
     }
 }

@@ -101,7 +101,7 @@ impl<E: Engine> ArchiveRepo for E {
         limit: u32,
     ) -> Result<Vec<ArchiveCandidate>> {
         self.db()
-            .fetch_all(
+            .all(
                 Sql::new(
                     "SELECT id, user_id, end_at FROM drives
                      WHERE archived = FALSE AND end_at < $1
@@ -111,11 +111,9 @@ impl<E: Engine> ArchiveRepo for E {
                 .arg(ended_before)
                 .arg(now)
                 .arg(limit),
+                candidate_from_row,
             )
-            .await?
-            .iter()
-            .map(candidate_from_row)
-            .collect()
+            .await
     }
 
     async fn mark_drive_archived(&self, user_id: Uuid, drive_id: Uuid) -> Result<bool> {
@@ -177,21 +175,19 @@ impl<E: Engine> ArchiveRepo for E {
 
     async fn restore_request(&self, id: Uuid) -> Result<Option<Restore>> {
         self.db()
-            .fetch_optional(
+            .optional(
                 Sql::new(format!(
                     "SELECT {RESTORE_COLUMNS} FROM restores WHERE id = $1"
                 ))
                 .arg(id),
+                restore_from_row,
             )
-            .await?
-            .as_ref()
-            .map(restore_from_row)
-            .transpose()
+            .await
     }
 
     async fn restore_requests(&self, states: &[RestoreState], limit: u32) -> Result<Vec<Restore>> {
         self.db()
-            .fetch_all(
+            .all(
                 Sql::new(format!(
                     "SELECT {RESTORE_COLUMNS} FROM restores WHERE {}
                      ORDER BY requested_at, id LIMIT $2",
@@ -199,11 +195,9 @@ impl<E: Engine> ArchiveRepo for E {
                 ))
                 .arg(state_names(states))
                 .arg(limit),
+                restore_from_row,
             )
-            .await?
-            .iter()
-            .map(restore_from_row)
-            .collect()
+            .await
     }
 
     async fn approve_restore(
@@ -240,7 +234,7 @@ impl<E: Engine> ArchiveRepo for E {
 
     async fn deny_restore(&self, id: Uuid, now: DateTime<Utc>) -> Result<Option<Restore>> {
         self.db()
-            .fetch_optional(
+            .optional(
                 Sql::new(format!(
                     "UPDATE restores SET state = 'denied', decided_at = $2
                      WHERE id = $1 AND state = 'requested'
@@ -248,10 +242,8 @@ impl<E: Engine> ArchiveRepo for E {
                 ))
                 .arg(id)
                 .arg(now),
+                restore_from_row,
             )
-            .await?
-            .as_ref()
-            .map(restore_from_row)
-            .transpose()
+            .await
     }
 }

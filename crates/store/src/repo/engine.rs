@@ -55,6 +55,28 @@ pub(crate) trait Exec: Send {
             .await?
             .ok_or(Error::Database(sqlx::Error::RowNotFound))
     }
+
+    /// The first row of a query, if any, as a record (`read` decodes it).
+    async fn optional<T: Send>(
+        &mut self,
+        sql: Sql,
+        read: for<'r> fn(&'r Self::Row) -> Result<T>,
+    ) -> Result<Option<T>> {
+        self.fetch_optional(sql)
+            .await?
+            .as_ref()
+            .map(read)
+            .transpose()
+    }
+
+    /// All rows of a query, as records (`read` decodes each).
+    async fn all<T: Send>(
+        &mut self,
+        sql: Sql,
+        read: for<'r> fn(&'r Self::Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.fetch_all(sql).await?.iter().map(read).collect()
+    }
 }
 
 /// An explicit transaction: rolled back when dropped without [`Transaction::commit`].

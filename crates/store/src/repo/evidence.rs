@@ -168,20 +168,18 @@ impl<E: Engine> LedgerRepo for E {
 
     async fn ledger_entries(&self, after_seq: i64, limit: u32) -> Result<Vec<LedgerEntry>> {
         self.db()
-            .fetch_all(
+            .all(
                 Sql::new("SELECT * FROM ledger WHERE seq > $1 ORDER BY seq LIMIT $2")
                     .arg(after_seq)
                     .arg(limit),
+                ledger_from_row,
             )
-            .await?
-            .iter()
-            .map(ledger_from_row)
-            .collect()
+            .await
     }
 
     async fn stored_files(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<StoredFile>> {
         self.db()
-            .fetch_all(
+            .all(
                 Sql::new(
                     "SELECT * FROM (
                          SELECT kind, id AS object_id, user_id, sha256, size, blob_key
@@ -195,11 +193,9 @@ impl<E: Engine> LedgerRepo for E {
                 )
                 .arg(after)
                 .arg(limit),
+                stored_file_from_row,
             )
-            .await?
-            .iter()
-            .map(stored_file_from_row)
-            .collect()
+            .await
     }
 }
 
@@ -246,7 +242,7 @@ impl<E: Engine> ActivityRepo for E {
         limit: u32,
     ) -> Result<Vec<Activity>> {
         self.db()
-            .fetch_all(
+            .all(
                 Sql::new(
                     "SELECT * FROM clip_activity
                      WHERE user_id = $1 AND clip_id = $2 AND ($3 IS NULL OR id < $3)
@@ -256,10 +252,8 @@ impl<E: Engine> ActivityRepo for E {
                 .arg(clip_id)
                 .arg(before)
                 .arg(limit),
+                activity_from_row,
             )
-            .await?
-            .iter()
-            .map(activity_from_row)
-            .collect()
+            .await
     }
 }

@@ -156,12 +156,7 @@ impl<E: Engine> JobRepo for E {
         sql.push(&format!(
             " ORDER BY run_at, id LIMIT 1{skip_locked}) RETURNING {JOB_COLUMNS}"
         ));
-        self.db()
-            .fetch_optional(sql)
-            .await?
-            .as_ref()
-            .map(job_from_row)
-            .transpose()
+        self.db().optional(sql, job_from_row).await
     }
 
     async fn heartbeat(
@@ -236,13 +231,11 @@ impl<E: Engine> JobRepo for E {
 
     async fn job(&self, id: Uuid) -> Result<Option<Job>> {
         self.db()
-            .fetch_optional(
+            .optional(
                 Sql::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1")).arg(id),
+                job_from_row,
             )
-            .await?
-            .as_ref()
-            .map(job_from_row)
-            .transpose()
+            .await
     }
 
     async fn list_jobs(&self, states: &[JobState], limit: u32) -> Result<Vec<Job>> {
@@ -256,12 +249,7 @@ impl<E: Engine> JobRepo for E {
             sql.push(" WHERE ").push(&E::DIALECT.in_list("state", 2));
         }
         sql.push(" ORDER BY run_at, id LIMIT $1");
-        self.db()
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(job_from_row)
-            .collect()
+        self.db().all(sql, job_from_row).await
     }
 
     async fn count_jobs(&self) -> Result<JobCounts> {

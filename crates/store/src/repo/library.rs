@@ -71,35 +71,23 @@ pub trait LibraryRepo: Send + Sync {
 impl<E: Engine> LibraryRepo for E {
     async fn list_clips(&self, user_id: Uuid, page: &PageRequest) -> Result<Vec<Clip>> {
         let sql = clips_page(E::DIALECT, user_id, page);
-        self.db()
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(clip_from_row)
-            .collect()
+        self.db().all(sql, clip_from_row).await
     }
 
     async fn list_drives(&self, user_id: Uuid, page: &PageRequest) -> Result<Vec<Drive>> {
         let sql = drives_page(E::DIALECT, user_id, page);
-        self.db()
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(drive_from_row)
-            .collect()
+        self.db().all(sql, drive_from_row).await
     }
 
     async fn drive(&self, user_id: Uuid, id: Uuid) -> Result<Option<Drive>> {
         self.db()
-            .fetch_optional(
+            .optional(
                 Sql::new("SELECT * FROM drives WHERE user_id = $1 AND id = $2")
                     .arg(user_id)
                     .arg(id),
+                drive_from_row,
             )
-            .await?
-            .as_ref()
-            .map(drive_from_row)
-            .transpose()
+            .await
     }
 
     async fn clips_of_drives(&self, user_id: Uuid, drives: &[Drive]) -> Result<Vec<Clip>> {
@@ -107,11 +95,8 @@ impl<E: Engine> LibraryRepo for E {
             return Ok(Vec::new());
         }
         self.db()
-            .fetch_all(clips_of_drives_sql(user_id, drives))
-            .await?
-            .iter()
-            .map(clip_from_row)
-            .collect()
+            .all(clips_of_drives_sql(user_id, drives), clip_from_row)
+            .await
     }
 
     async fn incidents_of_drives(
@@ -123,11 +108,11 @@ impl<E: Engine> LibraryRepo for E {
             return Ok(Vec::new());
         }
         self.db()
-            .fetch_all(incidents_of_drives_sql(user_id, drives))
-            .await?
-            .iter()
-            .map(device_incident_from_row)
-            .collect()
+            .all(
+                incidents_of_drives_sql(user_id, drives),
+                device_incident_from_row,
+            )
+            .await
     }
 
     async fn sidecars_between(
@@ -146,12 +131,7 @@ impl<E: Engine> LibraryRepo for E {
         .arg(device_id)
         .arg(from)
         .arg(to);
-        self.db()
-            .fetch_all(sql)
-            .await?
-            .iter()
-            .map(sidecar_from_row)
-            .collect()
+        self.db().all(sql, sidecar_from_row).await
     }
 
     async fn delete_clip(&self, user_id: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<Deletion> {
@@ -242,7 +222,7 @@ impl<E: Engine> LibraryRepo for E {
 
     async fn tombstones(&self, user_id: Uuid, after: i64, limit: u32) -> Result<Vec<Tombstone>> {
         self.db()
-            .fetch_all(
+            .all(
                 Sql::new(
                     "SELECT * FROM tombstones WHERE user_id = $1 AND seq > $2
                      ORDER BY seq LIMIT $3",
@@ -250,11 +230,9 @@ impl<E: Engine> LibraryRepo for E {
                 .arg(user_id)
                 .arg(after)
                 .arg(limit),
+                tombstone_from_row,
             )
-            .await?
-            .iter()
-            .map(tombstone_from_row)
-            .collect()
+            .await
     }
 
     async fn blob_key_in_use(&self, key: &str) -> Result<bool> {
@@ -298,16 +276,14 @@ async fn tombstone<X: Exec>(
     kind: TombstoneKind,
     id: Uuid,
 ) -> Result<Option<Tombstone>> {
-    tx.fetch_optional(
+    tx.optional(
         Sql::new("SELECT * FROM tombstones WHERE user_id = $1 AND kind = $2 AND object_id = $3")
             .arg(user_id)
             .arg(kind.as_str())
             .arg(id),
+        tombstone_from_row,
     )
-    .await?
-    .as_ref()
-    .map(tombstone_from_row)
-    .transpose()
+    .await
 }
 
 /// Write the tombstone and queue the blob removal; the end of every deletion.

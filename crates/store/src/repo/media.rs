@@ -286,93 +286,81 @@ impl<E: Engine> MediaRepo for E {
 
     async fn recording(&self, user_id: Uuid, id: Uuid) -> Result<Option<Recording>> {
         self.db()
-            .fetch_optional(
+            .optional(
                 Sql::new("SELECT * FROM recordings WHERE user_id = $1 AND id = $2")
                     .arg(user_id)
                     .arg(id),
+                recording_from_row,
             )
-            .await?
-            .as_ref()
-            .map(recording_from_row)
-            .transpose()
+            .await
     }
 
     async fn clip(&self, user_id: Uuid, id: Uuid) -> Result<Option<Clip>> {
         self.db()
-            .fetch_optional(
+            .optional(
                 Sql::new(format!(
                     "SELECT t.*, {COVERING_DRIVE} FROM clips t WHERE user_id = $1 AND id = $2"
                 ))
                 .arg(user_id)
                 .arg(id),
+                clip_from_row,
             )
-            .await?
-            .as_ref()
-            .map(clip_from_row)
-            .transpose()
+            .await
     }
 
     async fn sidecar(&self, user_id: Uuid, id: Uuid) -> Result<Option<Sidecar>> {
         self.db()
-            .fetch_optional(
+            .optional(
                 Sql::new(format!(
                     "SELECT t.*, {COVERING_DRIVE} FROM sidecars t WHERE user_id = $1 AND id = $2"
                 ))
                 .arg(user_id)
                 .arg(id),
+                sidecar_from_row,
             )
-            .await?
-            .as_ref()
-            .map(sidecar_from_row)
-            .transpose()
+            .await
     }
 
     async fn drives(&self, user_id: Uuid, limit: u32) -> Result<Vec<Drive>> {
         self.db()
-            .fetch_all(
+            .all(
                 Sql::new(
                     "SELECT * FROM drives WHERE user_id = $1
                      ORDER BY start_at DESC, id DESC LIMIT $2",
                 )
                 .arg(user_id)
                 .arg(limit),
+                drive_from_row,
             )
-            .await?
-            .iter()
-            .map(drive_from_row)
-            .collect()
+            .await
     }
 
     async fn clips(&self, user_id: Uuid, limit: u32) -> Result<Vec<Clip>> {
         self.db()
-            .fetch_all(
+            .all(
                 Sql::new(format!(
                     "SELECT t.*, {COVERING_DRIVE} FROM clips t WHERE user_id = $1
                      ORDER BY start_at DESC, id DESC LIMIT $2"
                 ))
                 .arg(user_id)
                 .arg(limit),
+                clip_from_row,
             )
-            .await?
-            .iter()
-            .map(clip_from_row)
-            .collect()
+            .await
     }
 
     async fn drive_recordings(&self, user_id: Uuid, drive_id: Uuid) -> Result<Vec<Recording>> {
         self.db()
-            .fetch_all(
+            .all(
                 Sql::new(
                     "SELECT * FROM recordings WHERE user_id = $1 AND drive_id = $2
                      ORDER BY start_at, view, id",
                 )
                 .arg(user_id)
                 .arg(drive_id),
+                recording_from_row,
             )
-            .await?
-            .iter()
-            .map(recording_from_row)
-            .collect()
+            .await
     }
 
     async fn nearest_recording(
@@ -383,7 +371,7 @@ impl<E: Engine> MediaRepo for E {
         at: DateTime<Utc>,
     ) -> Result<Option<Recording>> {
         self.db()
-            .fetch_optional(
+            .optional(
                 Sql::new(format!(
                     "SELECT * FROM recordings WHERE user_id = $1 AND device_id = $2 AND view = $3
                          AND kind = 'recording' AND original_size IS NULL
@@ -394,10 +382,8 @@ impl<E: Engine> MediaRepo for E {
                 .arg(device_id)
                 .arg(view.as_str())
                 .arg(at),
+                recording_from_row,
             )
-            .await?
-            .as_ref()
-            .map(recording_from_row)
-            .transpose()
+            .await
     }
 }

@@ -64,27 +64,25 @@ impl<E: Engine> ShareRepo for E {
 
     async fn clip_shares(&self, user_id: Uuid, clip_id: Uuid) -> Result<Vec<Share>> {
         self.db()
-            .fetch_all(
+            .all(
                 Sql::new(
                     "SELECT * FROM shares WHERE user_id = $1 AND clip_id = $2
                      ORDER BY created_at, id",
                 )
                 .arg(user_id)
                 .arg(clip_id),
+                share_from_row,
             )
-            .await?
-            .iter()
-            .map(share_from_row)
-            .collect()
+            .await
     }
 
     async fn share_by_token(&self, token_hash: &[u8]) -> Result<Option<Share>> {
         self.db()
-            .fetch_optional(Sql::new("SELECT * FROM shares WHERE token_hash = $1").arg(token_hash))
-            .await?
-            .as_ref()
-            .map(share_from_row)
-            .transpose()
+            .optional(
+                Sql::new("SELECT * FROM shares WHERE token_hash = $1").arg(token_hash),
+                share_from_row,
+            )
+            .await
     }
 
     async fn revoke_share(&self, user_id: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<bool> {

@@ -78,15 +78,13 @@ impl<E: Engine> UploadRepo for E {
 
     async fn upload(&self, user_id: Uuid, id: Uuid) -> Result<Option<Upload>> {
         self.db()
-            .fetch_optional(
+            .optional(
                 Sql::new("SELECT * FROM uploads WHERE id = $1 AND user_id = $2")
                     .arg(id)
                     .arg(user_id),
+                upload_from_row,
             )
-            .await?
-            .as_ref()
-            .map(upload_from_row)
-            .transpose()
+            .await
     }
 
     async fn record_progress(
@@ -130,17 +128,15 @@ impl<E: Engine> UploadRepo for E {
 
     async fn expired_uploads(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Upload>> {
         self.db()
-            .fetch_all(
+            .all(
                 Sql::new(
                     "SELECT * FROM uploads WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2",
                 )
                 .arg(now)
                 .arg(limit),
+                upload_from_row,
             )
-            .await?
-            .iter()
-            .map(upload_from_row)
-            .collect()
+            .await
     }
 
     async fn fail_upload(&self, user_id: Uuid, id: Uuid, reason: &str) -> Result<()> {
@@ -157,11 +153,11 @@ impl<E: Engine> UploadRepo for E {
 
     async fn upload_by_id(&self, id: Uuid) -> Result<Option<Upload>> {
         self.db()
-            .fetch_optional(Sql::new("SELECT * FROM uploads WHERE id = $1").arg(id))
-            .await?
-            .as_ref()
-            .map(upload_from_row)
-            .transpose()
+            .optional(
+                Sql::new("SELECT * FROM uploads WHERE id = $1").arg(id),
+                upload_from_row,
+            )
+            .await
     }
 
     async fn multipart_in_use(&self, multipart_id: &str) -> Result<bool> {
