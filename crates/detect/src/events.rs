@@ -3,7 +3,7 @@
 //! are cut from.
 //!
 //! The kinds are the shared [`dashvault_domain::IncidentKind`]; the detector finds the six
-//! of [`IncidentKind::ALL`] (never `camera_event`, which is the camera's own mark), each by
+//! of [`IncidentKind::MOTION`] (never `camera_event`, which is the camera's own mark), each by
 //! this criterion:
 //! - `hard_brake`: deceleration along the forward axis above `hard_brake_g`, the
 //!   horizontal acceleration pointing within 45° of backward (nearer the side it is

@@ -9,7 +9,7 @@ use std::str::FromStr;
 /// server's JSON and upload metadata, the store's rows and the simulator's command line
 /// all spell the kinds so.
 ///
-/// The first six are kinds of motion, the ones [`IncidentKind::ALL`] lists: the detector
+/// The first six are kinds of motion, the ones [`IncidentKind::MOTION`] lists: the detector
 /// finds them in the G-sensor's signal and the simulator drives them.
 /// [`IncidentKind::CameraEvent`] is not motion: it marks a recording that the camera
 /// itself flagged and in which nothing was detected. Each kind has one bit in a clip's
@@ -37,8 +37,8 @@ pub enum IncidentKind {
 impl IncidentKind {
     /// The six kinds of motion, in a fixed order: what the detector finds and the
     /// simulator drives (not [`IncidentKind::CameraEvent`]; see
-    /// [`IncidentKind::WITH_CAMERA_EVENT`] for every kind).
-    pub const ALL: [Self; 6] = [
+    /// [`IncidentKind::ALL`] for every kind).
+    pub const MOTION: [Self; 6] = [
         Self::HardBrake,
         Self::SuddenStop,
         Self::HardAccel,
@@ -48,8 +48,8 @@ impl IncidentKind {
     ];
 
     /// Every kind a clip can be marked with, in bit order: the six of
-    /// [`IncidentKind::ALL`], then [`IncidentKind::CameraEvent`].
-    pub const WITH_CAMERA_EVENT: [Self; 7] = [
+    /// [`IncidentKind::MOTION`], then [`IncidentKind::CameraEvent`].
+    pub const ALL: [Self; 7] = [
         Self::HardBrake,
         Self::SuddenStop,
         Self::HardAccel,
@@ -77,14 +77,12 @@ impl IncidentKind {
         self.as_str()
     }
 
-    /// The kind of a contract name (any of [`IncidentKind::WITH_CAMERA_EVENT`]).
+    /// The kind of a contract name (any of [`IncidentKind::ALL`]).
     pub fn parse(name: &str) -> Option<Self> {
-        Self::WITH_CAMERA_EVENT
-            .into_iter()
-            .find(|k| k.as_str() == name)
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
     }
 
-    /// Whether it is a kind of motion (one of [`IncidentKind::ALL`]).
+    /// Whether it is a kind of motion (one of [`IncidentKind::MOTION`]).
     pub fn is_motion(self) -> bool {
         self != Self::CameraEvent
     }
@@ -117,10 +115,7 @@ pub struct UnknownIncidentKind(pub String);
 
 impl fmt::Display for UnknownIncidentKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = IncidentKind::WITH_CAMERA_EVENT
-            .iter()
-            .map(|k| k.as_str())
-            .collect();
+        let names: Vec<&str> = IncidentKind::ALL.iter().map(|k| k.as_str()).collect();
         write!(
             f,
             "unknown incident kind `{}`: use one of {}",
@@ -146,7 +141,7 @@ mod tests {
 
     #[test]
     fn names_round_trip_through_serde_parse_and_display() {
-        for kind in IncidentKind::WITH_CAMERA_EVENT {
+        for kind in IncidentKind::ALL {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{kind}\""));
             assert_eq!(serde_json::from_str::<IncidentKind>(&json).unwrap(), kind);
@@ -154,10 +149,10 @@ mod tests {
             assert_eq!(kind.as_str().parse::<IncidentKind>(), Ok(kind));
         }
         assert_eq!(
-            serde_json::to_string(&IncidentKind::ALL).unwrap(),
+            serde_json::to_string(&IncidentKind::MOTION).unwrap(),
             r#"["hard_brake","sudden_stop","hard_accel","sharp_turn","swerve","collision"]"#
         );
-        assert!(IncidentKind::ALL.iter().all(|k| k.is_motion()));
+        assert!(IncidentKind::MOTION.iter().all(|k| k.is_motion()));
         assert!(!IncidentKind::CameraEvent.is_motion());
         let err = "drift".parse::<IncidentKind>().unwrap_err().to_string();
         assert!(
@@ -168,10 +163,7 @@ mod tests {
 
     #[test]
     fn bits_follow_the_stored_order() {
-        let bits: Vec<i64> = IncidentKind::WITH_CAMERA_EVENT
-            .iter()
-            .map(|k| k.bit())
-            .collect();
+        let bits: Vec<i64> = IncidentKind::ALL.iter().map(|k| k.bit()).collect();
         assert_eq!(bits, [1, 2, 4, 8, 16, 32, 64]);
         assert_eq!(
             IncidentKind::mask_of(["hard_brake", "collision", "nope", "camera_event"]),

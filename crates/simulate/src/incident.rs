@@ -8,18 +8,18 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 
 /// What happens at an incident: one of the shared kinds of motion
-/// ([`IncidentKind::ALL`]); what the simulator makes of each is told by the function that
+/// ([`IncidentKind::MOTION`]); what the simulator makes of each is told by the function that
 /// drives it (`drive::scripted`).
 pub use dashvault_domain::IncidentKind;
 
 /// The kind of motion named `text` (`camera_event` is the camera's own mark, not a motion
 /// to simulate).
 fn parse_kind(text: &str) -> Result<IncidentKind, Error> {
-    IncidentKind::ALL
+    IncidentKind::MOTION
         .into_iter()
         .find(|k| k.name() == text)
         .ok_or_else(|| {
-            let names: Vec<&str> = IncidentKind::ALL.iter().map(|k| k.name()).collect();
+            let names: Vec<&str> = IncidentKind::MOTION.iter().map(|k| k.name()).collect();
             Error::Options(format!(
                 "unknown incident `{text}`: use one of {}",
                 names.join(", ")

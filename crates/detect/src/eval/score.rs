@@ -74,7 +74,7 @@ pub struct EvalReport {
     pub runs: usize,
     /// Minutes of driving processed, over all runs.
     pub minutes: f64,
-    /// One score per event kind, in [`IncidentKind::ALL`] order.
+    /// One score per event kind, in [`IncidentKind::MOTION`] order.
     pub classes: Vec<ClassScore>,
     /// Calm manoeuvres seen (over all runs).
     pub calm: usize,
@@ -91,7 +91,7 @@ impl Default for EvalReport {
         EvalReport {
             runs: 0,
             minutes: 0.0,
-            classes: IncidentKind::ALL
+            classes: IncidentKind::MOTION
                 .iter()
                 .map(|&k| ClassScore::new(k))
                 .collect(),

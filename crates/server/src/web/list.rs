@@ -58,7 +58,7 @@ async fn render(
             items => page.items,
             more => form.next_page(path, page.next_cursor),
             filtered => form.filtered(),
-            types => IncidentKind::WITH_CAMERA_EVENT.map(IncidentKind::as_str),
+            types => IncidentKind::ALL.map(IncidentKind::as_str),
             devices,
             form,
         },

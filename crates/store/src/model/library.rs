@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 /// The incident kinds a clip can be marked with: the shared kinds. Each has one bit in a
 /// clip's stored `incident_mask` ([`IncidentKind::bit`]), so listings filter by type
-/// without reading the incidents' JSON; [`IncidentKind::WITH_CAMERA_EVENT`] lists them in
+/// without reading the incidents' JSON; [`IncidentKind::ALL`] lists them in
 /// bit order.
 pub use dashvault_domain::IncidentKind;
 
