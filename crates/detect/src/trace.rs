@@ -62,20 +62,23 @@ impl Trace {
     /// `parked` is 1 on rows the camera recorded in its parking mode (or with the
     /// ignition off) and 0 otherwise; consecutive 1 rows make one [`Trace::parked`] span.
     pub fn from_csv<R: BufRead>(reader: R) -> Result<Trace> {
-        let mut lines = reader.lines();
-        let header = match lines.next() {
-            Some(line) => line?,
-            None => return Ok(Trace::default()),
-        };
+        let mut rows = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(true)
+            .from_reader(reader);
+        let header = rows.headers().map_err(csv_error)?.clone();
+        if header.is_empty() {
+            return Ok(Trace::default());
+        }
         let columns = Columns::from_header(&header)?;
         let mut trace = Trace::default();
         let mut was_parked = false;
-        for (i, line) in lines.enumerate() {
-            let line = line?;
-            if line.trim().is_empty() {
+        for row in rows.records() {
+            let row = row.map_err(csv_error)?;
+            if row.iter().all(str::is_empty) {
                 continue;
             }
-            let (t, parked) = columns.read_row(&line, i + 2, &mut trace)?;
+            let (t, parked) = columns.read_row(&row, csv_line(row.position()), &mut trace)?;
             match (parked, was_parked, trace.parked.last_mut()) {
                 (true, true, Some(span)) => span[1] = t,
                 (true, _, _) => trace.parked.push([t, t]),
@@ -186,14 +189,29 @@ struct Columns {
     parked: Option<usize>,
 }
 
+/// The 1-based line of a place in a CSV file (0 when unknown).
+pub(crate) fn csv_line(position: Option<&csv::Position>) -> usize {
+    position.map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX))
+}
+
+/// A CSV file that can not be read as rows (not UTF-8, an unreadable file), at its line.
+fn csv_error(e: csv::Error) -> DetectError {
+    DetectError::Csv {
+        line: csv_line(e.position()),
+        message: e.to_string(),
+    }
+}
+
 impl Columns {
-    fn from_header(header: &str) -> Result<Columns> {
-        let names: Vec<&str> = header.split(',').map(str::trim).collect();
-        let find = |name: &str| names.iter().position(|n| n.eq_ignore_ascii_case(name));
+    fn from_header(header: &csv::StringRecord) -> Result<Columns> {
+        let find = |name: &str| header.iter().position(|n| n.eq_ignore_ascii_case(name));
         let need = |name: &str| {
             find(name).ok_or_else(|| DetectError::Csv {
                 line: 1,
-                message: format!("no `{name}` column in header `{header}`"),
+                message: format!(
+                    "no `{name}` column in header `{}`",
+                    header.iter().collect::<Vec<_>>().join(",")
+                ),
             })
         };
         let gyro = match (find("gx"), find("gy"), find("gz")) {
@@ -216,10 +234,14 @@ impl Columns {
     }
 
     /// Adds the row's readings to `trace`; returns its time and whether it is parked.
-    fn read_row(&self, line: &str, number: usize, trace: &mut Trace) -> Result<(f64, bool)> {
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+    fn read_row(
+        &self,
+        row: &csv::StringRecord,
+        number: usize,
+        trace: &mut Trace,
+    ) -> Result<(f64, bool)> {
         let cell = |i: usize| -> Result<Option<f64>> {
-            match cells.get(i).copied().unwrap_or("") {
+            match row.get(i).unwrap_or("") {
                 "" => Ok(None),
                 text => text.parse().map(Some).map_err(|_| DetectError::Csv {
                     line: number,

@@ -75,7 +75,7 @@
 
 use crate::error::{DetectError, Result};
 use crate::events::{Event, IncidentKind};
-use crate::trace::Trace;
+use crate::trace::{csv_line, Trace};
 use crate::vector::{mat_vec, M3};
 use dashvault_media::telemetry::Vec3Sample;
 use std::f64::consts::{FRAC_PI_2, PI, TAU};
@@ -414,26 +414,34 @@ fn read_text(path: &Path) -> Result<String> {
 /// `firstCollectionUptimeNanos` from `viagem.json`: the labels' time origin.
 fn read_origin(path: &Path) -> Result<i64> {
     let text = read_text(path)?;
-    let key = "\"firstCollectionUptimeNanos\"";
-    let value = text
-        .find(key)
-        .and_then(|i| text.get(i + key.len()..))
-        .map(|rest| rest.trim_start().trim_start_matches(':').trim_start())
-        .map(|rest| {
-            rest.chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>()
+    let trip: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| dataset_error(path, format!("not JSON: {e}")))?;
+    trip["firstCollectionUptimeNanos"]
+        .as_i64()
+        .ok_or_else(|| dataset_error(path, "no firstCollectionUptimeNanos"))
+}
+
+/// The rows of a dataset CSV after its header, each with its 1-based line.
+fn csv_rows(path: &Path) -> Result<Vec<(usize, csv::StringRecord)>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| dataset_error(path, format!("cannot read: {e}")))?;
+    reader
+        .records()
+        .map(|row| {
+            let row = row.map_err(|e| dataset_error(path, e.to_string()))?;
+            Ok((csv_line(row.position()), row))
         })
-        .and_then(|digits| digits.parse().ok());
-    value.ok_or_else(|| dataset_error(path, "no firstCollectionUptimeNanos"))
+        .collect()
 }
 
 /// A sensor file: `timestamp,uptimeNanos,x,y,z`, times relative to `origin` (ns).
 fn read_sensor(path: &Path, origin: i64) -> Result<Vec<Vec3Sample>> {
-    let text = read_text(path)?;
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate().skip(1) {
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+    for (line, row) in csv_rows(path)? {
+        let fields: Vec<&str> = row.iter().collect();
         let parsed = match fields.as_slice() {
             [_, nanos, x, y, z] => nanos.parse::<i64>().ok().zip((|| {
                 Some([x.parse().ok()?, y.parse().ok()?, z.parse().ok()?])
@@ -442,7 +450,7 @@ fn read_sensor(path: &Path, origin: i64) -> Result<Vec<Vec3Sample>> {
             _ => None,
         };
         let (nanos, v) =
-            parsed.ok_or_else(|| dataset_error(path, format!("line {}: malformed", i + 1)))?;
+            parsed.ok_or_else(|| dataset_error(path, format!("line {line}: malformed")))?;
         out.push(Vec3Sample {
             t: (nanos - origin) as f64 / 1e9,
             v,
@@ -453,11 +461,10 @@ fn read_sensor(path: &Path, origin: i64) -> Result<Vec<Vec3Sample>> {
 
 /// `groundTruth.csv`: `evento, inicio, fim`, then `label,start,end` rows.
 fn read_labels(path: &Path) -> Result<Vec<Label>> {
-    let text = read_text(path)?;
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate().skip(1) {
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        let bad = |what: &str| dataset_error(path, format!("line {}: {what}", i + 1));
+    for (line, row) in csv_rows(path)? {
+        let fields: Vec<&str> = row.iter().collect();
+        let bad = |what: &str| dataset_error(path, format!("line {line}: {what}"));
         match fields.as_slice() {
             [] | [""] => continue,
             [name, start, end] => out.push(Label {
