@@ -9,7 +9,8 @@
 use anyhow::Context;
 use clap::Subcommand;
 use dashvault_detect::eval::{
-    leave_one_trip_out, load_trips, total, Conversion, EvalOptions, LabelledTrip, Mount,
+    leave_one_trip_out, load_trips, total, BetweenLabelsList, Conversion, EvalOptions,
+    LabelledTrip, Mount,
 };
 use dashvault_detect::{Detection, Detector, Thresholds, Trace};
 use dashvault_media::telemetry::read_telemetry;
@@ -128,7 +129,13 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<()> {
                 for fold in folds.iter().filter(|f| f.conversion == conversion) {
                     println!("{fold}");
                 }
-                println!("{}", total(&folds, conversion));
+                let report = total(&folds, conversion);
+                println!("{report}");
+                println!(
+                    "\ndetections between labels, one line per manoeuvre (`detect convert` \
+                     writes the trip to look them up in):\n{}",
+                    BetweenLabelsList(&report)
+                );
             }
             Ok(())
         }

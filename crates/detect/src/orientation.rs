@@ -172,16 +172,17 @@ impl Segment {
         let smooth = moving_average(&accel, smooth_half);
         let gyro = resample(&trace.gyro, &grid).map(|g| moving_average(&g, smooth_half));
         let gravity = estimate_gravity(&smooth, gyro.as_deref(), &grid);
-        let dynamic = smooth
-            .iter()
-            .zip(&gravity)
-            .map(|(&a, &g)| sub(a, g))
-            .collect();
+        let force = Force::new(&smooth, &grid);
+        // An hour is 180 000 samples a vector: each is turned into the next in place.
+        let mut dynamic = smooth;
+        for (a, &g) in dynamic.iter_mut().zip(&gravity) {
+            *a = sub(*a, g);
+        }
         let up: Vec<V3> = gravity
-            .iter()
-            .map(|&g| unit(g).unwrap_or([0.0, 0.0, 1.0]))
+            .into_iter()
+            .map(|g| unit(g).unwrap_or([0.0, 0.0, 1.0]))
             .collect();
-        let yaw = gyro.map(|gyro| gyro.iter().zip(&up).map(|(&w, &u)| dot(w, u)).collect());
+        let yaw = gyro.map(|gyro| gyro.into_iter().zip(&up).map(|(w, &u)| dot(w, u)).collect());
         let road_noise = road_noise(&accel, grid.steps(BLOCK_S));
         // Independent samples in a span: the input's, when it is slower than the grid.
         let first = trace.accel.partition_point(|s| s.t < start);
@@ -191,7 +192,7 @@ impl Segment {
         Some(Segment {
             noise_tolerance: noise_tolerance(&road_noise, span_samples),
             road_noise,
-            force: Force::new(&smooth, &grid),
+            force,
             parked: trace.parked.clone(),
             speed: resample_speed(&trace.speed, &grid),
             grid,

@@ -116,6 +116,9 @@ pub(crate) fn resample(samples: &[Vec3Sample], grid: &Grid) -> Option<Vec<V3>> {
 /// Speed at each grid instant, linearly interpolated between fixes no more than
 /// [`MAX_SPEED_GAP_S`] apart; `None` where unknown. `None` overall if no speed is known.
 pub(crate) fn resample_speed(samples: &[SpeedSample], grid: &Grid) -> Option<Vec<Option<f64>>> {
+    if samples.is_empty() {
+        return None;
+    }
     let mut out = Vec::with_capacity(grid.n);
     let mut j = 0;
     for i in 0..grid.n {

@@ -67,6 +67,31 @@ impl ClassScore {
     }
 }
 
+/// One manoeuvre between labels that some mounts detected: what the detections per hour
+/// of unlabelled driving are, so that each can be looked up in the recording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BetweenLabels {
+    /// The trip it is on.
+    pub trip: String,
+    /// What was detected.
+    pub kind: IncidentKind,
+    /// Earliest start and latest end over the mounts, s on the trip's clock.
+    pub start: f64,
+    /// See `start`.
+    pub end: f64,
+    /// How many mounts detected it.
+    pub mounts: usize,
+    /// Largest peak over those mounts, g.
+    pub peak_g: f64,
+}
+
+impl BetweenLabels {
+    /// Whether a detection of `kind` over `start..=end` on `trip` is this manoeuvre.
+    fn same(&self, trip: &str, kind: IncidentKind, start: f64, end: f64) -> bool {
+        self.trip == trip && self.kind == kind && start <= self.end && end >= self.start
+    }
+}
+
 /// The result of an evaluation over trips × mount rotations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalReport {
@@ -84,6 +109,8 @@ pub struct EvalReport {
     /// gives a swerve it cannot tell from a turn (no gyroscope, no speed), so the right
     /// clip is cut; counted as a miss in the swerve's recall and a false sharp turn.
     pub swerves_as_turns: usize,
+    /// The detections between labels, one entry per manoeuvre, in trip and time order.
+    pub between_labels: Vec<BetweenLabels>,
 }
 
 impl Default for EvalReport {
@@ -98,6 +125,7 @@ impl Default for EvalReport {
             calm: 0,
             calm_flagged: 0,
             swerves_as_turns: 0,
+            between_labels: Vec::new(),
         }
     }
 }
@@ -139,9 +167,45 @@ impl EvalReport {
             mine.correct += theirs.correct;
             mine.unlabelled += theirs.unlabelled;
         }
+        for b in &other.between_labels {
+            self.note_between_labels(&b.trip, b.kind, b.start, b.end, b.peak_g, b.mounts);
+        }
     }
 
-    fn score(&mut self, labels: &[Label], events: &[Event]) {
+    /// Counts a detection between labels toward the manoeuvre it overlaps, or as a new one.
+    fn note_between_labels(
+        &mut self,
+        trip: &str,
+        kind: IncidentKind,
+        start: f64,
+        end: f64,
+        peak_g: f64,
+        mounts: usize,
+    ) {
+        let same = |b: &&mut BetweenLabels| b.same(trip, kind, start, end);
+        match self.between_labels.iter_mut().find(same) {
+            Some(b) => {
+                b.start = b.start.min(start);
+                b.end = b.end.max(end);
+                b.mounts += mounts;
+                b.peak_g = b.peak_g.max(peak_g);
+            }
+            None => {
+                self.between_labels.push(BetweenLabels {
+                    trip: trip.to_string(),
+                    kind,
+                    start,
+                    end,
+                    mounts,
+                    peak_g,
+                });
+                self.between_labels
+                    .sort_by(|a, b| a.trip.cmp(&b.trip).then(a.start.total_cmp(&b.start)));
+            }
+        }
+    }
+
+    fn score(&mut self, trip: &str, labels: &[Label], events: &[Event]) {
         for label in labels {
             match label.manoeuvre.kind() {
                 Some(expected) => {
@@ -175,6 +239,7 @@ impl EvalReport {
             if let Some(c) = self.classes.iter_mut().find(|c| c.kind == e.kind) {
                 if near.is_empty() {
                     c.unlabelled += 1;
+                    self.note_between_labels(trip, e.kind, e.start, e.end, e.peak_g, 1);
                 } else {
                     c.detections += 1;
                     c.correct += usize::from(correct);
@@ -249,6 +314,32 @@ impl fmt::Display for EvalReport {
     }
 }
 
+/// The detections between labels, one line per manoeuvre, for looking them up.
+pub struct BetweenLabelsList<'a>(pub &'a EvalReport);
+
+impl fmt::Display for BetweenLabelsList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:<5} {:>8} {:>8} {:<12} {:>7} {:>7}",
+            "trip", "start s", "end s", "kind", "mounts", "peak g"
+        )?;
+        for b in &self.0.between_labels {
+            writeln!(
+                f,
+                "{:<5} {:>8.1} {:>8.1} {:<12} {:>7} {:>7.2}",
+                b.trip,
+                b.start,
+                b.end,
+                b.kind.name(),
+                b.mounts,
+                b.peak_g
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// How to run an evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EvalOptions {
@@ -287,7 +378,7 @@ pub fn evaluate(
         for r in 0..options.rotations {
             let mount = Mount::random(options.seed.wrapping_add(r as u64));
             let detection = detect(&mount.apply(&car), thresholds)?;
-            report.score(&trip.labels, &detection.events);
+            report.score(&trip.name, &trip.labels, &detection.events);
             report.runs += 1;
             if let (Some(a), Some(b)) = (car.accel.first(), car.accel.last()) {
                 report.minutes += (b.t - a.t) / 60.0;

@@ -59,6 +59,18 @@ fn held_out_trips_meet_targets_when_tilt_corrected() {
         0,
         "no real trip has a collision\n{report}"
     );
+    // Every detection between labels is listed, once per manoeuvre, for looking it up.
+    let unlabelled: usize = report.classes.iter().map(|c| c.unlabelled).sum();
+    let listed: usize = report.between_labels.iter().map(|b| b.mounts).sum();
+    assert_eq!(listed, unlabelled, "{report}");
+    assert!(
+        report
+            .between_labels
+            .iter()
+            .all(|b| b.mounts <= ROTATIONS && b.start <= b.end),
+        "{:?}",
+        report.between_labels
+    );
 }
 
 #[test]
