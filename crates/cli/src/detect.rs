@@ -53,6 +53,10 @@ pub enum DetectCommand {
         /// Drop the gyroscope, as with a BlackVue `.3gf`.
         #[arg(long)]
         accel_only: bool,
+        /// Drive the trips in a mirror: every left turn and lane change a right one and
+        /// the reverse (the trips have no lane change to the left).
+        #[arg(long)]
+        mirrored: bool,
     },
     /// Write a labelled trip as a dashcam records it, as CSV (t, ax, ay, az, gx, gy, gz)
     /// on standard output: the input `eval` scores.
@@ -99,6 +103,7 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<()> {
             seed,
             thresholds,
             accel_only,
+            mirrored,
         } => {
             anyhow::ensure!(rotations > 0, "--rotations must be at least 1");
             let thresholds_file = thresholds;
@@ -108,18 +113,24 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<()> {
                 rotations,
                 seed,
                 accel_only,
+                mirrored,
             };
             // The levels are given (defaults or a file), so no trip chooses them.
             let folds = leave_one_trip_out(&trips, |_others| thresholds.clone(), &options)?;
             println!(
                 "leave-one-trip-out: each trip scored with levels chosen without it ({}), \
-                 {rotations} random mounts per trip{}",
+                 {rotations} random mounts per trip{}{}",
                 match thresholds_file {
                     Some(path) => format!("from {}", path.display()),
                     None => "the defaults: published levels and physics".to_string(),
                 },
                 if accel_only {
                     ", accelerometer only"
+                } else {
+                    ""
+                },
+                if mirrored {
+                    ", driven in a mirror (left for right)"
                 } else {
                     ""
                 }

@@ -167,6 +167,17 @@ impl Manoeuvre {
         }
     }
 
+    /// The same manoeuvre driven in a mirror: left for right.
+    pub fn mirrored(self) -> Manoeuvre {
+        match self {
+            Manoeuvre::LeftTurn => Manoeuvre::RightTurn,
+            Manoeuvre::RightTurn => Manoeuvre::LeftTurn,
+            Manoeuvre::LeftLaneChange => Manoeuvre::RightLaneChange,
+            Manoeuvre::RightLaneChange => Manoeuvre::LeftLaneChange,
+            other => other,
+        }
+    }
+
     /// Direction of the mean horizontal acceleration in the car frame (radians from
     /// forward, counter-clockwise), for manoeuvres that have one.
     fn direction(self) -> Option<f64> {
@@ -192,6 +203,14 @@ pub struct Label {
 }
 
 impl Label {
+    /// The label of the same manoeuvre driven in a mirror (see [`mirror`]).
+    pub fn mirrored(self) -> Label {
+        Label {
+            manoeuvre: self.manoeuvre.mirrored(),
+            ..self
+        }
+    }
+
     fn overlaps(&self, e: &Event) -> bool {
         e.start <= self.end + MATCH_TOLERANCE_S && e.end >= self.start - MATCH_TOLERANCE_S
     }
@@ -490,6 +509,29 @@ pub fn load_trips(dirs: &[PathBuf]) -> Result<Vec<LabelledTrip>> {
     dirs.iter().map(|d| LabelledTrip::load(d)).collect()
 }
 
+/// A car-frame trace as the same drive, driven in a mirror, records it: every left turn
+/// and lane change a right one and the reverse (the car's left axis and its yaw reversed;
+/// the angular rate is a pseudovector, so its roll reverses too and its pitch stays).
+/// The trips hold no lane change to the left and six turns each way: their mirror images
+/// check that the detector does not lean to one side.
+pub fn mirror(trace: &Trace) -> Trace {
+    let flip = |samples: &[Vec3Sample], signs: [f64; 3]| -> Vec<Vec3Sample> {
+        samples
+            .iter()
+            .map(|s| Vec3Sample {
+                t: s.t,
+                v: [s.v[0] * signs[0], s.v[1] * signs[1], s.v[2] * signs[2]],
+            })
+            .collect()
+    };
+    Trace {
+        accel: flip(&trace.accel, [1.0, -1.0, 1.0]),
+        gyro: flip(&trace.gyro, [-1.0, 1.0, -1.0]),
+        speed: trace.speed.clone(),
+        parked: trace.parked.clone(),
+    }
+}
+
 /// A rigid rotation from the car's axes to the device's.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Mount(M3);
@@ -564,8 +606,10 @@ fn splitmix64(state: &mut u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{interpolate, Mount};
+    use super::{interpolate, mirror, Manoeuvre, Mount};
+    use crate::trace::Trace;
     use crate::vector::{cross, dot};
+    use dashvault_media::telemetry::Vec3Sample;
 
     #[test]
     fn random_mounts_are_rotations_and_depend_on_the_seed() {
@@ -585,6 +629,26 @@ mod tests {
             assert_eq!(m, Mount::random(seed));
         }
         assert_ne!(Mount::random(1), Mount::random(2));
+    }
+
+    #[test]
+    fn a_mirror_turns_left_into_right() {
+        let sample = |v| Vec3Sample { t: 0.0, v };
+        let trace = Trace {
+            // Turning left (yaw up) while rolling right, pulled to the left.
+            accel: vec![sample([1.0, 2.0, 9.8])],
+            gyro: vec![sample([0.1, 0.2, 0.5])],
+            ..Trace::default()
+        };
+        let mirrored = mirror(&trace);
+        assert_eq!(mirrored.accel[0].v, [1.0, -2.0, 9.8]);
+        assert_eq!(mirrored.gyro[0].v, [-0.1, 0.2, -0.5]);
+        assert_eq!(mirror(&mirrored).gyro[0].v, trace.gyro[0].v);
+        assert_eq!(
+            Manoeuvre::LeftLaneChange.mirrored(),
+            Manoeuvre::RightLaneChange
+        );
+        assert_eq!(Manoeuvre::Brake.mirrored(), Manoeuvre::Brake);
     }
 
     #[test]

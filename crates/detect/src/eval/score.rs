@@ -349,6 +349,9 @@ pub struct EvalOptions {
     pub seed: u64,
     /// Drop the gyroscope, as with a BlackVue `.3gf` (accelerometer only).
     pub accel_only: bool,
+    /// Drive every trip in a mirror ([`super::mirror`]): left turns and lane changes
+    /// for right ones.
+    pub mirrored: bool,
 }
 
 impl Default for EvalOptions {
@@ -357,6 +360,7 @@ impl Default for EvalOptions {
             rotations: 20,
             seed: 1,
             accel_only: false,
+            mirrored: false,
         }
     }
 }
@@ -375,10 +379,15 @@ pub fn evaluate(
         if options.accel_only {
             car.gyro.clear();
         }
+        let mut labels = trip.labels.clone();
+        if options.mirrored {
+            car = super::mirror(&car);
+            labels = labels.into_iter().map(Label::mirrored).collect();
+        }
         for r in 0..options.rotations {
             let mount = Mount::random(options.seed.wrapping_add(r as u64));
             let detection = detect(&mount.apply(&car), thresholds)?;
-            report.score(&trip.name, &trip.labels, &detection.events);
+            report.score(&trip.name, &labels, &detection.events);
             report.runs += 1;
             if let (Some(a), Some(b)) = (car.accel.first(), car.accel.last()) {
                 report.minutes += (b.t - a.t) / 60.0;

@@ -10,12 +10,15 @@ const ROTATIONS: usize = 20;
 
 /// Held-out folds of trips 17 and 20 with the default levels; `None` without the data.
 fn folds(accel_only: bool) -> Option<Vec<Fold>> {
-    let trips = load_trips(&crate::dataset_trips()?).expect("trips load");
-    let options = EvalOptions {
+    folds_with(EvalOptions {
         rotations: ROTATIONS,
         accel_only,
         ..EvalOptions::default()
-    };
+    })
+}
+
+fn folds_with(options: EvalOptions) -> Option<Vec<Fold>> {
+    let trips = load_trips(&crate::dataset_trips()?).expect("trips load");
     let folds = leave_one_trip_out(&trips, |_others| Thresholds::default(), &options)
         .expect("evaluation runs");
     Some(folds)
@@ -138,6 +141,28 @@ fn accelerometer_only_flags_no_more_calm_manoeuvres() {
     }
 }
 
+/// The trips hold no lane change to the left: driven in a mirror, every right one is
+/// one, and every turn goes the other way. The detector must not lean to one side.
+#[test]
+fn trips_driven_in_a_mirror_score_the_same() {
+    let (Some(straight), Some(mirrored)) = (
+        folds(false),
+        folds_with(EvalOptions {
+            rotations: ROTATIONS,
+            mirrored: true,
+            ..EvalOptions::default()
+        }),
+    ) else {
+        return;
+    };
+    for conversion in Conversion::BOTH {
+        let (straight, mirrored) = (total(&straight, conversion), total(&mirrored, conversion));
+        println!("{}, in a mirror:\n{mirrored}", conversion.name());
+        assert_eq!(mirrored.classes, straight.classes, "{mirrored}\n{straight}");
+        assert_eq!(mirrored.calm_flagged, straight.calm_flagged);
+    }
+}
+
 #[test]
 fn evaluation_is_deterministic() {
     let Some(dirs) = crate::dataset_trips() else {
@@ -147,7 +172,7 @@ fn evaluation_is_deterministic() {
     let options = EvalOptions {
         rotations: 3,
         seed: 7,
-        accel_only: false,
+        ..EvalOptions::default()
     };
     let run = || leave_one_trip_out(&trips, |_| Thresholds::default(), &options).expect("runs");
     assert_eq!(run(), run());
