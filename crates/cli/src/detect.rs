@@ -57,6 +57,10 @@ pub enum DetectCommand {
         /// the reverse (the trips have no lane change to the left).
         #[arg(long)]
         mirrored: bool,
+        /// Record the trips at this many samples a second (averaged), as a camera with a
+        /// slower G-sensor would: 10 for a BlackVue `.3gf`.
+        #[arg(long, value_name = "HZ")]
+        rate: Option<f64>,
     },
     /// Write a labelled trip as a dashcam records it, as CSV (t, ax, ay, az, gx, gy, gz)
     /// on standard output: the input `eval` scores.
@@ -104,8 +108,13 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<()> {
             thresholds,
             accel_only,
             mirrored,
+            rate,
         } => {
             anyhow::ensure!(rotations > 0, "--rotations must be at least 1");
+            anyhow::ensure!(
+                rate.is_none_or(|hz| (10.0..=50.0).contains(&hz)),
+                "--rate must be between 10 (the detector's least) and 50 (the trips' own) Hz"
+            );
             let thresholds_file = thresholds;
             let thresholds = load_thresholds(thresholds_file.as_deref())?;
             let trips = load_trips(&dirs)?;
@@ -114,12 +123,13 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<()> {
                 seed,
                 accel_only,
                 mirrored,
+                rate_hz: rate,
             };
             // The levels are given (defaults or a file), so no trip chooses them.
             let folds = leave_one_trip_out(&trips, |_others| thresholds.clone(), &options)?;
             println!(
                 "leave-one-trip-out: each trip scored with levels chosen without it ({}), \
-                 {rotations} random mounts per trip{}{}",
+                 {rotations} random mounts per trip{}{}{}",
                 match thresholds_file {
                     Some(path) => format!("from {}", path.display()),
                     None => "the defaults: published levels and physics".to_string(),
@@ -133,7 +143,8 @@ pub fn run(cmd: DetectCommand) -> anyhow::Result<()> {
                     ", driven in a mirror (left for right)"
                 } else {
                     ""
-                }
+                },
+                rate.map_or_else(String::new, |hz| format!(", sampled at {hz} Hz"))
             );
             for conversion in Conversion::BOTH {
                 println!("\n== {} conversion ==", conversion.name());

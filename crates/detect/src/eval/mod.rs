@@ -33,7 +33,10 @@
 //!    left, z up) and rotated by a uniformly random rotation drawn from a seeded generator,
 //!    so every evaluation is deterministic.
 //!
-//! [`score`] says how detections are scored, and how leave-one-trip-out works.
+//! [`score`] says how detections are scored, and how leave-one-trip-out works. Two
+//! variations check what the trips lack: [`mirror`] drives them in a mirror (they hold
+//! lane changes to the right only), and [`at_rate`] records them as a slower G-sensor
+//! would (a BlackVue `.3gf` gives 10 samples a second).
 //!
 //! What the converted trips still hold, on every mount alike (measured on trips 17 and 20):
 //! - Real manoeuvres next to labels: the driver re-accelerates at 0.12–0.22 g (0.5 s
@@ -532,6 +535,34 @@ pub fn mirror(trace: &Trace) -> Trace {
     }
 }
 
+/// A trace as a sensor sampling at `hz` records it: the samples averaged over each
+/// `1/hz` s (what a sensor's own low-pass and its output rate do), at the middle of it.
+/// A BlackVue `.3gf` holds 10 samples a second, a fifth of the trips' rate.
+pub fn at_rate(trace: &Trace, hz: f64) -> Trace {
+    let average = |samples: &[Vec3Sample]| -> Vec<Vec3Sample> {
+        let bin = |s: &Vec3Sample| (s.t * hz).floor();
+        samples
+            .chunk_by(|a, b| bin(a) == bin(b))
+            .map(|chunk| {
+                let n = chunk.len() as f64;
+                let sum = chunk.iter().fold([0.0; 3], |acc, s| {
+                    [acc[0] + s.v[0], acc[1] + s.v[1], acc[2] + s.v[2]]
+                });
+                Vec3Sample {
+                    t: (bin(&chunk[0]) + 0.5) / hz,
+                    v: sum.map(|x| x / n),
+                }
+            })
+            .collect()
+    };
+    Trace {
+        accel: average(&trace.accel),
+        gyro: average(&trace.gyro),
+        speed: trace.speed.clone(),
+        parked: trace.parked.clone(),
+    }
+}
+
 /// A rigid rotation from the car's axes to the device's.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Mount(M3);
@@ -606,7 +637,7 @@ fn splitmix64(state: &mut u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{interpolate, mirror, Manoeuvre, Mount};
+    use super::{at_rate, interpolate, mirror, Manoeuvre, Mount};
     use crate::trace::Trace;
     use crate::vector::{cross, dot};
     use dashvault_media::telemetry::Vec3Sample;
@@ -649,6 +680,41 @@ mod tests {
             Manoeuvre::RightLaneChange
         );
         assert_eq!(Manoeuvre::Brake.mirrored(), Manoeuvre::Brake);
+    }
+
+    #[test]
+    fn a_slower_sensor_averages_each_of_its_periods() {
+        let samples = |values: &[(f64, f64)]| -> Vec<Vec3Sample> {
+            values
+                .iter()
+                .map(|&(t, x)| Vec3Sample {
+                    t,
+                    v: [x, 0.0, 9.8],
+                })
+                .collect()
+        };
+        let trace = Trace {
+            accel: samples(&[
+                (0.00, 1.0),
+                (0.02, 3.0),
+                (0.04, 5.0),
+                (0.10, 7.0),
+                (0.12, 9.0),
+            ]),
+            ..Trace::default()
+        };
+        let slow = at_rate(&trace, 10.0);
+        let got: Vec<(f64, f64)> = slow.accel.iter().map(|s| (s.t, s.v[0])).collect();
+        assert_eq!(got.len(), 2);
+        assert!(
+            (got[0].0 - 0.05).abs() < 1e-9 && (got[0].1 - 3.0).abs() < 1e-9,
+            "{got:?}"
+        );
+        assert!(
+            (got[1].0 - 0.15).abs() < 1e-9 && (got[1].1 - 8.0).abs() < 1e-9,
+            "{got:?}"
+        );
+        assert!(slow.gyro.is_empty());
     }
 
     #[test]

@@ -341,7 +341,7 @@ impl fmt::Display for BetweenLabelsList<'_> {
 }
 
 /// How to run an evaluation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EvalOptions {
     /// Random mounts per trip.
     pub rotations: usize,
@@ -352,6 +352,9 @@ pub struct EvalOptions {
     /// Drive every trip in a mirror ([`super::mirror`]): left turns and lane changes
     /// for right ones.
     pub mirrored: bool,
+    /// Samples per second of the sensor, when lower than the trips' 50 Hz
+    /// ([`super::at_rate`]); `None` keeps the trips' own.
+    pub rate_hz: Option<f64>,
 }
 
 impl Default for EvalOptions {
@@ -361,6 +364,7 @@ impl Default for EvalOptions {
             seed: 1,
             accel_only: false,
             mirrored: false,
+            rate_hz: None,
         }
     }
 }
@@ -378,6 +382,9 @@ pub fn evaluate(
         let mut car = trip.car_trace(conversion);
         if options.accel_only {
             car.gyro.clear();
+        }
+        if let Some(hz) = options.rate_hz {
+            car = super::at_rate(&car, hz);
         }
         let mut labels = trip.labels.clone();
         if options.mirrored {
