@@ -210,14 +210,19 @@ impl Segment {
     }
 
     /// How much the road noise's logarithm rose across samples `start..=end`: its mean
-    /// over the [`NOISE_SPAN_S`] after less its mean over as long before. The noise grows
-    /// with speed, so without GPS speed this says whether the car sped up or slowed
-    /// down; but only a change beyond what the noise does across any instant of this
-    /// drive (its median, and no less than the sampling error of the two means) says
-    /// it. `None` when the change is within that, or the segment does not reach that far.
+    /// over the [`NOISE_SPAN_S`] after less its mean over as long before, the after
+    /// span starting a block ([`BLOCK_S`]) past the end, once the body has settled: a car
+    /// pitches on its springs at one to two hertz, so a brake or a launch sets it
+    /// swinging for about a second, which a slow sensor (a 10 Hz `.3gf`) reads as more
+    /// noise. The noise grows with speed, so without GPS speed this says whether the car
+    /// sped up or slowed down; but only a change beyond what the noise does across any
+    /// instant of this drive (its median, and no less than the sampling error of the two
+    /// means) says it. `None` when the change is within that, or the segment does not
+    /// reach that far.
     pub fn noise_change(&self, start: usize, end: usize) -> Option<f64> {
         let block = self.block();
-        let change = noise_step(&self.road_noise, start / block, end / block)?;
+        let settled = end / block + 1;
+        let change = noise_step(&self.road_noise, start / block, settled)?;
         (change.abs() > self.noise_tolerance).then_some(change)
     }
 
