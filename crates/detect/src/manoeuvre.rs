@@ -54,9 +54,12 @@
 //!   straightens out (both swing both ways), so both are reported as `sharp_turn`: the
 //!   right clip, under the broader name, rather than a guess.
 //!
-//! Without a gyroscope nothing says which way a force the projection does not show
-//! points, so only the bounded projections count (a leaning mount then hides part of
-//! each manoeuvre; `dashvault detect eval --accel-only` measures how much).
+//! Without a gyroscope only the projections at a force's onset, before a frame leans
+//! into it, say which way it points: a run of sustained force whose onset pulls along
+//! the forward axis (within the axis estimate's error, [`MAX_AXIS_ERROR_DEG`]) is a brake
+//! or a launch, signed as above and raised to that force; any other run keeps its
+//! bounded projections (a leaning mount then hides part of a turn; `dashvault detect
+//! eval --accel-only` measures how much).
 
 use crate::events::{event, regions, Event, IncidentKind, Region};
 use crate::orientation::{CarAxes, Segment};
@@ -82,6 +85,14 @@ pub const ONSET_S: f64 = 0.5;
 /// acceleration is `v·ω`, and 25 m/s (90 km/h) is the top of ordinary roads; beyond
 /// `25·ω` the force is vertical or longitudinal, whatever the magnitude says.
 pub const MAX_TURN_SPEED: f64 = 25.0;
+
+/// Largest error of the forward axis estimated without a gyroscope, degrees (2–17°
+/// measured on the real trips, whose test holds it under this). Without a gyroscope a
+/// run of frame-free force counts as a brake or a launch only when its onset pulls
+/// along the forward axis by more than `1/tan` of this times across it: a force along
+/// the car, seen through an axis this far off, still does; a lateral one (a turn) does
+/// not, nor one between the two (braking in a turn), which the projections judge alone.
+pub const MAX_AXIS_ERROR_DEG: f64 = 30.0;
 
 /// The car-axis signals events are cut from, in g.
 struct Signals {
@@ -136,6 +147,8 @@ impl Signals {
             .map(|(&a, &f)| bounded(a, f))
             .collect();
         let Some(yaw) = &segment.yaw else {
+            let force: Vec<f64> = segment.force.sustained.iter().map(|f| f / G).collect();
+            raise_straight_runs(&mut longitudinal, &force, segment, axes, th, false);
             return Signals {
                 longitudinal,
                 lateral,
@@ -159,27 +172,57 @@ impl Signals {
             .zip(&segment.force.sustained)
             .map(|(&w, &f)| if straight(w) { f / G } else { 0.0 })
             .collect();
-        let level = th.hard_accel_g.min(th.hard_brake_g);
-        let exit = th.hysteresis * level;
-        let onset = segment.grid.steps(ONSET_S);
-        for r in regions(&straight_force, level, exit, 1, 0) {
-            let onset_end = (r.core.0 + onset).min(r.end);
-            let after = (r.end + 1).min(axes.long.len())..(r.end + 1 + onset).min(axes.long.len());
-            let strongest =
-                (strongest(&axes.long[r.start..=onset_end]) - strongest(&axes.long[after])) / G;
-            if strongest.abs() < exit {
-                continue;
-            }
-            for (signal, &f) in longitudinal[r.start..=r.end]
-                .iter_mut()
-                .zip(&straight_force[r.start..=r.end])
-            {
-                *signal = strongest.signum() * f.max(signal.abs());
-            }
-        }
+        raise_straight_runs(&mut longitudinal, &straight_force, segment, axes, th, true);
         Signals {
             longitudinal,
             lateral,
+        }
+    }
+}
+
+/// Raises `longitudinal` (g) over each run of `force` (g, the frame-free force that may
+/// be a brake or a launch) to that force, signed by the forward projection's strongest
+/// value over the run's onset (until [`ONSET_S`] after it first reaches its level) less
+/// its strongest over the [`ONSET_S`] after the run (see [`Signals::new`]); a run where
+/// that difference is under the hysteresis level keeps the projection.
+///
+/// With a gyroscope (`yaw_known`), `force` holds only what the car bears driving
+/// straight. Without one, nothing but the projections says that a run's force is
+/// horizontal, and along the car, at all: a road shaking the car up and down raises the
+/// magnitude too (a 10 Hz sensor aliases an engine's or a rough road's shake into a
+/// second-long swell), and so does a turn. So the run must also pull along the forward
+/// axis at its onset by more than `1/tan(`[`MAX_AXIS_ERROR_DEG`]`)` times across it, and
+/// its onset-to-release swing must reach the hysteresis fraction of the force it would
+/// claim.
+fn raise_straight_runs(
+    longitudinal: &mut [f64],
+    force: &[f64],
+    segment: &Segment,
+    axes: &CarAxes,
+    th: &Thresholds,
+    yaw_known: bool,
+) {
+    let level = th.hard_accel_g.min(th.hard_brake_g);
+    let exit = th.hysteresis * level;
+    let onset_len = segment.grid.steps(ONSET_S);
+    let along_ratio = 1.0 / MAX_AXIS_ERROR_DEG.to_radians().tan();
+    let n = axes.long.len();
+    for r in regions(force, level, exit, 1, 0) {
+        let onset = r.start..=(r.core.0 + onset_len).min(r.end);
+        let after = (r.end + 1).min(n)..(r.end + 1 + onset_len).min(n);
+        let at_onset = strongest(&axes.long[onset.clone()]);
+        let swing = (at_onset - strongest(&axes.long[after])) / G;
+        let horizontal_along = yaw_known
+            || (at_onset.abs() > along_ratio * strongest(&axes.lat[onset]).abs()
+                && swing.abs() >= th.hysteresis * r.peak);
+        if swing.abs() < exit || !horizontal_along {
+            continue;
+        }
+        for (signal, &f) in longitudinal[r.start..=r.end]
+            .iter_mut()
+            .zip(&force[r.start..=r.end])
+        {
+            *signal = swing.signum() * f.max(signal.abs());
         }
     }
 }
