@@ -183,7 +183,7 @@ fn incidents(drive_start: DateTime<Utc>, window: &ClipWindow) -> Vec<Incident> {
         .incidents
         .iter()
         .map(|e| Incident {
-            kind: e.kind.name().to_owned(),
+            kind: e.kind.as_str().to_owned(),
             at: at(drive_start, e.start),
             severity: e.severity.clamp(0.0, 1.0),
         })

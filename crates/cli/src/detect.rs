@@ -232,7 +232,7 @@ fn print_table(detection: &Detection) {
     for e in &detection.events {
         println!(
             "{:<12} {:>9.2} {:>9.2} {:>7.2} {:>8.2}",
-            e.kind.name(),
+            e.kind.as_str(),
             e.start,
             e.end,
             e.peak_g,
@@ -242,7 +242,7 @@ fn print_table(detection: &Detection) {
     println!();
     println!("{:>9} {:>9}  incidents", "clip from", "to");
     for clip in &detection.clips {
-        let kinds: Vec<&str> = clip.incidents.iter().map(|e| e.kind.name()).collect();
+        let kinds: Vec<&str> = clip.incidents.iter().map(|e| e.kind.as_str()).collect();
         println!(
             "{:>9.2} {:>9.2}  {}",
             clip.start,

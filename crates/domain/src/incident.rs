@@ -72,11 +72,6 @@ impl IncidentKind {
         }
     }
 
-    /// The contract name, as [`IncidentKind::as_str`] gives it.
-    pub const fn name(self) -> &'static str {
-        self.as_str()
-    }
-
     /// The kind of a contract name (any of [`IncidentKind::ALL`]).
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == name)

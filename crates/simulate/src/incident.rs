@@ -17,9 +17,9 @@ pub use dashvault_domain::IncidentKind;
 fn parse_kind(text: &str) -> Result<IncidentKind, Error> {
     IncidentKind::MOTION
         .into_iter()
-        .find(|k| k.name() == text)
+        .find(|k| k.as_str() == text)
         .ok_or_else(|| {
-            let names: Vec<&str> = IncidentKind::MOTION.iter().map(|k| k.name()).collect();
+            let names: Vec<&str> = IncidentKind::MOTION.iter().map(|k| k.as_str()).collect();
             Error::Options(format!(
                 "unknown incident `{text}`: use one of {}",
                 names.join(", ")

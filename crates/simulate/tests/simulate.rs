@@ -54,7 +54,7 @@ fn check_detection(incidents: &str, seed: u64) {
     let found: Vec<(String, f64)> = detection
         .events
         .iter()
-        .map(|e| (e.kind.name().to_owned(), e.start))
+        .map(|e| (e.kind.as_str().to_owned(), e.start))
         .collect();
     assert_eq!(
         found.len(),
@@ -64,7 +64,7 @@ fn check_detection(incidents: &str, seed: u64) {
         camera.incidents
     );
     for (event, truth) in found.iter().zip(&camera.incidents) {
-        assert_eq!(event.0, truth.kind.name(), "{found:?}");
+        assert_eq!(event.0, truth.kind.as_str(), "{found:?}");
         assert!(
             (event.1 - truth.t).abs() <= 2.0,
             "{} detected at {} s, happened at {} s",

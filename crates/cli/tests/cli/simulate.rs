@@ -147,12 +147,12 @@ fn a_ten_minute_drive_plays_reads_back_and_holds_exactly_its_incidents() {
     let found: Vec<(&str, f64)> = detection
         .events
         .iter()
-        .map(|e| (e.kind.name(), e.start))
+        .map(|e| (e.kind.as_str(), e.start))
         .collect();
     let truth: Vec<(&str, f64)> = camera
         .incidents
         .iter()
-        .map(|i| (i.kind.name(), i.t))
+        .map(|i| (i.kind.as_str(), i.t))
         .collect();
     assert_eq!(found.len(), truth.len(), "found {found:?}, truth {truth:?}");
     for (event, incident) in found.iter().zip(&truth) {

@@ -271,7 +271,7 @@ impl fmt::Display for EvalReport {
             writeln!(
                 f,
                 "{:<12} {:>7} {:>7} {:>9} {:>9} {:>7} {:>11} {:>7}",
-                c.kind.name(),
+                c.kind.as_str(),
                 c.labels,
                 ratio(c.recall()),
                 c.detections,
@@ -331,7 +331,7 @@ impl fmt::Display for BetweenLabelsList<'_> {
                 b.trip,
                 b.start,
                 b.end,
-                b.kind.name(),
+                b.kind.as_str(),
                 b.mounts,
                 b.peak_g
             )?;
@@ -424,7 +424,7 @@ impl fmt::Display for Fold {
             write!(
                 f,
                 " {} {}/{}",
-                c.kind.name(),
+                c.kind.as_str(),
                 ratio(c.recall()),
                 ratio(c.precision())
             )?;

@@ -76,15 +76,9 @@ pub fn page_request(raw: Option<&str>) -> Result<PageRequest, ApiError> {
             "time_to" => filter.time_to_ms = Some(time_of_day(name, value, zone)?),
             "type" => {
                 for t in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-                    let t = IncidentKind::parse(t).ok_or_else(|| {
-                        bad(
-                            "invalid_type",
-                            format!(
-                                "unknown incident type {t:?}: use hard_brake, sudden_stop, \
-                                 hard_accel, sharp_turn, swerve, collision or camera_event"
-                            ),
-                        )
-                    })?;
+                    let t = t
+                        .parse::<IncidentKind>()
+                        .map_err(|e| bad("invalid_type", e.to_string()))?;
                     if !filter.types.contains(&t) {
                         filter.types.push(t);
                     }

@@ -1,9 +1,10 @@
 //! The scale-out engine: PostgreSQL, shared by any number of server replicas.
 //!
 //! Ids are UUID, times TIMESTAMPTZ written at millisecond precision (the same values the
-//! SQLite engine keeps), hashes BYTEA. Single statements that both test and change a row
-//! (`DELETE … RETURNING`, `UPDATE … WHERE attempts < $n`) lock it, so concurrent replicas
-//! can not both consume one sign-in code.
+//! SQLite engine keeps), hashes BYTEA. This file only connects, migrates and says how
+//! the engine binds and reads its types; the queries, written once for both engines, are
+//! in the concern modules (how replicas share sign-in codes, uploads and jobs is told
+//! there: `accounts`, `uploads`, `jobs`).
 
 use super::convert::truncate_to_millis;
 use super::engine::{decoded_columns, native_engine, Columns};
