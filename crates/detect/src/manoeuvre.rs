@@ -104,7 +104,9 @@ struct Signals {
 
 impl Signals {
     /// Without a gyroscope: the projections on the estimated axes, each bounded by the
-    /// frame-free force, the longitudinal one only within 45° of the forward axis.
+    /// frame-free force, the longitudinal one only within 45° of the forward axis; and
+    /// the longitudinal one raised to the frame-free force over the runs of it that
+    /// [`raise_straight_runs`] can tell are along the car.
     ///
     /// With a gyroscope, the yaw rate says which way the force can point, so the level
     /// may also come from the frame-free force `F` that is sustained beyond ordinary

@@ -60,8 +60,8 @@
 //!   peak: six of trip 20's launches (the driver getting up to speed before a labelled
 //!   turn) peak at 0.37–0.43 g on the tilt-corrected trip, harder than every labelled
 //!   launch of trip 17 (0.27–0.36 g), and each is found on all 20 mounts. Without a
-//!   gyroscope there are fewer (18–33 an hour): the leaning frame hides launches that
-//!   the gyroscope's frame-free force finds.
+//!   gyroscope there are fewer (36–40 an hour): a force along the car is raised to the
+//!   frame-free force only where its onset shows it, which some of them do not.
 //! - In the plain conversion the tilt hides part of each manoeuvre. Brakes show
 //!   0.38–0.50 g for under a second, then up to 0.42 g of "acceleration" with almost no
 //!   force behind it (the magnitude of the accelerometer, which no frame changes, shows
