@@ -36,7 +36,7 @@ pub enum DetectCommand {
     },
     /// Score the detector on labelled trips, leave-one-trip-out, on both conversions of
     /// the trips: per-class recall and precision, calm manoeuvres flagged, collisions and
-    /// detections between labels.
+    /// detections between labels (counted, then listed to be looked up).
     Eval {
         /// Trip folders in the driverBehaviorDataset layout.
         #[arg(required = true)]

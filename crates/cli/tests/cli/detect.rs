@@ -159,9 +159,22 @@ fn eval_prints_precision_and_recall_on_real_trips() {
         "calm manoeuvres",
         "collisions",
         "unlabelled detections per hour",
+        "detections between labels, one line per manoeuvre",
     ] {
         assert!(text.contains(needle), "{needle} missing from {text}");
     }
+    // The same trips in a mirror, and at a BlackVue's rate without the gyroscope.
+    for extra in [&["--mirrored"][..], &["--rate", "10", "--accel-only"]] {
+        let mut args = vec!["eval", "--rotations", "1"];
+        args.extend(extra);
+        args.extend(trips.iter().map(|t| t.to_str().expect("utf-8 path")));
+        let text = String::from_utf8_lossy(&dashvault_ok(&args).stdout).into_owned();
+        assert!(text.contains("2 runs"), "{extra:?}: {text}");
+    }
+    let out = dashvault(&["eval", "--rate", "5", "x"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--rate must be between 10"), "{stderr}");
 }
 
 #[test]
