@@ -518,18 +518,30 @@ pub fn load_trips(dirs: &[PathBuf]) -> Result<Vec<LabelledTrip>> {
 /// The trips hold no lane change to the left and six turns each way: their mirror images
 /// check that the detector does not lean to one side.
 pub fn mirror(trace: &Trace) -> Trace {
-    let flip = |samples: &[Vec3Sample], signs: [f64; 3]| -> Vec<Vec3Sample> {
-        samples
-            .iter()
-            .map(|s| Vec3Sample {
-                t: s.t,
-                v: [s.v[0] * signs[0], s.v[1] * signs[1], s.v[2] * signs[2]],
-            })
-            .collect()
+    let flip = |signs: [f64; 3]| {
+        move |samples: &[Vec3Sample]| -> Vec<Vec3Sample> {
+            samples
+                .iter()
+                .map(|s| Vec3Sample {
+                    t: s.t,
+                    v: [s.v[0] * signs[0], s.v[1] * signs[1], s.v[2] * signs[2]],
+                })
+                .collect()
+        }
     };
+    with_imu(trace, flip([1.0, -1.0, 1.0]), flip([-1.0, 1.0, -1.0]))
+}
+
+/// `trace` with its accelerometer samples turned by `accel` and its gyroscope's by
+/// `gyro`; the speed and the parked spans kept.
+fn with_imu(
+    trace: &Trace,
+    accel: impl Fn(&[Vec3Sample]) -> Vec<Vec3Sample>,
+    gyro: impl Fn(&[Vec3Sample]) -> Vec<Vec3Sample>,
+) -> Trace {
     Trace {
-        accel: flip(&trace.accel, [1.0, -1.0, 1.0]),
-        gyro: flip(&trace.gyro, [-1.0, 1.0, -1.0]),
+        accel: accel(&trace.accel),
+        gyro: gyro(&trace.gyro),
         speed: trace.speed.clone(),
         parked: trace.parked.clone(),
     }
@@ -555,12 +567,7 @@ pub fn at_rate(trace: &Trace, hz: f64) -> Trace {
             })
             .collect()
     };
-    Trace {
-        accel: average(&trace.accel),
-        gyro: average(&trace.gyro),
-        speed: trace.speed.clone(),
-        parked: trace.parked.clone(),
-    }
+    with_imu(trace, average, average)
 }
 
 /// A rigid rotation from the car's axes to the device's.
@@ -618,12 +625,7 @@ impl Mount {
                 })
                 .collect()
         };
-        Trace {
-            accel: rotate(&trace.accel),
-            gyro: rotate(&trace.gyro),
-            speed: trace.speed.clone(),
-            parked: trace.parked.clone(),
-        }
+        with_imu(trace, rotate, rotate)
     }
 }
 
