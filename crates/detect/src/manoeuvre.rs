@@ -56,10 +56,12 @@
 //!
 //! Without a gyroscope only the projections at a force's onset, before a frame leans
 //! into it, say which way it points: a run of sustained force whose onset pulls along
-//! the forward axis (within the axis estimate's error, [`MAX_AXIS_ERROR_DEG`]) is a brake
-//! or a launch, signed as above and raised to that force; any other run keeps its
-//! bounded projections (a leaning mount then hides part of a turn; `dashvault detect
-//! eval --accel-only` measures how much).
+//! the forward axis (within the axis estimate's error, [`MAX_AXIS_ERROR_DEG`]) and whose
+//! projection swings from onset to release by at least half that force (a road shaking
+//! the car up and down raises the magnitude too, but swings no projection) is a brake or
+//! a launch, signed as above and raised to that force; any other run keeps its bounded
+//! projections (a leaning mount then hides part of a turn; `dashvault detect eval
+//! --accel-only` measures how much).
 
 use crate::events::{event, regions, Event, IncidentKind, Region};
 use crate::orientation::{CarAxes, Segment};
