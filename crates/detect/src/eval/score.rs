@@ -86,9 +86,12 @@ pub struct BetweenLabels {
 }
 
 impl BetweenLabels {
-    /// Whether a detection of `kind` over `start..=end` on `trip` is this manoeuvre.
-    fn same(&self, trip: &str, kind: IncidentKind, start: f64, end: f64) -> bool {
-        self.trip == trip && self.kind == kind && start <= self.end && end >= self.start
+    /// Whether `other` is the same manoeuvre (same trip and kind, overlapping in time).
+    fn same(&self, other: &BetweenLabels) -> bool {
+        self.trip == other.trip
+            && self.kind == other.kind
+            && other.start <= self.end
+            && other.end >= self.start
     }
 }
 
@@ -167,40 +170,26 @@ impl EvalReport {
             mine.correct += theirs.correct;
             mine.unlabelled += theirs.unlabelled;
         }
-        for b in &other.between_labels {
-            self.note_between_labels(&b.trip, b.kind, b.start, b.end, b.peak_g, b.mounts);
+        for found in &other.between_labels {
+            self.note_between_labels(found.clone());
         }
     }
 
-    /// Counts a detection between labels toward the manoeuvre it overlaps, or as a new one.
-    fn note_between_labels(
-        &mut self,
-        trip: &str,
-        kind: IncidentKind,
-        start: f64,
-        end: f64,
-        peak_g: f64,
-        mounts: usize,
-    ) {
-        let same = |b: &&mut BetweenLabels| b.same(trip, kind, start, end);
-        match self.between_labels.iter_mut().find(same) {
+    /// Counts a detection between labels toward the manoeuvre it overlaps, or as a new one
+    /// in its place in trip and time order.
+    fn note_between_labels(&mut self, found: BetweenLabels) {
+        match self.between_labels.iter_mut().find(|b| b.same(&found)) {
             Some(b) => {
-                b.start = b.start.min(start);
-                b.end = b.end.max(end);
-                b.mounts += mounts;
-                b.peak_g = b.peak_g.max(peak_g);
+                b.start = b.start.min(found.start);
+                b.end = b.end.max(found.end);
+                b.mounts += found.mounts;
+                b.peak_g = b.peak_g.max(found.peak_g);
             }
             None => {
-                self.between_labels.push(BetweenLabels {
-                    trip: trip.to_string(),
-                    kind,
-                    start,
-                    end,
-                    mounts,
-                    peak_g,
+                let at = self.between_labels.partition_point(|b| {
+                    (b.trip.as_str(), b.start) < (found.trip.as_str(), found.start)
                 });
-                self.between_labels
-                    .sort_by(|a, b| a.trip.cmp(&b.trip).then(a.start.total_cmp(&b.start)));
+                self.between_labels.insert(at, found);
             }
         }
     }
@@ -239,7 +228,14 @@ impl EvalReport {
             if let Some(c) = self.classes.iter_mut().find(|c| c.kind == e.kind) {
                 if near.is_empty() {
                     c.unlabelled += 1;
-                    self.note_between_labels(trip, e.kind, e.start, e.end, e.peak_g, 1);
+                    self.note_between_labels(BetweenLabels {
+                        trip: trip.to_string(),
+                        kind: e.kind,
+                        start: e.start,
+                        end: e.end,
+                        mounts: 1,
+                        peak_g: e.peak_g,
+                    });
                 } else {
                     c.detections += 1;
                     c.correct += usize::from(correct);
