@@ -235,6 +235,10 @@ pub async fn patch(
     let len = headers::number(&headers, "content-length")?.ok_or(TusError::LengthRequired)?;
     let checksum = headers::checksum(&headers)?;
     let upload_id = live_upload(&state, &uploader, &id).await?.id;
+    if let Err(full) = capacity::ensure_room(&state, len).await {
+        drain(body).await;
+        return Err(full.into());
+    }
     let headers = holding(&state, upload_id, async {
         // Read again under the lock: a request that just finished may have moved it.
         let mut upload = live_upload(&state, &uploader, &id).await?;
@@ -245,7 +249,6 @@ pub async fn patch(
             });
         }
         check_len(&upload, len)?;
-        capacity::ensure_room(&state, len).await?;
         write(
             &state,
             &mut upload,
@@ -561,6 +564,14 @@ fn upload_headers(upload: &Upload) -> HeaderMap {
 }
 
 /// The request body as a byte stream, counted in the `tus_received_bytes` metric.
+/// Reads a refused request's body to its end, storing nothing, so that a client still
+/// sending it reads the refusal rather than a connection reset under it (HTTP/1.1
+/// clients without `Expect: 100-continue` send the whole body before reading).
+async fn drain(body: axum::body::Body) {
+    let mut chunks = body.into_data_stream();
+    while let Some(Ok(_)) = chunks.next().await {}
+}
+
 fn body_stream(body: axum::body::Body, state: &AppState) -> ByteStream {
     let received = state.metrics.tus_received_bytes.clone();
     body.into_data_stream()
